@@ -1,0 +1,31 @@
+# portmargin: PGXS build.  `make && make install`, then `make installcheck`
+# (pg_regress) against a running server; scripts/test.sh runs everything.
+
+EXTENSION   = portmargin
+MODULE_big  = portmargin
+OBJS        = src/portmargin.o src/pricing.o src/implied_vol.o src/pricing_sql.o
+
+DATA        = $(wildcard sql/portmargin--*.sql)
+# pg_regress inputs are sql/*.sql except the install/upgrade scripts
+REGRESS     = $(sort $(basename $(notdir $(filter-out sql/portmargin--%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --load-extension=portmargin
+
+GSL_CFLAGS := $(shell pkg-config --cflags gsl 2>/dev/null || gsl-config --cflags)
+GSL_LIBS   := $(shell pkg-config --libs gsl 2>/dev/null || gsl-config --libs)
+PG_CPPFLAGS = -I$(srcdir)/src $(GSL_CFLAGS)
+SHLIB_LINK  = $(GSL_LIBS)
+
+EXTRA_CLEAN = test/c/test_numeric
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Stand-alone check of the pure numeric core (no server needed).
+test/c/test_numeric: test/c/test_numeric.c src/pricing.c src/implied_vol.c src/pricing.h src/implied_vol.h
+	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c src/pricing.c src/implied_vol.c $(GSL_LIBS) -lm
+
+numericcheck: test/c/test_numeric
+	./test/c/test_numeric
+
+.PHONY: numericcheck
