@@ -3,7 +3,7 @@
 
 EXTENSION   = portmargin
 MODULE_big  = portmargin
-OBJS        = src/portmargin.o src/pricing.o src/implied_vol.o src/pricing_sql.o
+OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts

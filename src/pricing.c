@@ -245,28 +245,35 @@ pm_black76_price(int theta, double F, double K, double t, double vol, double r)
 	return df * black_undiscounted(theta, F, K, s);
 }
 
+static void
+black_greeks_from_terms(int theta, double F, double K, double t, double vol, double r,
+						const BlackTerms *bt, PmGreeks *g)
+{
+	g->price = black_price_from_terms(theta, F, K, bt);
+	g->delta = black_delta_from_terms(theta, bt);
+	g->gamma = black_gamma_from_terms(F, bt);
+	g->vega = black_vega_from_terms(F, t, vol, bt);
+	g->theta = black_theta_from_terms(g->price, F, vol, r, bt);
+	g->rho = -t * g->price;
+	g->dividend_rho = 0.0;
+	g->charm = r * g->delta;
+	if (bt->pdf1 > 0.0)
+	{
+		g->vanna = -bt->df * bt->pdf1 * bt->d2 / vol;
+		g->volga = g->vega * bt->d1 * bt->d2 / vol;
+		g->charm += bt->df * bt->pdf1 * bt->d2 / (2.0 * t);
+	}
+	else
+		g->vanna = g->volga = 0.0;
+}
+
 void
 pm_black76_greeks(int theta, double F, double K, double t, double vol, double r, PmGreeks *g)
 {
 	BlackTerms	bt;
 
 	black_terms(theta, F, K, t, vol, r, &bt);
-	g->price = black_price_from_terms(theta, F, K, &bt);
-	g->delta = black_delta_from_terms(theta, &bt);
-	g->gamma = black_gamma_from_terms(F, &bt);
-	g->vega = black_vega_from_terms(F, t, vol, &bt);
-	g->theta = black_theta_from_terms(g->price, F, vol, r, &bt);
-	g->rho = -t * g->price;
-	g->dividend_rho = 0.0;
-	g->charm = r * g->delta;
-	if (bt.pdf1 > 0.0)
-	{
-		g->vanna = -bt.df * bt.pdf1 * bt.d2 / vol;
-		g->volga = g->vega * bt.d1 * bt.d2 / vol;
-		g->charm += bt.df * bt.pdf1 * bt.d2 / (2.0 * t);
-	}
-	else
-		g->vanna = g->volga = 0.0;
+	black_greeks_from_terms(theta, F, K, t, vol, r, &bt, g);
 }
 
 double
@@ -330,15 +337,18 @@ pm_bs_greeks(int theta, double S, double K, double t, double vol, double r, doub
 	double		F = S * growth;
 	double		delta_f,
 				gamma_f;
+	BlackTerms	bt;
 
-	pm_black76_greeks(theta, F, K, t, vol, r, g);
+	black_terms(theta, F, K, t, vol, r, &bt);
+	black_greeks_from_terms(theta, F, K, t, vol, r, &bt, g);
 	delta_f = g->delta;
 	gamma_f = g->gamma;
 	g->delta = delta_f * growth;
 	g->gamma = gamma_f * growth * growth;
 	g->vanna *= growth;
 	g->theta -= delta_f * b * F;
-	g->rho += delta_f * t * F;
+	/* rho = theta t K df N(theta d2) directly: -t V + t F delta_f cancels at high vol */
+	g->rho = theta * t * K * bt.df * (bt.smooth ? pm_norm_cdf(theta * bt.d2) : bt.itm);
 	g->dividend_rho = -delta_f * t * F;
 	g->charm = growth * (g->charm - b * F * gamma_f - b * delta_f);
 }

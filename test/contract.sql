@@ -1,0 +1,45 @@
+-- test/contract.sql: the extension's SQL contract.  Every function is C,
+-- IMMUTABLE, STRICT and PARALLEL SAFE; every object lives in schema
+-- portmargin and has a COMMENT; the extension is not relocatable.
+BEGIN;
+SELECT plan(8);
+
+CREATE TEMP VIEW pm_functions AS
+SELECT p.oid, p.proname, p.prokind, p.provolatile, p.proisstrict, p.proparallel, l.lanname,
+       obj_description(p.oid, 'pg_proc') AS comment
+FROM pg_proc p
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
+JOIN pg_language l ON l.oid = p.prolang;
+
+SELECT ok((SELECT count(*) FROM pm_functions) >= 18, 'the extension defines its pricing functions');
+
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i'$$,
+                'every function is IMMUTABLE');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict$$,
+                'every function is STRICT');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'$$,
+                'every function is PARALLEL SAFE');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'$$,
+                'every function is written in C');
+
+SELECT is_empty($$
+  SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
+  WHERE d.deptype = 'e'
+    AND obj_description(d.objid, d.classid::regclass::name) IS NULL
+    -- composite types carry their comment on the type; their implicit array
+    -- types and row types are not separate user-visible objects
+    AND NOT (d.classid = 'pg_type'::regclass AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = d.objid AND t.typcategory = 'A'))
+$$, 'every object of the extension has a COMMENT');
+
+SELECT is_empty($$
+  SELECT p.proname FROM pm_functions f JOIN pg_proc p ON p.oid = f.oid
+  WHERE p.pronamespace <> 'portmargin'::regnamespace
+$$, 'every function lives in schema portmargin');
+
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'portmargin'), false,
+          'the extension is not relocatable');
+
+SELECT * FROM finish();
+ROLLBACK;
