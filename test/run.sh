@@ -4,6 +4,9 @@
 #   bash test/run.sh demo   build, install, start a throwaway cluster, run doc/demo.sql
 #   bash test/run.sh all    build with -Werror, install, run every test suite
 #                           (numeric self-test, pg_regress, pgTAP); non-zero on failure
+#   bash test/run.sh exec CMD ...
+#                           run CMD against a throwaway cluster with the extension
+#                           installed (PGHOST/PGPORT/PGUSER set); used by bench/
 #
 # On a fresh Debian 12 machine, run as root: missing Debian packages are
 # installed with apt-get.  The cluster is created in a temporary directory
@@ -12,7 +15,8 @@
 set -euo pipefail
 
 mode=${1:-all}
-case "$mode" in demo|all) ;; *) echo "usage: $0 demo|all" >&2; exit 2 ;; esac
+case "$mode" in demo|all) ;; exec) shift; [ $# -gt 0 ] || { echo "usage: $0 exec CMD ..." >&2; exit 2; } ;;
+  *) echo "usage: $0 demo|all|exec CMD ..." >&2; exit 2 ;; esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -60,8 +64,13 @@ cleanup() {
 trap cleanup EXIT
 as_pg "$PG_BIN/initdb" -D "$tmp/data" -U postgres -A trust --no-sync >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
-  -o "-p $PM_PORT -k $tmp -c listen_addresses='' -c fsync=off" start >/dev/null
+  -o "-p $PM_PORT -k $tmp -c listen_addresses='' -c fsync=off ${PM_SERVER_OPTS:-}" start >/dev/null
 export PGHOST="$tmp" PGPORT="$PM_PORT" PGUSER=postgres PGDATABASE=postgres
+
+if [ "$mode" = exec ]; then
+  "$@"
+  exit $?
+fi
 
 if [ "$mode" = demo ]; then
   psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION portmargin" >/dev/null
