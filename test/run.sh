@@ -68,6 +68,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
 export PGHOST="$tmp" PGPORT="$PM_PORT" PGUSER=postgres PGDATABASE=postgres
 
 if [ "$mode" = exec ]; then
+  psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION portmargin" >/dev/null
   "$@"
   exit $?
 fi
