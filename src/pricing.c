@@ -201,9 +201,9 @@ black_price_from_terms(int theta, double F, double K, const BlackTerms *bt)
 static double
 black_delta_from_terms(int theta, const BlackTerms *bt)
 {
-	if (!bt->smooth)
-		return theta * bt->df * bt->itm;
-	return theta * bt->df * pm_norm_cdf(theta * bt->d1);
+	double		n = bt->smooth ? pm_norm_cdf(theta * bt->d1) : bt->itm;
+
+	return theta * bt->df * n + 0.0;	/* + 0.0: an out-of-the-money put has delta 0, not -0 */
 }
 
 /* gamma, vega and the vol part of theta vanish when phi(d1) underflows */

@@ -44,7 +44,6 @@ export PATH="$PG_BIN:$PATH"
 echo "== building portmargin"
 copt=""
 [ "$mode" = all ] && copt="-Werror"
-make -s clean >/dev/null 2>&1 || true
 make -s PG_CONFIG="$PG_BIN/pg_config" COPT="$copt" >/dev/null
 as_root make -s PG_CONFIG="$PG_BIN/pg_config" install >/dev/null
 

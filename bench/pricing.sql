@@ -1,0 +1,259 @@
+-- bench/pricing.sql: per-row cost of the pricing functions.
+--
+-- Run with `bash bench/pricing.sh` (throwaway cluster, see bench/README.md),
+-- or against any database that has the extension installed:
+--
+--     psql -X -v ON_ERROR_STOP=1 -f bench/pricing.sql
+--
+-- psql variables (pass with -v name=value):
+--     rows           rows in bench_options                          (1000000)
+--     runs           timed runs per query; one untimed warm-up first     (5)
+--     subset_rows    rows of the subset the PL/pgSQL peer is tried on (100000)
+--     plpgsql_limit_s  if the peer's projected full-table run takes longer
+--                    than this many seconds it is timed on the subset only
+--                    and scaled; the output says so                     (60)
+--     jit            on/off for the timed queries                      (off)
+--
+-- Every query runs with max_parallel_workers_per_gather = 0, so the times
+-- are one backend's per-row cost and the ratios compare per-row costs.
+-- Timing is clock_timestamp() around EXECUTE in PL/pgSQL (includes the
+-- sub-millisecond planning of each query, excludes client round trips).
+
+\if :{?rows}
+\else
+\set rows 1000000
+\endif
+\if :{?runs}
+\else
+\set runs 5
+\endif
+\if :{?subset_rows}
+\else
+\set subset_rows 100000
+\endif
+\if :{?plpgsql_limit_s}
+\else
+\set plpgsql_limit_s 60
+\endif
+\if :{?jit}
+\else
+\set jit off
+\endif
+
+\set QUIET on
+\pset footer off
+SET client_min_messages = warning;
+SET max_parallel_workers_per_gather = 0;
+SET jit = :jit;
+
+\echo == environment
+SELECT version() AS server,
+       current_setting('shared_buffers') AS shared_buffers,
+       current_setting('max_parallel_workers_per_gather') AS parallel_workers,
+       current_setting('jit') AS jit,
+       (SELECT extversion FROM pg_extension WHERE extname = 'portmargin') AS portmargin;
+
+-- the PL/pgSQL peer
+\ir plpgsql_bs.sql
+
+-- ---------------------------------------------------------------------------
+-- data: :rows random options, seeded
+-- ---------------------------------------------------------------------------
+\echo == building bench_options (:rows rows, setseed(0.42))
+DROP TABLE IF EXISTS bench_options, bench_options_subset;
+CREATE TABLE bench_options (
+    option_type text,
+    s     float8,     -- spot: 90% equity-like 50..150, 10% BTC-like 20000..100000
+    k     float8,     -- strike: moneyness k/s uniform in 0.7..1.3
+    t     float8,     -- years: 1 day .. 2 years
+    vol   float8,     -- 0.10 .. 1.00
+    r     float8,     -- 0 .. 0.05
+    q     float8,     -- 0 .. 0.03
+    price float8      -- portmargin.bs_price of the row (input of the IV benchmark)
+);
+
+SELECT setseed(0.42) \gset
+-- the sub-select is not flattened (volatile random()), so each row's draws
+-- happen in a fixed order and the data are the same on every run
+INSERT INTO bench_options
+SELECT option_type, s, k, t, vol, r, q,
+       portmargin.bs_price(option_type, s, k, t, vol, r, q)
+FROM (SELECT CASE WHEN random() < 0.5 THEN 'call' ELSE 'put' END AS option_type,
+             sp AS s,
+             sp * (0.7 + 0.6 * random()) AS k,
+             1.0 / 365 + (2.0 - 1.0 / 365) * random() AS t,
+             0.1 + 0.9 * random() AS vol,
+             0.05 * random() AS r,
+             0.03 * random() AS q
+      FROM (SELECT CASE WHEN random() < 0.1 THEN 20000 + 80000 * random()
+                        ELSE 50 + 100 * random() END AS sp
+            FROM generate_series(1, :rows)) AS spots) AS draws;
+
+-- the PL/pgSQL peer's fallback subset: the first :subset_rows rows
+CREATE TABLE bench_options_subset AS
+SELECT * FROM bench_options LIMIT :subset_rows;
+
+VACUUM ANALYZE bench_options;
+VACUUM ANALYZE bench_options_subset;
+
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE option_type = 'call') AS calls,
+       pg_size_pretty(pg_relation_size('bench_options')) AS heap_size,
+       round(min(price)::numeric, 6) AS min_price,
+       round(max(price)::numeric, 2) AS max_price,
+       count(*) FILTER (WHERE portmargin.implied_vol(price, option_type, s, k, t, r, q) IS NULL)
+           AS iv_null
+FROM bench_options;
+
+-- warm the cache (and hint bits) with the bare scan
+SELECT sum(s * k) AS warm FROM bench_options \gset
+SELECT sum(s * k) AS warm FROM bench_options \gset
+
+-- ---------------------------------------------------------------------------
+-- timing harness
+-- ---------------------------------------------------------------------------
+CREATE TEMP TABLE bench_runs (
+    ord    int,
+    label  text,
+    nrows  bigint,
+    run    int,
+    ms     float8,
+    result float8
+);
+
+-- one untimed warm-up, then p_runs timed executions of p_sql
+CREATE FUNCTION pg_temp.bench_time(p_ord int, p_label text, p_sql text, p_rows bigint, p_runs int)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t0  timestamptz;
+    t1  timestamptz;
+    v   float8;
+BEGIN
+    EXECUTE p_sql INTO v;
+    FOR i IN 1 .. p_runs LOOP
+        t0 := clock_timestamp();
+        EXECUTE p_sql INTO v;
+        t1 := clock_timestamp();
+        INSERT INTO bench_runs
+        VALUES (p_ord, p_label, p_rows, i, extract(epoch FROM t1 - t0)::float8 * 1000, v);
+    END LOOP;
+END
+$$;
+
+CREATE TEMP VIEW bench_summary AS
+SELECT ord, label, nrows,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS median_ms,
+       min(ms) AS min_ms,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) * 1e6 / nrows AS ns_row,
+       min(result) AS result
+FROM bench_runs
+GROUP BY ord, label, nrows;
+
+-- ---------------------------------------------------------------------------
+-- the issue's queries, full table
+-- ---------------------------------------------------------------------------
+\echo == timing (:runs runs each after one warm-up, parallel workers off, jit :jit)
+SELECT pg_temp.bench_time(1, '(a) sum(s*k)  [bare scan]',
+    $q$SELECT sum(s * k) FROM bench_options$q$, :rows, :runs);
+SELECT pg_temp.bench_time(2, '(b) sum(bs_price(...))',
+    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
+    :rows, :runs);
+SELECT pg_temp.bench_time(3, '(c) sum(g.delta), LATERAL bs_greeks(...) g',
+    $q$SELECT sum(g.delta) FROM bench_options,
+              LATERAL portmargin.bs_greeks(option_type, s, k, t, vol, r, q) g$q$,
+    :rows, :runs);
+SELECT pg_temp.bench_time(4, '(d) sum(implied_vol(price, ...))',
+    $q$SELECT sum(portmargin.implied_vol(price, option_type, s, k, t, r, q)) FROM bench_options$q$,
+    :rows, :runs);
+
+-- ---------------------------------------------------------------------------
+-- the PL/pgSQL peer: subset first; full table unless projected > limit
+-- ---------------------------------------------------------------------------
+SELECT pg_temp.bench_time(11, 'subset: sum(s*k)  [bare scan]',
+    $q$SELECT sum(s * k) FROM bench_options_subset$q$, :subset_rows, :runs);
+SELECT pg_temp.bench_time(12, 'subset: sum(bs_price(...))',
+    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
+    :subset_rows, :runs);
+SELECT pg_temp.bench_time(13, 'subset: sum(bench_plpgsql_bs_price(...))',
+    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
+    :subset_rows, :runs);
+
+SELECT (median_ms * :rows / :subset_rows > :plpgsql_limit_s * 1000.0) AS plpgsql_scaled,
+       round((median_ms * :rows / :subset_rows / 1000)::numeric, 1) AS plpgsql_projected_s
+FROM bench_summary WHERE ord = 13 \gset
+
+\if :plpgsql_scaled
+\echo NOTE: the PL/pgSQL peer is projected at :plpgsql_projected_s s per full-table run (> :plpgsql_limit_s s);
+\echo NOTE: it was timed on the :subset_rows-row subset only and row (e) is scaled to :rows rows.
+INSERT INTO bench_runs
+SELECT 5, '(e) PL/pgSQL peer  [SCALED from subset]', :rows, run, ms * :rows / :subset_rows, NULL
+FROM bench_runs WHERE ord = 13;
+\else
+SELECT pg_temp.bench_time(5, '(e) sum(bench_plpgsql_bs_price(...))  [PL/pgSQL peer]',
+    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
+    :rows, :runs);
+\endif
+
+-- ---------------------------------------------------------------------------
+-- reference rows: where the per-row time goes (not targets)
+-- ---------------------------------------------------------------------------
+SELECT pg_temp.bench_time(21, 'ref: sum(s*k*t*vol*r*q)  [deform all columns]',
+    $q$SELECT sum(s * k * t * vol * r * q) FROM bench_options$q$, :rows, :runs);
+SELECT pg_temp.bench_time(22, 'ref: sum(num_nonnulls(7 args))  [7-arg C call]',
+    $q$SELECT sum(num_nonnulls(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
+    :rows, :runs);
+SELECT pg_temp.bench_time(23, 'ref: sum(exp(-r*t)*s + ln(s/k) + sqrt(t))',
+    $q$SELECT sum(exp(-r * t) * s + ln(s / k) + sqrt(t)) FROM bench_options$q$, :rows, :runs);
+
+-- ---------------------------------------------------------------------------
+-- results
+-- ---------------------------------------------------------------------------
+\echo
+\echo == results (:rows rows; ns/row = median ms per 1,000,000 rows; ratio = ns/row / bare-scan ns/row)
+SELECT s.label AS query,
+       s.nrows AS rows,
+       round(s.median_ms::numeric, 1) AS median_ms,
+       round(s.min_ms::numeric, 1) AS min_ms,
+       round(s.ns_row::numeric, 1) AS ns_row,
+       round((s.ns_row / b.ns_row)::numeric, 2) AS x_bare_scan
+FROM bench_summary s
+CROSS JOIN (SELECT ns_row FROM bench_summary WHERE ord = 1) b
+WHERE s.ord < 10 OR s.ord > 20
+ORDER BY s.ord;
+
+\echo == same 100k-row subset, measured directly (for the PL/pgSQL ratio)
+SELECT s.label AS query,
+       s.nrows AS rows,
+       round(s.median_ms::numeric, 1) AS median_ms,
+       round(s.min_ms::numeric, 1) AS min_ms,
+       round(s.ns_row::numeric, 1) AS ns_row
+FROM bench_summary s
+WHERE s.ord BETWEEN 11 AND 19
+ORDER BY s.ord;
+
+\echo == targets
+SELECT 'bs_price / bare scan' AS ratio,
+       round((p.ns_row / b.ns_row)::numeric, 2) AS measured,
+       '<= 2' AS target,
+       CASE WHEN p.ns_row <= 2 * b.ns_row THEN 'met' ELSE 'NOT met' END AS status
+FROM bench_summary b, bench_summary p
+WHERE b.ord = 1 AND p.ord = 2
+UNION ALL
+SELECT 'PL/pgSQL peer / bs_price' || CASE WHEN :'plpgsql_scaled'::boolean THEN ' (scaled)' ELSE '' END,
+       round((e.ns_row / p.ns_row)::numeric, 1), '>= 100',
+       CASE WHEN e.ns_row >= 100 * p.ns_row THEN 'met' ELSE 'NOT met' END
+FROM bench_summary p, bench_summary e
+WHERE p.ord = 2 AND e.ord = 5
+UNION ALL
+SELECT 'PL/pgSQL peer / bs_price (same subset)',
+       round((e.ns_row / p.ns_row)::numeric, 1), '>= 100',
+       CASE WHEN e.ns_row >= 100 * p.ns_row THEN 'met' ELSE 'NOT met' END
+FROM bench_summary p, bench_summary e
+WHERE p.ord = 12 AND e.ord = 13;
+
+\echo == sanity: PL/pgSQL peer vs bs_price on the subset (A&S 26.2.17 error is < 7.5e-8 * spot)
+SELECT max(abs(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q) - price)) AS max_abs_diff,
+       max(abs(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q) - price) / s) AS max_diff_over_spot
+FROM bench_options_subset;
