@@ -29,3 +29,7 @@ numericcheck: test/c/test_numeric
 	./test/c/test_numeric
 
 .PHONY: numericcheck
+
+# PGXS tracks no header dependencies unless the server was configured with
+# --enable-depend: rebuild every object when a header changes.
+$(OBJS): $(wildcard src/*.h)

@@ -9,14 +9,68 @@
 
 #include "postgres.h"
 
-/* 'call' / 'c' -> +1, 'put' / 'p' -> -1, any case */
-extern int	pm_option_type_arg(const text *option_type);
+#include <math.h>
 
-extern double pm_positive_arg(const char *name, double value);
-extern double pm_nonnegative_arg(const char *name, double value);
-extern double pm_finite_arg(const char *name, double value);
+/* the error paths, out of line */
+extern void pm_option_type_error(const text *option_type) pg_attribute_noreturn();
+extern void pm_domain_error(const char *name, double value, const char *rule) pg_attribute_noreturn();
+
+/*
+ * 'call' / 'c' -> +1, 'put' / 'p' -> -1, in any case.  Called once per row,
+ * so it compares bytes directly (ASCII letters: c | 0x20 folds case).
+ */
+static inline int
+pm_option_type_arg(const text *option_type)
+{
+	const char *s = VARDATA_ANY(option_type);
+	int			len = VARSIZE_ANY_EXHDR(option_type);
+
+	if (len == 1 || len == 4)
+	{
+		if ((s[0] | 0x20) == 'c' && (len == 1 || ((s[1] | 0x20) == 'a' && (s[2] | 0x20) == 'l' &&
+												   (s[3] | 0x20) == 'l')))
+			return 1;
+		if (len == 1 && (s[0] | 0x20) == 'p')
+			return -1;
+	}
+	else if (len == 3 && (s[0] | 0x20) == 'p' && (s[1] | 0x20) == 'u' && (s[2] | 0x20) == 't')
+		return -1;
+	pm_option_type_error(option_type);
+}
+
+static inline double
+pm_positive_arg(const char *name, double value)
+{
+	if (unlikely(!(isfinite(value) && value > 0.0)))
+		pm_domain_error(name, value, "a finite number greater than zero");
+	return value;
+}
+
+static inline double
+pm_nonnegative_arg(const char *name, double value)
+{
+	if (unlikely(!(isfinite(value) && value >= 0.0)))
+		pm_domain_error(name, value, "a finite number greater than or equal to zero");
+	return value;
+}
+
+static inline double
+pm_finite_arg(const char *name, double value)
+{
+	if (unlikely(!isfinite(value)))
+		pm_domain_error(name, value, "a finite number");
+	return value;
+}
+
+extern void pm_result_error(const char *what, double value) pg_attribute_noreturn();
 
 /* ERROR 22003 if a computed result is not finite (never return NaN or Inf) */
-extern double pm_finite_result(const char *what, double value);
+static inline double
+pm_finite_result(const char *what, double value)
+{
+	if (unlikely(!isfinite(value)))
+		pm_result_error(what, value);
+	return value;
+}
 
 #endif							/* PORTMARGIN_SQLARGS_H */
