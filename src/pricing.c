@@ -106,19 +106,19 @@ pm_black_otm_call(double F, double K, double x, double s)
 }
 
 /*
- * The same for option prices, where F and K are the inputs: ln(F/K) to
- * double precision suffices for the well-conditioned double evaluation; the
- * fallback recomputes it in long double so that its conditioning does not
+ * The same for option prices, given x ~ ln(F/K) to double precision (which
+ * suffices for the well-conditioned double evaluation); the fallback
+ * recomputes ln(F/K) in long double so that its conditioning does not
  * amplify the rounding of the logarithm.
  */
 static double
-black_otm_call_price(double F, double K, double s)
+black_otm_call_price(double F, double K, double x, double s)
 {
 	double		v;
 
 	if (F == K)
 		return F * erf(s * (0.5 * M_SQRT1_2));
-	v = black_otm_call_double(F, K, log(F / K), s);
+	v = black_otm_call_double(F, K, x, s);
 	return v >= 0.0 ? v : black_otm_call_ld(F, K, logl((long double) F / (long double) K), s);
 }
 
@@ -175,13 +175,28 @@ pm_discounted_intrinsic(int theta, double F, double K, double df)
 	return v > 0.0 ? df * v : 0.0;
 }
 
-/* Undiscounted Black value: intrinsic on the forward plus out-of-the-money value. */
+/*
+ * Undiscounted Black value: intrinsic on the forward plus out-of-the-money
+ * value; x ~ ln(F/K).
+ */
 static double
-black_undiscounted(int theta, double F, double K, double s)
+black_undiscounted(int theta, double F, double K, double x, double s)
 {
 	if (F <= K)
-		return (theta > 0 ? 0.0 : K - F) + black_otm_call_price(F, K, s);
-	return (theta > 0 ? F - K : 0.0) + black_otm_call_price(K, F, s);
+		return (theta > 0 ? 0.0 : K - F) + black_otm_call_price(F, K, x, s);
+	return (theta > 0 ? F - K : 0.0) + black_otm_call_price(K, F, -x, s);
+}
+
+/* Discounted Black value given x ~ ln(F/K). */
+static double
+black_price(int theta, double F, double K, double x, double t, double vol, double r)
+{
+	double		df = exp(-r * t);
+	double		s = vol * sqrt(t);
+
+	if (!(s > 0.0))
+		return pm_discounted_intrinsic(theta, F, K, df);
+	return df * black_undiscounted(theta, F, K, x, s);
 }
 
 /* The pieces shared by every Greek of a Black-76 option. */
@@ -191,6 +206,7 @@ typedef struct BlackTerms
 	double		sqrt_t;
 	double		s;				/* vol sqrt(t) */
 	int			smooth;			/* s > 0: the d-terms below are defined */
+	double		x;				/* ln(F/K) */
 	double		d1;
 	double		d2;
 	double		pdf1;			/* phi(d1) */
@@ -208,6 +224,7 @@ black_terms(int theta, double F, double K, double t, double vol, double r, Black
 	{
 		double		x = pm_log_moneyness(F, K);
 
+		bt->x = x;
 		bt->d1 = x / bt->s + 0.5 * bt->s;
 		bt->d2 = x / bt->s - 0.5 * bt->s;
 		bt->pdf1 = pm_norm_pdf(bt->d1);
@@ -217,7 +234,7 @@ black_terms(int theta, double F, double K, double t, double vol, double r, Black
 	{
 		double		v = theta * (F - K);
 
-		bt->d1 = bt->d2 = bt->pdf1 = 0.0;
+		bt->x = bt->d1 = bt->d2 = bt->pdf1 = 0.0;
 		bt->itm = v > 0.0 ? 1.0 : (v == 0.0 ? 0.5 : 0.0);
 	}
 }
@@ -227,7 +244,7 @@ black_price_from_terms(int theta, double F, double K, const BlackTerms *bt)
 {
 	if (!bt->smooth)
 		return pm_discounted_intrinsic(theta, F, K, bt->df);
-	return bt->df * black_undiscounted(theta, F, K, bt->s);
+	return bt->df * black_undiscounted(theta, F, K, bt->x, bt->s);
 }
 
 static double
@@ -269,12 +286,7 @@ black_theta_from_terms(double price, double F, double vol, double r, const Black
 double
 pm_black76_price(int theta, double F, double K, double t, double vol, double r)
 {
-	double		df = exp(-r * t);
-	double		s = vol * sqrt(t);
-
-	if (!(s > 0.0))
-		return pm_discounted_intrinsic(theta, F, K, df);
-	return df * black_undiscounted(theta, F, K, s);
+	return black_price(theta, F, K, log(F / K), t, vol, r);
 }
 
 static void
@@ -358,7 +370,8 @@ pm_bs_forward(double S, double t, double r, double q)
 double
 pm_bs_price(int theta, double S, double K, double t, double vol, double r, double q)
 {
-	return pm_black76_price(theta, pm_bs_forward(S, t, r, q), K, t, vol, r);
+	/* ln(F/K) = ln(S/K) + (r - q) t: the log need not wait for the exp */
+	return black_price(theta, pm_bs_forward(S, t, r, q), K, log(S / K) + (r - q) * t, t, vol, r);
 }
 
 void
