@@ -37,8 +37,10 @@ extern double pm_norm_cdf(double x);
 /*
  * Undiscounted value of the out-of-the-money call on forward F <= K with
  * x = ln(F/K) <= 0 and total standard deviation s = vol*sqrt(t) > 0.
- * Accurate to a few ulps relative wherever the result is a normal double:
- * ill-conditioned cases are recomputed in long double.
+ * Ill-conditioned cases (condition number above 7) and N(d1) below 1e-280
+ * are recomputed in long double, so the result keeps about 1e-14 relative
+ * accuracy wherever it is a normal double.  Used by the implied-volatility
+ * solver; option prices use a faster variant (see pricing.c).
  */
 extern double pm_black_otm_call(double F, double K, double x, double s);
 
