@@ -24,10 +24,16 @@ pm_norm_pdf(double x)
 	return PM_INV_SQRT_2PI * exp(-0.5 * x * x);
 }
 
+static inline double
+norm_cdf(double x)
+{
+	return 0.5 * erfc(-x * M_SQRT1_2);
+}
+
 double
 pm_norm_cdf(double x)
 {
-	return 0.5 * erfc(-x * M_SQRT1_2);
+	return norm_cdf(x);
 }
 
 static long double
@@ -79,14 +85,14 @@ static inline double
 black_otm_call_double(double F, double K, double x, double s, double ratio)
 {
 	double		xs = x / s;
-	double		n1 = pm_norm_cdf(xs + 0.5 * s);
+	double		n1 = norm_cdf(xs + 0.5 * s);
 	double		a,
 				c;
 
 	if (n1 > 1e-280)
 	{
 		a = F * n1;
-		c = K * pm_norm_cdf(xs - 0.5 * s);
+		c = K * norm_cdf(xs - 0.5 * s);
 		if (c <= ratio * a)
 			return a - c;
 	}
@@ -118,7 +124,7 @@ pm_black_otm_call(double F, double K, double x, double s)
  * the forward) and 2e-11 for |d| <= 38; the long double path costs about
  * ten times as much and is taken for 1% of random options.
  */
-static double
+static inline double
 black_otm_call_price(double F, double K, double x, double s)
 {
 	double		v;
@@ -170,8 +176,8 @@ pm_normalised_black_otm_complement(double x, double s)
 {
 	double		xs = x / s;
 
-	return exp(0.5 * x) * pm_norm_cdf(-xs - 0.5 * s)
-		+ exp(-0.5 * x) * pm_norm_cdf(xs - 0.5 * s);
+	return exp(0.5 * x) * norm_cdf(-xs - 0.5 * s)
+		+ exp(-0.5 * x) * norm_cdf(xs - 0.5 * s);
 }
 
 double
@@ -186,16 +192,18 @@ pm_discounted_intrinsic(int theta, double F, double K, double df)
  * Undiscounted Black value: intrinsic on the forward plus out-of-the-money
  * value; x ~ ln(F/K).
  */
-static double
+static inline double
 black_undiscounted(int theta, double F, double K, double x, double s)
 {
-	if (F <= K)
-		return (theta > 0 ? 0.0 : K - F) + black_otm_call_price(F, K, x, s);
-	return (theta > 0 ? F - K : 0.0) + black_otm_call_price(K, F, -x, s);
+	/* branch-free choice of the out-of-the-money side: random option types
+	 * and moneyness would otherwise mispredict on every other row */
+	double		intrinsic = fmax(theta * (F - K), 0.0);
+
+	return intrinsic + black_otm_call_price(fmin(F, K), fmax(F, K), -fabs(x), s);
 }
 
 /* Discounted Black value given x ~ ln(F/K). */
-static double
+static inline double
 black_price(int theta, double F, double K, double x, double t, double vol, double r)
 {
 	double		df = exp(-r * t);
@@ -257,7 +265,7 @@ black_price_from_terms(int theta, double F, double K, const BlackTerms *bt)
 static double
 black_delta_from_terms(int theta, const BlackTerms *bt)
 {
-	double		n = bt->smooth ? pm_norm_cdf(theta * bt->d1) : bt->itm;
+	double		n = bt->smooth ? norm_cdf(theta * bt->d1) : bt->itm;
 
 	return theta * bt->df * n + 0.0;	/* + 0.0: an out-of-the-money put has delta 0, not -0 */
 }
@@ -400,7 +408,7 @@ pm_bs_greeks(int theta, double S, double K, double t, double vol, double r, doub
 	g->vanna *= growth;
 	g->theta -= delta_f * b * F;
 	/* rho = theta t K df N(theta d2) directly: -t V + t F delta_f cancels at high vol */
-	g->rho = theta * t * K * bt.df * (bt.smooth ? pm_norm_cdf(theta * bt.d2) : bt.itm);
+	g->rho = theta * t * K * bt.df * (bt.smooth ? norm_cdf(theta * bt.d2) : bt.itm);
 	g->dividend_rho = -delta_f * t * F;
 	g->charm = growth * (g->charm - b * F * gamma_f - b * delta_f);
 }

@@ -31,6 +31,17 @@ typedef struct OptionArgs
 	double		dividend;
 } OptionArgs;
 
+/* PG_GETARG_TEXT_PP without a function call for the usual short inline text */
+static inline text *
+option_type_text(Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (unlikely(VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)))
+		v = pg_detoast_datum_packed(v);
+	return (text *) v;
+}
+
 /*
  * Read (option_type, underlying, strike, t, vol, rate[, dividend]) starting
  * at argument `first`; vol is absent (first + 4 is rate) when !with_vol.
@@ -41,7 +52,7 @@ option_args(FunctionCallInfo fcinfo, int first, const char *underlying_name,
 {
 	int			i = first;
 
-	a->theta = pm_option_type_arg(PG_GETARG_TEXT_PP(i));
+	a->theta = pm_option_type_arg(option_type_text(PG_GETARG_DATUM(i)));
 	a->underlying = pm_positive_arg(underlying_name, PG_GETARG_FLOAT8(i + 1));
 	a->strike = pm_positive_arg("strike", PG_GETARG_FLOAT8(i + 2));
 	a->t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(i + 3));
