@@ -7,7 +7,8 @@
 --
 -- psql variables (pass with -v name=value):
 --     rows           rows in bench_options                          (1000000)
---     runs           timed runs per query; one untimed warm-up first     (5)
+--     runs           timed rounds (each query once per round) after one
+--                    untimed warm-up round                             (7)
 --     subset_rows    rows of the subset the PL/pgSQL peer is tried on (100000)
 --     plpgsql_limit_s  if the peer's projected full-table run takes longer
 --                    than this many seconds it is timed on the subset only
@@ -25,7 +26,7 @@
 \endif
 \if :{?runs}
 \else
-\set runs 5
+\set runs 7
 \endif
 \if :{?subset_rows}
 \else
@@ -115,6 +116,17 @@ SELECT sum(s * k) AS warm FROM bench_options \gset
 -- ---------------------------------------------------------------------------
 -- timing harness
 -- ---------------------------------------------------------------------------
+-- Queries are registered in bench_queries and timed in interleaved rounds
+-- (every query once per round, :runs rounds after one untimed warm-up
+-- round), so that background load drifting during the run affects all of
+-- them alike instead of one query's block of runs.
+CREATE TEMP TABLE bench_queries (
+    ord    int PRIMARY KEY,
+    label  text,
+    sql    text,
+    nrows  bigint
+);
+
 CREATE TEMP TABLE bench_runs (
     ord    int,
     label  text,
@@ -124,22 +136,34 @@ CREATE TEMP TABLE bench_runs (
     result float8
 );
 
--- one untimed warm-up, then p_runs timed executions of p_sql
-CREATE PROCEDURE pg_temp.bench_time(p_ord int, p_label text, p_sql text, p_rows bigint, p_runs int)
+CREATE FUNCTION pg_temp.bench_once(p_sql text, OUT ms float8, OUT result float8)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     t0  timestamptz;
     t1  timestamptz;
-    v   float8;
 BEGIN
-    EXECUTE p_sql INTO v;
-    FOR i IN 1 .. p_runs LOOP
-        t0 := clock_timestamp();
-        EXECUTE p_sql INTO v;
-        t1 := clock_timestamp();
-        INSERT INTO bench_runs
-        VALUES (p_ord, p_label, p_rows, i, extract(epoch FROM t1 - t0)::float8 * 1000, v);
+    t0 := clock_timestamp();
+    EXECUTE p_sql INTO result;
+    t1 := clock_timestamp();
+    ms := extract(epoch FROM t1 - t0)::float8 * 1000;
+END
+$$;
+
+CREATE PROCEDURE pg_temp.bench_rounds(p_runs int)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    q   record;
+    m   record;
+BEGIN
+    FOR i IN 0 .. p_runs LOOP          -- round 0 is the warm-up
+        FOR q IN SELECT * FROM bench_queries ORDER BY ord LOOP
+            m := pg_temp.bench_once(q.sql);
+            IF i > 0 THEN
+                INSERT INTO bench_runs VALUES (q.ord, q.label, q.nrows, i, m.ms, m.result);
+            END IF;
+        END LOOP;
     END LOOP;
 END
 $$;
@@ -153,38 +177,58 @@ SELECT ord, label, nrows,
 FROM bench_runs
 GROUP BY ord, label, nrows;
 
--- ---------------------------------------------------------------------------
 -- the issue's queries, full table
--- ---------------------------------------------------------------------------
-\echo == timing (:runs runs each after one warm-up, parallel workers off, jit :jit)
-CALL pg_temp.bench_time(1, '(a) sum(s*k)  [bare scan]',
-    $q$SELECT sum(s * k) FROM bench_options$q$, :rows, :runs);
-CALL pg_temp.bench_time(2, '(b) sum(bs_price(...))',
-    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
-    :rows, :runs);
-CALL pg_temp.bench_time(3, '(c) sum(g.delta), LATERAL bs_greeks(...) g',
+INSERT INTO bench_queries VALUES
+(1, '(a) sum(s*k)  [bare scan]',
+    $q$SELECT sum(s * k) FROM bench_options$q$, :rows),
+(2, '(b) sum(bs_price(...))',
+    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows),
+(3, '(c) sum(g.delta), LATERAL bs_greeks(...) g',
     $q$SELECT sum(g.delta) FROM bench_options,
-              LATERAL portmargin.bs_greeks(option_type, s, k, t, vol, r, q) g$q$,
-    :rows, :runs);
-CALL pg_temp.bench_time(4, '(d) sum(implied_vol(price, ...))',
-    $q$SELECT sum(portmargin.implied_vol(price, option_type, s, k, t, r, q)) FROM bench_options$q$,
-    :rows, :runs);
+              LATERAL portmargin.bs_greeks(option_type, s, k, t, vol, r, q) g$q$, :rows),
+(4, '(d) sum(implied_vol(price, ...))',
+    $q$SELECT sum(portmargin.implied_vol(price, option_type, s, k, t, r, q)) FROM bench_options$q$, :rows);
 
--- ---------------------------------------------------------------------------
--- the PL/pgSQL peer: subset first; full table unless projected > limit
--- ---------------------------------------------------------------------------
-CALL pg_temp.bench_time(11, 'subset: sum(s*k)  [bare scan]',
-    $q$SELECT sum(s * k) FROM bench_options_subset$q$, :subset_rows, :runs);
-CALL pg_temp.bench_time(12, 'subset: sum(bs_price(...))',
+-- the same subset for the PL/pgSQL peer, bs_price and the bare scan
+INSERT INTO bench_queries VALUES
+(11, 'subset: sum(s*k)  [bare scan]',
+    $q$SELECT sum(s * k) FROM bench_options_subset$q$, :subset_rows),
+(12, 'subset: sum(bs_price(...))',
     $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
-    :subset_rows, :runs);
-CALL pg_temp.bench_time(13, 'subset: sum(bench_plpgsql_bs_price(...))',
+    :subset_rows),
+(13, 'subset: sum(bench_plpgsql_bs_price(...))',
     $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
-    :subset_rows, :runs);
+    :subset_rows);
 
-SELECT (median_ms * :rows / :subset_rows > :plpgsql_limit_s * 1000.0) AS plpgsql_scaled,
-       round((median_ms * :rows / :subset_rows / 1000)::numeric, 1) AS plpgsql_projected_s
-FROM bench_summary WHERE ord = 13 \gset
+-- reference rows: where the per-row time goes (not targets)
+INSERT INTO bench_queries VALUES
+(21, 'ref: sum(s*k*t*vol*r*q)  [deform all columns]',
+    $q$SELECT sum(s * k * t * vol * r * q) FROM bench_options$q$, :rows),
+(22, 'ref: sum(num_nonnulls(7 args))  [7-arg C call]',
+    $q$SELECT sum(num_nonnulls(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows),
+(23, 'ref: sum(exp(-r*t)*s + ln(s/k) + sqrt(t))',
+    $q$SELECT sum(exp(-r * t) * s + ln(s / k) + sqrt(t)) FROM bench_options$q$, :rows),
+(24, 'ref: sum((bs_greeks(...)).delta)  [no LATERAL]',
+    $q$SELECT sum((portmargin.bs_greeks(option_type, s, k, t, vol, r, q)).delta) FROM bench_options$q$,
+    :rows),
+(25, 'ref: sum(bs_delta(...))',
+    $q$SELECT sum(portmargin.bs_delta(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows);
+
+-- the PL/pgSQL peer on the full table, unless one subset run projects a
+-- full-table run above :plpgsql_limit_s seconds
+SELECT (ms * :rows / :subset_rows > :plpgsql_limit_s * 1000.0) AS plpgsql_scaled,
+       round((ms * :rows / :subset_rows / 1000)::numeric, 1) AS plpgsql_projected_s
+FROM pg_temp.bench_once($q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q))
+                           FROM bench_options_subset$q$) \gset
+\if :plpgsql_scaled
+\else
+INSERT INTO bench_queries VALUES
+(5, '(e) sum(bench_plpgsql_bs_price(...))  [PL/pgSQL peer]',
+    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows);
+\endif
+
+\echo == timing (:runs interleaved rounds after one warm-up round, parallel workers off, jit :jit)
+CALL pg_temp.bench_rounds(:runs);
 
 \if :plpgsql_scaled
 \echo NOTE: the PL/pgSQL peer is projected at :plpgsql_projected_s s per full-table run (> :plpgsql_limit_s s);
@@ -192,22 +236,7 @@ FROM bench_summary WHERE ord = 13 \gset
 INSERT INTO bench_runs
 SELECT 5, '(e) PL/pgSQL peer  [SCALED from subset]', :rows, run, ms * :rows / :subset_rows, NULL
 FROM bench_runs WHERE ord = 13;
-\else
-CALL pg_temp.bench_time(5, '(e) sum(bench_plpgsql_bs_price(...))  [PL/pgSQL peer]',
-    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
-    :rows, :runs);
 \endif
-
--- ---------------------------------------------------------------------------
--- reference rows: where the per-row time goes (not targets)
--- ---------------------------------------------------------------------------
-CALL pg_temp.bench_time(21, 'ref: sum(s*k*t*vol*r*q)  [deform all columns]',
-    $q$SELECT sum(s * k * t * vol * r * q) FROM bench_options$q$, :rows, :runs);
-CALL pg_temp.bench_time(22, 'ref: sum(num_nonnulls(7 args))  [7-arg C call]',
-    $q$SELECT sum(num_nonnulls(option_type, s, k, t, vol, r, q)) FROM bench_options$q$,
-    :rows, :runs);
-CALL pg_temp.bench_time(23, 'ref: sum(exp(-r*t)*s + ln(s/k) + sqrt(t))',
-    $q$SELECT sum(exp(-r * t) * s + ln(s / k) + sqrt(t)) FROM bench_options$q$, :rows, :runs);
 
 -- ---------------------------------------------------------------------------
 -- results
