@@ -52,7 +52,7 @@ tmp=$(mktemp -d /tmp/portmargin.XXXXXX)
 chmod 755 "$tmp"
 if [ "$(id -u)" = 0 ]; then
   chown postgres: "$tmp"
-  as_pg() { runuser -u postgres -- "$@"; }
+  as_pg() { (cd "$tmp" && runuser -u postgres -- "$@"); }
 else
   as_pg() { "$@"; }
 fi
