@@ -294,9 +294,29 @@ portmargin_inverse_greeks(PG_FUNCTION_ARGS)
 
 /* ---- implied volatility ---- */
 
-static Datum
-implied_vol_result(FunctionCallInfo fcinfo, double vol, PmIvStatus status)
+typedef enum IvModel
 {
+	IV_BSM,						/* price, option_type, spot, strike, t, rate, dividend */
+	IV_BLACK76,					/* price, option_type, forward, strike, t, rate */
+	IV_INVERSE					/* the same, price in coin */
+} IvModel;
+
+/* NULL outside the no-arbitrage bounds, the volatility otherwise */
+static Datum
+implied_vol_sql(FunctionCallInfo fcinfo, IvModel model)
+{
+	double		price = pm_positive_arg("price", PG_GETARG_FLOAT8(0));
+	OptionArgs	a;
+	PmIvStatus	status;
+	double		vol;
+
+	option_args(fcinfo, 1, model == IV_BSM ? "spot" : "forward", false, model == IV_BSM, &a);
+	if (model == IV_BSM)
+		vol = pm_bs_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate, a.dividend,
+								&status, NULL);
+	else
+		vol = pm_black76_implied_vol(a.theta, model == IV_INVERSE ? price * a.underlying : price,
+									 a.underlying, a.strike, a.t, a.rate, &status, NULL);
 	if (status != PM_IV_OK)
 		PG_RETURN_NULL();
 	RETURN_FINITE("implied volatility", vol);
@@ -306,45 +326,21 @@ PG_FUNCTION_INFO_V1(portmargin_implied_vol);
 Datum
 portmargin_implied_vol(PG_FUNCTION_ARGS)
 {
-	double		price = pm_positive_arg("price", PG_GETARG_FLOAT8(0));
-	OptionArgs	a;
-	PmIvStatus	status;
-	double		vol;
-
-	option_args(fcinfo, 1, "spot", false, true, &a);
-	vol = pm_bs_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate, a.dividend,
-							&status, NULL);
-	return implied_vol_result(fcinfo, vol, status);
+	return implied_vol_sql(fcinfo, IV_BSM);
 }
 
 PG_FUNCTION_INFO_V1(portmargin_black76_implied_vol);
 Datum
 portmargin_black76_implied_vol(PG_FUNCTION_ARGS)
 {
-	double		price = pm_positive_arg("price", PG_GETARG_FLOAT8(0));
-	OptionArgs	a;
-	PmIvStatus	status;
-	double		vol;
-
-	option_args(fcinfo, 1, "forward", false, false, &a);
-	vol = pm_black76_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate,
-								 &status, NULL);
-	return implied_vol_result(fcinfo, vol, status);
+	return implied_vol_sql(fcinfo, IV_BLACK76);
 }
 
 PG_FUNCTION_INFO_V1(portmargin_inverse_implied_vol);
 Datum
 portmargin_inverse_implied_vol(PG_FUNCTION_ARGS)
 {
-	double		price = pm_positive_arg("price", PG_GETARG_FLOAT8(0));
-	OptionArgs	a;
-	PmIvStatus	status;
-	double		vol;
-
-	option_args(fcinfo, 1, "forward", false, false, &a);
-	vol = pm_black76_implied_vol(a.theta, price * a.underlying, a.underlying, a.strike, a.t,
-								 a.rate, &status, NULL);
-	return implied_vol_result(fcinfo, vol, status);
+	return implied_vol_sql(fcinfo, IV_INVERSE);
 }
 
 /* ---- time ---- */
