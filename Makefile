@@ -1,9 +1,10 @@
 # portmargin: PGXS build.  `make && make install`, then `make installcheck`
-# (pg_regress) against a running server; scripts/test.sh runs everything.
+# (pg_regress) against a running server; `bash test/run.sh all` runs everything.
 
 EXTENSION   = portmargin
 MODULE_big  = portmargin
-OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o
+OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o \
+              src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts
@@ -24,8 +25,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Stand-alone check of the pure numeric core (no server needed).
-test/c/test_numeric: test/c/test_numeric.c src/pricing.c src/implied_vol.c src/pricing.h src/implied_vol.h
-	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c src/pricing.c src/implied_vol.c $(GSL_LIBS) -lm
+NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c
+test/c/test_numeric: test/c/test_numeric.c $(NUMERIC_SRCS) $(wildcard src/*.h)
+	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c $(NUMERIC_SRCS) $(GSL_LIBS) -lm
 
 numericcheck: test/c/test_numeric
 	./test/c/test_numeric

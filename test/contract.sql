@@ -1,8 +1,10 @@
--- test/contract.sql: the extension's SQL contract.  Every function is C,
--- IMMUTABLE, STRICT and PARALLEL SAFE; every object lives in schema
--- portmargin and has a COMMENT; the extension is not relocatable.
+-- test/contract.sql: the extension's SQL contract.  Functions are marked
+-- truthfully: IMMUTABLE (preset() reads a table: STABLE), STRICT unless
+-- they accept documented NULLs, all PARALLEL SAFE; aggregates can run in
+-- parallel; every object lives in schema portmargin and has a COMMENT; the
+-- extension is not relocatable.
 BEGIN;
-SELECT plan(8);
+SELECT plan(12);
 
 CREATE TEMP VIEW pm_functions AS
 SELECT p.oid, p.proname, p.prokind, p.provolatile, p.proisstrict, p.proparallel, l.lanname,
@@ -13,15 +15,27 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
 JOIN pg_language l ON l.oid = p.prolang;
 
 SELECT ok((SELECT count(*) FROM pm_functions) >= 18, 'the extension defines its pricing functions');
+SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 3,
+          'three aggregates: portfolio_margin, portfolio_margin_state, merge_margin_states');
+SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f.oid = a.aggfnoid
+                  WHERE a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0$$,
+                'every aggregate has combine, serialize and deserialize functions (parallel query)');
 
-SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i'$$,
-                'every function is IMMUTABLE');
-SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict$$,
-                'every function is STRICT');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i' AND proname <> 'preset'$$,
+                'every function is IMMUTABLE, except preset()');
+SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
+          'preset() reads scenario_presets: STABLE');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
+                  AND proname NOT IN ('grid_scenarios', 'risk_array', 'margin_sfunc', 'margin_combine',
+                                      'margin_ffunc', 'margin_state_ffunc', 'margin_merge_sfunc')$$,
+                'every function is STRICT, except those that take documented NULLs');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
+                  AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
+                'the pricing functions are STRICT');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'$$,
                 'every function is PARALLEL SAFE');
-SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'$$,
-                'every function is written in C');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c' AND proname <> 'preset'$$,
+                'every function is written in C, except the preset() lookup');
 
 SELECT is_empty($$
   SELECT pg_describe_object(d.classid, d.objid, d.objsubid)

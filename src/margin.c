@@ -1,0 +1,212 @@
+/*
+ * margin.c
+ *	  Each method's requirement from folded risk units (pure numeric code).
+ *
+ * Per unit: the scan loss is the largest weighted scenario loss,
+ * max(0, max_j -pnl_j w_j); then the method's add-ons:
+ *   span     max(scan, short option minimum) per unit; minus net option
+ *            value across units; initial = im_ratio x maintenance
+ *   tims     max(scan, per-contract minimum x multiplier x contracts)
+ *   deribit  scan + option contingency + futures contingency + roll shock;
+ *            optional cross-currency offset of gains; MM = mm_factor x IM
+ *   okx      max(scan + basis risk, tiered minimum charge); IMR = ratio x MMR
+ *   grid     scan; initial and maintenance ratios
+ * Units in different currencies are added in USD (inverse units at their
+ * index price).  doc/margin.md states each rule with its source.
+ */
+#include "margin.h"
+#include "scenario_params.h"
+
+#include <math.h>
+#include <string.h>
+
+/* all units in one currency: the same coin, or all cash-settled */
+static int
+single_currency(const PmUnit *units, int nunits)
+{
+	int			u;
+
+	for (u = 1; u < nunits; u++)
+	{
+		if (units[u].inverse != units[0].inverse)
+			return 0;
+		if (units[0].inverse && strcmp(units[u].underlying, units[0].underlying) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* roll shock (Deribit) or basis risk (OKX): sum_e |delta_e| x move(t_e) in unit currency */
+static double
+expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
+{
+	double		charge = 0.0;
+	int			e;
+
+	for (e = 0; e < unit->nexpiries; e++)
+	{
+		const PmExpiryBucket *b = &unit->expiries[e];
+		double		move = fmax(min_move, annual_rate * b->t);
+
+		charge += fabs(b->delta) * move * (unit->inverse ? 1.0 : b->forward);
+	}
+	return charge;
+}
+
+void
+pm_margin_finalize(int method, const double *params, const PmScenario *sc, int nscen,
+				   const PmUnit *units, int nunits, PmMarginResult *r)
+{
+	double	   *unit_margin = r->unit_margin;
+	double	   *pnl = r->pnl;
+	double		total = 0.0,
+				best = -INFINITY;
+	int			u,
+				j;
+
+	memset(r, 0, sizeof(*r));
+	r->unit_margin = unit_margin;
+	r->pnl = pnl;
+	r->worst_scenario = r->worst_unit = -1;
+	for (j = 0; j < nscen; j++)
+		pnl[j] = 0.0;
+	if (nunits == 0)
+		return;
+	r->fx_to_usd = !single_currency(units, nunits);
+
+	for (u = 0; u < nunits; u++)
+	{
+		const PmUnit *unit = &units[u];
+		double		fx = r->fx_to_usd && unit->inverse ? unit->index_price : 1.0;
+		double		scan = 0.0,
+					worst_loss = -INFINITY,
+					req;
+		int			worst = 0;
+
+		for (j = 0; j < nscen; j++)
+		{
+			double		loss = -unit->pnl[j] * sc[j].weight;
+
+			if (loss > worst_loss)
+			{
+				worst_loss = loss;
+				worst = j;
+			}
+			pnl[j] += unit->pnl[j] * fx;
+		}
+		scan = fmax(0.0, worst_loss);
+
+		switch (method)
+		{
+			case PM_METHOD_SPAN:
+				{
+					double		som = params[PM_P_SPAN_SOM] * unit->short_options;
+
+					r->short_option_minimum += som * fx;
+					req = fmax(scan, som);
+					break;
+				}
+			case PM_METHOD_TIMS:
+				{
+					double		pcm = params[PM_P_TIMS_PCM] * unit->option_contracts;
+
+					r->per_contract_minimum += pcm * fx;
+					req = fmax(scan, pcm);
+					break;
+				}
+			case PM_METHOD_DERIBIT:
+				{
+					double		net_short = 0.0,
+								oc,
+								fc,
+								roll;
+					int			k;
+
+					for (k = 0; k < unit->nstrikes; k++)
+						net_short += fmax(0.0, -unit->strikes[k].quantity);
+					oc = params[PM_P_DB_OPT_CONT] * net_short;
+					fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures);
+					roll = expiry_charge(unit, params[PM_P_DB_ROLL_RISK], params[PM_P_DB_ROLL_MIN]);
+					r->option_contingency += oc * fx;
+					r->futures_contingency += fc * fx;
+					r->roll_shock += roll * fx;
+					req = scan + oc + fc + roll;
+					break;
+				}
+			case PM_METHOD_OKX:
+				{
+					double		basis = expiry_charge(unit, params[PM_P_OKX_BASIS], 0.0);
+					double		usd = unit->inverse ? unit->index_price : 1.0;
+					double		raw = params[PM_P_OKX_MR7_RATE] * unit->gross_notional;
+					double		mr7 = 0.0;
+
+					if (raw > 0.0 && usd > 0.0)
+						mr7 = pm_tiered_charge(raw * usd, pm_okx_tiers_p(params),
+											   pm_okx_tiers_p(params) + pm_okx_ntiers_p(params),
+											   pm_okx_ntiers_p(params)) / usd;
+					r->basis_risk += basis * fx;
+					r->minimum_charge += mr7 * fx;
+					req = fmax(scan + basis, mr7);
+					break;
+				}
+			default:
+				req = scan;
+				break;
+		}
+
+		r->scan += scan * fx;
+		r->net_option_value += unit->option_value * fx;
+		unit_margin[u] = req * fx;
+		total += req * fx;
+		if (scan * fx > best)
+		{
+			best = scan * fx;
+			r->worst_unit = u;
+			r->worst_scenario = worst;
+		}
+	}
+
+	switch (method)
+	{
+		case PM_METHOD_SPAN:
+			r->maintenance = fmax(0.0, total - r->net_option_value);
+			r->initial = params[PM_P_SPAN_IM_RATIO] * r->maintenance;
+			break;
+		case PM_METHOD_TIMS:
+			r->maintenance = r->initial = total;
+			break;
+		case PM_METHOD_DERIBIT:
+			if (params[PM_P_DB_PNL_OFFSET] > 0.0 && nunits >= 2)
+			{
+				/* gains of one unit offset losses of others, scenario by scenario */
+				double		worst_combined = 0.0;
+
+				for (j = 0; j < nscen; j++)
+				{
+					double		combined = 0.0;
+
+					for (u = 0; u < nunits; u++)
+					{
+						double		fx = r->fx_to_usd && units[u].inverse ? units[u].index_price : 1.0;
+						double		loss = -units[u].pnl[j] * sc[j].weight * fx;
+
+						combined += loss >= 0.0 ? loss
+							: -fmin(params[PM_P_DB_PNL_OFFSET] * -loss, params[PM_P_DB_MAX_OFFSET]);
+					}
+					worst_combined = fmax(worst_combined, combined);
+				}
+				r->cross_offset = fmax(0.0, r->scan - worst_combined);
+			}
+			r->initial = total - r->cross_offset;
+			r->maintenance = params[PM_P_DB_MM_FACTOR] * r->initial;
+			break;
+		case PM_METHOD_OKX:
+			r->maintenance = total;
+			r->initial = params[PM_P_OKX_IMR_RATIO] * total;
+			break;
+		default:
+			r->maintenance = params[PM_P_GRID_MM_RATIO] * total;
+			r->initial = params[PM_P_GRID_IM_RATIO] * total;
+			break;
+	}
+}

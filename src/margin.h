@@ -1,0 +1,79 @@
+/*
+ * margin.h
+ *	  The arithmetic of each margin method on folded risk units (pure
+ *	  numeric code): from per-unit scenario P&L and position summaries to the
+ *	  account requirement.  The aggregate that folds positions into units is
+ *	  in margin_agg.c.
+ */
+#ifndef PORTMARGIN_MARGIN_H
+#define PORTMARGIN_MARGIN_H
+
+#include "riskarray.h"
+
+/* net delta of the positions expiring at t */
+typedef struct PmExpiryBucket
+{
+	double		t;
+	double		delta;			/* underlying units (coin for inverse) */
+	double		forward;
+} PmExpiryBucket;
+
+/* net option quantity (calls and puts together) at one expiry and strike */
+typedef struct PmStrikeBucket
+{
+	double		t;
+	double		strike;
+	double		quantity;		/* contracts x multiplier */
+} PmStrikeBucket;
+
+/* the positions of one underlying and settlement, folded */
+typedef struct PmUnit
+{
+	char	   *underlying;
+	int			inverse;
+	double		index_price;	/* 0 when no row carried one */
+	double		option_value;	/* net option value, unit currency */
+	double		short_options;	/* contracts short */
+	double		option_contracts;	/* |contracts| x multiplier */
+	double		long_futures;	/* size, underlying units */
+	double		short_futures;
+	double		gross_notional; /* linear: USD; inverse: coin */
+	double	   *pnl;			/* one per scenario, unit currency */
+	int			nexpiries;
+	int			max_expiries;
+	PmExpiryBucket *expiries;
+	int			nstrikes;
+	int			max_strikes;
+	PmStrikeBucket *strikes;
+} PmUnit;
+
+typedef struct PmMarginResult
+{
+	int			fx_to_usd;		/* amounts converted to USD (mixed currencies) */
+	double		initial;
+	double		maintenance;
+	double		scan;
+	double		short_option_minimum;
+	double		net_option_value;
+	double		per_contract_minimum;
+	double		option_contingency;
+	double		futures_contingency;
+	double		roll_shock;
+	double		basis_risk;
+	double		minimum_charge;
+	double		cross_offset;
+	int			worst_scenario; /* 0-based; -1 when none */
+	int			worst_unit;		/* index into units; -1 when none */
+	double	   *unit_margin;	/* [nunits], report currency */
+	double	   *pnl;			/* [nscen], report currency */
+} PmMarginResult;
+
+/*
+ * Apply a method's rules to units[0..nunits).  params are the scenario set's
+ * parameters (scenario.h layout), sc its scenarios.  r->unit_margin and
+ * r->pnl must point to arrays of nunits and nscen doubles.
+ */
+extern void pm_margin_finalize(int method, const double *params, const PmScenario *sc, int nscen,
+							   const PmUnit *units, int nunits, PmMarginResult *r);
+
+#endif							/* PORTMARGIN_MARGIN_H */

@@ -1,0 +1,868 @@
+/*
+ * margin_agg.c
+ *	  The portfolio_margin aggregate: folds positions into risk units
+ *	  (underlying x settlement), then applies the scenario set's method
+ *	  (margin.c).  Also its partial-state type margin_state, for parallel
+ *	  query and for merging results computed on different servers.
+ *
+ * Each distinct instrument is revalued once per query and scenario set:
+ * the transition function keeps a hash table of risk arrays in its call
+ * site's fn_extra (the SPAN risk-array idea) and folds every position as
+ * quantity x array, so a million positions on two thousand instruments cost
+ * two thousand revaluations.
+ *
+ * Serialised state (version 1, pq_send* big-endian): has_set byte; the
+ * scenario set (method, parameters, scenarios); units with their sums,
+ * P&L vector and expiry/strike buckets.  Deserialisation checks every count
+ * against the bytes left and rejects truncated or trailing input.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "access/htup_details.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "margin.h"
+#include "scenario.h"
+#include "sqlargs.h"
+
+#define MARGIN_STATE_VERSION 1
+
+typedef struct MarginState
+{
+	PmScenarioSet *set;			/* NULL until the first row */
+	uint64		checked_generation; /* reval cache generation the set matched */
+	int			nunits;
+	int			max_units;
+	int			last_unit;
+	PmUnit	   *units;
+	MemoryContext mcxt;			/* where the state lives */
+} MarginState;
+
+/* the per-call-site cache of risk arrays */
+typedef struct InstrumentKey
+{
+	int32		kind;
+	int32		inverse;
+	int32		theta;
+	int32		pad;
+	double		strike;
+	double		t;
+	double		forward;
+	double		vol;
+	double		multiplier;
+} InstrumentKey;
+
+typedef struct InstrumentEntry
+{
+	InstrumentKey key;
+	double		value;
+	double		delta;
+	double		pnl[FLEXIBLE_ARRAY_MEMBER];
+} InstrumentEntry;
+
+typedef struct RevalCache
+{
+	PmScenarioSet *set;			/* copy, in fn_mcxt */
+	PmRevalParams params;
+	HTAB	   *instruments;
+	uint64		generation;		/* bumped whenever the set changes */
+} RevalCache;
+
+static bool
+sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
+{
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+static void
+mixed_sets_error(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("all rows of a portfolio_margin group must use the same scenario set"),
+			 errhint("Group by the scenario set, or pass one set to every row.")));
+}
+
+static void
+null_arg_error(const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("argument \"%s\" must not be NULL%s", name, why)));
+}
+
+static RevalCache *
+reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
+{
+	RevalCache *c = (RevalCache *) fcinfo->flinfo->fn_extra;
+	PmScenarioSet *s = DatumGetScenarioSet(setdatum);
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->set == NULL || !sets_equal(s, c->set))
+	{
+		HASHCTL		ctl;
+
+		pm_check_scenario_set(s, VARSIZE(s));
+		if (c->instruments)
+			hash_destroy(c->instruments);
+		if (c->set)
+			pfree(c->set);
+		c->set = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(s));
+		memcpy(c->set, s, VARSIZE(s));
+		pm_reval_params(c->set, &c->params);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(InstrumentKey);
+		ctl.entrysize = offsetof(InstrumentEntry, pnl) + sizeof(double) * c->set->nscenarios;
+		ctl.hcxt = fcinfo->flinfo->fn_mcxt;
+		c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		c->generation++;
+	}
+	if ((Pointer) s != DatumGetPointer(setdatum))
+		pfree(s);
+	return c;
+}
+
+static InstrumentEntry *
+instrument_entry(RevalCache *c, const PmInstrument *ins)
+{
+	InstrumentKey key;
+	InstrumentEntry *e;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = ins->kind;
+	key.inverse = ins->inverse;
+	key.theta = ins->theta;
+	key.strike = ins->strike;
+	key.t = ins->t;
+	key.forward = ins->forward;
+	key.vol = ins->vol;
+	key.multiplier = ins->multiplier;
+	e = (InstrumentEntry *) hash_search(c->instruments, &key, HASH_ENTER, &found);
+	if (!found)
+		pm_risk_array(&c->params, PM_SET_SCENARIOS(c->set), c->set->nscenarios, ins,
+					  e->pnl, &e->value, &e->delta);
+	return e;
+}
+
+/* ---- state ---- */
+
+static MarginState *
+state_create(MemoryContext mcxt, const PmScenarioSet *set)
+{
+	MarginState *st = MemoryContextAllocZero(mcxt, sizeof(MarginState));
+
+	st->mcxt = mcxt;
+	if (set)
+	{
+		st->set = MemoryContextAlloc(mcxt, VARSIZE(set));
+		memcpy(st->set, set, VARSIZE(set));
+	}
+	return st;
+}
+
+static PmUnit *
+state_unit(MarginState *st, const char *name, int len, int inverse)
+{
+	PmUnit	   *u;
+	int			i;
+
+	if (st->nunits > 0)
+	{
+		u = &st->units[st->last_unit];
+		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
+			return u;
+	}
+	for (i = 0; i < st->nunits; i++)
+	{
+		u = &st->units[i];
+		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
+		{
+			st->last_unit = i;
+			return u;
+		}
+	}
+	if (st->nunits == st->max_units)
+	{
+		st->max_units = Max(4, 2 * st->max_units);
+		st->units = st->units
+			? repalloc(st->units, sizeof(PmUnit) * st->max_units)
+			: MemoryContextAlloc(st->mcxt, sizeof(PmUnit) * st->max_units);
+	}
+	u = &st->units[st->nunits];
+	memset(u, 0, sizeof(PmUnit));
+	u->underlying = MemoryContextAlloc(st->mcxt, len + 1);
+	memcpy(u->underlying, name, len);
+	u->underlying[len] = '\0';
+	u->inverse = inverse;
+	u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * st->set->nscenarios);
+	st->last_unit = st->nunits++;
+	return u;
+}
+
+static void
+unit_index_price(PmUnit *u, double index)
+{
+	if (u->index_price == 0.0)
+		u->index_price = index;
+	else if (index != 0.0 && index != u->index_price)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"index_price\": %s", float8out_internal(index)),
+				 errdetail("Rows of underlying \"%s\" carry index prices %s and %s; a group needs one.",
+						   u->underlying, float8out_internal(u->index_price), float8out_internal(index))));
+}
+
+static void
+add_expiry(MarginState *st, PmUnit *u, double t, double delta, double forward)
+{
+	int			i;
+
+	for (i = 0; i < u->nexpiries; i++)
+		if (u->expiries[i].t == t)
+		{
+			u->expiries[i].delta += delta;
+			return;
+		}
+	if (u->nexpiries == u->max_expiries)
+	{
+		u->max_expiries = Max(4, 2 * u->max_expiries);
+		u->expiries = u->expiries
+			? repalloc(u->expiries, sizeof(PmExpiryBucket) * u->max_expiries)
+			: MemoryContextAlloc(st->mcxt, sizeof(PmExpiryBucket) * u->max_expiries);
+	}
+	u->expiries[u->nexpiries].t = t;
+	u->expiries[u->nexpiries].delta = delta;
+	u->expiries[u->nexpiries].forward = forward;
+	u->nexpiries++;
+}
+
+static void
+add_strike(MarginState *st, PmUnit *u, double t, double strike, double quantity)
+{
+	int			i;
+
+	for (i = 0; i < u->nstrikes; i++)
+		if (u->strikes[i].t == t && u->strikes[i].strike == strike)
+		{
+			u->strikes[i].quantity += quantity;
+			return;
+		}
+	if (u->nstrikes == u->max_strikes)
+	{
+		u->max_strikes = Max(4, 2 * u->max_strikes);
+		u->strikes = u->strikes
+			? repalloc(u->strikes, sizeof(PmStrikeBucket) * u->max_strikes)
+			: MemoryContextAlloc(st->mcxt, sizeof(PmStrikeBucket) * u->max_strikes);
+	}
+	u->strikes[u->nstrikes].t = t;
+	u->strikes[u->nstrikes].strike = strike;
+	u->strikes[u->nstrikes].quantity = quantity;
+	u->nstrikes++;
+}
+
+/* fold one position: quantity x the instrument's risk array and summaries */
+static void
+fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const InstrumentEntry *e, double q)
+{
+	int			n = st->set->nscenarios;
+	double		aq = fabs(q);
+	int			j;
+
+	for (j = 0; j < n; j++)
+		u->pnl[j] += q * e->pnl[j];
+	u->gross_notional += aq * ins->multiplier * (ins->inverse ? 1.0 : ins->forward);
+	if (ins->kind == PM_KIND_OPTION)
+	{
+		u->option_value += q * e->value;
+		if (q < 0.0)
+			u->short_options += aq;
+		u->option_contracts += aq * ins->multiplier;
+		add_strike(st, u, ins->t, ins->strike, q * ins->multiplier);
+	}
+	else if (ins->kind != PM_KIND_SPOT)
+	{
+		if (q > 0.0)
+			u->long_futures += q * ins->multiplier;
+		else
+			u->short_futures += aq * ins->multiplier;
+	}
+	if (ins->kind != PM_KIND_SPOT)
+		add_expiry(st, u, ins->t, q * e->delta, ins->forward);
+}
+
+/* add src's units into dst (same scenario set) */
+static void
+merge_states(MarginState *dst, const MarginState *src)
+{
+	int			i,
+				j,
+				k;
+
+	for (i = 0; i < src->nunits; i++)
+	{
+		const PmUnit *s = &src->units[i];
+		PmUnit	   *d = state_unit(dst, s->underlying, strlen(s->underlying), s->inverse);
+
+		if (s->index_price != 0.0)
+			unit_index_price(d, s->index_price);
+		d->option_value += s->option_value;
+		d->short_options += s->short_options;
+		d->option_contracts += s->option_contracts;
+		d->long_futures += s->long_futures;
+		d->short_futures += s->short_futures;
+		d->gross_notional += s->gross_notional;
+		for (j = 0; j < dst->set->nscenarios; j++)
+			d->pnl[j] += s->pnl[j];
+		for (k = 0; k < s->nexpiries; k++)
+			add_expiry(dst, d, s->expiries[k].t, s->expiries[k].delta, s->expiries[k].forward);
+		for (k = 0; k < s->nstrikes; k++)
+			add_strike(dst, d, s->strikes[k].t, s->strikes[k].strike, s->strikes[k].quantity);
+	}
+}
+
+/* combine src into *dstp (creating it in mcxt), checking the scenario sets */
+static MarginState *
+combine_into(MarginState *dst, const MarginState *src, MemoryContext mcxt)
+{
+	if (src == NULL || src->set == NULL)
+		return dst ? dst : (src ? state_create(mcxt, NULL) : NULL);
+	if (dst == NULL)
+		dst = state_create(mcxt, src->set);
+	else if (dst->set == NULL)
+	{
+		dst->set = MemoryContextAlloc(dst->mcxt, VARSIZE(src->set));
+		memcpy(dst->set, src->set, VARSIZE(src->set));
+	}
+	else if (!sets_equal(dst->set, src->set))
+		mixed_sets_error();
+	merge_states(dst, src);
+	return dst;
+}
+
+/* ---- transition and combine ---- */
+
+PG_FUNCTION_INFO_V1(portmargin_margin_sfunc);
+Datum
+portmargin_margin_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	MarginState *st;
+	RevalCache *c;
+	PmInstrument ins;
+	PmUnit	   *u;
+	text	   *underlying;
+	double		quantity,
+				index = 0.0;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "portmargin_margin_sfunc called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0);
+
+	/* rows without a quantity are skipped, as sum() skips NULLs */
+	if (PG_ARGISNULL(1))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
+	if (PG_ARGISNULL(12))
+		null_arg_error("scenarios", "");
+	c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
+	if (PG_ARGISNULL(2))
+		null_arg_error("underlying", "");
+	underlying = PG_GETARG_TEXT_PP(2);
+	pm_instrument_args(fcinfo, 3, &ins);
+	if (ins.inverse)
+	{
+		if (PG_ARGISNULL(11))
+			null_arg_error("index_price", " for a coin-settled (inverse) instrument");
+		index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
+	}
+
+	if (st == NULL)
+		st = state_create(aggctx, c->set);
+	else if (st->set == NULL)
+	{
+		st->set = MemoryContextAlloc(st->mcxt, VARSIZE(c->set));
+		memcpy(st->set, c->set, VARSIZE(c->set));
+	}
+	else if (st->checked_generation != c->generation && !sets_equal(st->set, c->set))
+		mixed_sets_error();
+	st->checked_generation = c->generation;
+
+	u = state_unit(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse);
+	if (ins.inverse)
+		unit_index_price(u, index);
+	fold_position(st, u, &ins, instrument_entry(c, &ins), quantity);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_combine);
+Datum
+portmargin_margin_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	MarginState *dst = PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0);
+	MarginState *src = PG_ARGISNULL(1) ? NULL : (MarginState *) PG_GETARG_POINTER(1);
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "portmargin_margin_combine called in non-aggregate context");
+	dst = combine_into(dst, src, aggctx);
+	if (dst == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(dst);
+}
+
+/* ---- serialisation ---- */
+
+static void
+send_state(StringInfo buf, const MarginState *st)
+{
+	int			i,
+				j;
+
+	pq_sendbyte(buf, MARGIN_STATE_VERSION);
+	pq_sendbyte(buf, st && st->set ? 1 : 0);
+	if (!st || !st->set)
+		return;
+	pq_sendint16(buf, st->set->method);
+	pq_sendint32(buf, st->set->nparams);
+	pq_sendint32(buf, st->set->nscenarios);
+	for (i = 0; i < st->set->nparams; i++)
+		pq_sendfloat8(buf, st->set->params[i]);
+	for (i = 0; i < st->set->nscenarios; i++)
+	{
+		const PmScenario *sc = &PM_SET_SCENARIOS(st->set)[i];
+
+		pq_sendfloat8(buf, sc->move);
+		pq_sendfloat8(buf, sc->vol_shift);
+		pq_sendfloat8(buf, sc->weight);
+		pq_sendbyte(buf, sc->vol_rule);
+		pq_sendbyte(buf, sc->extended);
+	}
+	pq_sendint32(buf, st->nunits);
+	for (i = 0; i < st->nunits; i++)
+	{
+		const PmUnit *u = &st->units[i];
+
+		pq_sendstring(buf, u->underlying);
+		pq_sendbyte(buf, u->inverse);
+		pq_sendfloat8(buf, u->index_price);
+		pq_sendfloat8(buf, u->option_value);
+		pq_sendfloat8(buf, u->short_options);
+		pq_sendfloat8(buf, u->option_contracts);
+		pq_sendfloat8(buf, u->long_futures);
+		pq_sendfloat8(buf, u->short_futures);
+		pq_sendfloat8(buf, u->gross_notional);
+		for (j = 0; j < st->set->nscenarios; j++)
+			pq_sendfloat8(buf, u->pnl[j]);
+		pq_sendint32(buf, u->nexpiries);
+		for (j = 0; j < u->nexpiries; j++)
+		{
+			pq_sendfloat8(buf, u->expiries[j].t);
+			pq_sendfloat8(buf, u->expiries[j].delta);
+			pq_sendfloat8(buf, u->expiries[j].forward);
+		}
+		pq_sendint32(buf, u->nstrikes);
+		for (j = 0; j < u->nstrikes; j++)
+		{
+			pq_sendfloat8(buf, u->strikes[j].t);
+			pq_sendfloat8(buf, u->strikes[j].strike);
+			pq_sendfloat8(buf, u->strikes[j].quantity);
+		}
+	}
+}
+
+static void
+corrupt_state(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid portfolio margin state: %s", what)));
+}
+
+/* a count read from buf, checked against the bytes left for items of item_size */
+static int
+get_count(StringInfo buf, int item_size, int limit, const char *what)
+{
+	int			n = pq_getmsgint(buf, 4);
+
+	if (n < 0 || n > limit || (int64) n * item_size > (int64) (buf->len - buf->cursor))
+		corrupt_state(psprintf("%s count %d does not fit the data", what, n));
+	return n;
+}
+
+static double
+get_finite(StringInfo buf, const char *what)
+{
+	double		v = pq_getmsgfloat8(buf);
+
+	if (!isfinite(v))
+		corrupt_state(psprintf("%s is not finite", what));
+	return v;
+}
+
+static MarginState *
+receive_state(StringInfo buf, MemoryContext mcxt)
+{
+	MarginState *st;
+	PmScenarioSet *set;
+	int			version = pq_getmsgbyte(buf);
+	int			method,
+				nparams,
+				nscen,
+				nunits,
+				i,
+				j;
+
+	if (version != MARGIN_STATE_VERSION)
+		corrupt_state(psprintf("unsupported version %d", version));
+	if (pq_getmsgbyte(buf) == 0)
+	{
+		pq_getmsgend(buf);
+		return state_create(mcxt, NULL);
+	}
+	method = pq_getmsgint(buf, 2);
+	if (method < PM_METHOD_SPAN || method > PM_METHOD_GRID)
+		corrupt_state(psprintf("unknown method %d", method));
+	nparams = get_count(buf, 8, 100000, "parameter");
+	nscen = pq_getmsgint(buf, 4);
+	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
+		corrupt_state(psprintf("scenario count %d does not fit the data", nscen));
+	set = MemoryContextAllocZero(mcxt, PM_SET_SIZE(nparams, nscen));
+	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
+	set->version = PM_SCENARIO_SET_VERSION;
+	set->method = method;
+	set->nparams = nparams;
+	set->nscenarios = nscen;
+	for (i = 0; i < nparams; i++)
+		set->params[i] = get_finite(buf, "a parameter");
+	for (i = 0; i < nscen; i++)
+	{
+		PmScenario *sc = &PM_SET_SCENARIOS(set)[i];
+
+		sc->move = get_finite(buf, "a scenario move");
+		sc->vol_shift = get_finite(buf, "a volatility shift");
+		sc->weight = get_finite(buf, "a scenario weight");
+		sc->vol_rule = pq_getmsgbyte(buf);
+		sc->extended = pq_getmsgbyte(buf);
+		if (!(sc->move > -1.0) || !(sc->weight >= 0.0 && sc->weight <= 1.0) ||
+			sc->vol_rule < PM_VOL_NONE || sc->vol_rule > PM_VOL_TERM_DOWN || sc->extended > 1)
+			corrupt_state(psprintf("scenario %d is out of range", i + 1));
+	}
+	st = state_create(mcxt, NULL);
+	st->set = set;
+	nunits = get_count(buf, 2 + 7 * 8 + nscen * 8 + 8, 1000000, "risk unit");
+	for (i = 0; i < nunits; i++)
+	{
+		const char *name = pq_getmsgstring(buf);
+		int			inverse = pq_getmsgbyte(buf);
+		PmUnit	   *u;
+		int			ne,
+					ns;
+
+		if (inverse > 1)
+			corrupt_state("settlement flag out of range");
+		u = state_unit(st, name, strlen(name), inverse);
+		u->index_price = get_finite(buf, "an index price");
+		u->option_value += get_finite(buf, "an option value");
+		u->short_options += get_finite(buf, "a short option count");
+		u->option_contracts += get_finite(buf, "an option contract count");
+		u->long_futures += get_finite(buf, "a futures size");
+		u->short_futures += get_finite(buf, "a futures size");
+		u->gross_notional += get_finite(buf, "a notional");
+		for (j = 0; j < nscen; j++)
+			u->pnl[j] += get_finite(buf, "a scenario P&L");
+		ne = get_count(buf, 24, 10000000, "expiry");
+		for (j = 0; j < ne; j++)
+		{
+			double		t = get_finite(buf, "an expiry");
+			double		delta = get_finite(buf, "a delta");
+
+			add_expiry(st, u, t, delta, get_finite(buf, "a forward"));
+		}
+		ns = get_count(buf, 24, 10000000, "strike");
+		for (j = 0; j < ns; j++)
+		{
+			double		t = get_finite(buf, "an expiry");
+			double		strike = get_finite(buf, "a strike");
+
+			add_strike(st, u, t, strike, get_finite(buf, "an option quantity"));
+		}
+	}
+	pq_getmsgend(buf);
+	return st;
+}
+
+static bytea *
+serialize_state(const MarginState *st)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	send_state(&buf, st);
+	return pq_endtypsend(&buf);
+}
+
+static MarginState *
+deserialize_bytes(const char *data, int len, MemoryContext mcxt)
+{
+	StringInfoData buf;
+
+	buf.data = (char *) data;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	return receive_state(&buf, mcxt);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_serial);
+Datum
+portmargin_margin_serial(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(serialize_state((MarginState *) PG_GETARG_POINTER(0)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_deserial);
+Datum
+portmargin_margin_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_POINTER(deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext));
+}
+
+/* ---- final: the margin composite ---- */
+
+static int
+unit_order(const void *a, const void *b, void *arg)
+{
+	const PmUnit *units = (const PmUnit *) arg;
+	const PmUnit *ua = &units[*(const int *) a];
+	const PmUnit *ub = &units[*(const int *) b];
+	int			c = strcmp(ua->underlying, ub->underlying);
+
+	return c != 0 ? c : ua->inverse - ub->inverse;
+}
+
+static char *
+unit_name(const PmUnit *u)
+{
+	return psprintf("%s (%s)", u->underlying, u->inverse ? "inverse" : "linear");
+}
+
+static Datum
+float8_array_datum(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Datum
+margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
+{
+	TupleDesc	tupdesc;
+	Datum		values[19];
+	bool		nulls[19] = {false};
+	PmMarginResult r;
+	int			nunits = st && st->set ? st->nunits : 0;
+	int			nscen = nunits > 0 ? st->set->nscenarios : 0;
+	int		   *order = palloc(sizeof(int) * Max(nunits, 1));
+	Datum	   *names = palloc(sizeof(Datum) * Max(nunits, 1));
+	double	   *margins = palloc(sizeof(double) * Max(nunits, 1));
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
+	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
+	if (nunits > 0)
+		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
+						   st->units, nunits, &r);
+	else
+	{
+		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
+		r.worst_scenario = r.worst_unit = -1;
+	}
+
+	for (i = 0; i < nunits; i++)
+		order[i] = i;
+	if (nunits > 1)
+		qsort_arg(order, nunits, sizeof(int), unit_order, st->units);
+	for (i = 0; i < nunits; i++)
+	{
+		names[i] = CStringGetTextDatum(unit_name(&st->units[order[i]]));
+		margins[i] = r.unit_margin[order[i]];
+	}
+
+	if (nunits == 0)
+		nulls[0] = true;
+	else if (r.fx_to_usd || !st->units[0].inverse)
+		values[0] = CStringGetTextDatum("USD");
+	else
+		values[0] = CStringGetTextDatum(st->units[0].underlying);
+	values[1] = Float8GetDatum(r.initial);
+	values[2] = Float8GetDatum(r.maintenance);
+	values[3] = Float8GetDatum(r.scan);
+	values[4] = Float8GetDatum(r.short_option_minimum);
+	values[5] = Float8GetDatum(r.net_option_value);
+	values[6] = Float8GetDatum(r.per_contract_minimum);
+	values[7] = Float8GetDatum(r.option_contingency);
+	values[8] = Float8GetDatum(r.futures_contingency);
+	values[9] = Float8GetDatum(r.roll_shock);
+	values[10] = Float8GetDatum(r.basis_risk);
+	values[11] = Float8GetDatum(r.minimum_charge);
+	values[12] = Float8GetDatum(r.cross_offset);
+	for (i = 1; i <= 12; i++)
+		pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+	if (r.worst_unit >= 0)
+	{
+		values[13] = Int32GetDatum(r.worst_scenario + 1);
+		values[14] = CStringGetTextDatum(pm_scenario_label(&PM_SET_SCENARIOS(st->set)[r.worst_scenario]));
+		values[15] = CStringGetTextDatum(unit_name(&st->units[r.worst_unit]));
+	}
+	else
+		nulls[13] = nulls[14] = nulls[15] = true;
+	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
+	values[17] = float8_array_datum(margins, nunits);
+	values[18] = float8_array_datum(r.pnl, nscen);
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_ffunc);
+Datum
+portmargin_margin_ffunc(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
+}
+
+/* ---- margin_state: the partial state as an SQL value ---- */
+
+PG_FUNCTION_INFO_V1(portmargin_margin_state_ffunc);
+Datum
+portmargin_margin_state_ffunc(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(serialize_state(PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_merge_sfunc);
+Datum
+portmargin_margin_merge_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggctx;
+	MarginState *dst = PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0);
+	bytea	   *b;
+	MarginState *src;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "portmargin_margin_merge_sfunc called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+	{
+		if (dst == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(dst);
+	}
+	b = PG_GETARG_BYTEA_PP(1);
+	src = deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
+	if (dst == NULL)
+		dst = state_create(aggctx, NULL);
+	dst = combine_into(dst, src, aggctx);
+	PG_RETURN_POINTER(dst);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_finalize_margin);
+Datum
+portmargin_finalize_margin(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_DATUM(margin_datum(fcinfo, deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+														   CurrentMemoryContext)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_state_in);
+Datum
+portmargin_margin_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *s = PG_GETARG_CSTRING(0);
+	size_t		len = strlen(s);
+	bytea	   *b;
+	uint64		n;
+
+	if (len >= 2 && s[0] == '\\' && s[1] == 'x')
+	{
+		s += 2;
+		len -= 2;
+	}
+	if (len % 2 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type margin_state: odd number of hex digits")));
+	b = palloc(VARHDRSZ + len / 2);
+	n = hex_decode(s, len, VARDATA(b));
+	SET_VARSIZE(b, VARHDRSZ + n);
+	(void) deserialize_bytes(VARDATA(b), n, CurrentMemoryContext);	/* validates */
+	PG_RETURN_BYTEA_P(b);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_state_out);
+Datum
+portmargin_margin_state_out(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(b);
+	char	   *out = palloc(2 * len + 3);
+	uint64		n;
+
+	out[0] = '\\';
+	out[1] = 'x';
+	n = hex_encode(VARDATA_ANY(b), len, out + 2);
+	out[2 + n] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_state_recv);
+Datum
+portmargin_margin_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			len = buf->len - buf->cursor;
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	pq_copymsgbytes(buf, VARDATA(b), len);
+	(void) deserialize_bytes(VARDATA(b), len, CurrentMemoryContext);
+	PG_RETURN_BYTEA_P(b);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_state_send);
+Datum
+portmargin_margin_state_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
+
+	PG_RETURN_BYTEA_P(b);
+}

@@ -1,0 +1,1233 @@
+/*
+ * scenario.c
+ *	  The portmargin.scenario_set type: constructors for each margin method
+ *	  (CME SPAN, OCC TIMS / FINRA 4210(g), Deribit-style and OKX-style risk
+ *	  matrices, user grids), text and binary I/O, equality, inspection, and
+ *	  the row-wise risk_array() function.
+ *
+ * Every method is described by a table of named parameters (ParamSpec).
+ * The SQL constructors and the text input both fill the same SetArgs from
+ * that table, so validation, defaults and the canonical text form
+ * (method(name=value, ...)) have one definition.  The scenarios are
+ * expanded when the value is built and stored with it.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+
+#include "scenario.h"
+#include "sqlargs.h"
+
+/* ---- parameter tables ---- */
+
+typedef enum SetParamKind
+{
+	PK_NUM,						/* float8 */
+	PK_INT,						/* integer */
+	PK_ARRAY,					/* float8[] */
+	PK_VOLRULE					/* text: absolute | relative */
+} SetParamKind;
+
+typedef enum SetParamRule
+{
+	PR_ANY,						/* finite */
+	PR_POS,						/* > 0 */
+	PR_NONNEG,					/* >= 0 */
+	PR_UNIT,					/* in [0, 1] */
+	PR_BELOW_ONE,				/* in [0, 1) */
+	PR_MOVE,					/* in (0, 1): a move down to -x stays above -100% */
+	PR_INT_POS,					/* integer >= 1 */
+	PR_INT_EVEN,				/* even integer >= 2 */
+	PR_MOVES,					/* array: elements > -1, not empty */
+	PR_EXT_MOVES,				/* array: elements > -1 and != 0, may be empty */
+	PR_SHIFTS,					/* array: finite elements */
+	PR_WEIGHTS,					/* array: elements in [0, 1] */
+	PR_TIERS,					/* array: starts at 0, strictly increasing */
+	PR_TIER_MULTS				/* array: elements >= 0 */
+} SetParamRule;
+
+typedef struct ParamSpec
+{
+	const char *name;
+	SetParamKind	kind;
+	SetParamRule	rule;
+	bool		required;		/* no default */
+	double		def;			/* PK_NUM / PK_INT default */
+	const char *def_array;		/* PK_ARRAY default, e.g. "{1,2}"; NULL = none */
+} ParamSpec;
+
+#define MAX_SPECS 20
+
+static const ParamSpec span_spec[] = {
+	{"price_scan_range", PK_NUM, PR_MOVE, true, 0, NULL},
+	{"vol_scan_range", PK_NUM, PR_NONNEG, true, 0, NULL},
+	{"extreme_multiple", PK_NUM, PR_POS, false, 2, NULL},
+	{"cover_fraction", PK_NUM, PR_UNIT, false, 0.35, NULL},
+	{"short_option_minimum", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{"lookahead_days", PK_NUM, PR_NONNEG, false, 1, NULL},
+	{"im_ratio", PK_NUM, PR_POS, false, 1.10, NULL},
+	{NULL}
+};
+
+static const ParamSpec tims_spec[] = {
+	{"down", PK_NUM, PR_MOVE, true, 0, NULL},
+	{"up", PK_NUM, PR_POS, true, 0, NULL},
+	{"points", PK_INT, PR_INT_EVEN, false, 10, NULL},
+	{"per_contract_minimum", PK_NUM, PR_NONNEG, false, 0.375, NULL},
+	{"vol_down", PK_NUM, PR_BELOW_ONE, false, 0, NULL},
+	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{NULL}
+};
+
+static const ParamSpec deribit_spec[] = {
+	{"price_range", PK_NUM, PR_MOVE, false, 0.16, NULL},
+	{"buckets", PK_INT, PR_INT_POS, false, 4, NULL},
+	{"vol_range_up", PK_NUM, PR_NONNEG, false, 0.5, NULL},
+	{"vol_range_down", PK_NUM, PR_NONNEG, false, 0.25, NULL},
+	{"short_term_power", PK_NUM, PR_NONNEG, false, 0.30, NULL},
+	{"long_term_power", PK_NUM, PR_NONNEG, false, 0.13, NULL},
+	{"dte_floor", PK_NUM, PR_POS, false, 1, NULL},
+	{"extended_moves", PK_ARRAY, PR_EXT_MOVES, false, 0, "{-0.66,-0.33,0.5,1,2,3,4,5}"},
+	{"extended_factor", PK_NUM, PR_NONNEG, false, 1, NULL},
+	{"option_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
+	{"futures_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
+	{"roll_move_risk", PK_NUM, PR_NONNEG, false, 0.075, NULL},
+	{"roll_min_move", PK_NUM, PR_NONNEG, false, 0.01, NULL},
+	{"pnl_offset", PK_NUM, PR_UNIT, false, 0, NULL},
+	{"max_offsetable_pnl", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{"mm_factor", PK_NUM, PR_POS, false, 0.8, NULL},
+	{NULL}
+};
+
+static const ParamSpec okx_spec[] = {
+	{"spot_moves", PK_ARRAY, PR_MOVES, false, 0, "{-0.12,-0.08,-0.04,0,0.04,0.08,0.12}"},
+	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{"vol_down", PK_NUM, PR_BELOW_ONE, false, 0, NULL},
+	{"extreme_move", PK_NUM, PR_MOVE, false, 0.24, NULL},
+	{"extreme_fraction", PK_NUM, PR_UNIT, false, 0.5, NULL},
+	{"basis_move_risk", PK_NUM, PR_NONNEG, false, 0.05, NULL},
+	{"minimum_charge_rate", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{"minimum_charge_tiers", PK_ARRAY, PR_TIERS, false, 0, "{0,250000,500000,1000000,2000000,3000000,4000000}"},
+	{"minimum_charge_multipliers", PK_ARRAY, PR_TIER_MULTS, false, 0, "{1,2,4,6,8,10,12}"},
+	{"imr_ratio", PK_NUM, PR_POS, false, 1.3, NULL},
+	{NULL}
+};
+
+static const ParamSpec grid_spec[] = {
+	{"moves", PK_ARRAY, PR_MOVES, true, 0, NULL},
+	{"vol_shifts", PK_ARRAY, PR_SHIFTS, true, 0, NULL},
+	{"weights", PK_ARRAY, PR_WEIGHTS, false, 0, NULL},
+	{"vol_rule", PK_VOLRULE, PR_ANY, false, 0, NULL},
+	{"im_ratio", PK_NUM, PR_POS, false, 1, NULL},
+	{"mm_ratio", PK_NUM, PR_POS, false, 1, NULL},
+	{NULL}
+};
+
+static const char *const method_names[] = {NULL, "span", "tims", "deribit", "okx", "grid"};
+
+static const ParamSpec *
+method_spec(int method)
+{
+	switch (method)
+	{
+		case PM_METHOD_SPAN:
+			return span_spec;
+		case PM_METHOD_TIMS:
+			return tims_spec;
+		case PM_METHOD_DERIBIT:
+			return deribit_spec;
+		case PM_METHOD_OKX:
+			return okx_spec;
+		case PM_METHOD_GRID:
+			return grid_spec;
+	}
+	elog(ERROR, "unknown scenario method %d", method);
+	return NULL;
+}
+
+const char *
+pm_method_name(int method)
+{
+	return method >= PM_METHOD_SPAN && method <= PM_METHOD_GRID ? method_names[method] : "unknown";
+}
+
+/* parsed arguments of one constructor call, indexed like its spec */
+typedef struct SetArgs
+{
+	int			method;
+	bool		given[MAX_SPECS];
+	double		num[MAX_SPECS];
+	double	   *arr[MAX_SPECS];
+	int			narr[MAX_SPECS];
+} SetArgs;
+
+static int
+spec_index(const ParamSpec *spec, const char *name)
+{
+	int			i;
+
+	for (i = 0; spec[i].name; i++)
+		if (strcmp(spec[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void
+array_error(const char *name, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": %s", name, what)));
+}
+
+static void
+element_error(const char *name, int i, double v, const char *rule)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": element %d is %s", name, i + 1,
+					float8out_internal(v)),
+			 errdetail("Each element must be %s.", rule)));
+}
+
+/* check one argument against its rule */
+static void
+check_param(const ParamSpec *ps, const SetArgs *a, int i)
+{
+	double		v = a->num[i];
+	int			k;
+
+	switch (ps->rule)
+	{
+		case PR_ANY:
+			break;
+		case PR_POS:
+			pm_positive_arg(ps->name, v);
+			break;
+		case PR_NONNEG:
+			pm_nonnegative_arg(ps->name, v);
+			break;
+		case PR_UNIT:
+			if (!(v >= 0.0 && v <= 1.0))
+				pm_domain_error(ps->name, v, "between 0 and 1");
+			break;
+		case PR_BELOW_ONE:
+			if (!(v >= 0.0 && v < 1.0))
+				pm_domain_error(ps->name, v, "at least 0 and less than 1");
+			break;
+		case PR_MOVE:
+			if (!(v > 0.0 && v < 1.0))
+				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+			break;
+		case PR_INT_POS:
+			if (!(v >= 1.0 && v <= 1000.0))
+				pm_domain_error(ps->name, v, "an integer from 1 to 1000");
+			break;
+		case PR_INT_EVEN:
+			if (!(v >= 2.0 && v <= 1000.0) || fmod(v, 2.0) != 0.0)
+				pm_domain_error(ps->name, v, "an even integer from 2 to 1000");
+			break;
+		case PR_MOVES:
+		case PR_EXT_MOVES:
+		case PR_SHIFTS:
+		case PR_WEIGHTS:
+		case PR_TIERS:
+		case PR_TIER_MULTS:
+			if (a->narr[i] == 0 && ps->rule != PR_EXT_MOVES)
+				array_error(ps->name, "the array is empty");
+			for (k = 0; k < a->narr[i]; k++)
+			{
+				double		e = a->arr[i][k];
+
+				if (!isfinite(e))
+					element_error(ps->name, k, e, "a finite number");
+				if ((ps->rule == PR_MOVES || ps->rule == PR_EXT_MOVES) && !(e > -1.0))
+					element_error(ps->name, k, e, "greater than -1 (a price move above -100%)");
+				if (ps->rule == PR_EXT_MOVES && e == 0.0)
+					element_error(ps->name, k, e, "different from 0");
+				if (ps->rule == PR_WEIGHTS && !(e >= 0.0 && e <= 1.0))
+					element_error(ps->name, k, e, "between 0 and 1");
+				if (ps->rule == PR_TIER_MULTS && !(e >= 0.0))
+					element_error(ps->name, k, e, "at least 0");
+				if (ps->rule == PR_TIERS && ((k == 0 && e != 0.0) || (k > 0 && !(e > a->arr[i][k - 1]))))
+					element_error(ps->name, k, e,
+								  "increasing, starting at 0");
+			}
+			break;
+	}
+}
+
+/* fill defaults, then check every argument and the cross-argument rules */
+static void
+complete_args(SetArgs *a)
+{
+	const ParamSpec *spec = method_spec(a->method);
+	int			i;
+
+	for (i = 0; spec[i].name; i++)
+	{
+		if (!a->given[i])
+		{
+			if (spec[i].required)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s scenarios need argument \"%s\"", method_names[a->method],
+								spec[i].name)));
+			if (spec[i].kind == PK_ARRAY)
+			{
+				if (spec[i].def_array)
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(DirectFunctionCall3(array_in,
+																		  CStringGetDatum(spec[i].def_array),
+																		  ObjectIdGetDatum(FLOAT8OID),
+																		  Int32GetDatum(-1)));
+
+					a->narr[i] = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+					a->arr[i] = (double *) ARR_DATA_PTR(arr);
+				}
+				else
+				{
+					a->narr[i] = 0;
+					a->arr[i] = NULL;
+				}
+			}
+			else
+				a->num[i] = spec[i].def;
+			a->given[i] = true;
+		}
+		if (spec[i].kind == PK_NUM || spec[i].kind == PK_INT)
+		{
+			if (!isfinite(a->num[i]))
+				pm_domain_error(spec[i].name, a->num[i], "a finite number");
+		}
+		check_param(&spec[i], a, i);
+	}
+
+	if (a->method == PM_METHOD_SPAN && !(a->num[0] * a->num[2] < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"extreme_multiple\": %s",
+						float8out_internal(a->num[2])),
+				 errdetail("extreme_multiple x price_scan_range must stay below 1 (a move above -100%%).")));
+	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
+		array_error("minimum_charge_multipliers",
+					psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
+	if (a->method == PM_METHOD_GRID)
+	{
+		if (a->narr[1] != a->narr[0])
+			array_error("vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
+		if (a->narr[2] != 0 && a->narr[2] != a->narr[0])
+			array_error("weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
+	}
+}
+
+/* ---- building the value ---- */
+
+static PmScenarioSet *
+alloc_set(int method, int nparams, int nscen)
+{
+	Size		size = PM_SET_SIZE(nparams, nscen);
+	PmScenarioSet *s;
+
+	if (nscen < 1 || nscen > PM_MAX_SCENARIOS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a scenario set needs 1 to %d scenarios, got %d", PM_MAX_SCENARIOS, nscen)));
+	s = (PmScenarioSet *) palloc0(size);
+	SET_VARSIZE(s, size);
+	s->version = PM_SCENARIO_SET_VERSION;
+	s->method = method;
+	s->nparams = nparams;
+	s->nscenarios = nscen;
+	return s;
+}
+
+static void
+set_scenario(PmScenario *sc, double move, int rule, double shift, double weight, int extended)
+{
+	sc->move = move;
+	sc->vol_rule = rule;
+	sc->vol_shift = shift;
+	sc->weight = weight;
+	sc->extended = extended;
+}
+
+static PmScenarioSet *
+build_set(const SetArgs *a)
+{
+	PmScenarioSet *s;
+	PmScenario *sc;
+	const double *n = a->num;
+	int			i,
+				k,
+				m = 0;
+
+	switch (a->method)
+	{
+		case PM_METHOD_SPAN:
+			{
+				/* CME order: 0, +1/3, -1/3, +2/3, -2/3, +1, -1 each vol up then down */
+				static const double frac[7] = {0, 1, -1, 2, -2, 3, -3};
+
+				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, 16);
+				memcpy(s->params, n, sizeof(double) * PM_P_SPAN_N);
+				sc = PM_SET_SCENARIOS(s);
+				for (i = 0; i < 7; i++)
+				{
+					set_scenario(&sc[m++], n[0] * frac[i] / 3.0, PM_VOL_ABSOLUTE, n[1], 1.0, 0);
+					set_scenario(&sc[m++], n[0] * frac[i] / 3.0, PM_VOL_ABSOLUTE, -n[1], 1.0, 0);
+				}
+				set_scenario(&sc[m++], n[0] * n[2], PM_VOL_NONE, 0.0, n[3], 0);
+				set_scenario(&sc[m++], -n[0] * n[2], PM_VOL_NONE, 0.0, n[3], 0);
+				return s;
+			}
+		case PM_METHOD_TIMS:
+			{
+				int			per = (int) n[2] / 2;
+				int			nvol = 1 + (n[5] > 0.0) + (n[4] > 0.0);
+
+				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, 2 * per * nvol);
+				memcpy(s->params, n, sizeof(double) * PM_P_TIMS_N);
+				sc = PM_SET_SCENARIOS(s);
+				for (i = -per; i <= per; i++)
+				{
+					double		move;
+
+					if (i == 0)
+						continue;
+					move = i < 0 ? n[0] * i / per : n[1] * i / per;
+					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
+					if (n[5] > 0.0)
+						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, n[5], 1.0, 0);
+					if (n[4] > 0.0)
+						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, -n[4], 1.0, 0);
+				}
+				return s;
+			}
+		case PM_METHOD_DERIBIT:
+			{
+				int			B = (int) n[1];
+				int			next = a->narr[7];
+				int			np = PM_P_DB_NEXT + 1 + next;
+
+				s = alloc_set(PM_METHOD_DERIBIT, np, 3 * (2 * B + 1) + next);
+				s->params[PM_P_DB_RANGE] = n[0];
+				s->params[PM_P_DB_BUCKETS] = n[1];
+				s->params[PM_P_DB_VOL_UP] = n[2];
+				s->params[PM_P_DB_VOL_DOWN] = n[3];
+				s->params[PM_P_DB_SHORT_POWER] = n[4];
+				s->params[PM_P_DB_LONG_POWER] = n[5];
+				s->params[PM_P_DB_DTE_FLOOR] = n[6];
+				s->params[PM_P_DB_EXT_FACTOR] = n[8];
+				s->params[PM_P_DB_OPT_CONT] = n[9];
+				s->params[PM_P_DB_FUT_CONT] = n[10];
+				s->params[PM_P_DB_ROLL_RISK] = n[11];
+				s->params[PM_P_DB_ROLL_MIN] = n[12];
+				s->params[PM_P_DB_PNL_OFFSET] = n[13];
+				s->params[PM_P_DB_MAX_OFFSET] = n[14];
+				s->params[PM_P_DB_MM_FACTOR] = n[15];
+				s->params[PM_P_DB_NEXT] = next;
+				for (k = 0; k < next; k++)
+					s->params[PM_P_DB_NEXT + 1 + k] = a->arr[7][k];
+				sc = PM_SET_SCENARIOS(s);
+				for (k = 0; k <= 2 * B; k++)
+				{
+					double		move = n[0] * (k - B) / B;
+
+					set_scenario(&sc[m++], move, PM_VOL_TERM_UP, 0.0, 1.0, 0);
+					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
+					set_scenario(&sc[m++], move, PM_VOL_TERM_DOWN, 0.0, 1.0, 0);
+				}
+				for (k = 0; k < next; k++)
+				{
+					double		move = a->arr[7][k];
+
+					set_scenario(&sc[m++], move, PM_VOL_TERM_UP, 0.0,
+								 fmin(1.0, n[8] * n[0] / fabs(move)), 1);
+				}
+				return s;
+			}
+		case PM_METHOD_OKX:
+			{
+				int			nm = a->narr[0];
+				int			nt = a->narr[7];
+				int			nvol = 1 + (n[1] > 0.0) + (n[2] > 0.0);
+				int			np = PM_P_OKX_NMOVES + 1 + nm + 1 + 2 * nt;
+				double	   *p;
+
+				s = alloc_set(PM_METHOD_OKX, np, nm * nvol + 2);
+				p = s->params;
+				p[PM_P_OKX_VOL_UP] = n[1];
+				p[PM_P_OKX_VOL_DOWN] = n[2];
+				p[PM_P_OKX_EXTREME] = n[3];
+				p[PM_P_OKX_EXTREME_FRACTION] = n[4];
+				p[PM_P_OKX_BASIS] = n[5];
+				p[PM_P_OKX_MR7_RATE] = n[6];
+				p[PM_P_OKX_IMR_RATIO] = n[9];
+				p[PM_P_OKX_NMOVES] = nm;
+				memcpy(p + PM_P_OKX_NMOVES + 1, a->arr[0], sizeof(double) * nm);
+				p[PM_P_OKX_NMOVES + 1 + nm] = nt;
+				memcpy(p + PM_P_OKX_NMOVES + 2 + nm, a->arr[7], sizeof(double) * nt);
+				memcpy(p + PM_P_OKX_NMOVES + 2 + nm + nt, a->arr[8], sizeof(double) * nt);
+				sc = PM_SET_SCENARIOS(s);
+				for (k = 0; k < nm; k++)
+				{
+					set_scenario(&sc[m++], a->arr[0][k], PM_VOL_NONE, 0.0, 1.0, 0);
+					if (n[1] > 0.0)
+						set_scenario(&sc[m++], a->arr[0][k], PM_VOL_RELATIVE, n[1], 1.0, 0);
+					if (n[2] > 0.0)
+						set_scenario(&sc[m++], a->arr[0][k], PM_VOL_RELATIVE, -n[2], 1.0, 0);
+				}
+				set_scenario(&sc[m++], -n[3], PM_VOL_NONE, 0.0, n[4], 0);
+				set_scenario(&sc[m++], n[3], PM_VOL_NONE, 0.0, n[4], 0);
+				return s;
+			}
+		case PM_METHOD_GRID:
+			{
+				int			ns = a->narr[0];
+
+				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, ns);
+				s->params[PM_P_GRID_RELATIVE] = n[3];
+				s->params[PM_P_GRID_IM_RATIO] = n[4];
+				s->params[PM_P_GRID_MM_RATIO] = n[5];
+				sc = PM_SET_SCENARIOS(s);
+				for (k = 0; k < ns; k++)
+					set_scenario(&sc[k], a->arr[0][k], n[3] > 0.0 ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE,
+								 a->arr[1][k], a->narr[2] ? a->arr[2][k] : 1.0, 0);
+				return s;
+			}
+	}
+	elog(ERROR, "unknown scenario method %d", a->method);
+	return NULL;
+}
+
+/* ---- reading a value back into SetArgs (for the canonical text form) ---- */
+
+static void
+set_args_from_value(const PmScenarioSet *s, SetArgs *a)
+{
+	const double *p = s->params;
+	const PmScenario *sc = PM_SET_SCENARIOS(s);
+	int			k;
+
+	memset(a, 0, sizeof(*a));
+	a->method = s->method;
+	switch (s->method)
+	{
+		case PM_METHOD_SPAN:
+			memcpy(a->num, p, sizeof(double) * PM_P_SPAN_N);
+			break;
+		case PM_METHOD_TIMS:
+			memcpy(a->num, p, sizeof(double) * PM_P_TIMS_N);
+			break;
+		case PM_METHOD_DERIBIT:
+			memcpy(a->num, p, sizeof(double) * 7);
+			a->narr[7] = (int) p[PM_P_DB_NEXT];
+			a->arr[7] = (double *) (p + PM_P_DB_NEXT + 1);
+			for (k = 8; k <= 15; k++)
+				a->num[k] = p[k - 1];
+			break;
+		case PM_METHOD_OKX:
+			a->narr[0] = (int) p[PM_P_OKX_NMOVES];
+			a->arr[0] = (double *) (p + PM_P_OKX_NMOVES + 1);
+			a->num[1] = p[PM_P_OKX_VOL_UP];
+			a->num[2] = p[PM_P_OKX_VOL_DOWN];
+			a->num[3] = p[PM_P_OKX_EXTREME];
+			a->num[4] = p[PM_P_OKX_EXTREME_FRACTION];
+			a->num[5] = p[PM_P_OKX_BASIS];
+			a->num[6] = p[PM_P_OKX_MR7_RATE];
+			a->narr[7] = a->narr[8] = pm_okx_ntiers_p(p);
+			a->arr[7] = (double *) pm_okx_tiers_p(p);
+			a->arr[8] = a->arr[7] + a->narr[7];
+			a->num[9] = p[PM_P_OKX_IMR_RATIO];
+			break;
+		case PM_METHOD_GRID:
+			a->narr[0] = a->narr[1] = a->narr[2] = s->nscenarios;
+			a->arr[0] = palloc(sizeof(double) * s->nscenarios);
+			a->arr[1] = palloc(sizeof(double) * s->nscenarios);
+			a->arr[2] = palloc(sizeof(double) * s->nscenarios);
+			for (k = 0; k < s->nscenarios; k++)
+			{
+				a->arr[0][k] = sc[k].move;
+				a->arr[1][k] = sc[k].vol_shift;
+				a->arr[2][k] = sc[k].weight;
+			}
+			a->num[3] = p[PM_P_GRID_RELATIVE];
+			a->num[4] = p[PM_P_GRID_IM_RATIO];
+			a->num[5] = p[PM_P_GRID_MM_RATIO];
+			break;
+	}
+}
+
+static void
+append_double(StringInfo buf, double v)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+static char *
+scenario_set_to_text(const PmScenarioSet *s)
+{
+	const ParamSpec *spec = method_spec(s->method);
+	StringInfoData buf;
+	SetArgs		a;
+	int			i,
+				k;
+
+	set_args_from_value(s, &a);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%s(", method_names[s->method]);
+	for (i = 0; spec[i].name; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "%s=", spec[i].name);
+		switch (spec[i].kind)
+		{
+			case PK_NUM:
+				append_double(&buf, a.num[i]);
+				break;
+			case PK_INT:
+				appendStringInfo(&buf, "%d", (int) a.num[i]);
+				break;
+			case PK_VOLRULE:
+				appendStringInfoString(&buf, a.num[i] > 0.0 ? "relative" : "absolute");
+				break;
+			case PK_ARRAY:
+				appendStringInfoChar(&buf, '{');
+				for (k = 0; k < a.narr[i]; k++)
+				{
+					if (k > 0)
+						appendStringInfoChar(&buf, ',');
+					append_double(&buf, a.arr[i][k]);
+				}
+				appendStringInfoChar(&buf, '}');
+				break;
+		}
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/* ---- text input: method(name=value, ...) ---- */
+
+static void
+syntax_error(const char *input, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type scenario_set: \"%s\"", input),
+			 errdetail("%s", what)));
+}
+
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static const char *
+read_word(const char *p, char *out, int outlen)
+{
+	int			n = 0;
+
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || *p == '-' ||
+		   (n > 0 && *p >= '0' && *p <= '9'))
+	{
+		if (n < outlen - 1)
+			out[n++] = pg_ascii_tolower((unsigned char) *p);
+		p++;
+	}
+	out[n] = '\0';
+	return p;
+}
+
+static const char *
+read_number(const char *input, const char *p, double *v)
+{
+	char	   *end;
+
+	errno = 0;
+	*v = strtod(p, &end);
+	if (end == p)
+		syntax_error(input, "a number was expected");
+	return end;
+}
+
+static PmScenarioSet *
+scenario_set_from_text(const char *input)
+{
+	SetArgs		a;
+	const ParamSpec *spec;
+	char		word[64];
+	const char *p = skip_space(input);
+	int			m;
+
+	memset(&a, 0, sizeof(a));
+	p = read_word(p, word, sizeof(word));
+	for (m = PM_METHOD_SPAN; m <= PM_METHOD_GRID; m++)
+		if (strcmp(word, method_names[m]) == 0)
+			break;
+	if (m > PM_METHOD_GRID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown margin method \"%s\"", word),
+				 errhint("Valid methods are span, tims, deribit, okx and grid.")));
+	a.method = m;
+	spec = method_spec(m);
+	p = skip_space(p);
+	if (*p++ != '(')
+		syntax_error(input, "\"(\" was expected after the method name");
+	p = skip_space(p);
+	while (*p != ')')
+	{
+		int			i;
+
+		p = read_word(p, word, sizeof(word));
+		i = spec_index(spec, word);
+		if (i < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s scenarios have no parameter \"%s\"", method_names[m], word)));
+		p = skip_space(p);
+		if (*p++ != '=')
+			syntax_error(input, "\"=\" was expected after a parameter name");
+		p = skip_space(p);
+		if (spec[i].kind == PK_ARRAY)
+		{
+			int			cap = 8;
+
+			if (*p++ != '{')
+				syntax_error(input, "an array {a,b,...} was expected");
+			a.arr[i] = palloc(sizeof(double) * cap);
+			a.narr[i] = 0;
+			p = skip_space(p);
+			while (*p != '}')
+			{
+				if (a.narr[i] == cap)
+				{
+					cap *= 2;
+					a.arr[i] = repalloc(a.arr[i], sizeof(double) * cap);
+				}
+				p = skip_space(read_number(input, skip_space(p), &a.arr[i][a.narr[i]++]));
+				if (*p == ',')
+					p++;
+				else if (*p != '}')
+					syntax_error(input, "\",\" or \"}\" was expected in an array");
+			}
+			p++;
+		}
+		else if (spec[i].kind == PK_VOLRULE)
+		{
+			p = read_word(p, word, sizeof(word));
+			if (strcmp(word, "absolute") == 0)
+				a.num[i] = 0;
+			else if (strcmp(word, "relative") == 0)
+				a.num[i] = 1;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for argument \"vol_rule\": \"%s\"", word),
+						 errhint("Valid volatility rules are absolute and relative.")));
+		}
+		else
+			p = read_number(input, p, &a.num[i]);
+		a.given[i] = true;
+		p = skip_space(p);
+		if (*p == ',')
+			p = skip_space(p + 1);
+		else if (*p != ')')
+			syntax_error(input, "\",\" or \")\" was expected");
+	}
+	p = skip_space(p + 1);
+	if (*p != '\0')
+		syntax_error(input, "unexpected text after \")\"");
+	complete_args(&a);
+	return build_set(&a);
+}
+
+/* ---- SQL: constructors ---- */
+
+/* read a constructor's arguments, in spec order, from fcinfo */
+static PmScenarioSet *
+construct(FunctionCallInfo fcinfo, int method)
+{
+	const ParamSpec *spec = method_spec(method);
+	SetArgs		a;
+	int			i;
+
+	memset(&a, 0, sizeof(a));
+	a.method = method;
+	for (i = 0; spec[i].name; i++)
+	{
+		if (PG_ARGISNULL(i))
+		{
+			if (method == PM_METHOD_GRID && strcmp(spec[i].name, "weights") == 0)
+				continue;		/* NULL weights: all 1 */
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument \"%s\" must not be NULL", spec[i].name)));
+		}
+		a.given[i] = true;
+		switch (spec[i].kind)
+		{
+			case PK_NUM:
+				a.num[i] = PG_GETARG_FLOAT8(i);
+				break;
+			case PK_INT:
+				a.num[i] = PG_GETARG_INT32(i);
+				break;
+			case PK_VOLRULE:
+				{
+					char	   *r = text_to_cstring(PG_GETARG_TEXT_PP(i));
+
+					if (pg_strcasecmp(r, "absolute") == 0)
+						a.num[i] = 0;
+					else if (pg_strcasecmp(r, "relative") == 0)
+						a.num[i] = 1;
+					else
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("invalid value for argument \"vol_rule\": \"%s\"", r),
+								 errhint("Valid volatility rules are absolute and relative.")));
+					break;
+				}
+			case PK_ARRAY:
+				{
+					ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(i);
+					Datum	   *elems;
+					bool	   *nulls;
+					int			k;
+
+					if (ARR_NDIM(arr) > 1)
+						array_error(spec[i].name, "the array must have one dimension");
+					deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+									  &elems, &nulls, &a.narr[i]);
+					a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
+					for (k = 0; k < a.narr[i]; k++)
+					{
+						if (nulls[k])
+							array_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+						a.arr[i][k] = DatumGetFloat8(elems[k]);
+					}
+					break;
+				}
+		}
+	}
+	complete_args(&a);
+	return build_set(&a);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_span_scenarios);
+Datum
+portmargin_span_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_SPAN));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_tims_scenarios);
+Datum
+portmargin_tims_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_TIMS));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_deribit_scenarios);
+Datum
+portmargin_deribit_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_DERIBIT));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_okx_scenarios);
+Datum
+portmargin_okx_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_OKX));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_grid_scenarios);
+Datum
+portmargin_grid_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_GRID));
+}
+
+/* ---- SQL: I/O and equality ---- */
+
+/* a value that did not come from build_set (binary input, disk) is checked */
+void
+pm_check_scenario_set(const PmScenarioSet *s, Size size)
+{
+	if (size < offsetof(PmScenarioSet, params) || s->version != PM_SCENARIO_SET_VERSION ||
+		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_GRID ||
+		s->nparams < 0 || s->nscenarios < 1 || s->nscenarios > PM_MAX_SCENARIOS ||
+		size != PM_SET_SIZE(s->nparams, s->nscenarios))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid scenario_set value")));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_in);
+Datum
+portmargin_scenario_set_in(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(scenario_set_from_text(PG_GETARG_CSTRING(0)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_out);
+Datum
+portmargin_scenario_set_out(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+
+	pm_check_scenario_set(s, VARSIZE(s));
+	PG_RETURN_CSTRING(scenario_set_to_text(s));
+}
+
+/* binary form: the canonical text, rebuilt and validated on receipt */
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_recv);
+Datum
+portmargin_scenario_set_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version = pq_getmsgbyte(buf);
+	const char *txt;
+
+	if (version != PM_SCENARIO_SET_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported scenario_set binary version %d", version)));
+	txt = pq_getmsgstring(buf);
+	pq_getmsgend(buf);
+	PG_RETURN_POINTER(scenario_set_from_text(txt));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_send);
+Datum
+portmargin_scenario_set_send(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+	StringInfoData buf;
+
+	pm_check_scenario_set(s, VARSIZE(s));
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, PM_SCENARIO_SET_VERSION);
+	pq_sendstring(&buf, scenario_set_to_text(s));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static bool
+scenario_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
+{
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_eq);
+Datum
+portmargin_scenario_set_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(scenario_sets_equal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_ne);
+Datum
+portmargin_scenario_set_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(!scenario_sets_equal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_hash);
+Datum
+portmargin_scenario_set_hash(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+
+	PG_RETURN_DATUM(hash_any((unsigned char *) s + VARHDRSZ, VARSIZE(s) - VARHDRSZ));
+}
+
+/* ---- SQL: inspection ---- */
+
+void
+pm_reval_params(const PmScenarioSet *s, PmRevalParams *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dte_floor = 1.0;
+	if (s->method == PM_METHOD_SPAN)
+		p->lookahead_years = s->params[PM_P_SPAN_LOOKAHEAD] / 365.0;
+	if (s->method == PM_METHOD_DERIBIT)
+	{
+		p->clamp = s->params[PM_P_DB_RANGE];
+		p->vol_range_up = s->params[PM_P_DB_VOL_UP];
+		p->vol_range_down = s->params[PM_P_DB_VOL_DOWN];
+		p->short_term_power = s->params[PM_P_DB_SHORT_POWER];
+		p->long_term_power = s->params[PM_P_DB_LONG_POWER];
+		p->dte_floor = s->params[PM_P_DB_DTE_FLOOR];
+	}
+}
+
+static const char *
+vol_rule_name(int rule)
+{
+	switch (rule)
+	{
+		case PM_VOL_ABSOLUTE:
+			return "absolute";
+		case PM_VOL_RELATIVE:
+			return "relative";
+		case PM_VOL_TERM_UP:
+			return "term_up";
+		case PM_VOL_TERM_DOWN:
+			return "term_down";
+	}
+	return "none";
+}
+
+char *
+pm_scenario_label(const PmScenario *sc)
+{
+	StringInfoData buf;
+	char		pct[DOUBLE_SHORTEST_DECIMAL_LEN + 8];
+
+	initStringInfo(&buf);
+	snprintf(pct, sizeof(pct), "%+.4g%%", sc->move * 100.0);
+	appendStringInfoString(&buf, pct);
+	switch (sc->vol_rule)
+	{
+		case PM_VOL_ABSOLUTE:
+			if (sc->vol_shift == 0.0)
+				appendStringInfoString(&buf, " vol same");
+			else
+				appendStringInfo(&buf, " vol %s %+.4g pts", sc->vol_shift > 0 ? "up" : "down",
+								 sc->vol_shift * 100.0);
+			break;
+		case PM_VOL_RELATIVE:
+			if (sc->vol_shift == 0.0)
+				appendStringInfoString(&buf, " vol same");
+			else
+				appendStringInfo(&buf, " vol %s %+.4g%%", sc->vol_shift > 0 ? "up" : "down",
+								 sc->vol_shift * 100.0);
+			break;
+		case PM_VOL_TERM_UP:
+			appendStringInfoString(&buf, " vol up");
+			break;
+		case PM_VOL_TERM_DOWN:
+			appendStringInfoString(&buf, " vol down");
+			break;
+		default:
+			appendStringInfoString(&buf, " vol same");
+	}
+	if (sc->extended)
+		appendStringInfoString(&buf, " (extended)");
+	if (sc->weight != 1.0)
+		appendStringInfo(&buf, " x%.4g", sc->weight);
+	return buf.data;
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenarios);
+Datum
+portmargin_scenarios(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const PmScenario *sc;
+	int			i;
+
+	pm_check_scenario_set(s, VARSIZE(s));
+	InitMaterializedSRF(fcinfo, 0);
+	sc = PM_SET_SCENARIOS(s);
+	for (i = 0; i < s->nscenarios; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false};
+
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = CStringGetTextDatum(pm_scenario_label(&sc[i]));
+		values[2] = Float8GetDatum(sc[i].move);
+		values[3] = CStringGetTextDatum(vol_rule_name(sc[i].vol_rule));
+		values[4] = Float8GetDatum(sc[i].vol_shift);
+		values[5] = Float8GetDatum(sc[i].weight);
+		values[6] = BoolGetDatum(sc[i].extended != 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_count);
+Datum
+portmargin_scenario_count(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(PG_GETARG_SCENARIO_SET(0)->nscenarios);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_method);
+Datum
+portmargin_scenario_method(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(pm_method_name(PG_GETARG_SCENARIO_SET(0)->method)));
+}
+
+static ArrayType *
+float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_vols);
+Datum
+portmargin_scenario_vols(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+	double		vol = pm_nonnegative_arg("vol", PG_GETARG_FLOAT8(1));
+	double		t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(2));
+	PmRevalParams p;
+	double	   *out = palloc(sizeof(double) * s->nscenarios);
+	int			i;
+
+	pm_check_scenario_set(s, VARSIZE(s));
+	pm_reval_params(s, &p);
+	for (i = 0; i < s->nscenarios; i++)
+		out[i] = pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t);
+	PG_RETURN_ARRAYTYPE_P(float8_array(out, s->nscenarios));
+}
+
+/* ---- SQL: risk_array ---- */
+
+/* kind, settlement and option type of one instrument row, validated */
+int
+pm_kind_arg(const text *kind)
+{
+	const char *s = VARDATA_ANY(kind);
+	int			len = VARSIZE_ANY_EXHDR(kind);
+
+	if (len == 6 && pg_strncasecmp(s, "option", 6) == 0)
+		return PM_KIND_OPTION;
+	if (len == 6 && pg_strncasecmp(s, "future", 6) == 0)
+		return PM_KIND_FUTURE;
+	if (len == 9 && pg_strncasecmp(s, "perpetual", 9) == 0)
+		return PM_KIND_PERPETUAL;
+	if (len == 4 && pg_strncasecmp(s, "spot", 4) == 0)
+		return PM_KIND_SPOT;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"kind\": \"%s\"", text_to_cstring(kind)),
+			 errhint("Valid kinds are option, future, perpetual and spot.")));
+	return 0;
+}
+
+int
+pm_settlement_arg(const text *settlement)
+{
+	const char *s = VARDATA_ANY(settlement);
+	int			len = VARSIZE_ANY_EXHDR(settlement);
+
+	if (len == 6 && pg_strncasecmp(s, "linear", 6) == 0)
+		return 0;
+	if (len == 7 && pg_strncasecmp(s, "inverse", 7) == 0)
+		return 1;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"settlement\": \"%s\"", text_to_cstring(settlement)),
+			 errhint("Valid settlements are linear (cash, e.g. USD or USDC) and inverse (coin).")));
+	return 0;
+}
+
+static void
+null_error(const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("argument \"%s\" must not be NULL %s", name, why)));
+}
+
+/*
+ * Validate one instrument described by the risk_array / portfolio_margin
+ * arguments starting at fcinfo argument `first` (kind, option_type, strike,
+ * t, forward, vol, settlement, multiplier).
+ */
+void
+pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins)
+{
+	int			i = first;
+
+	if (PG_ARGISNULL(i))
+		null_error("kind", "");
+	ins->kind = pm_kind_arg(PG_GETARG_TEXT_PP(i));
+	if (PG_ARGISNULL(i + 6))
+		null_error("settlement", "");
+	ins->inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(i + 6));
+	if (PG_ARGISNULL(i + 7))
+		null_error("multiplier", "");
+	ins->multiplier = pm_positive_arg("multiplier", PG_GETARG_FLOAT8(i + 7));
+	if (PG_ARGISNULL(i + 4))
+		null_error("forward", "");
+	ins->forward = pm_positive_arg("forward", PG_GETARG_FLOAT8(i + 4));
+	ins->theta = 0;
+	ins->strike = ins->t = ins->vol = 0.0;
+	if (ins->kind == PM_KIND_OPTION)
+	{
+		if (PG_ARGISNULL(i + 1))
+			null_error("option_type", "for an option");
+		if (PG_ARGISNULL(i + 2))
+			null_error("strike", "for an option");
+		if (PG_ARGISNULL(i + 3))
+			null_error("t", "for an option");
+		if (PG_ARGISNULL(i + 5))
+			null_error("vol", "for an option");
+		ins->theta = pm_option_type_arg(PG_GETARG_TEXT_PP(i + 1));
+		ins->strike = pm_positive_arg("strike", PG_GETARG_FLOAT8(i + 2));
+		ins->t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(i + 3));
+		ins->vol = pm_nonnegative_arg("vol", PG_GETARG_FLOAT8(i + 5));
+	}
+	else if (!PG_ARGISNULL(i + 3))
+		ins->t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(i + 3));
+	if (ins->kind == PM_KIND_SPOT && ins->inverse)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"settlement\": \"inverse\""),
+				 errdetail("A spot position is settled linearly; a coin balance has no P&L in its own coin.")));
+	if (ins->kind == PM_KIND_PERPETUAL || ins->kind == PM_KIND_SPOT)
+		ins->t = 0.0;
+}
+
+PG_FUNCTION_INFO_V1(portmargin_risk_array);
+Datum
+portmargin_risk_array(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s;
+	PmInstrument ins;
+	PmRevalParams p;
+	double	   *pnl;
+	double		value,
+				delta;
+
+	if (PG_ARGISNULL(0))
+		null_error("scenarios", "");
+	s = PG_GETARG_SCENARIO_SET(0);
+	pm_check_scenario_set(s, VARSIZE(s));
+	pm_instrument_args(fcinfo, 1, &ins);
+	pm_reval_params(s, &p);
+	pnl = palloc(sizeof(double) * s->nscenarios);
+	pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
+	PG_RETURN_ARRAYTYPE_P(float8_array(pnl, s->nscenarios));
+}

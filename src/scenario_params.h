@@ -1,0 +1,72 @@
+/*
+ * scenario_params.h
+ *	  Where each margin method keeps its parameters in a scenario set's
+ *	  parameter array (pure numeric code; shared by scenario.c, which builds
+ *	  sets, and margin.c, which applies the methods).
+ */
+#ifndef PORTMARGIN_SCENARIO_PARAMS_H
+#define PORTMARGIN_SCENARIO_PARAMS_H
+
+/* span */
+#define PM_P_SPAN_PSR 0
+#define PM_P_SPAN_VSR 1
+#define PM_P_SPAN_EXTREME 2
+#define PM_P_SPAN_COVER 3
+#define PM_P_SPAN_SOM 4
+#define PM_P_SPAN_LOOKAHEAD 5
+#define PM_P_SPAN_IM_RATIO 6
+#define PM_P_SPAN_N 7
+/* tims */
+#define PM_P_TIMS_DOWN 0
+#define PM_P_TIMS_UP 1
+#define PM_P_TIMS_POINTS 2
+#define PM_P_TIMS_PCM 3
+#define PM_P_TIMS_VOL_DOWN 4
+#define PM_P_TIMS_VOL_UP 5
+#define PM_P_TIMS_N 6
+/* deribit; extended moves follow as [count, moves...] */
+#define PM_P_DB_RANGE 0
+#define PM_P_DB_BUCKETS 1
+#define PM_P_DB_VOL_UP 2
+#define PM_P_DB_VOL_DOWN 3
+#define PM_P_DB_SHORT_POWER 4
+#define PM_P_DB_LONG_POWER 5
+#define PM_P_DB_DTE_FLOOR 6
+#define PM_P_DB_EXT_FACTOR 7
+#define PM_P_DB_OPT_CONT 8
+#define PM_P_DB_FUT_CONT 9
+#define PM_P_DB_ROLL_RISK 10
+#define PM_P_DB_ROLL_MIN 11
+#define PM_P_DB_PNL_OFFSET 12
+#define PM_P_DB_MAX_OFFSET 13
+#define PM_P_DB_MM_FACTOR 14
+#define PM_P_DB_NEXT 15
+/* okx; then [nmoves, moves..., ntiers, tiers..., multipliers...] */
+#define PM_P_OKX_VOL_UP 0
+#define PM_P_OKX_VOL_DOWN 1
+#define PM_P_OKX_EXTREME 2
+#define PM_P_OKX_EXTREME_FRACTION 3
+#define PM_P_OKX_BASIS 4
+#define PM_P_OKX_MR7_RATE 5
+#define PM_P_OKX_IMR_RATIO 6
+#define PM_P_OKX_NMOVES 7
+/* grid: the arrays are the scenarios themselves */
+#define PM_P_GRID_RELATIVE 0
+#define PM_P_GRID_IM_RATIO 1
+#define PM_P_GRID_MM_RATIO 2
+#define PM_P_GRID_N 3
+
+/* OKX minimum-charge tiers, stored after the spot moves */
+static inline int
+pm_okx_ntiers_p(const double *p)
+{
+	return (int) p[PM_P_OKX_NMOVES + 1 + (int) p[PM_P_OKX_NMOVES]];
+}
+
+static inline const double *
+pm_okx_tiers_p(const double *p)
+{
+	return p + PM_P_OKX_NMOVES + 2 + (int) p[PM_P_OKX_NMOVES];
+}
+
+#endif							/* PORTMARGIN_SCENARIO_PARAMS_H */
