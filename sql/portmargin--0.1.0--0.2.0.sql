@@ -59,6 +59,54 @@ CREATE OPERATOR @extschema@.<> (
 );
 COMMENT ON OPERATOR @extschema@.= (@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario sets are equal';
 COMMENT ON OPERATOR @extschema@.<> (@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario sets differ';
+CREATE FUNCTION @extschema@.scenario_set_cmp(@extschema@.scenario_set, @extschema@.scenario_set) RETURNS integer
+AS 'MODULE_PATHNAME', 'portmargin_scenario_set_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.scenario_set_cmp(@extschema@.scenario_set, @extschema@.scenario_set) IS 'total order of scenario sets (by their binary form), for sorting, DISTINCT and btree indexes';
+CREATE FUNCTION @extschema@.scenario_set_lt(@extschema@.scenario_set, @extschema@.scenario_set) RETURNS boolean
+AS 'MODULE_PATHNAME', 'portmargin_scenario_set_lt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.scenario_set_lt(@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario_set_cmp(a, b) < 0';
+CREATE OPERATOR @extschema@.< (
+    LEFTARG = @extschema@.scenario_set, RIGHTARG = @extschema@.scenario_set,
+    FUNCTION = @extschema@.scenario_set_lt, COMMUTATOR = OPERATOR(@extschema@.>),
+    NEGATOR = OPERATOR(@extschema@.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+COMMENT ON OPERATOR @extschema@.< (@extschema@.scenario_set, @extschema@.scenario_set) IS 'the left scenario set sorts before the right one';
+CREATE FUNCTION @extschema@.scenario_set_le(@extschema@.scenario_set, @extschema@.scenario_set) RETURNS boolean
+AS 'MODULE_PATHNAME', 'portmargin_scenario_set_le' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.scenario_set_le(@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario_set_cmp(a, b) <= 0';
+CREATE OPERATOR @extschema@.<= (
+    LEFTARG = @extschema@.scenario_set, RIGHTARG = @extschema@.scenario_set,
+    FUNCTION = @extschema@.scenario_set_le, COMMUTATOR = OPERATOR(@extschema@.>=),
+    NEGATOR = OPERATOR(@extschema@.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+COMMENT ON OPERATOR @extschema@.<= (@extschema@.scenario_set, @extschema@.scenario_set) IS 'the left scenario set sorts before or equals the right one';
+CREATE FUNCTION @extschema@.scenario_set_gt(@extschema@.scenario_set, @extschema@.scenario_set) RETURNS boolean
+AS 'MODULE_PATHNAME', 'portmargin_scenario_set_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.scenario_set_gt(@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario_set_cmp(a, b) > 0';
+CREATE OPERATOR @extschema@.> (
+    LEFTARG = @extschema@.scenario_set, RIGHTARG = @extschema@.scenario_set,
+    FUNCTION = @extschema@.scenario_set_gt, COMMUTATOR = OPERATOR(@extschema@.<),
+    NEGATOR = OPERATOR(@extschema@.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+COMMENT ON OPERATOR @extschema@.> (@extschema@.scenario_set, @extschema@.scenario_set) IS 'the left scenario set sorts after the right one';
+CREATE FUNCTION @extschema@.scenario_set_ge(@extschema@.scenario_set, @extschema@.scenario_set) RETURNS boolean
+AS 'MODULE_PATHNAME', 'portmargin_scenario_set_ge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.scenario_set_ge(@extschema@.scenario_set, @extschema@.scenario_set) IS 'scenario_set_cmp(a, b) >= 0';
+CREATE OPERATOR @extschema@.>= (
+    LEFTARG = @extschema@.scenario_set, RIGHTARG = @extschema@.scenario_set,
+    FUNCTION = @extschema@.scenario_set_ge, COMMUTATOR = OPERATOR(@extschema@.<=),
+    NEGATOR = OPERATOR(@extschema@.<), RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+COMMENT ON OPERATOR @extschema@.>= (@extschema@.scenario_set, @extschema@.scenario_set) IS 'the left scenario set sorts after or equals the right one';
+CREATE OPERATOR CLASS @extschema@.scenario_set_btree_ops DEFAULT FOR TYPE @extschema@.scenario_set USING btree AS
+    OPERATOR 1 @extschema@.< (@extschema@.scenario_set, @extschema@.scenario_set),
+    OPERATOR 2 @extschema@.<= (@extschema@.scenario_set, @extschema@.scenario_set),
+    OPERATOR 3 @extschema@.= (@extschema@.scenario_set, @extschema@.scenario_set),
+    OPERATOR 4 @extschema@.>= (@extschema@.scenario_set, @extschema@.scenario_set),
+    OPERATOR 5 @extschema@.> (@extschema@.scenario_set, @extschema@.scenario_set),
+    FUNCTION 1 @extschema@.scenario_set_cmp(@extschema@.scenario_set, @extschema@.scenario_set);
+COMMENT ON OPERATOR CLASS @extschema@.scenario_set_btree_ops USING btree IS 'total order of scenario sets';
+COMMENT ON OPERATOR FAMILY @extschema@.scenario_set_btree_ops USING btree IS 'total order of scenario sets';
 CREATE OPERATOR CLASS @extschema@.scenario_set_ops DEFAULT FOR TYPE @extschema@.scenario_set USING hash AS
     OPERATOR 1 @extschema@.= (@extschema@.scenario_set, @extschema@.scenario_set),
     FUNCTION 1 @extschema@.scenario_set_hash(@extschema@.scenario_set);

@@ -45,6 +45,9 @@ typedef struct PmUnit
 	int			nstrikes;
 	int			max_strikes;
 	PmStrikeBucket *strikes;
+	/* open-addressing indexes into expiries[] and strikes[] (-1 = empty) */
+	int		   *expiry_slots;
+	int		   *strike_slots;
 } PmUnit;
 
 typedef struct PmMarginResult

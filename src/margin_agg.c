@@ -228,24 +228,73 @@ unit_index_price(PmUnit *u, double index)
 						   u->underlying, float8out_internal(u->index_price), float8out_internal(index))));
 }
 
+/*
+ * Expiry and strike buckets are found through small open-addressing tables
+ * (capacity twice the bucket array's, a power of two) keyed by the bits of
+ * (t, strike): a book with hundreds of strikes per underlying must not pay a
+ * linear search per position.
+ */
+static inline uint32
+bucket_hash(double a, double b)
+{
+	uint64		x,
+				y;
+
+	memcpy(&x, &a, sizeof(x));
+	memcpy(&y, &b, sizeof(y));
+	/* murmur3's 64-bit finaliser over both keys: every input bit reaches the low bits */
+	x ^= y * UINT64CONST(0x9E3779B97F4A7C15);
+	x ^= x >> 33;
+	x *= UINT64CONST(0xFF51AFD7ED558CCD);
+	x ^= x >> 33;
+	x *= UINT64CONST(0xC4CEB9FE1A85EC53);
+	x ^= x >> 33;
+	return (uint32) x;
+}
+
+static int *
+new_slots(MemoryContext mcxt, int nslots)
+{
+	int		   *slots = MemoryContextAlloc(mcxt, sizeof(int) * nslots);
+
+	memset(slots, -1, sizeof(int) * nslots);
+	return slots;
+}
+
 static void
 add_expiry(MarginState *st, PmUnit *u, double t, double delta, double forward)
 {
+	uint32		mask = 2 * u->max_expiries - 1;
+	uint32		h = 0;
 	int			i;
 
-	for (i = 0; i < u->nexpiries; i++)
-		if (u->expiries[i].t == t)
-		{
-			u->expiries[i].delta += delta;
-			return;
-		}
+	if (u->expiry_slots)
+		for (h = bucket_hash(t, 0.0) & mask; (i = u->expiry_slots[h]) >= 0; h = (h + 1) & mask)
+			if (u->expiries[i].t == t)
+			{
+				u->expiries[i].delta += delta;
+				return;
+			}
 	if (u->nexpiries == u->max_expiries)
 	{
-		u->max_expiries = Max(4, 2 * u->max_expiries);
+		u->max_expiries = Max(8, 2 * u->max_expiries);
 		u->expiries = u->expiries
 			? repalloc(u->expiries, sizeof(PmExpiryBucket) * u->max_expiries)
 			: MemoryContextAlloc(st->mcxt, sizeof(PmExpiryBucket) * u->max_expiries);
+		if (u->expiry_slots)
+			pfree(u->expiry_slots);
+		mask = 2 * u->max_expiries - 1;
+		u->expiry_slots = new_slots(st->mcxt, mask + 1);
+		for (i = 0; i < u->nexpiries; i++)
+		{
+			for (h = bucket_hash(u->expiries[i].t, 0.0) & mask; u->expiry_slots[h] >= 0; h = (h + 1) & mask)
+				;
+			u->expiry_slots[h] = i;
+		}
+		for (h = bucket_hash(t, 0.0) & mask; u->expiry_slots[h] >= 0; h = (h + 1) & mask)
+			;
 	}
+	u->expiry_slots[h] = u->nexpiries;
 	u->expiries[u->nexpiries].t = t;
 	u->expiries[u->nexpiries].delta = delta;
 	u->expiries[u->nexpiries].forward = forward;
@@ -255,21 +304,38 @@ add_expiry(MarginState *st, PmUnit *u, double t, double delta, double forward)
 static void
 add_strike(MarginState *st, PmUnit *u, double t, double strike, double quantity)
 {
+	uint32		mask = 2 * u->max_strikes - 1;
+	uint32		h = 0;
 	int			i;
 
-	for (i = 0; i < u->nstrikes; i++)
-		if (u->strikes[i].t == t && u->strikes[i].strike == strike)
-		{
-			u->strikes[i].quantity += quantity;
-			return;
-		}
+	if (u->strike_slots)
+		for (h = bucket_hash(t, strike) & mask; (i = u->strike_slots[h]) >= 0; h = (h + 1) & mask)
+			if (u->strikes[i].t == t && u->strikes[i].strike == strike)
+			{
+				u->strikes[i].quantity += quantity;
+				return;
+			}
 	if (u->nstrikes == u->max_strikes)
 	{
-		u->max_strikes = Max(4, 2 * u->max_strikes);
+		u->max_strikes = Max(8, 2 * u->max_strikes);
 		u->strikes = u->strikes
 			? repalloc(u->strikes, sizeof(PmStrikeBucket) * u->max_strikes)
 			: MemoryContextAlloc(st->mcxt, sizeof(PmStrikeBucket) * u->max_strikes);
+		if (u->strike_slots)
+			pfree(u->strike_slots);
+		mask = 2 * u->max_strikes - 1;
+		u->strike_slots = new_slots(st->mcxt, mask + 1);
+		for (i = 0; i < u->nstrikes; i++)
+		{
+			for (h = bucket_hash(u->strikes[i].t, u->strikes[i].strike) & mask; u->strike_slots[h] >= 0;
+				 h = (h + 1) & mask)
+				;
+			u->strike_slots[h] = i;
+		}
+		for (h = bucket_hash(t, strike) & mask; u->strike_slots[h] >= 0; h = (h + 1) & mask)
+			;
 	}
+	u->strike_slots[h] = u->nstrikes;
 	u->strikes[u->nstrikes].t = t;
 	u->strikes[u->nstrikes].strike = strike;
 	u->strikes[u->nstrikes].quantity = quantity;
@@ -293,7 +359,8 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 		if (q < 0.0)
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
-		add_strike(st, u, ins->t, ins->strike, q * ins->multiplier);
+		if (st->set->method == PM_METHOD_DERIBIT)	/* option contingency */
+			add_strike(st, u, ins->t, ins->strike, q * ins->multiplier);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -302,7 +369,8 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 		else
 			u->short_futures += aq * ins->multiplier;
 	}
-	if (ins->kind != PM_KIND_SPOT)
+	if (ins->kind != PM_KIND_SPOT &&
+		(st->set->method == PM_METHOD_DERIBIT || st->set->method == PM_METHOD_OKX))	/* roll / basis */
 		add_expiry(st, u, ins->t, q * e->delta, ins->forward);
 }
 

@@ -63,8 +63,14 @@ typedef struct ParamSpec
 	SetParamRule	rule;
 	bool		required;		/* no default */
 	double		def;			/* PK_NUM / PK_INT default */
-	const char *def_array;		/* PK_ARRAY default, e.g. "{1,2}"; NULL = none */
+	const double *def_array;	/* PK_ARRAY default; NULL = none (empty) */
+	int			def_count;
 } ParamSpec;
+
+static const double deribit_extended_moves[] = {-0.66, -0.33, 0.5, 1, 2, 3, 4, 5};
+static const double okx_spot_moves[] = {-0.12, -0.08, -0.04, 0, 0.04, 0.08, 0.12};
+static const double okx_tiers[] = {0, 250000, 500000, 1000000, 2000000, 3000000, 4000000};
+static const double okx_multipliers[] = {1, 2, 4, 6, 8, 10, 12};
 
 #define MAX_SPECS 20
 
@@ -97,7 +103,7 @@ static const ParamSpec deribit_spec[] = {
 	{"short_term_power", PK_NUM, PR_NONNEG, false, 0.30, NULL},
 	{"long_term_power", PK_NUM, PR_NONNEG, false, 0.13, NULL},
 	{"dte_floor", PK_NUM, PR_POS, false, 1, NULL},
-	{"extended_moves", PK_ARRAY, PR_EXT_MOVES, false, 0, "{-0.66,-0.33,0.5,1,2,3,4,5}"},
+	{"extended_moves", PK_ARRAY, PR_EXT_MOVES, false, 0, deribit_extended_moves, lengthof(deribit_extended_moves)},
 	{"extended_factor", PK_NUM, PR_NONNEG, false, 1, NULL},
 	{"option_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
 	{"futures_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
@@ -110,15 +116,15 @@ static const ParamSpec deribit_spec[] = {
 };
 
 static const ParamSpec okx_spec[] = {
-	{"spot_moves", PK_ARRAY, PR_MOVES, false, 0, "{-0.12,-0.08,-0.04,0,0.04,0.08,0.12}"},
+	{"spot_moves", PK_ARRAY, PR_MOVES, false, 0, okx_spot_moves, lengthof(okx_spot_moves)},
 	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL},
 	{"vol_down", PK_NUM, PR_BELOW_ONE, false, 0, NULL},
 	{"extreme_move", PK_NUM, PR_MOVE, false, 0.24, NULL},
 	{"extreme_fraction", PK_NUM, PR_UNIT, false, 0.5, NULL},
 	{"basis_move_risk", PK_NUM, PR_NONNEG, false, 0.05, NULL},
 	{"minimum_charge_rate", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"minimum_charge_tiers", PK_ARRAY, PR_TIERS, false, 0, "{0,250000,500000,1000000,2000000,3000000,4000000}"},
-	{"minimum_charge_multipliers", PK_ARRAY, PR_TIER_MULTS, false, 0, "{1,2,4,6,8,10,12}"},
+	{"minimum_charge_tiers", PK_ARRAY, PR_TIERS, false, 0, okx_tiers, lengthof(okx_tiers)},
+	{"minimum_charge_multipliers", PK_ARRAY, PR_TIER_MULTS, false, 0, okx_multipliers, lengthof(okx_multipliers)},
 	{"imr_ratio", PK_NUM, PR_POS, false, 1.3, NULL},
 	{NULL}
 };
@@ -285,21 +291,15 @@ complete_args(SetArgs *a)
 								spec[i].name)));
 			if (spec[i].kind == PK_ARRAY)
 			{
-				if (spec[i].def_array)
-				{
-					ArrayType  *arr = DatumGetArrayTypeP(DirectFunctionCall3(array_in,
-																		  CStringGetDatum(spec[i].def_array),
-																		  ObjectIdGetDatum(FLOAT8OID),
-																		  Int32GetDatum(-1)));
-
-					a->narr[i] = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-					a->arr[i] = (double *) ARR_DATA_PTR(arr);
-				}
-				else
-				{
-					a->narr[i] = 0;
-					a->arr[i] = NULL;
-				}
+				/* a copy: the array may be scaled or kept by the caller */
+				a->narr[i] = spec[i].def_count;
+				a->arr[i] = palloc(sizeof(double) * Max(spec[i].def_count, 1));
+				if (spec[i].def_count > 0)
+					memcpy(a->arr[i], spec[i].def_array, sizeof(double) * spec[i].def_count);
+				a->given[i] = true;
+				/* an omitted optional array (grid weights) may stay empty: all 1 */
+				if (spec[i].def_count == 0)
+					continue;
 			}
 			else
 				a->num[i] = spec[i].def;
@@ -938,6 +938,54 @@ scenario_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
 	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
 
+/* a total order (bytes, then length), so sets can be sorted, grouped and indexed */
+static int
+scenario_set_cmp_internal(const PmScenarioSet *a, const PmScenarioSet *b)
+{
+	Size		la = VARSIZE(a),
+				lb = VARSIZE(b);
+	int			c = memcmp(a, b, Min(la, lb));
+
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_cmp);
+Datum
+portmargin_scenario_set_cmp(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(scenario_set_cmp_internal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_lt);
+Datum
+portmargin_scenario_set_lt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(scenario_set_cmp_internal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)) < 0);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_le);
+Datum
+portmargin_scenario_set_le(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(scenario_set_cmp_internal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)) <= 0);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_gt);
+Datum
+portmargin_scenario_set_gt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(scenario_set_cmp_internal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)) > 0);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_scenario_set_ge);
+Datum
+portmargin_scenario_set_ge(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(scenario_set_cmp_internal(PG_GETARG_SCENARIO_SET(0), PG_GETARG_SCENARIO_SET(1)) >= 0);
+}
+
 PG_FUNCTION_INFO_V1(portmargin_scenario_set_eq);
 Datum
 portmargin_scenario_set_eq(PG_FUNCTION_ARGS)
@@ -1157,7 +1205,7 @@ null_error(const char *name, const char *why)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg("argument \"%s\" must not be NULL %s", name, why)));
+			 errmsg("argument \"%s\" must not be NULL%s", name, why)));
 }
 
 /*
@@ -1187,13 +1235,13 @@ pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins)
 	if (ins->kind == PM_KIND_OPTION)
 	{
 		if (PG_ARGISNULL(i + 1))
-			null_error("option_type", "for an option");
+			null_error("option_type", " for an option");
 		if (PG_ARGISNULL(i + 2))
-			null_error("strike", "for an option");
+			null_error("strike", " for an option");
 		if (PG_ARGISNULL(i + 3))
-			null_error("t", "for an option");
+			null_error("t", " for an option");
 		if (PG_ARGISNULL(i + 5))
-			null_error("vol", "for an option");
+			null_error("vol", " for an option");
 		ins->theta = pm_option_type_arg(PG_GETARG_TEXT_PP(i + 1));
 		ins->strike = pm_positive_arg("strike", PG_GETARG_FLOAT8(i + 2));
 		ins->t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(i + 3));
