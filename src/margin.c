@@ -124,8 +124,10 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 
 					for (k = 0; k < unit->nstrikes; k++)
 						net_short += fmax(0.0, -unit->strikes[k].quantity);
-					oc = params[PM_P_DB_OPT_CONT] * net_short;
-					fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures);
+					/* contingencies are quoted in coin: cash units pay them at the unit's highest forward */
+					oc = params[PM_P_DB_OPT_CONT] * net_short * (unit->inverse ? 1.0 : unit->max_forward);
+					fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures) *
+						(unit->inverse ? 1.0 : unit->max_forward);
 					roll = expiry_charge(unit, params[PM_P_DB_ROLL_RISK], params[PM_P_DB_ROLL_MIN]);
 					r->option_contingency += oc * fx;
 					r->futures_contingency += fc * fx;

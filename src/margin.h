@@ -32,6 +32,7 @@ typedef struct PmUnit
 	char	   *underlying;
 	int			inverse;
 	double		index_price;	/* 0 when no row carried one */
+	double		max_forward;	/* highest forward of the unit's rows */
 	double		option_value;	/* net option value, unit currency */
 	double		short_options;	/* contracts short */
 	double		option_contracts;	/* |contracts| x multiplier */

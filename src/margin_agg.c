@@ -352,6 +352,7 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 
 	for (j = 0; j < n; j++)
 		u->pnl[j] += q * e->pnl[j];
+	u->max_forward = fmax(u->max_forward, ins->forward);
 	u->gross_notional += aq * ins->multiplier * (ins->inverse ? 1.0 : ins->forward);
 	if (ins->kind == PM_KIND_OPTION)
 	{
@@ -389,6 +390,7 @@ merge_states(MarginState *dst, const MarginState *src)
 
 		if (s->index_price != 0.0)
 			unit_index_price(d, s->index_price);
+		d->max_forward = fmax(d->max_forward, s->max_forward);
 		d->option_value += s->option_value;
 		d->short_options += s->short_options;
 		d->option_contracts += s->option_contracts;
@@ -533,6 +535,7 @@ send_state(StringInfo buf, const MarginState *st)
 		pq_sendstring(buf, u->underlying);
 		pq_sendbyte(buf, u->inverse);
 		pq_sendfloat8(buf, u->index_price);
+		pq_sendfloat8(buf, u->max_forward);
 		pq_sendfloat8(buf, u->option_value);
 		pq_sendfloat8(buf, u->short_options);
 		pq_sendfloat8(buf, u->option_contracts);
@@ -637,7 +640,7 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 	}
 	st = state_create(mcxt, NULL);
 	st->set = set;
-	nunits = get_count(buf, 2 + 7 * 8 + nscen * 8 + 8, 1000000, "risk unit");
+	nunits = get_count(buf, 2 + 8 * 8 + nscen * 8 + 8, 1000000, "risk unit");
 	for (i = 0; i < nunits; i++)
 	{
 		const char *name = pq_getmsgstring(buf);
@@ -650,6 +653,7 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 			corrupt_state("settlement flag out of range");
 		u = state_unit(st, name, strlen(name), inverse);
 		u->index_price = get_finite(buf, "an index price");
+		u->max_forward = fmax(u->max_forward, get_finite(buf, "a forward"));
 		u->option_value += get_finite(buf, "an option value");
 		u->short_options += get_finite(buf, "a short option count");
 		u->option_contracts += get_finite(buf, "an option contract count");
