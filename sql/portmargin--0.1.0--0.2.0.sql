@@ -2,7 +2,7 @@
 -- portfolio-margin aggregate (CME SPAN, OCC TIMS / FINRA 4210(g),
 -- Deribit-style and OKX-style risk matrices, user grids).
 -- Every object lives in @extschema@ (portmargin) and is schema-qualified;
--- the plpgsql/SQL bodies pin search_path.
+-- the one table lookup (preset) schema-qualifies its query.
 
 \echo Use "ALTER EXTENSION portmargin UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -245,21 +245,7 @@ INSERT INTO @extschema@.scenario_presets (name, scenarios, description, source, 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.scenario_presets', 'WHERE NOT shipped');
 
 CREATE FUNCTION @extschema@.preset(name text) RETURNS @extschema@.scenario_set
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    s @extschema@.scenario_set;
-BEGIN
-    SELECT p.scenarios INTO s FROM @extschema@.scenario_presets p WHERE p.name = preset.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown scenario preset "%"', name
-            USING ERRCODE = '22023',
-                  HINT = 'See SELECT name FROM portmargin.scenario_presets.';
-    END IF;
-    RETURN s;
-END
-$$;
+AS 'MODULE_PATHNAME', 'portmargin_preset' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.preset(text) IS 'the scenario set stored under a name in portmargin.scenario_presets';
 
 -- ---------------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "funcapi.h"
@@ -24,6 +25,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 
 #include "scenario.h"
 #include "sqlargs.h"
@@ -1278,4 +1280,70 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	pnl = palloc(sizeof(double) * s->nscenarios);
 	pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
 	PG_RETURN_ARRAYTYPE_P(float8_array(pnl, s->nscenarios));
+}
+
+/* ---- SQL: preset(name) ---- */
+
+/* the last preset looked up at this call site, valid for the statement */
+typedef struct PresetCache
+{
+	char	   *name;
+	Datum		value;
+} PresetCache;
+
+/*
+ * The scenario set stored under a name in scenario_presets.  STABLE: the
+ * value is looked up once per call site and statement and then returned
+ * from fn_extra, so preset() in a join that the planner flattens costs a
+ * pointer per row, not a query per row.  The table is schema-qualified
+ * with the extension's schema and compared with pg_catalog's operator, so
+ * search_path cannot redirect the lookup.
+ */
+PG_FUNCTION_INFO_V1(portmargin_preset);
+Datum
+portmargin_preset(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PresetCache *cache = (PresetCache *) fcinfo->flinfo->fn_extra;
+	char	   *schema;
+	char	   *query;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	Datum		value;
+	MemoryContext old;
+
+	if (cache != NULL && strcmp(cache->name, name) == 0)
+		PG_RETURN_DATUM(cache->value);
+
+	schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	query = psprintf("SELECT scenarios FROM %s.scenario_presets WHERE name OPERATOR(pg_catalog.=) $1",
+					 quote_identifier(schema));
+	args[0] = PG_GETARG_DATUM(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s.scenario_presets", schema);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown scenario preset \"%s\"", name),
+				 errhint("See SELECT name FROM %s.scenario_presets.", quote_identifier(schema))));
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+	/* keep a detoasted copy for the rest of the statement */
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (cache == NULL)
+		cache = palloc0(sizeof(PresetCache));
+	else
+	{
+		pfree(cache->name);
+		pfree(DatumGetPointer(cache->value));
+	}
+	cache->name = pstrdup(name);
+	cache->value = PointerGetDatum(PG_DETOAST_DATUM_COPY(value));
+	fcinfo->flinfo->fn_extra = cache;
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	PG_RETURN_DATUM(cache->value);
 }

@@ -34,8 +34,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                 'the pricing functions are STRICT');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'$$,
                 'every function is PARALLEL SAFE');
-SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c' AND proname <> 'preset'$$,
-                'every function is written in C, except the preset() lookup');
+SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'$$,
+                'every function is written in C');
 
 SELECT is_empty($$
   SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
