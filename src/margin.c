@@ -43,12 +43,12 @@ expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
 	double		charge = 0.0;
 	int			e;
 
-	for (e = 0; e < unit->nexpiries; e++)
+	for (e = 0; e < unit->expiries.n; e++)
 	{
-		const PmExpiryBucket *b = &unit->expiries[e];
+		const PmBucket *b = &unit->expiries.b[e];
 		double		move = fmax(min_move, annual_rate * b->t);
 
-		charge += fabs(b->delta) * move * (unit->inverse ? 1.0 : b->forward);
+		charge += fabs(b->value) * move * (unit->inverse ? 1.0 : b->aux);
 	}
 	return charge;
 }
@@ -100,7 +100,9 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 		{
 			case PM_METHOD_SPAN:
 				{
-					double		som = params[PM_P_SPAN_SOM] * unit->short_options;
+					/* per-contract amounts are quoted in USD: coin units pay them at the index */
+					double		som = params[PM_P_SPAN_SOM] * unit->short_options /
+						(unit->inverse ? unit->index_price : 1.0);
 
 					r->short_option_minimum += som * fx;
 					req = fmax(scan, som);
@@ -108,7 +110,8 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 				}
 			case PM_METHOD_TIMS:
 				{
-					double		pcm = params[PM_P_TIMS_PCM] * unit->option_contracts;
+					double		pcm = params[PM_P_TIMS_PCM] * unit->option_contracts /
+						(unit->inverse ? unit->index_price : 1.0);
 
 					r->per_contract_minimum += pcm * fx;
 					req = fmax(scan, pcm);
@@ -122,8 +125,8 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 								roll;
 					int			k;
 
-					for (k = 0; k < unit->nstrikes; k++)
-						net_short += fmax(0.0, -unit->strikes[k].quantity);
+					for (k = 0; k < unit->strikes.n; k++)
+						net_short += fmax(0.0, -unit->strikes.b[k].value);
 					/* contingencies are quoted in coin: cash units pay them at the unit's highest forward */
 					oc = params[PM_P_DB_OPT_CONT] * net_short * (unit->inverse ? 1.0 : unit->max_forward);
 					fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures) *

@@ -10,21 +10,28 @@
 
 #include "riskarray.h"
 
-/* net delta of the positions expiring at t */
-typedef struct PmExpiryBucket
+/*
+ * Sums keyed by (t, k): net delta per expiry (k = 0, value = delta in
+ * underlying units, aux = forward) and net option quantity per expiry and
+ * strike (k = strike, value = contracts x multiplier).  slots is an
+ * open-addressing index into b[], built on demand (NULL after a copy).
+ */
+typedef struct PmBucket
 {
 	double		t;
-	double		delta;			/* underlying units (coin for inverse) */
-	double		forward;
-} PmExpiryBucket;
+	double		k;
+	double		value;
+	double		aux;
+} PmBucket;
 
-/* net option quantity (calls and puts together) at one expiry and strike */
-typedef struct PmStrikeBucket
+typedef struct PmBucketSet
 {
-	double		t;
-	double		strike;
-	double		quantity;		/* contracts x multiplier */
-} PmStrikeBucket;
+	int			n;
+	int			max;
+	PmBucket   *b;
+	int		   *slots;
+	unsigned int mask;
+} PmBucketSet;
 
 /* the positions of one underlying and settlement, folded */
 typedef struct PmUnit
@@ -40,15 +47,8 @@ typedef struct PmUnit
 	double		short_futures;
 	double		gross_notional; /* linear: USD; inverse: coin */
 	double	   *pnl;			/* one per scenario, unit currency */
-	int			nexpiries;
-	int			max_expiries;
-	PmExpiryBucket *expiries;
-	int			nstrikes;
-	int			max_strikes;
-	PmStrikeBucket *strikes;
-	/* open-addressing indexes into expiries[] and strikes[] (-1 = empty) */
-	int		   *expiry_slots;
-	int		   *strike_slots;
+	PmBucketSet expiries;		/* (t, 0): net delta, forward */
+	PmBucketSet strikes;		/* (t, strike): net option quantity */
 } PmUnit;
 
 typedef struct PmMarginResult

@@ -25,6 +25,7 @@
 #include "funcapi.h"
 #include "access/htup_details.h"
 #include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -229,10 +230,12 @@ unit_index_price(PmUnit *u, double index)
 }
 
 /*
- * Expiry and strike buckets are found through small open-addressing tables
- * (capacity twice the bucket array's, a power of two) keyed by the bits of
- * (t, strike): a book with hundreds of strikes per underlying must not pay a
- * linear search per position.
+ * Expiry and strike buckets are found through a small open-addressing index
+ * (capacity a power of two, at least twice the bucket count) keyed by the
+ * bits of (t, k): a book with hundreds of strikes per underlying must not
+ * pay a linear search per position.  The index is built on first use, so
+ * copied and deserialised states (which are only added up and finalised)
+ * never build one.
  */
 static inline uint32
 bucket_hash(double a, double b)
@@ -252,94 +255,85 @@ bucket_hash(double a, double b)
 	return (uint32) x;
 }
 
-static int *
-new_slots(MemoryContext mcxt, int nslots)
-{
-	int		   *slots = MemoryContextAlloc(mcxt, sizeof(int) * nslots);
-
-	memset(slots, -1, sizeof(int) * nslots);
-	return slots;
-}
-
 static void
-add_expiry(MarginState *st, PmUnit *u, double t, double delta, double forward)
+bucket_reindex(MemoryContext mcxt, PmBucketSet *bs)
 {
-	uint32		mask = 2 * u->max_expiries - 1;
-	uint32		h = 0;
+	uint32		nslots = 16;
 	int			i;
 
-	if (u->expiry_slots)
-		for (h = bucket_hash(t, 0.0) & mask; (i = u->expiry_slots[h]) >= 0; h = (h + 1) & mask)
-			if (u->expiries[i].t == t)
-			{
-				u->expiries[i].delta += delta;
-				return;
-			}
-	if (u->nexpiries == u->max_expiries)
+	while (nslots < 2 * (uint32) bs->max)
+		nslots *= 2;
+	if (bs->slots)
+		pfree(bs->slots);
+	bs->slots = MemoryContextAlloc(mcxt, sizeof(int) * nslots);
+	memset(bs->slots, -1, sizeof(int) * nslots);
+	bs->mask = nslots - 1;
+	for (i = 0; i < bs->n; i++)
 	{
-		u->max_expiries = Max(8, 2 * u->max_expiries);
-		u->expiries = u->expiries
-			? repalloc(u->expiries, sizeof(PmExpiryBucket) * u->max_expiries)
-			: MemoryContextAlloc(st->mcxt, sizeof(PmExpiryBucket) * u->max_expiries);
-		if (u->expiry_slots)
-			pfree(u->expiry_slots);
-		mask = 2 * u->max_expiries - 1;
-		u->expiry_slots = new_slots(st->mcxt, mask + 1);
-		for (i = 0; i < u->nexpiries; i++)
-		{
-			for (h = bucket_hash(u->expiries[i].t, 0.0) & mask; u->expiry_slots[h] >= 0; h = (h + 1) & mask)
-				;
-			u->expiry_slots[h] = i;
-		}
-		for (h = bucket_hash(t, 0.0) & mask; u->expiry_slots[h] >= 0; h = (h + 1) & mask)
+		uint32		h;
+
+		for (h = bucket_hash(bs->b[i].t, bs->b[i].k) & bs->mask; bs->slots[h] >= 0; h = (h + 1) & bs->mask)
 			;
+		bs->slots[h] = i;
 	}
-	u->expiry_slots[h] = u->nexpiries;
-	u->expiries[u->nexpiries].t = t;
-	u->expiries[u->nexpiries].delta = delta;
-	u->expiries[u->nexpiries].forward = forward;
-	u->nexpiries++;
 }
 
+/* append a bucket known to be new (no index maintained) */
 static void
-add_strike(MarginState *st, PmUnit *u, double t, double strike, double quantity)
+bucket_append(MemoryContext mcxt, PmBucketSet *bs, double t, double k, double value, double aux)
 {
-	uint32		mask = 2 * u->max_strikes - 1;
-	uint32		h = 0;
+	if (bs->n == bs->max)
+	{
+		bs->max = Max(8, 2 * bs->max);
+		bs->b = bs->b ? repalloc(bs->b, sizeof(PmBucket) * bs->max)
+			: MemoryContextAlloc(mcxt, sizeof(PmBucket) * bs->max);
+		if (bs->slots)
+		{
+			pfree(bs->slots);
+			bs->slots = NULL;
+		}
+	}
+	bs->b[bs->n].t = t;
+	bs->b[bs->n].k = k;
+	bs->b[bs->n].value = value;
+	bs->b[bs->n].aux = aux;
+	bs->n++;
+}
+
+/* add value to the bucket (t, k), creating it with aux when new */
+static void
+bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double k, double value, double aux)
+{
+	uint32		h;
 	int			i;
 
-	if (u->strike_slots)
-		for (h = bucket_hash(t, strike) & mask; (i = u->strike_slots[h]) >= 0; h = (h + 1) & mask)
-			if (u->strikes[i].t == t && u->strikes[i].strike == strike)
-			{
-				u->strikes[i].quantity += quantity;
-				return;
-			}
-	if (u->nstrikes == u->max_strikes)
+	if (bs->n == bs->max)		/* grow first, so the index below stays valid */
 	{
-		u->max_strikes = Max(8, 2 * u->max_strikes);
-		u->strikes = u->strikes
-			? repalloc(u->strikes, sizeof(PmStrikeBucket) * u->max_strikes)
-			: MemoryContextAlloc(st->mcxt, sizeof(PmStrikeBucket) * u->max_strikes);
-		if (u->strike_slots)
-			pfree(u->strike_slots);
-		mask = 2 * u->max_strikes - 1;
-		u->strike_slots = new_slots(st->mcxt, mask + 1);
-		for (i = 0; i < u->nstrikes; i++)
-		{
-			for (h = bucket_hash(u->strikes[i].t, u->strikes[i].strike) & mask; u->strike_slots[h] >= 0;
-				 h = (h + 1) & mask)
-				;
-			u->strike_slots[h] = i;
-		}
-		for (h = bucket_hash(t, strike) & mask; u->strike_slots[h] >= 0; h = (h + 1) & mask)
-			;
+		bucket_append(mcxt, bs, t, k, 0.0, aux);
+		bs->n--;
 	}
-	u->strike_slots[h] = u->nstrikes;
-	u->strikes[u->nstrikes].t = t;
-	u->strikes[u->nstrikes].strike = strike;
-	u->strikes[u->nstrikes].quantity = quantity;
-	u->nstrikes++;
+	if (bs->slots == NULL)
+		bucket_reindex(mcxt, bs);
+	for (h = bucket_hash(t, k) & bs->mask; (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
+		if (bs->b[i].t == t && bs->b[i].k == k)
+		{
+			bs->b[i].value += value;
+			return;
+		}
+	bs->slots[h] = bs->n;
+	bucket_append(mcxt, bs, t, k, value, aux);
+}
+
+/* a copy of src's buckets, without an index */
+static void
+bucket_copy(MemoryContext mcxt, PmBucketSet *dst, const PmBucketSet *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (src->n == 0)
+		return;
+	dst->n = dst->max = src->n;
+	dst->b = MemoryContextAlloc(mcxt, sizeof(PmBucket) * src->n);
+	memcpy(dst->b, src->b, sizeof(PmBucket) * src->n);
 }
 
 /* fold one position: quantity x the instrument's risk array and summaries */
@@ -361,7 +355,7 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
 		if (st->set->method == PM_METHOD_DERIBIT)	/* option contingency */
-			add_strike(st, u, ins->t, ins->strike, q * ins->multiplier);
+			bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier, 0.0);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -372,13 +366,14 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 	}
 	if (ins->kind != PM_KIND_SPOT &&
 		(st->set->method == PM_METHOD_DERIBIT || st->set->method == PM_METHOD_OKX))	/* roll / basis */
-		add_expiry(st, u, ins->t, q * e->delta, ins->forward);
+		bucket_add(st->mcxt, &u->expiries, ins->t, 0.0, q * e->delta, ins->forward);
 }
 
-/* add src's units into dst (same scenario set) */
+/* add src's units into dst (same scenario set); units new to dst are copied */
 static void
 merge_states(MarginState *dst, const MarginState *src)
 {
+	int			nscen = dst->set->nscenarios;
 	int			i,
 				j,
 				k;
@@ -386,8 +381,23 @@ merge_states(MarginState *dst, const MarginState *src)
 	for (i = 0; i < src->nunits; i++)
 	{
 		const PmUnit *s = &src->units[i];
+		int			before = dst->nunits;
 		PmUnit	   *d = state_unit(dst, s->underlying, strlen(s->underlying), s->inverse);
 
+		if (dst->nunits > before)
+		{
+			/* a new unit: copy everything, its bucket indexes are built on demand */
+			double	   *pnl = d->pnl;
+			char	   *name = d->underlying;
+
+			*d = *s;
+			d->underlying = name;
+			d->pnl = pnl;
+			memcpy(d->pnl, s->pnl, sizeof(double) * nscen);
+			bucket_copy(dst->mcxt, &d->expiries, &s->expiries);
+			bucket_copy(dst->mcxt, &d->strikes, &s->strikes);
+			continue;
+		}
 		if (s->index_price != 0.0)
 			unit_index_price(d, s->index_price);
 		d->max_forward = fmax(d->max_forward, s->max_forward);
@@ -397,12 +407,14 @@ merge_states(MarginState *dst, const MarginState *src)
 		d->long_futures += s->long_futures;
 		d->short_futures += s->short_futures;
 		d->gross_notional += s->gross_notional;
-		for (j = 0; j < dst->set->nscenarios; j++)
+		for (j = 0; j < nscen; j++)
 			d->pnl[j] += s->pnl[j];
-		for (k = 0; k < s->nexpiries; k++)
-			add_expiry(dst, d, s->expiries[k].t, s->expiries[k].delta, s->expiries[k].forward);
-		for (k = 0; k < s->nstrikes; k++)
-			add_strike(dst, d, s->strikes[k].t, s->strikes[k].strike, s->strikes[k].quantity);
+		for (k = 0; k < s->expiries.n; k++)
+			bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].k,
+					   s->expiries.b[k].value, s->expiries.b[k].aux);
+		for (k = 0; k < s->strikes.n; k++)
+			bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].k,
+					   s->strikes.b[k].value, s->strikes.b[k].aux);
 	}
 }
 
@@ -502,11 +514,38 @@ portmargin_margin_combine(PG_FUNCTION_ARGS)
 
 /* ---- serialisation ---- */
 
+/* n doubles in network byte order, in one copy (pq_sendfloat8 costs a call each) */
+static void
+send_float8s(StringInfo buf, const double *v, int n)
+{
+	char	   *p;
+	int			i;
+
+	enlargeStringInfo(buf, 8 * n);
+	p = buf->data + buf->len;
+	for (i = 0; i < n; i++)
+	{
+		uint64		x;
+
+		memcpy(&x, &v[i], 8);
+		x = pg_hton64(x);
+		memcpy(p + 8 * i, &x, 8);
+	}
+	buf->len += 8 * n;
+	buf->data[buf->len] = '\0';
+}
+
+static void
+send_buckets(StringInfo buf, const PmBucketSet *bs)
+{
+	pq_sendint32(buf, bs->n);
+	send_float8s(buf, (const double *) bs->b, 4 * bs->n);
+}
+
 static void
 send_state(StringInfo buf, const MarginState *st)
 {
-	int			i,
-				j;
+	int			i;
 
 	pq_sendbyte(buf, MARGIN_STATE_VERSION);
 	pq_sendbyte(buf, st && st->set ? 1 : 0);
@@ -542,22 +581,9 @@ send_state(StringInfo buf, const MarginState *st)
 		pq_sendfloat8(buf, u->long_futures);
 		pq_sendfloat8(buf, u->short_futures);
 		pq_sendfloat8(buf, u->gross_notional);
-		for (j = 0; j < st->set->nscenarios; j++)
-			pq_sendfloat8(buf, u->pnl[j]);
-		pq_sendint32(buf, u->nexpiries);
-		for (j = 0; j < u->nexpiries; j++)
-		{
-			pq_sendfloat8(buf, u->expiries[j].t);
-			pq_sendfloat8(buf, u->expiries[j].delta);
-			pq_sendfloat8(buf, u->expiries[j].forward);
-		}
-		pq_sendint32(buf, u->nstrikes);
-		for (j = 0; j < u->nstrikes; j++)
-		{
-			pq_sendfloat8(buf, u->strikes[j].t);
-			pq_sendfloat8(buf, u->strikes[j].strike);
-			pq_sendfloat8(buf, u->strikes[j].quantity);
-		}
+		send_float8s(buf, u->pnl, st->set->nscenarios);
+		send_buckets(buf, &u->expiries);
+		send_buckets(buf, &u->strikes);
 	}
 }
 
@@ -590,6 +616,55 @@ get_finite(StringInfo buf, const char *what)
 	return v;
 }
 
+/* n finite doubles in network byte order, added to out[] (or stored, if !add) */
+static void
+get_float8s(StringInfo buf, double *out, int n, bool add, const char *what)
+{
+	const char *p;
+	int			i;
+
+	if (n < 0 || (int64) n * 8 > (int64) (buf->len - buf->cursor))
+		corrupt_state(psprintf("%s does not fit the data", what));
+	p = buf->data + buf->cursor;
+	for (i = 0; i < n; i++)
+	{
+		uint64		x;
+		double		v;
+
+		memcpy(&x, p + 8 * i, 8);
+		x = pg_ntoh64(x);
+		memcpy(&v, &x, 8);
+		if (!isfinite(v))
+			corrupt_state(psprintf("%s is not finite", what));
+		out[i] = add ? out[i] + v : v;
+	}
+	buf->cursor += 8 * n;
+}
+
+/* buckets of a unit: copied in one piece when the unit is new, else added */
+static void
+receive_buckets(StringInfo buf, MemoryContext mcxt, PmBucketSet *bs, bool fresh, const char *what)
+{
+	int			n = get_count(buf, 32, 10000000, what);
+	PmBucket   *tmp;
+	int			i;
+
+	if (n == 0)
+		return;
+	if (fresh)
+	{
+		bs->n = bs->max = n;
+		bs->b = MemoryContextAlloc(mcxt, sizeof(PmBucket) * n);
+		get_float8s(buf, (double *) bs->b, 4 * n, false, what);
+		return;
+	}
+	tmp = palloc(sizeof(PmBucket) * n);
+	get_float8s(buf, (double *) tmp, 4 * n, false, what);
+	for (i = 0; i < n; i++)
+		bucket_add(mcxt, bs, tmp[i].t, tmp[i].k, tmp[i].value, tmp[i].aux);
+	pfree(tmp);
+}
+
 static MarginState *
 receive_state(StringInfo buf, MemoryContext mcxt)
 {
@@ -600,8 +675,7 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 				nparams,
 				nscen,
 				nunits,
-				i,
-				j;
+				i;
 
 	if (version != MARGIN_STATE_VERSION)
 		corrupt_state(psprintf("unsupported version %d", version));
@@ -645,14 +719,20 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 	{
 		const char *name = pq_getmsgstring(buf);
 		int			inverse = pq_getmsgbyte(buf);
+		int			before = st->nunits;
 		PmUnit	   *u;
-		int			ne,
-					ns;
+		bool		fresh;
 
 		if (inverse > 1)
 			corrupt_state("settlement flag out of range");
 		u = state_unit(st, name, strlen(name), inverse);
-		u->index_price = get_finite(buf, "an index price");
+		fresh = st->nunits > before;	/* a repeated unit is added, not appended */
+		{
+			double		index = get_finite(buf, "an index price");
+
+			if (index != 0.0)
+				unit_index_price(u, index);
+		}
 		u->max_forward = fmax(u->max_forward, get_finite(buf, "a forward"));
 		u->option_value += get_finite(buf, "an option value");
 		u->short_options += get_finite(buf, "a short option count");
@@ -660,24 +740,9 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 		u->long_futures += get_finite(buf, "a futures size");
 		u->short_futures += get_finite(buf, "a futures size");
 		u->gross_notional += get_finite(buf, "a notional");
-		for (j = 0; j < nscen; j++)
-			u->pnl[j] += get_finite(buf, "a scenario P&L");
-		ne = get_count(buf, 24, 10000000, "expiry");
-		for (j = 0; j < ne; j++)
-		{
-			double		t = get_finite(buf, "an expiry");
-			double		delta = get_finite(buf, "a delta");
-
-			add_expiry(st, u, t, delta, get_finite(buf, "a forward"));
-		}
-		ns = get_count(buf, 24, 10000000, "strike");
-		for (j = 0; j < ns; j++)
-		{
-			double		t = get_finite(buf, "an expiry");
-			double		strike = get_finite(buf, "a strike");
-
-			add_strike(st, u, t, strike, get_finite(buf, "an option quantity"));
-		}
+		get_float8s(buf, u->pnl, nscen, true, "a scenario P&L vector");
+		receive_buckets(buf, st->mcxt, &u->expiries, fresh, "expiry");
+		receive_buckets(buf, st->mcxt, &u->strikes, fresh, "strike");
 	}
 	pq_getmsgend(buf);
 	return st;
