@@ -218,13 +218,11 @@ JOIN accounts a USING (account_id)
 WHERE a.book = 'equity index'
 ORDER BY x.account_id, x.method DESC;
 
-\echo 'Initial margin of every account under the four methods (one aggregate per account and method)'
+\echo 'Initial margin of every account under three methods (one aggregate per account and method)'
 SELECT x.account_id, a.strategy, min((m).currency) AS currency,
        pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'deribit-btc'), min((m).currency)) AS "deribit-btc",
        pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'okx-btc'), min((m).currency)) AS "okx-btc",
-       pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'span'), min((m).currency)) AS span,
-       pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'finra-broad-index'), min((m).currency))
-           AS "finra-broad-index"
+       pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'span'), min((m).currency)) AS span
 FROM (SELECT p.account_id, s.name AS method,
              portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
                  portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
@@ -233,7 +231,7 @@ FROM (SELECT p.account_id, s.name AS method,
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
       CROSS JOIN (SELECT name, scenarios FROM portmargin.scenario_presets
-                  WHERE name IN ('deribit-btc', 'okx-btc', 'span', 'finra-broad-index')) s
+                  WHERE name IN ('deribit-btc', 'okx-btc', 'span')) s
       GROUP BY p.account_id, s.name) x
 JOIN accounts a USING (account_id)
 GROUP BY x.account_id, a.strategy
