@@ -12,31 +12,11 @@
 \set ON_ERROR_ROLLBACK on
 \set ON_ERROR_STOP off
 BEGIN;
+\ir lib/helpers.psql
+
 SELECT plan(219);
 
 -- helpers -------------------------------------------------------------------------
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $f$;
--- |got - want| <= tol * max(1, |want|)
-CREATE FUNCTION pg_temp.near(got float8, want float8, tol float8, descr text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE pass boolean := got IS NOT NULL AND want IS NOT NULL AND abs(got - want) <= tol * greatest(1, abs(want));
-BEGIN
-  RETURN ok(pass, descr) || CASE WHEN pass THEN '' ELSE E'\n' || diag(format('got %s, want %s', got, want)) END;
-END $f$;
-CREATE FUNCTION pg_temp.arr_close(got float8[], want float8[], tol float8) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $f$
-  SELECT got IS NOT NULL AND want IS NOT NULL
-     AND cardinality(got) = cardinality(want)
-     AND NOT EXISTS (SELECT 1 FROM unnest(got, want) u(g, w)
-                     WHERE g IS NULL OR w IS NULL OR NOT abs(g - w) <= tol * greatest(1, abs(w)))
-$f$;
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
 -- the same sums are accumulated in a different order (SQL vs C, parallel workers): an element
 -- that nearly cancels (e.g. 1e4 out of terms of 1e7) cannot be element-wise equal to 1e-12.
@@ -48,15 +28,6 @@ LANGUAGE sql IMMUTABLE AS $f$
                      WHERE g IS NULL OR w IS NULL
                         OR NOT abs(g - w) <= tol * greatest(1, (SELECT max(abs(x)) FROM unnest(want) x)))
 $f$;
-CREATE FUNCTION pg_temp.arr_is(got float8[], want float8[], tol float8, descr text) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE pass boolean := pg_temp.arr_close(got, want, tol);
-BEGIN
-  RETURN ok(pass, descr) || CASE WHEN pass THEN '' ELSE E'\n' || diag(format(E'got:  %s\nwant: %s', got, want)) END;
-END $f$;
-CREATE FUNCTION pg_temp.b76(typ text, f float8, k float8, t float8, vol float8) RETURNS float8
-LANGUAGE sql IMMUTABLE AS $f$ SELECT portmargin.black76_price(typ, f, k, t, vol, 0) $f$;
-
 -- the books ---------------------------------------------------------------------
 CREATE TEMP TABLE pos (book text, qty float8, und text, kind text, otype text, k float8, t float8, f float8,
                        vol float8, settle text, mult float8, idx float8, s portmargin.scenario_set);

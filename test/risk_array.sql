@@ -11,33 +11,9 @@
 \set ON_ERROR_ROLLBACK on
 \set ON_ERROR_STOP off
 BEGIN;
-SELECT plan(73);
+\ir lib/helpers.psql
 
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $f$;
-CREATE FUNCTION pg_temp.arr_close(got float8[], want float8[], tol float8) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $f$
-  SELECT got IS NOT NULL AND want IS NOT NULL
-     AND cardinality(got) = cardinality(want)
-     AND NOT EXISTS (SELECT 1 FROM unnest(got, want) u(g, w)
-                     WHERE g IS NULL OR w IS NULL OR NOT abs(g - w) <= tol * greatest(1, abs(w)))
-$f$;
--- tol is relative, with an absolute floor of tol (|got - want| <= tol * max(1, |want|))
-CREATE FUNCTION pg_temp.arr_is(got float8[], want float8[], tol float8, descr text) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE pass boolean := pg_temp.arr_close(got, want, tol);
-BEGIN
-  RETURN ok(pass, descr) || CASE WHEN pass THEN '' ELSE E'\n' || diag(format(E'got:  %s\nwant: %s', got, want)) END;
-END $f$;
-CREATE FUNCTION pg_temp.b76(typ text, f float8, k float8, t float8, vol float8) RETURNS float8
-LANGUAGE sql IMMUTABLE AS $f$ SELECT portmargin.black76_price(typ, f, k, t, vol, 0) $f$;
+SELECT plan(73);
 
 -- scenario tables written out from the spec --------------------------------------
 -- Deribit default: m_k = -0.16 + 0.04 k (k = 0..8) x (term_up, none, term_down), then

@@ -9,35 +9,11 @@
 \set ON_ERROR_ROLLBACK on
 \set ON_ERROR_STOP off
 BEGIN;
+\ir lib/helpers.psql
+
 SELECT plan(214);
 
 -- helpers -------------------------------------------------------------------
--- "SQLSTATE: message" of a statement, or 'no error'
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $f$;
-
--- arrays equal within tol * max(1, |want|) per element (same length, no NULLs)
-CREATE FUNCTION pg_temp.arr_close(got float8[], want float8[], tol float8) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $f$
-  SELECT got IS NOT NULL AND want IS NOT NULL
-     AND cardinality(got) = cardinality(want)
-     AND NOT EXISTS (SELECT 1 FROM unnest(got, want) u(g, w)
-                     WHERE g IS NULL OR w IS NULL OR NOT abs(g - w) <= tol * greatest(1, abs(w)))
-$f$;
-CREATE FUNCTION pg_temp.arr_is(got float8[], want float8[], tol float8, descr text) RETURNS text
-LANGUAGE plpgsql AS $f$
-DECLARE pass boolean := pg_temp.arr_close(got, want, tol);
-BEGIN
-  RETURN ok(pass, descr) || CASE WHEN pass THEN '' ELSE E'\n' || diag(format(E'got:  %s\nwant: %s', got, want)) END;
-END $f$;
-
 -- 1. CME SPAN ------------------------------------------------------------------
 -- table of margin-methods.md section 1 / spec: (move as a fraction of PSR,
 -- vol sign, weight); 15/16 are +/- extreme_multiple x PSR, vol unchanged, 35%.
