@@ -23,15 +23,7 @@ cd "$root"
 here=0
 if [ "${1:-}" = --here ]; then here=1; shift; fi
 
-echo "== machine"
-echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "cpu:     $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-echo "memory:  $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
-echo "kernel:  $(uname -r)"
-if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-  dirty=$(git -C "$root" status --porcelain -- src sql Makefile | wc -l)
-  echo "source:  $(git -C "$root" log -1 --format='%h %cs') ($dirty modified file(s) in src/ sql/ Makefile)"
-fi
+. "$root/bench/machine.sh"
 
 if [ "$here" = 1 ]; then
   exec psql -X -v ON_ERROR_STOP=1 "$@" -f bench/pricing.sql
