@@ -25,6 +25,7 @@
 #include "funcapi.h"
 #include "access/htup_details.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -723,6 +724,7 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 		PmUnit	   *u;
 		bool		fresh;
 
+		CHECK_FOR_INTERRUPTS();
 		if (inverse > 1)
 			corrupt_state("settlement flag out of range");
 		u = state_unit(st, name, strlen(name), inverse);
