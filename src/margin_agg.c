@@ -472,12 +472,11 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		null_arg_error("underlying", "");
 	underlying = PG_GETARG_TEXT_PP(2);
 	pm_instrument_args(fcinfo, 3, &ins);
-	if (ins.inverse)
-	{
-		if (PG_ARGISNULL(11))
-			null_arg_error("index_price", " for a coin-settled (inverse) instrument");
+	/* required for coin-settled rows; checked wherever given */
+	if (!PG_ARGISNULL(11))
 		index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
-	}
+	else if (ins.inverse)
+		null_arg_error("index_price", " for a coin-settled (inverse) instrument");
 
 	if (st == NULL)
 		st = state_create(aggctx, c->set);
@@ -808,17 +807,6 @@ unit_name(const PmUnit *u)
 }
 
 static Datum
-float8_array_datum(const double *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(v[i]);
-	return PointerGetDatum(construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-static Datum
 margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 {
 	TupleDesc	tupdesc;
@@ -832,9 +820,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	double	   *margins = palloc(sizeof(double) * Max(nunits, 1));
 	int			i;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = pm_result_tupdesc(fcinfo);
 
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
 	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
@@ -886,8 +872,8 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	else
 		nulls[13] = nulls[14] = nulls[15] = true;
 	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
-	values[17] = float8_array_datum(margins, nunits);
-	values[18] = float8_array_datum(r.pnl, nscen);
+	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
+	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 
@@ -1001,7 +987,5 @@ PG_FUNCTION_INFO_V1(portmargin_margin_state_send);
 Datum
 portmargin_margin_state_send(PG_FUNCTION_ARGS)
 {
-	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
-
-	PG_RETURN_BYTEA_P(b);
+	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P(0));
 }

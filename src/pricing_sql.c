@@ -65,33 +65,11 @@ option_args(FunctionCallInfo fcinfo, int first, const char *underlying_name,
 #define BS_ARGS(a)	option_args(fcinfo, 0, "spot", true, true, (a))
 #define B76_ARGS(a) option_args(fcinfo, 0, "forward", true, false, (a))
 
-/* The function's composite result descriptor, blessed once per call site. */
-static TupleDesc
-result_tupdesc(FunctionCallInfo fcinfo)
-{
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
-
-	if (tupdesc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	rt;
-
-		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning a composite called in a context that cannot accept one")));
-		tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = tupdesc;
-	}
-	return tupdesc;
-}
-
 static Datum
 form_result(FunctionCallInfo fcinfo, const char *fn, const char *const *names,
 			const double *values, const bool *nulls, int n)
 {
-	TupleDesc	tupdesc = result_tupdesc(fcinfo);
+	TupleDesc	tupdesc = pm_result_tupdesc(fcinfo);
 	Datum		d[16];
 	bool		isnull[16];
 	int			i;

@@ -1132,17 +1132,6 @@ portmargin_scenario_method(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(pm_method_name(PG_GETARG_SCENARIO_SET(0)->method)));
 }
 
-static ArrayType *
-float8_array(const double *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(v[i]);
-	return construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
-
 PG_FUNCTION_INFO_V1(portmargin_scenario_vols);
 Datum
 portmargin_scenario_vols(PG_FUNCTION_ARGS)
@@ -1158,7 +1147,7 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 	pm_reval_params(s, &p);
 	for (i = 0; i < s->nscenarios; i++)
 		out[i] = pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t);
-	PG_RETURN_ARRAYTYPE_P(float8_array(out, s->nscenarios));
+	PG_RETURN_ARRAYTYPE_P(pm_float8_array(out, s->nscenarios));
 }
 
 /* ---- SQL: risk_array ---- */
@@ -1279,7 +1268,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	pm_reval_params(s, &p);
 	pnl = palloc(sizeof(double) * s->nscenarios);
 	pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
-	PG_RETURN_ARRAYTYPE_P(float8_array(pnl, s->nscenarios));
+	PG_RETURN_ARRAYTYPE_P(pm_float8_array(pnl, s->nscenarios));
 }
 
 /* ---- SQL: preset(name) ---- */

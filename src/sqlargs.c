@@ -7,6 +7,8 @@
 #include <math.h>
 
 #include "sqlargs.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "utils/float.h"
 #include "utils/builtins.h"
 
@@ -40,4 +42,36 @@ pm_result_error(const char *what, double value)
 					what, float8out_internal(value)),
 			 errdetail("The inputs are too extreme for a finite result.")));
 	pg_unreachable();
+}
+
+TupleDesc
+pm_result_tupdesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	rt;
+
+		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning a composite called in a context that cannot accept one")));
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
+	return tupdesc;
+}
+
+ArrayType *
+pm_float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }

@@ -1,13 +1,17 @@
 /*
  * sqlargs.h
- *	  Argument checks shared by portmargin's SQL-callable functions.  Each
- *	  raises ERROR (SQLSTATE 22023, invalid_parameter_value) naming the
- *	  argument and its value; none returns on bad input.
+ *	  Glue shared by portmargin's SQL-callable functions: argument checks
+ *	  (each raises ERROR 22023, invalid_parameter_value, naming the argument
+ *	  and its value) and result builders.
  */
 #ifndef PORTMARGIN_SQLARGS_H
 #define PORTMARGIN_SQLARGS_H
 
 #include "postgres.h"
+
+#include "fmgr.h"
+#include "access/tupdesc.h"
+#include "utils/array.h"
 
 #include <math.h>
 
@@ -72,5 +76,11 @@ pm_finite_result(const char *what, double value)
 		pm_result_error(what, value);
 	return value;
 }
+
+/* the function's composite result descriptor, blessed once per call site */
+extern TupleDesc pm_result_tupdesc(FunctionCallInfo fcinfo);
+
+/* a one-dimensional float8[] of v[0..n) */
+extern ArrayType *pm_float8_array(const double *v, int n);
 
 #endif							/* PORTMARGIN_SQLARGS_H */
