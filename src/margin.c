@@ -48,7 +48,7 @@ expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
 		const PmBucket *b = &unit->expiries.b[e];
 		double		move = fmax(min_move, annual_rate * b->t);
 
-		charge += fabs(b->value) * move * (unit->inverse ? 1.0 : b->aux);
+		charge += fabs(b->value) * move * (unit->inverse ? 1.0 : b->x);
 	}
 	return charge;
 }

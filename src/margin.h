@@ -11,26 +11,32 @@
 #include "riskarray.h"
 
 /*
- * Sums keyed by (t, k): net delta per expiry (k = 0, value = delta in
- * underlying units, aux = forward) and net option quantity per expiry and
- * strike (k = strike, value = contracts x multiplier).  slots is an
- * open-addressing index into b[], built on demand (NULL after a copy).
+ * Sums per expiry and per (expiry, strike), three doubles each:
+ *   expiry buckets  key t; value = net delta in underlying units;
+ *                   x = the expiry's forward (the first row's; not a key)
+ *   strike buckets  key (t, x = strike); value = net option quantity
+ *                   (contracts x multiplier)
+ * keyed_x says whether x is part of the key.  Small sets are searched
+ * linearly; from PM_BUCKET_LINEAR buckets on, slots is an open-addressing
+ * index into b[], built on demand (NULL after a copy or a growth).
  */
+#define PM_BUCKET_LINEAR 12
+
 typedef struct PmBucket
 {
 	double		t;
-	double		k;
+	double		x;
 	double		value;
-	double		aux;
 } PmBucket;
 
 typedef struct PmBucketSet
 {
 	int			n;
 	int			max;
+	int			keyed_x;
+	unsigned int mask;
 	PmBucket   *b;
 	int		   *slots;
-	unsigned int mask;
 } PmBucketSet;
 
 /* the positions of one underlying and settlement, folded */
@@ -47,7 +53,7 @@ typedef struct PmUnit
 	double		short_futures;
 	double		gross_notional; /* linear: USD; inverse: coin */
 	double	   *pnl;			/* one per scenario, unit currency */
-	PmBucketSet expiries;		/* (t, 0): net delta, forward */
+	PmBucketSet expiries;		/* t: net delta, forward */
 	PmBucketSet strikes;		/* (t, strike): net option quantity */
 } PmUnit;
 

@@ -11,7 +11,7 @@
  * quantity x array, so a million positions on two thousand instruments cost
  * two thousand revaluations.
  *
- * Serialised state (version 1, pq_send* big-endian): has_set byte; the
+ * Serialised state (version 2, pq_send* big-endian): has_set byte; the
  * scenario set (method, parameters, scenarios); units with their sums,
  * P&L vector and expiry/strike buckets.  Deserialisation checks every count
  * against the bytes left and rejects truncated or trailing input.
@@ -37,12 +37,20 @@
 #include "scenario.h"
 #include "sqlargs.h"
 
-#define MARGIN_STATE_VERSION 1
+/*
+ * Version 2 stores buckets as 3 doubles (t, x, value); version 1 (0.2.0)
+ * stored 4 (t, k, value, aux) and is still read.
+ */
+#define MARGIN_STATE_VERSION 2
 
 typedef struct MarginState
 {
-	PmScenarioSet *set;			/* NULL until the first row */
-	uint64		checked_generation; /* reval cache generation the set matched */
+	/*
+	 * NULL until the first row.  Shared, not copied: it points into a
+	 * query-lifetime SetCache (or, for a state deserialised on its own, into
+	 * the state's memory), so a state costs no copy of its scenario set.
+	 */
+	const PmScenarioSet *set;
 	int			nunits;
 	int			max_units;
 	int			last_unit;
@@ -72,18 +80,72 @@ typedef struct InstrumentEntry
 	double		pnl[FLEXIBLE_ARRAY_MEMBER];
 } InstrumentEntry;
 
+/*
+ * Scenario sets interned per call site: one copy of each distinct set, in
+ * fn_mcxt (alive for the whole query, longer than any aggregate state that
+ * points to it).  Two sets from one cache are equal iff their pointers are.
+ * last_image is the serialised form of the set deserialisation last read,
+ * so a stream of partial states with the same set parses it once.
+ */
+typedef struct SetCache
+{
+	MemoryContext mcxt;
+	int			n;
+	int			max;
+	PmScenarioSet **sets;
+	char	   *last_image;
+	int			last_len;
+	const PmScenarioSet *last_set;
+} SetCache;
+
 typedef struct RevalCache
 {
-	PmScenarioSet *set;			/* copy, in fn_mcxt */
+	SetCache	sets;
+	const PmScenarioSet *set;	/* the current set, interned in sets */
 	PmRevalParams params;
 	HTAB	   *instruments;
-	uint64		generation;		/* bumped whenever the set changes */
 } RevalCache;
 
 static bool
 sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
 {
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+	return a == b || (VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0);
+}
+
+static const PmScenarioSet *
+intern_set(SetCache *sc, const PmScenarioSet *s)
+{
+	PmScenarioSet *copy;
+	int			i;
+
+	for (i = 0; i < sc->n; i++)
+		if (sets_equal(sc->sets[i], s))
+			return sc->sets[i];
+	if (sc->n == sc->max)
+	{
+		sc->max = Max(4, 2 * sc->max);
+		sc->sets = sc->sets ? repalloc(sc->sets, sizeof(PmScenarioSet *) * sc->max)
+			: MemoryContextAlloc(sc->mcxt, sizeof(PmScenarioSet *) * sc->max);
+	}
+	copy = MemoryContextAlloc(sc->mcxt, VARSIZE(s));
+	memcpy(copy, s, VARSIZE(s));
+	sc->sets[sc->n++] = copy;
+	return copy;
+}
+
+/* the SetCache of a call site that keeps nothing else in fn_extra */
+static SetCache *
+fn_set_cache(FunctionCallInfo fcinfo)
+{
+	SetCache   *sc = (SetCache *) fcinfo->flinfo->fn_extra;
+
+	if (sc == NULL)
+	{
+		sc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetCache));
+		sc->mcxt = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = sc;
+	}
+	return sc;
 }
 
 static void
@@ -112,6 +174,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
+		c->sets.mcxt = fcinfo->flinfo->fn_mcxt;
 		fcinfo->flinfo->fn_extra = c;
 	}
 	if (c->set == NULL || !sets_equal(s, c->set))
@@ -121,10 +184,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		pm_check_scenario_set(s, VARSIZE(s));
 		if (c->instruments)
 			hash_destroy(c->instruments);
-		if (c->set)
-			pfree(c->set);
-		c->set = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(s));
-		memcpy(c->set, s, VARSIZE(s));
+		/* states of earlier groups keep pointing to the old set: it stays interned */
+		c->set = intern_set(&c->sets, s);
 		pm_reval_params(c->set, &c->params);
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(InstrumentKey);
@@ -132,7 +193,6 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		ctl.hcxt = fcinfo->flinfo->fn_mcxt;
 		c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		c->generation++;
 	}
 	if ((Pointer) s != DatumGetPointer(setdatum))
 		pfree(s);
@@ -164,17 +224,14 @@ instrument_entry(RevalCache *c, const PmInstrument *ins)
 
 /* ---- state ---- */
 
+/* set must outlive the state (interned, or in mcxt) */
 static MarginState *
 state_create(MemoryContext mcxt, const PmScenarioSet *set)
 {
 	MarginState *st = MemoryContextAllocZero(mcxt, sizeof(MarginState));
 
 	st->mcxt = mcxt;
-	if (set)
-	{
-		st->set = MemoryContextAlloc(mcxt, VARSIZE(set));
-		memcpy(st->set, set, VARSIZE(set));
-	}
+	st->set = set;
 	return st;
 }
 
@@ -201,7 +258,8 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 	}
 	if (st->nunits == st->max_units)
 	{
-		st->max_units = Max(4, 2 * st->max_units);
+		/* 3 units fill a 512-byte chunk; most accounts need no more */
+		st->max_units = Max(3, 2 * st->max_units);
 		st->units = st->units
 			? repalloc(st->units, sizeof(PmUnit) * st->max_units)
 			: MemoryContextAlloc(st->mcxt, sizeof(PmUnit) * st->max_units);
@@ -212,6 +270,7 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 	memcpy(u->underlying, name, len);
 	u->underlying[len] = '\0';
 	u->inverse = inverse;
+	u->strikes.keyed_x = 1;
 	u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * st->set->nscenarios);
 	st->last_unit = st->nunits++;
 	return u;
@@ -231,12 +290,14 @@ unit_index_price(PmUnit *u, double index)
 }
 
 /*
- * Expiry and strike buckets are found through a small open-addressing index
- * (capacity a power of two, at least twice the bucket count) keyed by the
- * bits of (t, k): a book with hundreds of strikes per underlying must not
- * pay a linear search per position.  The index is built on first use, so
- * copied and deserialised states (which are only added up and finalised)
- * never build one.
+ * Expiry and strike buckets (margin.h).  A book with hundreds of strikes per
+ * underlying must not pay a linear search per position, so from
+ * PM_BUCKET_LINEAR buckets on they are found through a small open-addressing
+ * index (capacity a power of two, at least twice the bucket capacity) keyed
+ * by the bits of (t, x).  The index is built on first use, so copied and
+ * deserialised states (which are only added up and finalised) rarely build
+ * one.  Bucket arrays grow through capacities that fill AllocSet's
+ * power-of-two chunks (10, 21, 42, ... buckets).
  */
 static inline uint32
 bucket_hash(double a, double b)
@@ -256,6 +317,18 @@ bucket_hash(double a, double b)
 	return (uint32) x;
 }
 
+static inline uint32
+bucket_slot0(const PmBucketSet *bs, double t, double x)
+{
+	return bucket_hash(t, bs->keyed_x ? x : 0.0) & bs->mask;
+}
+
+static inline bool
+bucket_match(const PmBucketSet *bs, const PmBucket *b, double t, double x)
+{
+	return b->t == t && (!bs->keyed_x || b->x == x);
+}
+
 static void
 bucket_reindex(MemoryContext mcxt, PmBucketSet *bs)
 {
@@ -273,56 +346,68 @@ bucket_reindex(MemoryContext mcxt, PmBucketSet *bs)
 	{
 		uint32		h;
 
-		for (h = bucket_hash(bs->b[i].t, bs->b[i].k) & bs->mask; bs->slots[h] >= 0; h = (h + 1) & bs->mask)
+		for (h = bucket_slot0(bs, bs->b[i].t, bs->b[i].x); bs->slots[h] >= 0; h = (h + 1) & bs->mask)
 			;
 		bs->slots[h] = i;
 	}
 }
 
-/* append a bucket known to be new (no index maintained) */
+/* room for at least one more bucket; drops the index, which is sized by max */
 static void
-bucket_append(MemoryContext mcxt, PmBucketSet *bs, double t, double k, double value, double aux)
+bucket_grow(MemoryContext mcxt, PmBucketSet *bs)
 {
-	if (bs->n == bs->max)
+	Size		bytes = 256;
+
+	while (bytes / sizeof(PmBucket) <= (Size) bs->max)
+		bytes *= 2;
+	bs->max = bytes / sizeof(PmBucket);
+	bs->b = bs->b ? repalloc(bs->b, sizeof(PmBucket) * bs->max)
+		: MemoryContextAlloc(mcxt, sizeof(PmBucket) * bs->max);
+	if (bs->slots)
 	{
-		bs->max = Max(8, 2 * bs->max);
-		bs->b = bs->b ? repalloc(bs->b, sizeof(PmBucket) * bs->max)
-			: MemoryContextAlloc(mcxt, sizeof(PmBucket) * bs->max);
-		if (bs->slots)
-		{
-			pfree(bs->slots);
-			bs->slots = NULL;
-		}
+		pfree(bs->slots);
+		bs->slots = NULL;
 	}
-	bs->b[bs->n].t = t;
-	bs->b[bs->n].k = k;
-	bs->b[bs->n].value = value;
-	bs->b[bs->n].aux = aux;
-	bs->n++;
 }
 
-/* add value to the bucket (t, k), creating it with aux when new */
+/* add value to the bucket of (t, x), creating it when new */
 static void
-bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double k, double value, double aux)
+bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
 {
-	uint32		h;
+	uint32		h = 0;
 	int			i;
+	PmBucket   *b;
 
-	if (bs->n == bs->max)		/* grow first, so the index below stays valid */
+	t += 0.0;					/* -0 and +0 are one key: make their bits equal */
+	x += 0.0;
+	if (bs->n < PM_BUCKET_LINEAR)
 	{
-		bucket_append(mcxt, bs, t, k, 0.0, aux);
-		bs->n--;
+		for (i = 0; i < bs->n; i++)
+			if (bucket_match(bs, &bs->b[i], t, x))
+			{
+				bs->b[i].value += value;
+				return;
+			}
 	}
-	if (bs->slots == NULL)
-		bucket_reindex(mcxt, bs);
-	for (h = bucket_hash(t, k) & bs->mask; (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
-		if (bs->b[i].t == t && bs->b[i].k == k)
-		{
-			bs->b[i].value += value;
-			return;
-		}
-	bs->slots[h] = bs->n;
-	bucket_append(mcxt, bs, t, k, value, aux);
+	else
+	{
+		if (bs->slots == NULL)
+			bucket_reindex(mcxt, bs);
+		for (h = bucket_slot0(bs, t, x); (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
+			if (bucket_match(bs, &bs->b[i], t, x))
+			{
+				bs->b[i].value += value;
+				return;
+			}
+	}
+	if (bs->n == bs->max)
+		bucket_grow(mcxt, bs);	/* the index, if any, is rebuilt on next use */
+	else if (bs->slots)
+		bs->slots[h] = bs->n;
+	b = &bs->b[bs->n++];
+	b->t = t;
+	b->x = x;
+	b->value = value;
 }
 
 /* a copy of src's buckets, without an index */
@@ -330,6 +415,7 @@ static void
 bucket_copy(MemoryContext mcxt, PmBucketSet *dst, const PmBucketSet *src)
 {
 	memset(dst, 0, sizeof(*dst));
+	dst->keyed_x = src->keyed_x;
 	if (src->n == 0)
 		return;
 	dst->n = dst->max = src->n;
@@ -356,7 +442,7 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
 		if (st->set->method == PM_METHOD_DERIBIT)	/* option contingency */
-			bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier, 0.0);
+			bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -367,7 +453,7 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 	}
 	if (ins->kind != PM_KIND_SPOT &&
 		(st->set->method == PM_METHOD_DERIBIT || st->set->method == PM_METHOD_OKX))	/* roll / basis */
-		bucket_add(st->mcxt, &u->expiries, ins->t, 0.0, q * e->delta, ins->forward);
+		bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
 }
 
 /* add src's units into dst (same scenario set); units new to dst are copied */
@@ -411,27 +497,27 @@ merge_states(MarginState *dst, const MarginState *src)
 		for (j = 0; j < nscen; j++)
 			d->pnl[j] += s->pnl[j];
 		for (k = 0; k < s->expiries.n; k++)
-			bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].k,
-					   s->expiries.b[k].value, s->expiries.b[k].aux);
+			bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
+					   s->expiries.b[k].value);
 		for (k = 0; k < s->strikes.n; k++)
-			bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].k,
-					   s->strikes.b[k].value, s->strikes.b[k].aux);
+			bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].x,
+					   s->strikes.b[k].value);
 	}
 }
 
-/* combine src into *dstp (creating it in mcxt), checking the scenario sets */
+/*
+ * combine src into dst (creating it in mcxt), checking the scenario sets;
+ * dst's set is interned in sc, so src may be short-lived
+ */
 static MarginState *
-combine_into(MarginState *dst, const MarginState *src, MemoryContext mcxt)
+combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryContext mcxt)
 {
 	if (src == NULL || src->set == NULL)
 		return dst ? dst : (src ? state_create(mcxt, NULL) : NULL);
 	if (dst == NULL)
-		dst = state_create(mcxt, src->set);
+		dst = state_create(mcxt, intern_set(sc, src->set));
 	else if (dst->set == NULL)
-	{
-		dst->set = MemoryContextAlloc(dst->mcxt, VARSIZE(src->set));
-		memcpy(dst->set, src->set, VARSIZE(src->set));
-	}
+		dst->set = intern_set(sc, src->set);
 	else if (!sets_equal(dst->set, src->set))
 		mixed_sets_error();
 	merge_states(dst, src);
@@ -478,16 +564,13 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 	else if (ins.inverse)
 		null_arg_error("index_price", " for a coin-settled (inverse) instrument");
 
+	/* the state's set and c->set are interned in the same cache: equal iff identical */
 	if (st == NULL)
 		st = state_create(aggctx, c->set);
 	else if (st->set == NULL)
-	{
-		st->set = MemoryContextAlloc(st->mcxt, VARSIZE(c->set));
-		memcpy(st->set, c->set, VARSIZE(c->set));
-	}
-	else if (st->checked_generation != c->generation && !sets_equal(st->set, c->set))
+		st->set = c->set;
+	else if (st->set != c->set)
 		mixed_sets_error();
-	st->checked_generation = c->generation;
 
 	u = state_unit(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse);
 	if (ins.inverse)
@@ -506,7 +589,7 @@ portmargin_margin_combine(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "portmargin_margin_combine called in non-aggregate context");
-	dst = combine_into(dst, src, aggctx);
+	dst = combine_into(fn_set_cache(fcinfo), dst, src, aggctx);
 	if (dst == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(dst);
@@ -539,7 +622,7 @@ static void
 send_buckets(StringInfo buf, const PmBucketSet *bs)
 {
 	pq_sendint32(buf, bs->n);
-	send_float8s(buf, (const double *) bs->b, 4 * bs->n);
+	send_float8s(buf, (const double *) bs->b, 3 * bs->n);
 }
 
 static void
@@ -641,49 +724,56 @@ get_float8s(StringInfo buf, double *out, int n, bool add, const char *what)
 	buf->cursor += 8 * n;
 }
 
-/* buckets of a unit: copied in one piece when the unit is new, else added */
+/*
+ * buckets of a unit: copied in one piece when the unit is new, else added.
+ * Version 1 buckets were (t, k, value, aux): x is k for strikes, aux
+ * (the forward) for expiries.
+ */
 static void
-receive_buckets(StringInfo buf, MemoryContext mcxt, PmBucketSet *bs, bool fresh, const char *what)
+receive_buckets(StringInfo buf, int version, MemoryContext mcxt, PmBucketSet *bs, bool fresh,
+				const char *what)
 {
-	int			n = get_count(buf, 32, 10000000, what);
-	PmBucket   *tmp;
+	int			width = version == 1 ? 4 : 3;
+	int			n = get_count(buf, 8 * width, 10000000, what);
+	double	   *tmp;
 	int			i;
 
 	if (n == 0)
 		return;
-	if (fresh)
+	if (fresh && width == 3)
 	{
 		bs->n = bs->max = n;
 		bs->b = MemoryContextAlloc(mcxt, sizeof(PmBucket) * n);
-		get_float8s(buf, (double *) bs->b, 4 * n, false, what);
+		get_float8s(buf, (double *) bs->b, 3 * n, false, what);
 		return;
 	}
-	tmp = palloc(sizeof(PmBucket) * n);
-	get_float8s(buf, (double *) tmp, 4 * n, false, what);
+	tmp = palloc(sizeof(double) * width * n);
+	get_float8s(buf, tmp, width * n, false, what);
 	for (i = 0; i < n; i++)
-		bucket_add(mcxt, bs, tmp[i].t, tmp[i].k, tmp[i].value, tmp[i].aux);
+	{
+		const double *v = tmp + width * i;
+
+		bucket_add(mcxt, bs, v[0], width == 3 ? v[1] : (bs->keyed_x ? v[1] : v[3]), v[2]);
+	}
 	pfree(tmp);
 }
 
-static MarginState *
-receive_state(StringInfo buf, MemoryContext mcxt)
+/*
+ * The scenario set of a serialised state.  With a cache, a set whose bytes
+ * equal the last one read is not parsed again, and the result is interned
+ * (it outlives the state); without, it is allocated in mcxt.
+ */
+static const PmScenarioSet *
+receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
-	MarginState *st;
 	PmScenarioSet *set;
-	int			version = pq_getmsgbyte(buf);
+	int			start = buf->cursor;
 	int			method,
 				nparams,
 				nscen,
-				nunits,
+				len,
 				i;
 
-	if (version != MARGIN_STATE_VERSION)
-		corrupt_state(psprintf("unsupported version %d", version));
-	if (pq_getmsgbyte(buf) == 0)
-	{
-		pq_getmsgend(buf);
-		return state_create(mcxt, NULL);
-	}
 	method = pq_getmsgint(buf, 2);
 	if (method < PM_METHOD_SPAN || method > PM_METHOD_GRID)
 		corrupt_state(psprintf("unknown method %d", method));
@@ -691,7 +781,14 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 	nscen = pq_getmsgint(buf, 4);
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
 		corrupt_state(psprintf("scenario count %d does not fit the data", nscen));
-	set = MemoryContextAllocZero(mcxt, PM_SET_SIZE(nparams, nscen));
+	len = buf->cursor - start + nparams * 8 + nscen * 26;
+	if (cache && cache->last_set && cache->last_len == len &&
+		memcmp(cache->last_image, buf->data + start, len) == 0)
+	{
+		buf->cursor = start + len;
+		return cache->last_set;
+	}
+	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
 	set->method = method;
@@ -712,8 +809,38 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 			sc->vol_rule < PM_VOL_NONE || sc->vol_rule > PM_VOL_TERM_DOWN || sc->extended > 1)
 			corrupt_state(psprintf("scenario %d is out of range", i + 1));
 	}
-	st = state_create(mcxt, NULL);
-	st->set = set;
+	if (cache == NULL)
+		return set;
+	cache->last_set = intern_set(cache, set);
+	pfree(set);
+	if (cache->last_image)
+		pfree(cache->last_image);
+	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
+	memcpy(cache->last_image, buf->data + start, len);
+	cache->last_len = len;
+	return cache->last_set;
+}
+
+static MarginState *
+receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
+{
+	MarginState *st;
+	const PmScenarioSet *set;
+	int			version = pq_getmsgbyte(buf);
+	int			nscen,
+				nunits,
+				i;
+
+	if (version != 1 && version != MARGIN_STATE_VERSION)
+		corrupt_state(psprintf("unsupported version %d", version));
+	if (pq_getmsgbyte(buf) == 0)
+	{
+		pq_getmsgend(buf);
+		return state_create(mcxt, NULL);
+	}
+	set = receive_set(buf, mcxt, cache);
+	nscen = set->nscenarios;
+	st = state_create(mcxt, set);
 	nunits = get_count(buf, 2 + 8 * 8 + nscen * 8 + 8, 1000000, "risk unit");
 	for (i = 0; i < nunits; i++)
 	{
@@ -742,8 +869,8 @@ receive_state(StringInfo buf, MemoryContext mcxt)
 		u->short_futures += get_finite(buf, "a futures size");
 		u->gross_notional += get_finite(buf, "a notional");
 		get_float8s(buf, u->pnl, nscen, true, "a scenario P&L vector");
-		receive_buckets(buf, st->mcxt, &u->expiries, fresh, "expiry");
-		receive_buckets(buf, st->mcxt, &u->strikes, fresh, "strike");
+		receive_buckets(buf, version, st->mcxt, &u->expiries, fresh, "expiry");
+		receive_buckets(buf, version, st->mcxt, &u->strikes, fresh, "strike");
 	}
 	pq_getmsgend(buf);
 	return st;
@@ -759,8 +886,9 @@ serialize_state(const MarginState *st)
 	return pq_endtypsend(&buf);
 }
 
+/* cache: see receive_set; NULL for a state that owns its set */
 static MarginState *
-deserialize_bytes(const char *data, int len, MemoryContext mcxt)
+deserialize_bytes(const char *data, int len, MemoryContext mcxt, SetCache *cache)
 {
 	StringInfoData buf;
 
@@ -768,7 +896,7 @@ deserialize_bytes(const char *data, int len, MemoryContext mcxt)
 	buf.len = len;
 	buf.maxlen = len;
 	buf.cursor = 0;
-	return receive_state(&buf, mcxt);
+	return receive_state(&buf, mcxt, cache);
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_serial);
@@ -784,7 +912,8 @@ portmargin_margin_deserial(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 
-	PG_RETURN_POINTER(deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext));
+	PG_RETURN_POINTER(deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext,
+										fn_set_cache(fcinfo)));
 }
 
 /* ---- final: the margin composite ---- */
@@ -911,10 +1040,10 @@ portmargin_margin_merge_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(dst);
 	}
 	b = PG_GETARG_BYTEA_PP(1);
-	src = deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
+	src = deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext, NULL);
 	if (dst == NULL)
 		dst = state_create(aggctx, NULL);
-	dst = combine_into(dst, src, aggctx);
+	dst = combine_into(fn_set_cache(fcinfo), dst, src, aggctx);
 	PG_RETURN_POINTER(dst);
 }
 
@@ -925,7 +1054,7 @@ portmargin_finalize_margin(PG_FUNCTION_ARGS)
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 
 	PG_RETURN_DATUM(margin_datum(fcinfo, deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-														   CurrentMemoryContext)));
+														   CurrentMemoryContext, NULL)));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_state_in);
@@ -949,7 +1078,7 @@ portmargin_margin_state_in(PG_FUNCTION_ARGS)
 	b = palloc(VARHDRSZ + len / 2);
 	n = hex_decode(s, len, VARDATA(b));
 	SET_VARSIZE(b, VARHDRSZ + n);
-	(void) deserialize_bytes(VARDATA(b), n, CurrentMemoryContext);	/* validates */
+	(void) deserialize_bytes(VARDATA(b), n, CurrentMemoryContext, NULL);	/* validates */
 	PG_RETURN_BYTEA_P(b);
 }
 
@@ -979,7 +1108,7 @@ portmargin_margin_state_recv(PG_FUNCTION_ARGS)
 
 	SET_VARSIZE(b, VARHDRSZ + len);
 	pq_copymsgbytes(buf, VARDATA(b), len);
-	(void) deserialize_bytes(VARDATA(b), len, CurrentMemoryContext);
+	(void) deserialize_bytes(VARDATA(b), len, CurrentMemoryContext, NULL);
 	PG_RETURN_BYTEA_P(b);
 }
 

@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(219);
+SELECT plan(222);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -370,6 +370,20 @@ SELECT is_empty($$SELECT book FROM states WHERE to_json(portmargin.finalize_marg
                                               IS DISTINCT FROM to_json(pg_temp.m(book))::text$$,
                 'finalize_margin(state read back from text) = portfolio_margin');
 SELECT is_empty($$SELECT book FROM states WHERE st::text !~ '^(\\x)?[0-9a-fA-F]+$'$$, 'margin_state text form is hex');
+-- states written by 0.2.0 (format version 1, 4 doubles per bucket) are still read
+CREATE TEMP TABLE states_v1 (book text, st text);
+\copy states_v1 FROM PROGRAM 'grep -v "^#" test/fixtures/margin_state_v1.txt' WITH (FORMAT csv, DELIMITER '|')
+SELECT is((SELECT count(*)::int FROM states_v1 WHERE st ~ '^\\x01'), 5, 'five version-1 margin_state fixtures');
+SELECT is_empty($$SELECT book FROM states_v1 WHERE to_json(portmargin.finalize_margin(st::portmargin.margin_state))::text
+                                                 IS DISTINCT FROM to_json(pg_temp.m(book))::text$$,
+                'finalize_margin(version-1 state) = portfolio_margin of the same book now');
+SELECT is_empty($$SELECT v.book FROM states_v1 v JOIN states s USING (book)
+                  WHERE to_json(portmargin.finalize_margin((SELECT portmargin.merge_margin_states(x)
+                                                            FROM (VALUES (v.st::portmargin.margin_state), (s.st)) m(x))))::text
+                        IS DISTINCT FROM
+                        to_json(portmargin.finalize_margin((SELECT portmargin.merge_margin_states(x)
+                                                            FROM (VALUES (s.st), (s.st)) m(x))))::text$$,
+                'merge(version-1 state, current state) = merge(current state, current state)');
 -- every proper prefix of the hex (truncated state) and a few corruptions must raise an ERROR (not crash, not a value)
 SELECT is((SELECT count(*)::int FROM states, generate_series(0, length(st::text) - 1) n
            WHERE pg_temp.err(format('SELECT portmargin.finalize_margin(%L::portmargin.margin_state)', left(st::text, n))) = 'no error'), 0,
