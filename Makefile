@@ -4,7 +4,9 @@
 EXTENSION   = portmargin
 MODULE_big  = portmargin
 OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o \
-              src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o
+              src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o \
+              src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
+              src/backtest.o src/backtest_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts
@@ -25,7 +27,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Stand-alone check of the pure numeric core (no server needed).
-NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c
+NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c src/tailstat.c
 test/c/test_numeric: test/c/test_numeric.c $(NUMERIC_SRCS) $(wildcard src/*.h)
 	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c $(NUMERIC_SRCS) $(GSL_LIBS) -lm
 

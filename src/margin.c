@@ -11,11 +11,15 @@
  *            optional cross-currency offset of gains; MM = mm_factor x IM
  *   okx      max(scan + basis risk, tiered minimum charge); IMR = ratio x MMR
  *   grid     scan; initial and maintenance ratios
+ *   var      VaR or expected shortfall of the summed P&L over joint
+ *            scenarios (tailstat.h), the larger of the main and floor
+ *            groups, plus a buffer; per unit its Euler contribution
  * Units in different currencies are added in USD (inverse units at their
  * index price).  doc/margin.md states each rule with its source.
  */
 #include "margin.h"
 #include "scenario_params.h"
+#include "tailstat.h"
 
 #include <math.h>
 #include <string.h>
@@ -53,12 +57,96 @@ expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
 	return charge;
 }
 
+/* the statistic of one scenario group (offset, n) of the total P&L */
+static double
+group_statistic(const double *params, const PmScenario *sc, int nscen, int offset, int n,
+				PmMarginResult *r, double *tail_weight, PmTail *t)
+{
+	double	   *probs = r->work + 2 * (size_t) nscen + offset;	/* work: loss, tail weights, probs */
+	int			equal = 1,
+				i;
+
+	for (i = 1; i < n; i++)
+		equal = equal && sc[offset + i].weight == sc[offset].weight;
+	for (i = 0; i < n && !equal; i++)
+		probs[i] = sc[offset + i].weight;
+	pm_tail(r->pnl + offset, equal ? NULL : probs, n, params[PM_P_VAR_CONFIDENCE], t,
+			tail_weight + offset, r->work, r->order);
+	return params[PM_P_VAR_STATISTIC] > 0.0 ? t->es : t->var;
+}
+
+static void
+var_finalize(const double *params, const PmScenario *sc, int nscen,
+			 const PmUnit *units, int nunits, PmMarginResult *r)
+{
+	int			F = (int) params[PM_P_VAR_FLOOR_COUNT];
+	int			S0 = nscen - F;
+	double	   *tail_weight = r->work + nscen;
+	PmTail		tm,
+				tf;
+	double		stat_m,
+				stat_f = NAN,
+				base,
+				best = -INFINITY;
+	int			use_floor,
+				u,
+				j;
+
+	for (u = 0; u < nunits; u++)
+	{
+		double		fx = r->fx_to_usd && units[u].inverse ? units[u].index_price : 1.0;
+
+		for (j = 0; j < nscen; j++)
+			r->pnl[j] += units[u].pnl[j] * fx;
+		r->net_option_value += units[u].option_value * fx;
+	}
+	stat_m = group_statistic(params, sc, nscen, 0, S0, r, tail_weight, &tm);
+	if (F > 0)
+		stat_f = group_statistic(params, sc, nscen, S0, F, r, tail_weight, &tf);
+	use_floor = F > 0 && stat_f > stat_m;
+	base = fmax(0.0, use_floor ? stat_f : stat_m);
+
+	r->scan = stat_m;
+	r->var = tm.var;
+	r->es = tm.es;
+	r->floor_statistic = stat_f;
+	r->apc_buffer = base * params[PM_P_VAR_BUFFER];
+	r->maintenance = r->initial = base + r->apc_buffer;
+	r->worst_scenario = use_floor ? S0 + tf.var_index : tm.var_index;
+
+	/* Euler contributions: each unit's loss in the tail scenarios, same weights */
+	for (u = 0; u < nunits; u++)
+	{
+		double		fx = r->fx_to_usd && units[u].inverse ? units[u].index_price : 1.0;
+		int			lo = use_floor ? S0 : 0,
+					hi = use_floor ? nscen : S0;
+		double		c = 0.0;
+
+		if (base > 0.0)
+		{
+			if (params[PM_P_VAR_STATISTIC] > 0.0)
+				for (j = lo; j < hi; j++)
+					c -= tail_weight[j] * units[u].pnl[j] * fx;
+			else
+				c = -units[u].pnl[r->worst_scenario] * fx;
+		}
+		r->unit_margin[u] = c * (1.0 + params[PM_P_VAR_BUFFER]);
+		if (r->unit_margin[u] > best)
+		{
+			best = r->unit_margin[u];
+			r->worst_unit = u;
+		}
+	}
+}
+
 void
 pm_margin_finalize(int method, const double *params, const PmScenario *sc, int nscen,
 				   const PmUnit *units, int nunits, PmMarginResult *r)
 {
 	double	   *unit_margin = r->unit_margin;
 	double	   *pnl = r->pnl;
+	double	   *work = r->work;
+	size_t	   *order = r->order;
 	double		total = 0.0,
 				best = -INFINITY;
 	int			u,
@@ -67,12 +155,20 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 	memset(r, 0, sizeof(*r));
 	r->unit_margin = unit_margin;
 	r->pnl = pnl;
+	r->work = work;
+	r->order = order;
+	r->var = r->es = r->floor_statistic = r->apc_buffer = NAN;
 	r->worst_scenario = r->worst_unit = -1;
 	for (j = 0; j < nscen; j++)
 		pnl[j] = 0.0;
 	if (nunits == 0)
 		return;
 	r->fx_to_usd = !single_currency(units, nunits);
+	if (method == PM_METHOD_VAR)
+	{
+		var_finalize(params, sc, nscen, units, nunits, r);
+		return;
+	}
 
 	for (u = 0; u < nunits; u++)
 	{

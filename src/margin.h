@@ -8,6 +8,8 @@
 #ifndef PORTMARGIN_MARGIN_H
 #define PORTMARGIN_MARGIN_H
 
+#include <stddef.h>
+
 #include "riskarray.h"
 
 /*
@@ -72,10 +74,16 @@ typedef struct PmMarginResult
 	double		basis_risk;
 	double		minimum_charge;
 	double		cross_offset;
+	double		var;			/* var method: main group's VaR and ES */
+	double		es;
+	double		floor_statistic;	/* var method: the floor group's statistic; NAN if none */
+	double		apc_buffer;		/* var method: buffer added on top */
 	int			worst_scenario; /* 0-based; -1 when none */
 	int			worst_unit;		/* index into units; -1 when none */
 	double	   *unit_margin;	/* [nunits], report currency */
 	double	   *pnl;			/* [nscen], report currency */
+	double	   *work;			/* var method: 3 nscen doubles of scratch */
+	size_t	   *order;			/* var method: nscen of scratch */
 } PmMarginResult;
 
 /*

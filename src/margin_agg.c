@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "access/htup_details.h"
@@ -64,7 +65,7 @@ typedef struct InstrumentKey
 	int32		kind;
 	int32		inverse;
 	int32		theta;
-	int32		pad;
+	int32		column;			/* joint sets: the underlying's column, else 0 */
 	double		strike;
 	double		t;
 	double		forward;
@@ -102,8 +103,17 @@ typedef struct RevalCache
 {
 	SetCache	sets;
 	const PmScenarioSet *set;	/* the current set, interned in sets */
+	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (var) */
 	PmRevalParams params;
 	HTAB	   *instruments;
+	long		cached;			/* entries in instruments */
+	long		max_cached;		/* then risk arrays are computed per row, into scratch */
+	double	   *scratch;
+	/* joint sets: per underlying column, its scenarios (built on first use) */
+	PmScenario **columns;
+	int			last_column;
+	char	   *last_name;
+	int			last_len;
 } RevalCache;
 
 static bool
@@ -186,6 +196,21 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			hash_destroy(c->instruments);
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->set = intern_set(&c->sets, s);
+		c->state_set = c->set;
+		c->columns = NULL;
+		c->last_name = NULL;
+		if (s->method == PM_METHOD_VAR)
+		{
+			/* states keep the weights and a hash, not the moves (scenario_params.h) */
+			uint64		h = hash_bytes_extended((const unsigned char *) c->set + VARHDRSZ,
+												VARSIZE(c->set) - VARHDRSZ, 0x706d);
+			PmScenarioSet *red = pm_var_reduced_set(c->set, h);
+
+			c->state_set = intern_set(&c->sets, red);
+			pfree(red);
+			c->columns = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+												sizeof(PmScenario *) * pm_var_nund(c->set));
+		}
 		pm_reval_params(c->set, &c->params);
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(InstrumentKey);
@@ -193,20 +218,59 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		ctl.hcxt = fcinfo->flinfo->fn_mcxt;
 		c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		c->cached = 0;
+		/* cache up to max(work_mem, 512 MB) of risk arrays; large joint sets recompute beyond */
+		c->max_cached = (long) (Max((double) work_mem * 1024.0, 512.0 * 1024 * 1024) /
+								(double) ctl.entrysize);
+		if (c->scratch)
+			pfree(c->scratch);
+		c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+										offsetof(InstrumentEntry, pnl) + sizeof(double) * c->set->nscenarios);
 	}
 	if ((Pointer) s != DatumGetPointer(setdatum))
 		pfree(s);
 	return c;
 }
 
+/* the scenarios a row of this underlying sees: the set's, or a joint set's column */
+static const PmScenario *
+row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len, int *column)
+{
+	int			u;
+
+	if (c->set->method != PM_METHOD_VAR)
+	{
+		*column = 0;
+		return PM_SET_SCENARIOS(c->set);
+	}
+	if (c->last_name && c->last_len == len && memcmp(c->last_name, name, len) == 0)
+		u = c->last_column;
+	else
+	{
+		u = pm_var_column_arg(c->set, name, len);
+		c->last_column = u;
+		c->last_name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, Max(len, 1));
+		memcpy(c->last_name, name, len);
+		c->last_len = len;
+	}
+	if (c->columns[u] == NULL)
+	{
+		c->columns[u] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario) * c->set->nscenarios);
+		pm_var_column_scenarios(c->set, u, c->columns[u]);
+	}
+	*column = u;
+	return c->columns[u];
+}
+
 static InstrumentEntry *
-instrument_entry(RevalCache *c, const PmInstrument *ins)
+instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, int column)
 {
 	InstrumentKey key;
 	InstrumentEntry *e;
 	bool		found;
 
 	memset(&key, 0, sizeof(key));
+	key.column = column;
 	key.kind = ins->kind;
 	key.inverse = ins->inverse;
 	key.theta = ins->theta;
@@ -215,10 +279,14 @@ instrument_entry(RevalCache *c, const PmInstrument *ins)
 	key.forward = ins->forward;
 	key.vol = ins->vol;
 	key.multiplier = ins->multiplier;
-	e = (InstrumentEntry *) hash_search(c->instruments, &key, HASH_ENTER, &found);
+	e = (InstrumentEntry *) hash_search(c->instruments, &key,
+										c->cached < c->max_cached ? HASH_ENTER : HASH_FIND, &found);
+	if (e == NULL)
+		e = (InstrumentEntry *) c->scratch; /* cache full: revalue into scratch */
+	else if (!found)
+		c->cached++;
 	if (!found)
-		pm_risk_array(&c->params, PM_SET_SCENARIOS(c->set), c->set->nscenarios, ins,
-					  e->pnl, &e->value, &e->delta);
+		pm_risk_array(&c->params, sc, c->set->nscenarios, ins, e->pnl, &e->value, &e->delta);
 	return e;
 }
 
@@ -564,18 +632,24 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 	else if (ins.inverse)
 		null_arg_error("index_price", " for a coin-settled (inverse) instrument");
 
-	/* the state's set and c->set are interned in the same cache: equal iff identical */
+	/* the state's set and c->state_set are interned in the same cache: equal iff identical */
 	if (st == NULL)
-		st = state_create(aggctx, c->set);
+		st = state_create(aggctx, c->state_set);
 	else if (st->set == NULL)
-		st->set = c->set;
-	else if (st->set != c->set)
+		st->set = c->state_set;
+	else if (st->set != c->state_set)
 		mixed_sets_error();
 
-	u = state_unit(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse);
-	if (ins.inverse)
-		unit_index_price(u, index);
-	fold_position(st, u, &ins, instrument_entry(c, &ins), quantity);
+	{
+		int			column;
+		const PmScenario *sc = row_scenarios(fcinfo, c, VARDATA_ANY(underlying),
+											 VARSIZE_ANY_EXHDR(underlying), &column);
+
+		u = state_unit(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse);
+		if (ins.inverse)
+			unit_index_price(u, index);
+		fold_position(st, u, &ins, instrument_entry(c, &ins, sc, column), quantity);
+	}
 	PG_RETURN_POINTER(st);
 }
 
@@ -625,6 +699,43 @@ send_buckets(StringInfo buf, const PmBucketSet *bs)
 	send_float8s(buf, (const double *) bs->b, 3 * bs->n);
 }
 
+/*
+ * A reduced joint set (scenario_params.h): its parameters (the last is the
+ * hash bits), then 1 and the two group weights when every scenario of a
+ * group has the same weight, else 0 and every weight.
+ */
+static void
+send_var_set(StringInfo buf, const PmScenarioSet *set)
+{
+	const PmScenario *sc = PM_SET_SCENARIOS(set);
+	int			n = set->nscenarios;
+	int			F = (int) set->params[PM_P_VAR_FLOOR_COUNT];
+	bool		uniform = true;
+	int			i;
+
+	send_float8s(buf, set->params, set->nparams);
+	for (i = 1; i < n && uniform; i++)
+		uniform = i == n - F || sc[i].weight == sc[i - 1].weight;
+	pq_sendbyte(buf, uniform ? 1 : 0);
+	if (uniform)
+	{
+		double		w[2];
+
+		w[0] = sc[0].weight;
+		w[1] = F > 0 ? sc[n - F].weight : 0.0;
+		send_float8s(buf, w, 2);
+	}
+	else
+	{
+		double	   *w = palloc(sizeof(double) * n);
+
+		for (i = 0; i < n; i++)
+			w[i] = sc[i].weight;
+		send_float8s(buf, w, n);
+		pfree(w);
+	}
+}
+
 static void
 send_state(StringInfo buf, const MarginState *st)
 {
@@ -637,6 +748,10 @@ send_state(StringInfo buf, const MarginState *st)
 	pq_sendint16(buf, st->set->method);
 	pq_sendint32(buf, st->set->nparams);
 	pq_sendint32(buf, st->set->nscenarios);
+	if (st->set->method == PM_METHOD_VAR)
+		send_var_set(buf, st->set);
+	else
+	{
 	for (i = 0; i < st->set->nparams; i++)
 		pq_sendfloat8(buf, st->set->params[i]);
 	for (i = 0; i < st->set->nscenarios; i++)
@@ -648,6 +763,7 @@ send_state(StringInfo buf, const MarginState *st)
 		pq_sendfloat8(buf, sc->weight);
 		pq_sendbyte(buf, sc->vol_rule);
 		pq_sendbyte(buf, sc->extended);
+	}
 	}
 	pq_sendint32(buf, st->nunits);
 	for (i = 0; i < st->nunits; i++)
@@ -758,6 +874,76 @@ receive_buckets(StringInfo buf, int version, MemoryContext mcxt, PmBucketSet *bs
 	pfree(tmp);
 }
 
+static const PmScenarioSet *
+receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
+{
+	PmScenarioSet *set;
+	PmScenario *sc;
+	int			nparams = pq_getmsgint(buf, 4);
+	int			nscen = pq_getmsgint(buf, 4);
+	int			uniform,
+				len,
+				F,
+				i;
+	double		w[2];
+	const double *p;
+
+	if (nparams != PM_P_VAR_N + 1 || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
+		8 * nparams + 1 > buf->len - buf->cursor)
+		corrupt_state("joint scenario set header out of range");
+	uniform = buf->data[buf->cursor + 8 * nparams];
+	if (uniform > 1 || (int64) 8 * nparams + 1 + 8 * (uniform ? 2 : (int64) nscen) > buf->len - buf->cursor)
+		corrupt_state("joint scenario weights do not fit the data");
+	len = buf->cursor - start + 8 * nparams + 1 + 8 * (uniform ? 2 : nscen);
+	if (cache && cache->last_set && cache->last_len == len &&
+		memcmp(cache->last_image, buf->data + start, len) == 0)
+	{
+		buf->cursor = start + len;
+		return cache->last_set;
+	}
+	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
+	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
+	set->version = PM_SCENARIO_SET_VERSION;
+	set->method = PM_METHOD_VAR;
+	set->nparams = nparams;
+	set->nscenarios = nscen;
+	get_float8s(buf, set->params, PM_P_VAR_N, false, "a joint set parameter");
+	memcpy(&set->params[PM_P_VAR_N], buf->data + buf->cursor, 8);	/* hash bits, as sent */
+	buf->cursor += 8 + 1;
+	p = set->params;
+	F = (int) p[PM_P_VAR_FLOOR_COUNT];
+	if (!(p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0) ||
+		(p[PM_P_VAR_STATISTIC] != 0.0 && p[PM_P_VAR_STATISTIC] != 1.0) || !(p[PM_P_VAR_BUFFER] >= 0.0) ||
+		(p[PM_P_VAR_VOL_RELATIVE] != 0.0 && p[PM_P_VAR_VOL_RELATIVE] != 1.0) ||
+		p[PM_P_VAR_FLOOR_COUNT] != F || F < 0 || F >= nscen ||
+		p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
+		corrupt_state("joint scenario set parameters out of range");
+	sc = PM_SET_SCENARIOS(set);
+	if (uniform)
+		get_float8s(buf, w, 2, false, "a scenario weight");
+	for (i = 0; i < nscen; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (uniform)
+			sc[i].weight = w[i >= nscen - F];
+		else
+			get_float8s(buf, &sc[i].weight, 1, false, "a scenario weight");
+		if (!(sc[i].weight >= 0.0 && sc[i].weight <= 1.0))
+			corrupt_state(psprintf("scenario %d weight out of range", i + 1));
+		sc[i].extended = i >= nscen - F;
+	}
+	if (cache == NULL)
+		return set;
+	cache->last_set = intern_set(cache, set);
+	pfree(set);
+	if (cache->last_image)
+		pfree(cache->last_image);
+	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
+	memcpy(cache->last_image, buf->data + start, len);
+	cache->last_len = len;
+	return cache->last_set;
+}
+
 /*
  * The scenario set of a serialised state.  With a cache, a set whose bytes
  * equal the last one read is not parsed again, and the result is interned
@@ -775,8 +961,10 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 				i;
 
 	method = pq_getmsgint(buf, 2);
-	if (method < PM_METHOD_SPAN || method > PM_METHOD_GRID)
+	if (method < PM_METHOD_SPAN || method > PM_METHOD_VAR)
 		corrupt_state(psprintf("unknown method %d", method));
+	if (method == PM_METHOD_VAR)
+		return receive_var_set(buf, start, mcxt, cache);
 	nparams = get_count(buf, 8, 100000, "parameter");
 	nscen = pq_getmsgint(buf, 4);
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
@@ -939,8 +1127,8 @@ static Datum
 margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 {
 	TupleDesc	tupdesc;
-	Datum		values[19];
-	bool		nulls[19] = {false};
+	Datum		values[23];
+	bool		nulls[23] = {false};
 	PmMarginResult r;
 	int			nunits = st && st->set ? st->nunits : 0;
 	int			nscen = nunits > 0 ? st->set->nscenarios : 0;
@@ -953,12 +1141,22 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
 	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
+	r.work = NULL;
+	r.order = NULL;
+	if (nunits > 0 && st->set->method == PM_METHOD_VAR)
+	{
+		r.work = palloc(sizeof(double) * 3 * (Size) nscen);
+		r.order = palloc(sizeof(size_t) * (Size) nscen);
+	}
 	if (nunits > 0)
 		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
 						   st->units, nunits, &r);
 	else
 	{
 		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
+		r.var = r.es = r.floor_statistic = r.apc_buffer = NAN;
+		if (st && st->set && st->set->method == PM_METHOD_VAR)
+			r.var = r.es = 0.0;
 		r.worst_scenario = r.worst_unit = -1;
 	}
 
@@ -995,7 +1193,12 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	if (r.worst_unit >= 0)
 	{
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
-		values[14] = CStringGetTextDatum(pm_scenario_label(&PM_SET_SCENARIOS(st->set)[r.worst_scenario]));
+		if (st->set->method == PM_METHOD_VAR)
+			values[14] = CStringGetTextDatum(psprintf("joint scenario %d%s (the %s quantile)", r.worst_scenario + 1,
+													  PM_SET_SCENARIOS(st->set)[r.worst_scenario].extended ? " (floor)" : "",
+													  float8out_internal(st->set->params[PM_P_VAR_CONFIDENCE])));
+		else
+			values[14] = CStringGetTextDatum(pm_scenario_label(&PM_SET_SCENARIOS(st->set)[r.worst_scenario]));
 		values[15] = CStringGetTextDatum(unit_name(&st->units[r.worst_unit]));
 	}
 	else
@@ -1003,6 +1206,18 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
 	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
 	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
+	/* var method only (NULL otherwise; absent from a 0.2.0 margin type, which has 19 fields) */
+	values[19] = Float8GetDatum(r.var);
+	values[20] = Float8GetDatum(r.es);
+	values[21] = Float8GetDatum(r.floor_statistic);
+	values[22] = Float8GetDatum(r.apc_buffer);
+	for (i = 19; i < 23; i++)
+	{
+		nulls[i] = isnan(DatumGetFloat8(values[i]));
+		if (!nulls[i])
+			pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+	}
+	Assert(tupdesc->natts <= 23);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 

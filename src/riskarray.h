@@ -14,7 +14,8 @@ typedef enum PmMethod
 	PM_METHOD_TIMS = 2,
 	PM_METHOD_DERIBIT = 3,
 	PM_METHOD_OKX = 4,
-	PM_METHOD_GRID = 5
+	PM_METHOD_GRID = 5,
+	PM_METHOD_VAR = 6			/* joint scenarios, VaR / expected shortfall */
 } PmMethod;
 
 /* how a scenario moves an option's implied volatility */

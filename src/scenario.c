@@ -21,6 +21,7 @@
 #include "common/shortest_dec.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -37,7 +38,9 @@ typedef enum SetParamKind
 	PK_NUM,						/* float8 */
 	PK_INT,						/* integer */
 	PK_ARRAY,					/* float8[] */
-	PK_VOLRULE					/* text: absolute | relative */
+	PK_VOLRULE,					/* text: absolute | relative */
+	PK_NAMES,					/* text[]: underlying names (var) */
+	PK_STAT						/* text: var | es */
 } SetParamKind;
 
 typedef enum SetParamRule
@@ -55,7 +58,11 @@ typedef enum SetParamRule
 	PR_SHIFTS,					/* array: finite elements */
 	PR_WEIGHTS,					/* array: elements in [0, 1] */
 	PR_TIERS,					/* array: starts at 0, strictly increasing */
-	PR_TIER_MULTS				/* array: elements >= 0 */
+	PR_TIER_MULTS,				/* array: elements >= 0 */
+	PR_OPEN_UNIT,				/* in (0, 1) */
+	PR_INT_NONNEG,				/* integer >= 0 */
+	PR_SHIFTS_OPT,				/* array: finite elements, may be empty */
+	PR_WEIGHTS_OPT				/* array: elements in [0, 1], may be empty */
 } SetParamRule;
 
 typedef struct ParamSpec
@@ -141,7 +148,21 @@ static const ParamSpec grid_spec[] = {
 	{NULL}
 };
 
-static const char *const method_names[] = {NULL, "span", "tims", "deribit", "okx", "grid"};
+/* joint scenarios: every underlying moves together (VaR / expected shortfall) */
+static const ParamSpec var_spec[] = {
+	{"underlyings", PK_NAMES, PR_ANY, true, 0, NULL},
+	{"moves", PK_ARRAY, PR_MOVES, true, 0, NULL},
+	{"vol_shifts", PK_ARRAY, PR_SHIFTS_OPT, false, 0, NULL},
+	{"weights", PK_ARRAY, PR_WEIGHTS_OPT, false, 0, NULL},
+	{"vol_rule", PK_VOLRULE, PR_ANY, false, 0, NULL},
+	{"confidence", PK_NUM, PR_OPEN_UNIT, false, 0.99, NULL},
+	{"statistic", PK_STAT, PR_ANY, false, 1, NULL},
+	{"buffer", PK_NUM, PR_NONNEG, false, 0, NULL},
+	{"floor_count", PK_INT, PR_INT_NONNEG, false, 0, NULL},
+	{NULL}
+};
+
+static const char *const method_names[] = {NULL, "span", "tims", "deribit", "okx", "grid", "var"};
 
 static const ParamSpec *
 method_spec(int method)
@@ -158,6 +179,8 @@ method_spec(int method)
 			return okx_spec;
 		case PM_METHOD_GRID:
 			return grid_spec;
+		case PM_METHOD_VAR:
+			return var_spec;
 	}
 	elog(ERROR, "unknown scenario method %d", method);
 	return NULL;
@@ -166,7 +189,7 @@ method_spec(int method)
 const char *
 pm_method_name(int method)
 {
-	return method >= PM_METHOD_SPAN && method <= PM_METHOD_GRID ? method_names[method] : "unknown";
+	return method >= PM_METHOD_SPAN && method <= PM_METHOD_VAR ? method_names[method] : "unknown";
 }
 
 /* parsed arguments of one constructor call, indexed like its spec */
@@ -177,6 +200,9 @@ typedef struct SetArgs
 	double		num[MAX_SPECS];
 	double	   *arr[MAX_SPECS];
 	int			narr[MAX_SPECS];
+	int			cols[MAX_SPECS];	/* second dimension of a 2-D array argument, else 0 */
+	char	  **names;			/* PK_NAMES */
+	int			nnames;
 } SetArgs;
 
 static int
@@ -244,6 +270,26 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_INT_EVEN:
 			if (!(v >= 2.0 && v <= 1000.0) || fmod(v, 2.0) != 0.0)
 				pm_domain_error(ps->name, v, "an even integer from 2 to 1000");
+			break;
+		case PR_OPEN_UNIT:
+			if (!(v > 0.0 && v < 1.0))
+				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+			break;
+		case PR_INT_NONNEG:
+			if (!(v >= 0.0 && v <= PM_MAX_JOINT_SCENARIOS) || v != floor(v))
+				pm_domain_error(ps->name, v, "an integer, at least 0");
+			break;
+		case PR_SHIFTS_OPT:
+		case PR_WEIGHTS_OPT:
+			for (k = 0; k < a->narr[i]; k++)
+			{
+				double		e = a->arr[i][k];
+
+				if (!isfinite(e))
+					element_error(ps->name, k, e, "a finite number");
+				if (ps->rule == PR_WEIGHTS_OPT && !(e >= 0.0 && e <= 1.0))
+					element_error(ps->name, k, e, "between 0 and 1");
+			}
 			break;
 		case PR_MOVES:
 		case PR_EXT_MOVES:
@@ -324,6 +370,54 @@ complete_args(SetArgs *a)
 	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
 		array_error("minimum_charge_multipliers",
 					psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
+	if (a->method == PM_METHOD_VAR)
+	{
+		int			U = a->nnames;
+		int			S;
+		int			k,
+					j;
+
+		if (U < 1)
+			array_error("underlyings", "the array is empty");
+		for (k = 0; k < U; k++)
+		{
+			if (a->names[k][0] == '\0')
+				array_error("underlyings", psprintf("element %d is empty", k + 1));
+			for (j = 0; j < k; j++)
+				if (strcmp(a->names[j], a->names[k]) == 0)
+					array_error("underlyings", psprintf("\"%s\" appears twice", a->names[k]));
+		}
+		if (a->cols[1] != 0 && a->cols[1] != U)
+			array_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
+		if (a->narr[1] % U != 0)
+			array_error("moves", psprintf("%d elements are not a whole number of scenarios of %d underlyings",
+										  a->narr[1], U));
+		S = a->narr[1] / U;
+		if (S > PM_MAX_JOINT_SCENARIOS)
+			array_error("moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
+		if (a->narr[2] != 0 && (a->narr[2] != a->narr[1] || (a->cols[2] != 0 && a->cols[2] != U)))
+			array_error("vol_shifts", psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
+		if (a->narr[3] != 0 && a->narr[3] != S)
+			array_error("weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
+		if (!(a->num[8] < S))
+			pm_domain_error("floor_count", a->num[8], psprintf("less than the %d scenarios (the main group needs one)", S));
+		if (a->narr[3] != 0)
+		{
+			double		main = 0.0,
+						fl = 0.0;
+			int			F = (int) a->num[8];
+
+			for (k = 0; k < S; k++)
+			{
+				if (k < S - F)
+					main += a->arr[3][k];
+				else
+					fl += a->arr[3][k];
+			}
+			if (!(main > 0.0) || (F > 0 && !(fl > 0.0)))
+				array_error("weights", "the weights of a scenario group sum to 0");
+		}
+	}
 	if (a->method == PM_METHOD_GRID)
 	{
 		if (a->narr[1] != a->narr[0])
@@ -362,6 +456,111 @@ set_scenario(PmScenario *sc, double move, int rule, double shift, double weight,
 	sc->vol_shift = shift;
 	sc->weight = weight;
 	sc->extended = extended;
+}
+
+/*
+ * A joint (var) set: moves[i * nund + u] moves underlying u in scenario i;
+ * vols (NULL for none) likewise; weights (NULL: all 1) are relative within
+ * each group (normalised when the tail is computed, so the text form round
+ * trips exactly).  Arguments are already validated.
+ */
+PmScenarioSet *
+pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
+			 const double *vols, const double *weights, int vol_relative,
+			 double confidence, int statistic, double buffer, int floor_count)
+{
+	Size		cells = (Size) nscen * nund;
+	int			nparams = PM_P_VAR_N + (int) (cells * (vols ? 2 : 1));
+	Size		names_len = 0;
+	Size		size;
+	PmScenarioSet *s;
+	PmScenario *sc;
+	char	   *p;
+	int			i;
+
+	for (i = 0; i < nund; i++)
+		names_len += strlen(names[i]) + 1;
+	if ((double) cells * (vols ? 16.0 : 8.0) + 32.0 * nscen + names_len > (double) (MaxAllocSize - 4096))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a scenario set of %d scenarios x %d underlyings is larger than 1 GB", nscen, nund)));
+	size = PM_SET_SIZE(nparams, nscen) + names_len;
+	s = (PmScenarioSet *) palloc0(size);
+	SET_VARSIZE(s, size);
+	s->version = PM_SCENARIO_SET_VERSION;
+	s->method = PM_METHOD_VAR;
+	s->nparams = nparams;
+	s->nscenarios = nscen;
+	s->params[PM_P_VAR_CONFIDENCE] = confidence;
+	s->params[PM_P_VAR_STATISTIC] = statistic;
+	s->params[PM_P_VAR_BUFFER] = buffer;
+	s->params[PM_P_VAR_VOL_RELATIVE] = vol_relative;
+	s->params[PM_P_VAR_FLOOR_COUNT] = floor_count;
+	s->params[PM_P_VAR_NUND] = nund;
+	s->params[PM_P_VAR_HAS_VOLS] = vols != NULL;
+	memcpy(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
+	if (vols)
+		memcpy(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+	sc = PM_SET_SCENARIOS(s);
+	for (i = 0; i < nscen; i++)
+		set_scenario(&sc[i], 0.0, vols ? (vol_relative ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE) : PM_VOL_NONE,
+					 0.0, weights ? weights[i] : 1.0, i >= nscen - floor_count);
+	p = (char *) s + PM_SET_SIZE(nparams, nscen);
+	for (i = 0; i < nund; i++)
+	{
+		strcpy(p, names[i]);
+		p += strlen(names[i]) + 1;
+	}
+	return s;
+}
+
+/* the column of an underlying in a joint set, -1 if it has none */
+int
+pm_var_column(const PmScenarioSet *s, const char *name, int len)
+{
+	const char *p = pm_var_names(s);
+	int			u,
+				n = pm_var_nund(s);
+
+	for (u = 0; u < n; u++)
+	{
+		int			l = strlen(p);
+
+		if (l == len && memcmp(p, name, len) == 0)
+			return u;
+		p += l + 1;
+	}
+	return -1;
+}
+
+/*
+ * What a margin state keeps of a joint set: the tail parameters and the
+ * scenarios' weights and groups, not the moves; a hash of the full set
+ * tells different sets apart.
+ */
+PmScenarioSet *
+pm_var_reduced_set(const PmScenarioSet *s, uint64 hash)
+{
+	int			nparams = PM_P_VAR_N + 1;
+	Size		size = PM_SET_SIZE(nparams, s->nscenarios);
+	PmScenarioSet *r = (PmScenarioSet *) palloc0(size);
+	PmScenario *sc;
+	int			i;
+
+	SET_VARSIZE(r, size);
+	r->version = PM_SCENARIO_SET_VERSION;
+	r->method = PM_METHOD_VAR;
+	r->nparams = nparams;
+	r->nscenarios = s->nscenarios;
+	memcpy(r->params, s->params, sizeof(double) * PM_P_VAR_N);
+	r->params[PM_P_VAR_NUND] = 0;
+	r->params[PM_P_VAR_HAS_VOLS] = 0;
+	memcpy(&r->params[PM_P_VAR_N], &hash, sizeof(hash));
+	sc = PM_SET_SCENARIOS(r);
+	memcpy(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
+	for (i = 0; i < r->nscenarios; i++)
+		sc[i].vol_rule = PM_VOL_NONE;
+	return r;
 }
 
 static PmScenarioSet *
@@ -494,6 +693,10 @@ build_set(const SetArgs *a)
 				set_scenario(&sc[m++], n[3], PM_VOL_NONE, 0.0, n[4], 0);
 				return s;
 			}
+		case PM_METHOD_VAR:
+			return pm_var_build(a->nnames, (const char *const *) a->names, a->narr[1] / a->nnames,
+								a->arr[1], a->narr[2] ? a->arr[2] : NULL, a->narr[3] ? a->arr[3] : NULL,
+								n[4] > 0.0, n[5], (int) n[6], n[7], (int) n[8]);
 		case PM_METHOD_GRID:
 			{
 				int			ns = a->narr[0];
@@ -553,6 +756,40 @@ set_args_from_value(const PmScenarioSet *s, SetArgs *a)
 			a->arr[8] = a->arr[7] + a->narr[7];
 			a->num[9] = p[PM_P_OKX_IMR_RATIO];
 			break;
+		case PM_METHOD_VAR:
+			{
+				int			U = pm_var_nund(s);
+				const char *np = pm_var_names(s);
+				Size		cells = (Size) s->nscenarios * U;
+				bool		unit = true;
+
+				a->nnames = U;
+				a->names = palloc(sizeof(char *) * Max(U, 1));
+				for (k = 0; k < U; k++)
+				{
+					a->names[k] = (char *) np;
+					np += strlen(np) + 1;
+				}
+				a->narr[1] = cells;
+				a->arr[1] = (double *) pm_var_moves(s);
+				a->narr[2] = pm_var_vols(s) ? cells : 0;
+				a->arr[2] = (double *) pm_var_vols(s);
+				for (k = 0; k < s->nscenarios; k++)
+					unit = unit && sc[k].weight == 1.0;
+				a->narr[3] = unit ? 0 : s->nscenarios;
+				if (!unit)
+				{
+					a->arr[3] = palloc(sizeof(double) * s->nscenarios);
+					for (k = 0; k < s->nscenarios; k++)
+						a->arr[3][k] = sc[k].weight;
+				}
+				a->num[4] = p[PM_P_VAR_VOL_RELATIVE];
+				a->num[5] = p[PM_P_VAR_CONFIDENCE];
+				a->num[6] = p[PM_P_VAR_STATISTIC];
+				a->num[7] = p[PM_P_VAR_BUFFER];
+				a->num[8] = p[PM_P_VAR_FLOOR_COUNT];
+				break;
+			}
 		case PM_METHOD_GRID:
 			a->narr[0] = a->narr[1] = a->narr[2] = s->nscenarios;
 			a->arr[0] = palloc(sizeof(double) * s->nscenarios);
@@ -607,6 +844,28 @@ scenario_set_to_text(const PmScenarioSet *s)
 				break;
 			case PK_VOLRULE:
 				appendStringInfoString(&buf, a.num[i] > 0.0 ? "relative" : "absolute");
+				break;
+			case PK_STAT:
+				appendStringInfoString(&buf, a.num[i] > 0.0 ? "es" : "var");
+				break;
+			case PK_NAMES:
+				appendStringInfoChar(&buf, '{');
+				for (k = 0; k < a.nnames; k++)
+				{
+					const char *c;
+
+					if (k > 0)
+						appendStringInfoChar(&buf, ',');
+					appendStringInfoChar(&buf, '"');
+					for (c = a.names[k]; *c; c++)
+					{
+						if (*c == '"' || *c == '\\')
+							appendStringInfoChar(&buf, '\\');
+						appendStringInfoChar(&buf, *c);
+					}
+					appendStringInfoChar(&buf, '"');
+				}
+				appendStringInfoChar(&buf, '}');
 				break;
 			case PK_ARRAY:
 				appendStringInfoChar(&buf, '{');
@@ -682,14 +941,14 @@ scenario_set_from_text(const char *input)
 
 	memset(&a, 0, sizeof(a));
 	p = read_word(p, word, sizeof(word));
-	for (m = PM_METHOD_SPAN; m <= PM_METHOD_GRID; m++)
+	for (m = PM_METHOD_SPAN; m <= PM_METHOD_VAR; m++)
 		if (strcmp(word, method_names[m]) == 0)
 			break;
-	if (m > PM_METHOD_GRID)
+	if (m > PM_METHOD_VAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown margin method \"%s\"", word),
-				 errhint("Valid methods are span, tims, deribit, okx and grid.")));
+				 errhint("Valid methods are span, tims, deribit, okx, grid and var.")));
 	a.method = m;
 	spec = method_spec(m);
 	p = skip_space(p);
@@ -733,6 +992,61 @@ scenario_set_from_text(const char *input)
 					syntax_error(input, "\",\" or \"}\" was expected in an array");
 			}
 			p++;
+		}
+		else if (spec[i].kind == PK_NAMES)
+		{
+			int			cap = 8;
+
+			if (*p++ != '{')
+				syntax_error(input, "an array {\"a\",\"b\",...} was expected");
+			a.names = palloc(sizeof(char *) * cap);
+			a.nnames = 0;
+			p = skip_space(p);
+			while (*p != '}')
+			{
+				StringInfoData nm;
+
+				initStringInfo(&nm);
+				if (*p == '"')
+				{
+					for (p++; *p && *p != '"'; p++)
+					{
+						if (*p == '\\' && p[1])
+							p++;
+						appendStringInfoChar(&nm, *p);
+					}
+					if (*p++ != '"')
+						syntax_error(input, "an unterminated quoted name");
+				}
+				else
+					for (; *p && *p != ',' && *p != '}' && *p != ' '; p++)
+						appendStringInfoChar(&nm, *p);
+				if (a.nnames == cap)
+				{
+					cap *= 2;
+					a.names = repalloc(a.names, sizeof(char *) * cap);
+				}
+				a.names[a.nnames++] = nm.data;
+				p = skip_space(p);
+				if (*p == ',')
+					p = skip_space(p + 1);
+				else if (*p != '}')
+					syntax_error(input, "\",\" or \"}\" was expected in a name array");
+			}
+			p++;
+		}
+		else if (spec[i].kind == PK_STAT)
+		{
+			p = read_word(p, word, sizeof(word));
+			if (strcmp(word, "es") == 0)
+				a.num[i] = 1;
+			else if (strcmp(word, "var") == 0)
+				a.num[i] = 0;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for argument \"statistic\": \"%s\"", word),
+						 errhint("Valid statistics are es (expected shortfall) and var.")));
 		}
 		else if (spec[i].kind == PK_VOLRULE)
 		{
@@ -779,8 +1093,10 @@ construct(FunctionCallInfo fcinfo, int method)
 	{
 		if (PG_ARGISNULL(i))
 		{
-			if (method == PM_METHOD_GRID && strcmp(spec[i].name, "weights") == 0)
+			if ((method == PM_METHOD_GRID || method == PM_METHOD_VAR) && strcmp(spec[i].name, "weights") == 0)
 				continue;		/* NULL weights: all 1 */
+			if (method == PM_METHOD_VAR && strcmp(spec[i].name, "vol_shifts") == 0)
+				continue;		/* NULL: prices move, volatilities stay */
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument \"%s\" must not be NULL", spec[i].name)));
@@ -809,7 +1125,22 @@ construct(FunctionCallInfo fcinfo, int method)
 								 errhint("Valid volatility rules are absolute and relative.")));
 					break;
 				}
-			case PK_ARRAY:
+			case PK_STAT:
+				{
+					char	   *r = text_to_cstring(PG_GETARG_TEXT_PP(i));
+
+					if (pg_strcasecmp(r, "es") == 0 || pg_strcasecmp(r, "expected_shortfall") == 0)
+						a.num[i] = 1;
+					else if (pg_strcasecmp(r, "var") == 0)
+						a.num[i] = 0;
+					else
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("invalid value for argument \"statistic\": \"%s\"", r),
+								 errhint("Valid statistics are es (expected shortfall) and var.")));
+					break;
+				}
+			case PK_NAMES:
 				{
 					ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(i);
 					Datum	   *elems;
@@ -817,6 +1148,28 @@ construct(FunctionCallInfo fcinfo, int method)
 					int			k;
 
 					if (ARR_NDIM(arr) > 1)
+						array_error(spec[i].name, "the array must have one dimension");
+					deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &a.nnames);
+					a.names = palloc(sizeof(char *) * Max(a.nnames, 1));
+					for (k = 0; k < a.nnames; k++)
+					{
+						if (nulls[k])
+							array_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+						a.names[k] = TextDatumGetCString(elems[k]);
+					}
+					break;
+				}
+			case PK_ARRAY:
+				{
+					ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(i);
+					Datum	   *elems;
+					bool	   *nulls;
+					int			k;
+
+					/* joint moves and shifts may come as [scenario][underlying] */
+					if (ARR_NDIM(arr) == 2 && method == PM_METHOD_VAR && i <= 2)
+						a.cols[i] = ARR_DIMS(arr)[1];
+					else if (ARR_NDIM(arr) > 1)
 						array_error(spec[i].name, "the array must have one dimension");
 					deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 									  &elems, &nulls, &a.narr[i]);
@@ -870,16 +1223,59 @@ portmargin_grid_scenarios(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_GRID));
 }
 
+PG_FUNCTION_INFO_V1(portmargin_var_scenarios);
+Datum
+portmargin_var_scenarios(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_VAR));
+}
+
 /* ---- SQL: I/O and equality ---- */
 
 /* a value that did not come from build_set (binary input, disk) is checked */
 void
 pm_check_scenario_set(const PmScenarioSet *s, Size size)
 {
+	bool		ok;
+
 	if (size < offsetof(PmScenarioSet, params) || s->version != PM_SCENARIO_SET_VERSION ||
-		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_GRID ||
-		s->nparams < 0 || s->nscenarios < 1 || s->nscenarios > PM_MAX_SCENARIOS ||
-		size != PM_SET_SIZE(s->nparams, s->nscenarios))
+		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_VAR || s->nparams < 0 || s->nscenarios < 1)
+		ok = false;
+	else if (s->method != PM_METHOD_VAR)
+		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios);
+	else
+	{
+		/* joint: the parameter count matches the moves, the names fill the rest */
+		Size		base = PM_SET_SIZE(s->nparams, s->nscenarios);
+
+		ok = s->nscenarios <= PM_MAX_JOINT_SCENARIOS && s->nparams >= PM_P_VAR_N && size >= base &&
+			size >= PM_SET_SIZE(PM_P_VAR_N, 0);
+		if (ok)
+		{
+			double		U = s->params[PM_P_VAR_NUND];
+			double		hv = s->params[PM_P_VAR_HAS_VOLS];
+
+			ok = U >= 1 && U == floor(U) && (hv == 0 || hv == 1) &&
+				(double) s->nparams == PM_P_VAR_N + (double) s->nscenarios * U * (1 + hv);
+		}
+		if (ok)
+		{
+			const char *p = (const char *) s + base;
+			const char *end = (const char *) s + size;
+			int			n = 0;
+
+			while (p < end && ok)
+			{
+				const char *z = memchr(p, '\0', end - p);
+
+				ok = z != NULL && z > p;
+				p = ok ? z + 1 : end;
+				n++;
+			}
+			ok = ok && n == (int) s->params[PM_P_VAR_NUND];
+		}
+	}
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid scenario_set value")));
@@ -1106,9 +1502,16 @@ portmargin_scenarios(PG_FUNCTION_ARGS)
 		Datum		values[7];
 		bool		nulls[7] = {false};
 
+		CHECK_FOR_INTERRUPTS();
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = CStringGetTextDatum(pm_scenario_label(&sc[i]));
 		values[2] = Float8GetDatum(sc[i].move);
+		if (s->method == PM_METHOD_VAR)
+		{
+			/* joint: the moves are per underlying (joint_moves()); extended = floor group */
+			values[1] = CStringGetTextDatum(psprintf("joint scenario %d%s", i + 1, sc[i].extended ? " (floor)" : ""));
+			nulls[2] = nulls[4] = true;
+		}
 		values[3] = CStringGetTextDatum(vol_rule_name(sc[i].vol_rule));
 		values[4] = Float8GetDatum(sc[i].vol_shift);
 		values[5] = Float8GetDatum(sc[i].weight);
@@ -1116,6 +1519,93 @@ portmargin_scenarios(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* the moves of a joint set, one row per scenario and underlying */
+PG_FUNCTION_INFO_V1(portmargin_joint_moves);
+Datum
+portmargin_joint_moves(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = PG_GETARG_SCENARIO_SET(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const double *moves,
+			   *vols;
+	const char *names;
+	Datum	   *name_datums;
+	int			U,
+				i,
+				u;
+
+	pm_check_scenario_set(s, VARSIZE(s));
+	if (s->method != PM_METHOD_VAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"scenario_set\": a %s set", pm_method_name(s->method)),
+				 errdetail("Only joint (var) scenario sets move each underlying separately; see scenarios().")));
+	InitMaterializedSRF(fcinfo, 0);
+	U = pm_var_nund(s);
+	moves = pm_var_moves(s);
+	vols = pm_var_vols(s);
+	names = pm_var_names(s);
+	name_datums = palloc(sizeof(Datum) * U);
+	for (u = 0; u < U; u++)
+	{
+		name_datums[u] = CStringGetTextDatum(names);
+		names += strlen(names) + 1;
+	}
+	for (i = 0; i < s->nscenarios; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (u = 0; u < U; u++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {false};
+
+			values[0] = Int32GetDatum(i + 1);
+			values[1] = name_datums[u];
+			values[2] = Float8GetDatum(moves[(Size) i * U + u]);
+			if (vols)
+				values[3] = Float8GetDatum(vols[(Size) i * U + u]);
+			else
+				nulls[3] = true;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/* the scenarios one underlying sees in a joint set */
+void
+pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out)
+{
+	const PmScenario *sc = PM_SET_SCENARIOS(s);
+	const double *moves = pm_var_moves(s);
+	const double *vols = pm_var_vols(s);
+	int			U = pm_var_nund(s);
+	int			i;
+
+	for (i = 0; i < s->nscenarios; i++)
+	{
+		out[i].move = moves[(Size) i * U + u];
+		out[i].vol_shift = vols ? vols[(Size) i * U + u] : 0.0;
+		out[i].vol_rule = sc[i].vol_rule;
+		out[i].weight = 1.0;
+		out[i].extended = 0;
+	}
+}
+
+/* the column of the underlying argument, for a joint set; ERROR if absent */
+int
+pm_var_column_arg(const PmScenarioSet *s, const char *name, int len)
+{
+	int			u = pm_var_column(s, name, len);
+
+	if (u < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"underlying\": \"%.*s\"", len, name),
+				 errdetail("The joint scenario set has no moves for this underlying.")));
+	return u;
 }
 
 PG_FUNCTION_INFO_V1(portmargin_scenario_count);
@@ -1267,7 +1757,20 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	pm_instrument_args(fcinfo, 1, &ins);
 	pm_reval_params(s, &p);
 	pnl = palloc(sizeof(double) * s->nscenarios);
-	pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
+	if (s->method == PM_METHOD_VAR)
+	{
+		/* joint scenarios: the moves of the row's underlying */
+		PmScenario *col = palloc(sizeof(PmScenario) * s->nscenarios);
+		text	   *und;
+
+		if (PG_NARGS() < 10 || PG_ARGISNULL(9))
+			null_error("underlying", " for a joint (var) scenario set");
+		und = PG_GETARG_TEXT_PP(9);
+		pm_var_column_scenarios(s, pm_var_column_arg(s, VARDATA_ANY(und), VARSIZE_ANY_EXHDR(und)), col);
+		pm_risk_array(&p, col, s->nscenarios, &ins, pnl, &value, &delta);
+	}
+	else
+		pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(pnl, s->nscenarios));
 }
 

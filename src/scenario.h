@@ -6,6 +6,8 @@
  * Layout (version 1): header, nparams doubles, nscenarios PmScenario.  The
  * parameters are method-specific (PM_P_* below); the scenarios are expanded
  * once, when the value is built, so revaluation never re-derives them.
+ * Joint (var) sets keep their moves among the parameters and are followed
+ * by the underlying names, NUL-terminated, in column order.
  */
 #ifndef PORTMARGIN_SCENARIO_H
 #define PORTMARGIN_SCENARIO_H
@@ -18,6 +20,7 @@
 
 #define PM_SCENARIO_SET_VERSION 1
 #define PM_MAX_SCENARIOS 10000
+#define PM_MAX_JOINT_SCENARIOS 10000000
 
 typedef struct PmScenarioSet
 {
@@ -44,5 +47,41 @@ extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);
 extern void pm_reval_params(const PmScenarioSet *s, PmRevalParams *p);
 extern void pm_check_scenario_set(const PmScenarioSet *s, Size size);
+
+/* joint (var) sets */
+static inline int
+pm_var_nund(const PmScenarioSet *s)
+{
+	return (int) s->params[PM_P_VAR_NUND];
+}
+
+/* move of underlying column u in scenario i */
+static inline const double *
+pm_var_moves(const PmScenarioSet *s)
+{
+	return s->params + PM_P_VAR_N;
+}
+
+/* NULL when the set has no volatility shifts */
+static inline const double *
+pm_var_vols(const PmScenarioSet *s)
+{
+	return s->params[PM_P_VAR_HAS_VOLS] != 0.0
+		? s->params + PM_P_VAR_N + (Size) s->nscenarios * pm_var_nund(s) : NULL;
+}
+
+static inline const char *
+pm_var_names(const PmScenarioSet *s)
+{
+	return (const char *) s + PM_SET_SIZE(s->nparams, s->nscenarios);
+}
+
+extern int	pm_var_column(const PmScenarioSet *s, const char *name, int len);
+extern int	pm_var_column_arg(const PmScenarioSet *s, const char *name, int len);
+extern void pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out);
+extern PmScenarioSet *pm_var_reduced_set(const PmScenarioSet *s, uint64 hash);
+extern PmScenarioSet *pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
+								   const double *vols, const double *weights, int vol_relative,
+								   double confidence, int statistic, double buffer, int floor_count);
 
 #endif							/* PORTMARGIN_SCENARIO_H */

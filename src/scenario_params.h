@@ -56,6 +56,22 @@
 #define PM_P_GRID_MM_RATIO 2
 #define PM_P_GRID_N 3
 
+/*
+ * var (joint scenarios): then the moves, nscenarios x nunderlyings
+ * (scenario-major), then as many volatility shifts when has_vols; the
+ * underlying names follow the scenarios (scenario.h).  In a margin state the
+ * set is reduced: nunderlyings = 0, no moves, and one more parameter holding
+ * the bits of a 64-bit hash of the full set.
+ */
+#define PM_P_VAR_CONFIDENCE 0
+#define PM_P_VAR_STATISTIC 1	/* 0 VaR, 1 expected shortfall */
+#define PM_P_VAR_BUFFER 2
+#define PM_P_VAR_VOL_RELATIVE 3
+#define PM_P_VAR_FLOOR_COUNT 4	/* the last floor_count scenarios form the floor group */
+#define PM_P_VAR_NUND 5
+#define PM_P_VAR_HAS_VOLS 6
+#define PM_P_VAR_N 7
+
 /* OKX minimum-charge tiers, stored after the spot moves */
 static inline int
 pm_okx_ntiers_p(const double *p)

@@ -321,8 +321,9 @@ SELECT is((pg_temp.m('g3')).currency, 'BTC', 'g3: okx inverse unit in BTC');
 -- empty group ---------------------------------------------------------------------
 SELECT row_eq($$SELECT (r).* FROM (SELECT portmargin.portfolio_margin(qty, und, kind, otype, k, t, f, vol, settle, mult, idx, s) r FROM pos WHERE false) x$$,
   ROW(NULL::text, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8,
-      NULL::int, NULL::text, NULL::text, '{}'::text[], '{}'::float8[], '{}'::float8[])::portmargin.margin,
-  'empty group: currency NULL, every amount 0, worst_* NULL, arrays empty');
+      NULL::int, NULL::text, NULL::text, '{}'::text[], '{}'::float8[], '{}'::float8[],
+      NULL::float8, NULL::float8, NULL::float8, NULL::float8)::portmargin.margin,
+  'empty group: currency NULL, every amount 0, worst_* NULL, arrays empty, var fields NULL');
 
 -- errors ------------------------------------------------------------------------
 CREATE TEMP TABLE bad (q text, code text, arg text);
@@ -465,8 +466,10 @@ SELECT is((SELECT count(*)::int FROM rb_got WHERE (r).risk_units = '{"BTC (linea
 
 -- sharding: states per half / per third, merged, finalized = one pass ---------------------
 CREATE FUNCTION pg_temp.same(a portmargin.margin, b portmargin.margin, tol float8) RETURNS boolean LANGUAGE sql AS $f$
-  SELECT a IS NOT NULL AND b IS NOT NULL
+  SELECT a.initial_margin IS NOT NULL AND b.initial_margin IS NOT NULL
      AND a.currency IS NOT DISTINCT FROM b.currency AND a.risk_units = b.risk_units
+     AND (a.var, a.expected_shortfall, a.floor_statistic, a.apc_buffer) IS NOT DISTINCT FROM
+         (b.var, b.expected_shortfall, b.floor_statistic, b.apc_buffer)
      AND NOT EXISTS (SELECT 1 FROM (VALUES (a.initial_margin, b.initial_margin), (a.maintenance_margin, b.maintenance_margin),
                                            (a.scan_loss, b.scan_loss), (a.option_contingency, b.option_contingency),
                                            (a.futures_contingency, b.futures_contingency), (a.roll_shock, b.roll_shock),

@@ -1,0 +1,640 @@
+/*
+ * var_sql.c
+ *	  SQL glue for VaR / expected-shortfall margin: joint scenario
+ *	  generators (historical simulation, filtered historical simulation,
+ *	  Monte Carlo), stressed-period blending and the long-lookback floor,
+ *	  and VaR / ES of a P&L vector.  The numerics are in historical.c,
+ *	  montecarlo.c and tailstat.c; the joint scenario set in scenario.c.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/float.h"
+
+#include <gsl/gsl_rng.h>
+
+#include "historical.h"
+#include "montecarlo.h"
+#include "scenario.h"
+#include "sqlargs.h"
+#include "tailstat.h"
+
+static void
+arg_error(const char *name, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": %s", name, what)));
+}
+
+static void
+null_arg(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	if (PG_ARGISNULL(i))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be NULL", name)));
+}
+
+/* a float8[] argument as doubles: no NULL elements, all finite */
+static double *
+float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *v;
+	int			k;
+
+	null_arg(fcinfo, i, name);
+	arr = PG_GETARG_ARRAYTYPE_P(i);
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+	v = palloc(sizeof(double) * Max(*n, 1));
+	for (k = 0; k < *n; k++)
+	{
+		if (nulls[k])
+			arg_error(name, psprintf("element %d is NULL", k + 1));
+		v[k] = DatumGetFloat8(elems[k]);
+		if (!isfinite(v[k]))
+			arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
+	}
+	return v;
+}
+
+static char **
+text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **v;
+	int			k;
+
+	null_arg(fcinfo, i, name);
+	arr = PG_GETARG_ARRAYTYPE_P(i);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+	v = palloc(sizeof(char *) * Max(*n, 1));
+	for (k = 0; k < *n; k++)
+	{
+		if (nulls[k])
+			arg_error(name, psprintf("element %d is NULL", k + 1));
+		v[k] = TextDatumGetCString(elems[k]);
+	}
+	return v;
+}
+
+/* a text option from a list; returns its index */
+static int
+choice_arg(FunctionCallInfo fcinfo, int i, const char *name, const char *const *choices)
+{
+	char	   *s;
+	int			k;
+
+	null_arg(fcinfo, i, name);
+	s = text_to_cstring(PG_GETARG_TEXT_PP(i));
+	for (k = 0; choices[k]; k++)
+		if (pg_strcasecmp(s, choices[k]) == 0)
+			return k;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": \"%s\"", name, s),
+			 errhint("Valid values are %s%s%s.", choices[0], choices[1] ? " and " : "",
+					 choices[1] ? choices[1] : "")));
+	return -1;
+}
+
+static const char *const returns_choices[] = {"simple", "log", NULL};
+static const char *const stat_choices[] = {"var", "es", NULL};
+
+/* confidence, statistic, buffer at arguments i, i+1, i+2 */
+static void
+tail_args(FunctionCallInfo fcinfo, int i, double *confidence, int *statistic, double *buffer)
+{
+	null_arg(fcinfo, i, "confidence");
+	*confidence = PG_GETARG_FLOAT8(i);
+	if (!(*confidence > 0.0 && *confidence < 1.0))
+		pm_domain_error("confidence", *confidence, "greater than 0 and less than 1");
+	*statistic = choice_arg(fcinfo, i + 1, "statistic", stat_choices);
+	null_arg(fcinfo, i + 2, "buffer");
+	*buffer = pm_nonnegative_arg("buffer", PG_GETARG_FLOAT8(i + 2));
+}
+
+/* ---- historical simulation ---- */
+
+typedef struct HistRow
+{
+	DateADT		day;
+	int			col;
+	double		value;
+} HistRow;
+
+static int
+hist_row_cmp(const void *a, const void *b)
+{
+	const HistRow *x = a,
+			   *y = b;
+
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	return x->col - y->col;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * historical_scenarios(underlyings text[], days date[], vals float8[],
+ *     horizon, returns, scaling, lookback, ewma_lambda, input,
+ *     confidence, statistic, buffer)
+ * The three arrays are parallel (one element per observation, e.g. from
+ * array_agg).  Only days on which every underlying has an observation are
+ * used (complete case); a price return then spans a gap.
+ */
+PG_FUNCTION_INFO_V1(portmargin_historical_scenarios);
+Datum
+portmargin_historical_scenarios(PG_FUNCTION_ARGS)
+{
+	static const char *const scaling_choices[] = {"overlapping", "sqrt", NULL};
+	static const char *const input_choices[] = {"price", "return", NULL};
+	int			n,
+				nd,
+				nv,
+				U,
+				horizon,
+				log_returns,
+				sqrt_scaling,
+				is_return,
+				statistic,
+				D,
+				T,
+				S,
+				i,
+				k;
+	char	  **names,
+			  **uniq;
+	Datum	   *day_elems;
+	bool	   *day_nulls;
+	double	   *vals,
+			   *matrix,
+			   *returns,
+			   *moves;
+	double		lambda = 0.0,
+				confidence,
+				buffer;
+	HistRow    *rows;
+	int			lookback = -1;
+
+	names = text_array_arg(fcinfo, 0, "underlyings", &n);
+	null_arg(fcinfo, 1, "days");
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, 4, true, TYPALIGN_INT, &day_elems, &day_nulls, &nd);
+	vals = float8_arg(fcinfo, 2, "vals", &nv);
+	if (n == 0)
+		arg_error("underlyings", "the history is empty");
+	if (nd != n || nv != n)
+		arg_error(nd != n ? "days" : "vals",
+				  psprintf("%d elements for %d underlyings", nd != n ? nd : nv, n));
+	null_arg(fcinfo, 3, "horizon");
+	horizon = PG_GETARG_INT32(3);
+	if (horizon < 1)
+		pm_domain_error("horizon", horizon, "an integer of at least 1 (days)");
+	log_returns = choice_arg(fcinfo, 4, "returns", returns_choices);
+	sqrt_scaling = choice_arg(fcinfo, 5, "scaling", scaling_choices);
+	if (!PG_ARGISNULL(6))
+	{
+		lookback = PG_GETARG_INT32(6);
+		if (lookback < 1)
+			pm_domain_error("lookback", lookback, "an integer of at least 1 (days)");
+	}
+	if (!PG_ARGISNULL(7))
+	{
+		lambda = PG_GETARG_FLOAT8(7);
+		if (!(lambda > 0.0 && lambda < 1.0))
+			pm_domain_error("ewma_lambda", lambda, "greater than 0 and less than 1");
+	}
+	is_return = choice_arg(fcinfo, 8, "input", input_choices);
+	tail_args(fcinfo, 9, &confidence, &statistic, &buffer);
+
+	/* columns: the distinct underlyings, sorted */
+	uniq = palloc(sizeof(char *) * n);
+	memcpy(uniq, names, sizeof(char *) * n);
+	qsort(uniq, n, sizeof(char *), name_cmp);
+	for (U = 0, i = 0; i < n; i++)
+		if (U == 0 || strcmp(uniq[U - 1], uniq[i]) != 0)
+			uniq[U++] = uniq[i];
+	rows = palloc(sizeof(HistRow) * n);
+	for (i = 0; i < n; i++)
+	{
+		char	  **hit = bsearch(&names[i], uniq, U, sizeof(char *), name_cmp);
+
+		if (day_nulls[i])
+			arg_error("days", psprintf("element %d is NULL", i + 1));
+		if (is_return ? !(vals[i] > (log_returns ? -INFINITY : -1.0)) : !(vals[i] > 0.0))
+			arg_error("vals", psprintf("element %d is %s; %s", i + 1, float8out_internal(vals[i]),
+									   is_return ? "a simple return must be above -1" : "a price must be positive"));
+		rows[i].day = DatumGetDateADT(day_elems[i]);
+		rows[i].col = hit - uniq;
+		rows[i].value = vals[i];
+	}
+	qsort(rows, n, sizeof(HistRow), hist_row_cmp);
+
+	/* complete days, oldest first */
+	matrix = palloc(sizeof(double) * (Size) n);
+	D = 0;
+	for (i = 0; i < n; i = k)
+	{
+		int			count = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (k = i; k < n && rows[k].day == rows[i].day; k++)
+		{
+			if (k > i && rows[k].col == rows[k - 1].col)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for argument \"days\": underlying \"%s\" has two observations on %s",
+								uniq[rows[k].col], DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(rows[k].day))))));
+			count++;
+		}
+		if (count == U)
+		{
+			int			j;
+
+			for (j = i; j < k; j++)
+				matrix[(Size) D * U + rows[j].col] = rows[j].value;
+			D++;
+		}
+	}
+	/* the lookback window: the last lookback returns */
+	if (lookback > 0 && D > lookback + (is_return ? 0 : 1))
+	{
+		int			drop = D - lookback - (is_return ? 0 : 1);
+
+		memmove(matrix, matrix + (Size) drop * U, sizeof(double) * (Size) (D - drop) * U);
+		D -= drop;
+	}
+	T = is_return ? D : D - 1;
+	if (T < 1 || (!sqrt_scaling && T < horizon))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"days\": the history has %d complete days", D),
+				 errdetail("Historical scenarios need %d %s on which every underlying has an observation.",
+						   (sqrt_scaling ? 1 : horizon) + (is_return ? 0 : 1), is_return ? "returns" : "prices")));
+	if (is_return)
+		returns = matrix;
+	else
+	{
+		returns = palloc(sizeof(double) * (Size) T * U);
+		pm_hist_returns(matrix, D, U, log_returns, returns);
+	}
+	moves = palloc(sizeof(double) * (Size) T * U);
+	S = pm_hist_moves(returns, T, U, horizon, log_returns, sqrt_scaling, lambda, moves);
+	for (i = 0; i < S * U; i++)
+		if (!(moves[i] > -1.0) || !isfinite(moves[i]))
+			arg_error("vals", psprintf("scenario %d moves %s by %s", i / U + 1, uniq[i % U],
+									   float8out_internal(moves[i])));
+	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) uniq, S, moves, NULL, NULL, 0,
+								   confidence, statistic, buffer, 0));
+}
+
+/* ---- Monte Carlo ---- */
+
+static void
+mc_tick(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static const char *const corr_problem[] = {
+	"", "is not finite", "is on the diagonal and not 1", "is outside [-1, 1]",
+	"differs from its transpose", ""
+};
+
+/*
+ * monte_carlo_scenarios(underlyings text[], vols float8[], correlation
+ *     float8[][], n, seed, copula, df, returns, confidence, statistic, buffer)
+ */
+PG_FUNCTION_INFO_V1(portmargin_monte_carlo_scenarios);
+Datum
+portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
+{
+	static const char *const copula_choices[] = {"gaussian", "student", NULL};
+	int			U,
+				nv,
+				nc,
+				n,
+				copula,
+				log_returns,
+				statistic,
+				bad_i,
+				bad_j,
+				i;
+	char	  **names;
+	double	   *vols,
+			   *corr,
+			   *moves,
+				df = 0.0,
+				confidence,
+				buffer;
+	int64		seed;
+	ArrayType  *carr;
+	PmCorrProblem problem;
+	gsl_rng    *rng;
+	volatile gsl_rng *vrng;
+
+	names = text_array_arg(fcinfo, 0, "underlyings", &U);
+	if (U == 0)
+		arg_error("underlyings", "the array is empty");
+	for (i = 0; i < U; i++)
+	{
+		int			j;
+
+		if (names[i][0] == '\0')
+			arg_error("underlyings", psprintf("element %d is empty", i + 1));
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				arg_error("underlyings", psprintf("\"%s\" appears twice", names[i]));
+	}
+	vols = float8_arg(fcinfo, 1, "vols", &nv);
+	if (nv != U)
+		arg_error("vols", psprintf("%d elements for %d underlyings", nv, U));
+	for (i = 0; i < U; i++)
+		if (!(vols[i] >= 0.0))
+			arg_error("vols", psprintf("element %d is %s; a volatility must be at least 0", i + 1,
+									   float8out_internal(vols[i])));
+	null_arg(fcinfo, 2, "correlation");
+	carr = PG_GETARG_ARRAYTYPE_P(2);
+	if (!((ARR_NDIM(carr) == 2 && ARR_DIMS(carr)[0] == U && ARR_DIMS(carr)[1] == U) ||
+		  (ARR_NDIM(carr) == 1 && ARR_DIMS(carr)[0] == U * U)))
+		arg_error("correlation", psprintf("a %d x %d matrix is needed for %d underlyings%s", U, U, U,
+										  ARR_NDIM(carr) == 2 ? psprintf(", got %d x %d", ARR_DIMS(carr)[0], ARR_DIMS(carr)[1]) : ""));
+	corr = float8_arg(fcinfo, 2, "correlation", &nc);
+	null_arg(fcinfo, 3, "n");
+	n = PG_GETARG_INT32(3);
+	if (n < 1 || n > PM_MAX_JOINT_SCENARIOS)
+		pm_domain_error("n", n, psprintf("an integer from 1 to %d", PM_MAX_JOINT_SCENARIOS));
+	null_arg(fcinfo, 4, "seed");
+	seed = PG_GETARG_INT64(4);
+	copula = choice_arg(fcinfo, 5, "copula", copula_choices);
+	if (copula == PM_COPULA_STUDENT)
+	{
+		null_arg(fcinfo, 6, "df");
+		df = PG_GETARG_FLOAT8(6);
+		if (!(df > 2.0) || !isfinite(df))
+			pm_domain_error("df", df, "greater than 2 (a t distribution with a finite variance)");
+	}
+	log_returns = choice_arg(fcinfo, 7, "returns", returns_choices);
+	tail_args(fcinfo, 8, &confidence, &statistic, &buffer);
+
+	problem = pm_correlation_cholesky(corr, U, &bad_i, &bad_j);
+	if (problem == PM_CORR_NOT_POSITIVE_DEFINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"correlation\": the matrix is not positive definite"),
+				 errhint("Use a valid correlation matrix (e.g. estimated from one common history); portmargin does not repair it.")));
+	if (problem != PM_CORR_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"correlation\": element (%d, %d) %s", bad_i + 1, bad_j + 1,
+						corr_problem[problem])));
+
+	moves = palloc_extended(sizeof(double) * (Size) n * U, MCXT_ALLOC_HUGE);
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (rng == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	vrng = rng;
+	PG_TRY();
+	{
+		gsl_rng_set(rng, (unsigned long) seed);
+		pm_mc_moves(rng, corr, vols, U, n, copula, df, log_returns, moves, mc_tick, NULL);
+	}
+	PG_FINALLY();
+	{
+		gsl_rng_free((gsl_rng *) vrng);
+	}
+	PG_END_TRY();
+	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) names, n, moves, NULL, NULL, 0,
+								   confidence, statistic, buffer, 0));
+}
+
+/* ---- combining joint sets ---- */
+
+static PmScenarioSet *
+var_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	PmScenarioSet *s;
+
+	null_arg(fcinfo, i, name);
+	s = PG_GETARG_SCENARIO_SET(i);
+	pm_check_scenario_set(s, VARSIZE(s));
+	if (s->method != PM_METHOD_VAR)
+		arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+	if (s->params[PM_P_VAR_FLOOR_COUNT] != 0.0)
+		arg_error(name, "the set already has a floor group; add the floor last");
+	return s;
+}
+
+/*
+ * Scenarios of a and b (b's columns reordered to a's), weights wa for a's
+ * and wb for b's (NULL: the sets' own); floor_count as given.
+ */
+static PmScenarioSet *
+concat_sets(const PmScenarioSet *a, const PmScenarioSet *b, const char *bname,
+			const double *wa, const double *wb, int floor_count)
+{
+	int			U = pm_var_nund(a),
+				Sa = a->nscenarios,
+				Sb = b->nscenarios,
+				S = Sa + Sb,
+				u,
+				i;
+	const char *na = pm_var_names(a);
+	const char **names = palloc(sizeof(char *) * U);
+	int		   *map = palloc(sizeof(int) * U);
+	bool		vols = pm_var_vols(a) || pm_var_vols(b);
+	double	   *moves = palloc_extended(sizeof(double) * (Size) S * U, MCXT_ALLOC_HUGE);
+	double	   *shifts = vols ? palloc_extended(sizeof(double) * (Size) S * U, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO) : NULL;
+	double	   *w = palloc(sizeof(double) * S);
+
+	if (pm_var_nund(b) != U)
+		arg_error(bname, psprintf("%d underlyings, the first set has %d", pm_var_nund(b), U));
+	if (pm_var_vols(a) && pm_var_vols(b) &&
+		a->params[PM_P_VAR_VOL_RELATIVE] != b->params[PM_P_VAR_VOL_RELATIVE])
+		arg_error(bname, "its volatility rule differs from the first set's");
+	for (u = 0; u < U; u++)
+	{
+		names[u] = na;
+		map[u] = pm_var_column(b, na, strlen(na));
+		if (map[u] < 0)
+			arg_error(bname, psprintf("no moves for underlying \"%s\"", na));
+		na += strlen(na) + 1;
+	}
+	for (i = 0; i < S; i++)
+	{
+		const PmScenarioSet *src = i < Sa ? a : b;
+		int			r = i < Sa ? i : i - Sa;
+
+		CHECK_FOR_INTERRUPTS();
+		for (u = 0; u < U; u++)
+		{
+			int			col = i < Sa ? u : map[u];
+
+			moves[(Size) i * U + u] = pm_var_moves(src)[(Size) r * U + col];
+			if (vols && pm_var_vols(src))
+				shifts[(Size) i * U + u] = pm_var_vols(src)[(Size) r * U + col];
+		}
+		w[i] = i < Sa ? (wa ? wa[r] : PM_SET_SCENARIOS(a)[r].weight)
+			: (wb ? wb[r] : PM_SET_SCENARIOS(b)[r].weight);
+	}
+	return pm_var_build(U, names, S, moves, shifts, w,
+						vols && (pm_var_vols(a) ? a : b)->params[PM_P_VAR_VOL_RELATIVE] > 0.0,
+						a->params[PM_P_VAR_CONFIDENCE], (int) a->params[PM_P_VAR_STATISTIC],
+						a->params[PM_P_VAR_BUFFER], floor_count);
+}
+
+/* weights of a set's scenarios normalised to sum to total */
+static double *
+scaled_weights(const PmScenarioSet *s, double total)
+{
+	double	   *w = palloc(sizeof(double) * s->nscenarios);
+	double		sum = 0.0;
+	int			i;
+
+	for (i = 0; i < s->nscenarios; i++)
+		sum += PM_SET_SCENARIOS(s)[i].weight;
+	for (i = 0; i < s->nscenarios; i++)
+		w[i] = fmin(1.0, PM_SET_SCENARIOS(s)[i].weight / sum * total);
+	return w;
+}
+
+/*
+ * blend_scenarios(base, stressed, stressed_weight): one scenario group in
+ * which the stressed scenarios carry stressed_weight of the probability
+ * (EMIR RTS 153/2013 art. 28(1)(b): at least 25%).
+ */
+PG_FUNCTION_INFO_V1(portmargin_blend_scenarios);
+Datum
+portmargin_blend_scenarios(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *a = var_set_arg(fcinfo, 0, "base");
+	PmScenarioSet *b = var_set_arg(fcinfo, 1, "stressed");
+	double		w;
+
+	null_arg(fcinfo, 2, "stressed_weight");
+	w = PG_GETARG_FLOAT8(2);
+	if (!(w >= 0.0 && w <= 1.0))
+		pm_domain_error("stressed_weight", w, "between 0 and 1");
+	if (w == 0.0 || w == 1.0)
+		arg_error("stressed_weight", "0 or 1 leaves one set without weight; use that set alone");
+	PG_RETURN_POINTER(concat_sets(a, b, "stressed", scaled_weights(a, 1.0 - w), scaled_weights(b, w), 0));
+}
+
+/*
+ * with_floor(scenarios, floor_scenarios): the floor set's scenarios become
+ * a second group; the requirement is the larger of the two groups'
+ * statistics (EMIR RTS 153/2013 art. 28(1)(c): a floor at the margin of a
+ * ten-year lookback).
+ */
+PG_FUNCTION_INFO_V1(portmargin_with_floor);
+Datum
+portmargin_with_floor(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *a = var_set_arg(fcinfo, 0, "scenarios");
+	PmScenarioSet *b = var_set_arg(fcinfo, 1, "floor_scenarios");
+
+	PG_RETURN_POINTER(concat_sets(a, b, "floor_scenarios", NULL, NULL, b->nscenarios));
+}
+
+/*
+ * with_tail(scenarios, confidence, statistic, buffer): the same joint
+ * scenarios with other tail parameters (buffer: EMIR art. 28(1)(a), >= 25%)
+ */
+PG_FUNCTION_INFO_V1(portmargin_with_tail);
+Datum
+portmargin_with_tail(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s;
+	PmScenarioSet *r;
+	double		confidence,
+				buffer;
+	int			statistic;
+
+	null_arg(fcinfo, 0, "scenarios");
+	s = PG_GETARG_SCENARIO_SET(0);
+	pm_check_scenario_set(s, VARSIZE(s));
+	if (s->method != PM_METHOD_VAR)
+		arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+	tail_args(fcinfo, 1, &confidence, &statistic, &buffer);
+	r = palloc_extended(VARSIZE(s), MCXT_ALLOC_HUGE);
+	memcpy(r, s, VARSIZE(s));
+	r->params[PM_P_VAR_CONFIDENCE] = confidence;
+	r->params[PM_P_VAR_STATISTIC] = statistic;
+	r->params[PM_P_VAR_BUFFER] = buffer;
+	PG_RETURN_POINTER(r);
+}
+
+/* ---- VaR and ES of a P&L vector ---- */
+
+static void
+vector_tail(FunctionCallInfo fcinfo, PmTail *t)
+{
+	int			n,
+				nw = 0,
+				i;
+	double	   *pnl = float8_arg(fcinfo, 0, "pnl", &n);
+	double	   *w = NULL;
+	double		confidence;
+
+	if (n == 0)
+		arg_error("pnl", "the array is empty");
+	null_arg(fcinfo, 1, "confidence");
+	confidence = PG_GETARG_FLOAT8(1);
+	if (!(confidence > 0.0 && confidence < 1.0))
+		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		double		sum = 0.0;
+
+		w = float8_arg(fcinfo, 2, "weights", &nw);
+		if (nw != n)
+			arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
+		for (i = 0; i < n; i++)
+		{
+			if (!(w[i] >= 0.0))
+				arg_error("weights", psprintf("element %d is %s; a weight must be at least 0", i + 1,
+											  float8out_internal(w[i])));
+			sum += w[i];
+		}
+		if (!(sum > 0.0))
+			arg_error("weights", "the weights sum to 0");
+	}
+	pm_tail(pnl, w, n, confidence, t, NULL, palloc(sizeof(double) * n), palloc(sizeof(size_t) * n));
+}
+
+PG_FUNCTION_INFO_V1(portmargin_value_at_risk);
+Datum
+portmargin_value_at_risk(PG_FUNCTION_ARGS)
+{
+	PmTail		t;
+
+	vector_tail(fcinfo, &t);
+	PG_RETURN_FLOAT8(t.var);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_expected_shortfall);
+Datum
+portmargin_expected_shortfall(PG_FUNCTION_ARGS)
+{
+	PmTail		t;
+
+	vector_tail(fcinfo, &t);
+	PG_RETURN_FLOAT8(t.es);
+}
