@@ -111,6 +111,8 @@ typedef struct RevalCache
 	double	   *scratch;
 	/* joint sets: per underlying column, its scenarios (built on first use) */
 	PmScenario **columns;
+	char	   *raw;			/* stored (toasted / compressed) form of set, if it had one */
+	Size		raw_len;
 	int			last_column;
 	char	   *last_name;
 	int			last_len;
@@ -179,13 +181,34 @@ static RevalCache *
 reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 {
 	RevalCache *c = (RevalCache *) fcinfo->flinfo->fn_extra;
-	PmScenarioSet *s = DatumGetScenarioSet(setdatum);
+	struct varlena *raw = (struct varlena *) DatumGetPointer(setdatum);
+	bool		packed = VARATT_IS_EXTERNAL_ONDISK(raw) || VARATT_IS_COMPRESSED(raw);
+	PmScenarioSet *s;
 
 	if (c == NULL)
 	{
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
 		c->sets.mcxt = fcinfo->flinfo->fn_mcxt;
 		fcinfo->flinfo->fn_extra = c;
+	}
+
+	/*
+	 * A toasted or compressed set (a large joint set read from a table) is
+	 * recognised by its stored form: the same toast pointer or compressed
+	 * bytes as the last row's mean the same value, without detoasting it
+	 * again for every row.
+	 */
+	if (packed && c->set != NULL && c->raw != NULL && c->raw_len == VARSIZE_ANY(raw) &&
+		memcmp(c->raw, raw, c->raw_len) == 0)
+		return c;
+	s = DatumGetScenarioSet(setdatum);
+	if (packed && VARSIZE_ANY(raw) <= 1024 * 1024 * 64)
+	{
+		if (c->raw)
+			pfree(c->raw);
+		c->raw_len = VARSIZE_ANY(raw);
+		c->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->raw_len);
+		memcpy(c->raw, raw, c->raw_len);
 	}
 	if (c->set == NULL || !sets_equal(s, c->set))
 	{
