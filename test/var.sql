@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(104);
+SELECT plan(106);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -252,6 +252,21 @@ SELECT is((SELECT count(*)::int FROM (
                FROM (SELECT *, row_number() OVER () g FROM vb) b GROUP BY acct, g % 2) x GROUP BY acct) y
            JOIN v0 USING (acct) WHERE abs((r).initial_margin - (v0.m).initial_margin) <= 1e-9 * greatest(1, (v0.m).initial_margin)), 200,
           'VaR margin: merge_margin_states of two shards = one pass');
+
+-- a joint-set margin_state (weights, groups and hash, not moves) reads back; every truncation is an ERROR
+CREATE TEMP TABLE vst AS SELECT portmargin.portfolio_margin_state(q, u, 'future', NULL, NULL, 0.25, f, NULL, 'linear', 1, NULL,
+    portmargin.with_floor(portmargin.blend_scenarios(portmargin.var_scenarios('{BTC,ETH}', '{{0.1,-0.05},{-0.2,0.1},{0.05,0.02}}'),
+                                                     portmargin.var_scenarios('{ETH,BTC}', '{{0.1,-0.3}}'), 0.3),
+                          portmargin.var_scenarios('{BTC,ETH}', '{{-0.5,0.2}}'))) AS st
+FROM jbook v(q, u, f);
+SELECT is(to_json(portmargin.finalize_margin((st::text)::portmargin.margin_state))::text,
+          to_json(pg_temp.jm(portmargin.with_floor(portmargin.blend_scenarios(portmargin.var_scenarios('{BTC,ETH}', '{{0.1,-0.05},{-0.2,0.1},{0.05,0.02}}'),
+                                                     portmargin.var_scenarios('{ETH,BTC}', '{{0.1,-0.3}}'), 0.3),
+                          portmargin.var_scenarios('{BTC,ETH}', '{{-0.5,0.2}}'))))::text,
+          'joint-set margin_state through text = portfolio_margin') FROM vst;
+SELECT is((SELECT count(*)::int FROM vst, generate_series(0, length(st::text) - 1) n
+           WHERE pg_temp.err(format('SELECT portmargin.finalize_margin(%L::portmargin.margin_state)', left(st::text, n))) = 'no error'), 0,
+          'every truncation of a joint-set margin_state raises an ERROR');
 
 -- ---------------------------------------------------------------------------
 -- 6. bad input: ERROR 22023 naming the argument (22004 for NULL)
