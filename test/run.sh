@@ -24,7 +24,7 @@ PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PM_PORT=${PM_PORT:-54329}
 packages="make gcc pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
-[ "$mode" = all ] && packages="$packages postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl"
+[ "$mode" = all ] && packages="$packages postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$PG_MAJOR-cron"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -62,8 +62,12 @@ cleanup() {
 }
 trap cleanup EXIT
 as_pg "$PG_BIN/initdb" -D "$tmp/data" -U postgres -A trust --no-sync >/dev/null
+# the test suite schedules a snapshot with pg_cron (test/cron.sql): preload it,
+# with jobs run by background workers (the cluster has no TCP listener)
+cron_opts=""
+[ "$mode" = all ] && cron_opts="-c shared_preload_libraries=pg_cron -c cron.database_name=portmargin_tap -c cron.use_background_workers=on -c max_worker_processes=16"
 as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
-  -o "-p $PM_PORT -k $tmp -c listen_addresses='' -c fsync=off ${PM_SERVER_OPTS:-}" start >/dev/null
+  -o "-p $PM_PORT -k $tmp -c listen_addresses='' -c fsync=off $cron_opts ${PM_SERVER_OPTS:-}" start >/dev/null
 export PGHOST="$tmp" PGPORT="$PM_PORT" PGUSER=postgres PGDATABASE=postgres
 
 if [ "$mode" = exec ]; then

@@ -1,0 +1,129 @@
+-- test/reference.sql: the reference schema (create_reference_schema), the
+-- demo-book generator, the BI views, what-if margin, liquidation prices and
+-- snapshots.  Expected values are identities against the aggregate and the
+-- pricing functions (each validated in its own suite) or closed forms
+-- derived in the comments; the what-if check is the issue's own definition
+-- (= inserting the orders and recomputing).
+\set ON_ERROR_ROLLBACK on
+\set ON_ERROR_STOP off
+BEGIN;
+\ir lib/helpers.psql
+
+SELECT plan(52);
+
+SELECT is(portmargin.create_reference_schema('tiny'), 'tiny', 'create_reference_schema returns the schema');
+SELECT has_table('tiny', t, 'table tiny.' || t) FROM unnest('{accounts,collateral,instruments,positions,index_prices,forwards,implied_vols,rates,margin_history}'::text[]) t;
+SELECT has_view('tiny', v, 'view tiny.' || v) FROM unnest('{account_margin,account_risk_matrix,position_greeks,account_greeks,margin_attribution,margin_daily,instrument_market}'::text[]) v;
+SELECT is_empty($$SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'tiny'::regnamespace AND c.relkind IN ('r', 'v')
+                  AND obj_description(c.oid, 'pg_class') IS NULL$$, 'every table and view of the reference schema has a COMMENT');
+SELECT matches(pg_temp.err($$SELECT portmargin.create_reference_schema('')$$), '^22023: .*"target"', 'empty schema name -> ERROR');
+
+-- ---------------------------------------------------------------------------
+-- a one-account book, worked by hand
+-- ---------------------------------------------------------------------------
+-- account 1: long 1 BTC perpetual (inverse) entered at 90,000; index 97,000 (no forward row: the
+-- perpetual's forward is the index); collateral 0.2 BTC.
+--   equity (USD) = 0.2 x 97,000 + 1 x (1 - 90,000 / 97,000) x 97,000 = 19,400 + 7,000 = 26,400
+--   margin: deribit-btc on one inverse perpetual, C BTC (its initial margin in coin, constant in coin
+--   terms: the scenario P&L m/(1+m) and the 1% roll charge do not depend on the price); USD = C x 97,000
+INSERT INTO tiny.index_prices VALUES ('BTC', 97000, '2026-11-25 08:00+00');
+INSERT INTO tiny.instruments (instrument_id, name, underlying, kind, settlement) VALUES (1, 'BTC-PERPETUAL', 'BTC', 'perpetual', 'inverse');
+INSERT INTO tiny.accounts (account_id, name) VALUES (1, 'long perp');
+INSERT INTO tiny.positions VALUES (1, 1, 1, 90000);
+INSERT INTO tiny.collateral VALUES (1, 'BTC', 0.2);
+CREATE TEMP TABLE c_btc AS SELECT (portmargin.portfolio_margin(1, 'BTC', 'perpetual', NULL, NULL, NULL, 97000, NULL, 'inverse', 1, 97000,
+                                   portmargin.preset('deribit-btc'))).initial_margin AS c;
+SELECT pg_temp.near(equity, 26400, 1e-12, 'equity = 0.2 BTC x 97,000 + unrealised (1 - 90,000/97,000) x 97,000') FROM tiny.account_margin;
+SELECT pg_temp.near(initial_margin, (SELECT c FROM c_btc) * 97000, 1e-12, 'initial margin (USD) = the aggregate''s BTC margin x index') FROM tiny.account_margin;
+SELECT pg_temp.near(maintenance_margin, 0.8 * (SELECT c FROM c_btc) * 97000, 1e-12, 'maintenance = 0.8 x initial (deribit)') FROM tiny.account_margin;
+SELECT pg_temp.near(excess, 26400 - (SELECT c FROM c_btc) * 97000, 1e-9, 'excess = equity - initial') FROM tiny.account_margin;
+SELECT pg_temp.near(margin_ratio, 0.8 * (SELECT c FROM c_btc) * 97000 / 26400, 1e-12, 'margin_ratio = maintenance / equity') FROM tiny.account_margin;
+SELECT is(status, 'healthy', 'equity above initial margin: healthy') FROM tiny.account_margin;
+-- status thresholds: equity between maintenance and initial -> call; at or below maintenance -> liquidation
+UPDATE tiny.collateral SET balance = ((SELECT 0.9 * c FROM c_btc) * 97000 - 7000) / 97000;
+SELECT is(status, 'call', 'equity = 0.9 x initial: call') FROM tiny.account_margin;
+UPDATE tiny.collateral SET balance = ((SELECT 0.7 * c FROM c_btc) * 97000 - 7000) / 97000;
+SELECT is(status, 'liquidation', 'equity = 0.7 x initial < maintenance (0.8): liquidation') FROM tiny.account_margin;
+UPDATE tiny.accounts SET liquidation_level = 0.5;
+SELECT is(status, 'call', 'configurable threshold: liquidation_level 0.5 -> call') FROM tiny.account_margin;
+UPDATE tiny.accounts SET liquidation_level = 1;
+UPDATE tiny.collateral SET balance = 0.2;
+
+-- liquidation price, closed form: equity(P) = 0.2 P + P - 90,000 = 1.2 P - 90,000; maintenance(P) = 0.8 C P.
+-- equity = maintenance at P* = 90,000 / (1.2 - 0.8 C); no upper root (equity - maintenance grows with P)
+SELECT pg_temp.near(lower, 90000 / (1.2 - 0.8 * (SELECT c FROM c_btc)), 1e-9, 'liquidation price = 90,000 / (1.2 - 0.8 C) (Brent)')
+FROM tiny.liquidation_prices(1, 'BTC');
+SELECT is(upper, NULL, 'no liquidation price above the index for a long book') FROM tiny.liquidation_prices(1, 'BTC');
+SELECT ok(abs(tiny.equity_excess_at(1, 'BTC', lower)) < 1e-6, 'equity_excess_at(liquidation price) = 0') FROM tiny.liquidation_prices(1, 'BTC');
+SELECT is((SELECT lower FROM tiny.liquidation_prices(1, 'BTC', 0.01)), NULL, 'outside a 1% search range: NULL');
+SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(1, 'BTC', 1)$$), '^22023: .*"search_range"', 'search_range 1 -> ERROR');
+SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(1, 'DOGE')$$), '^22023: .*"underlying"', 'unknown underlying -> ERROR');
+SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(99, 'BTC')$$), '^22023: .*"account_id"', 'unknown account -> ERROR');
+
+-- ---------------------------------------------------------------------------
+-- the demo book
+-- ---------------------------------------------------------------------------
+SELECT portmargin.create_reference_schema('demo');
+SELECT is(portmargin.generate_demo_book('demo', 1000, 0.42), 1000, 'generate_demo_book: 1000 accounts');
+SELECT is((SELECT count(*)::int FROM demo.account_margin), 1000, 'account_margin has every account');
+SELECT ok((SELECT count(DISTINCT (underlying, settlement, kind)) FROM demo.positions JOIN demo.instruments USING (instrument_id)
+           WHERE (underlying, settlement) IN (('BTC', 'inverse'), ('ETH', 'inverse'))) >= 5
+          AND EXISTS (SELECT 1 FROM demo.positions JOIN demo.instruments USING (instrument_id) WHERE underlying = 'SOL' AND settlement = 'linear' AND kind = 'option')
+          AND EXISTS (SELECT 1 FROM demo.positions JOIN demo.instruments USING (instrument_id) WHERE underlying = 'SPX' AND kind = 'option'),
+          'the book holds BTC/ETH coin-settled options and futures, SOL USDC options and SPX index options');
+SELECT ok((SELECT count(DISTINCT status) FROM demo.account_margin) = 3, 'healthy, call and liquidation accounts');
+SELECT ok((SELECT count(DISTINCT method) FROM demo.accounts) >= 4, 'accounts under at least four methods');
+-- same seed, same book
+CREATE TEMP TABLE book1 AS SELECT md5(string_agg(format('%s,%s,%s', account_id, instrument_id, quantity), ';' ORDER BY account_id, instrument_id)) h FROM demo.positions;
+SELECT portmargin.create_reference_schema('demo2');
+SELECT portmargin.generate_demo_book('demo2', 1000, 0.42);
+SELECT is((SELECT md5(string_agg(format('%s,%s,%s', account_id, instrument_id, quantity), ';' ORDER BY account_id, instrument_id)) FROM demo2.positions),
+          (SELECT h FROM book1), 'the same seed gives the same book');
+
+-- the views against the aggregate and the pricing functions
+SELECT is_empty($$SELECT a.account_id FROM demo.account_risk_matrix r JOIN demo.account_margin_at() a USING (account_id)
+                  WHERE r.pnl IS DISTINCT FROM (a.margin).pnl[r.scenario]$$, 'account_risk_matrix: the P&L of each scenario = the aggregate''s vector');
+SELECT is((SELECT count(*)::int FROM demo.account_risk_matrix WHERE account_id = 1),
+          (SELECT portmargin.scenario_count(ps.scenarios) FROM demo.accounts a JOIN portmargin.scenario_presets ps ON ps.name = a.method WHERE account_id = 1),
+          'account_risk_matrix: one row per scenario of the account''s method');
+SELECT is_empty($$SELECT g.account_id FROM demo.position_greeks g JOIN demo.position_values_at() p USING (account_id, instrument_id)
+                  WHERE p.kind = 'option' AND p.settlement = 'linear'
+                    AND abs(g.delta - p.quantity * p.multiplier * portmargin.black76_delta(p.option_type, p.forward, p.strike, p.t, p.vol, p.rate)) > 1e-12 * greatest(1, abs(g.delta))$$,
+                'position_greeks: delta of a linear option = quantity x multiplier x black76_delta');
+SELECT is_empty($$SELECT account_id, underlying FROM demo.account_greeks a
+                  WHERE abs(a.delta - (SELECT sum(delta) FROM demo.position_greeks g WHERE g.account_id = a.account_id AND g.underlying = a.underlying)) > 1e-9$$,
+                'account_greeks sums position_greeks');
+SELECT is_empty($$SELECT a.account_id FROM demo.account_margin_at() a
+                  JOIN (SELECT account_id, sum(loss) l FROM demo.margin_attribution GROUP BY account_id) m USING (account_id)
+                  WHERE abs(m.l + (a.margin).pnl[(a.margin).worst_scenario]) > 1e-9 * greatest(1, abs(m.l))$$,
+                'margin_attribution: the positions'' losses add up to the account''s loss in its worst scenario');
+
+-- what-if = insert the orders and recompute
+CREATE TEMP TABLE orders (account_id bigint, instrument_ids bigint[], quantities float8[]);
+INSERT INTO orders
+SELECT a, ARRAY[(SELECT instrument_id FROM demo.positions WHERE account_id = a ORDER BY instrument_id LIMIT 1),
+                (SELECT i.instrument_id FROM demo.instruments i WHERE i.kind = 'option' AND i.underlying = 'BTC' ORDER BY i.instrument_id OFFSET a % 40 LIMIT 1)],
+       ARRAY[2.0, -3.0]
+FROM generate_series(1, 40) a;
+CREATE TEMP TABLE whatif AS SELECT account_id, demo.whatif_margin(account_id, instrument_ids, quantities) AS m FROM orders;
+INSERT INTO demo.positions (account_id, instrument_id, quantity)
+SELECT o.account_id, x.id, x.q FROM orders o, unnest(o.instrument_ids, o.quantities) x(id, q)
+ON CONFLICT (account_id, instrument_id) DO UPDATE SET quantity = demo.positions.quantity + excluded.quantity;
+SELECT is((SELECT count(*)::int FROM whatif w JOIN demo.account_margin_at() a USING (account_id)
+           WHERE abs((w.m).initial_margin - (a.margin).initial_margin) <= 1e-12 * greatest(1, abs((a.margin).initial_margin))
+             AND abs((w.m).maintenance_margin - (a.margin).maintenance_margin) <= 1e-12 * greatest(1, abs((a.margin).maintenance_margin))), 40,
+          'whatif_margin = margin after inserting the orders (40 accounts, an order on a held and on a new instrument)');
+
+-- snapshots and the day-over-day report
+SELECT is(demo.snapshot_margins('2026-11-24 17:00+00'), 1000, 'snapshot_margins writes one row per account');
+UPDATE demo.index_prices SET price = price * 0.85 WHERE underlying IN ('BTC', 'ETH');
+SELECT is(demo.snapshot_margins('2026-11-25 17:00+00'), 1000, 'a second snapshot the next day');
+SELECT ok((SELECT count(*) FROM demo.margin_daily WHERE day = '2026-11-25' AND initial_margin_change IS NOT NULL) = 1000,
+          'margin_daily: day-over-day change for every account');
+SELECT is_empty($$SELECT account_id FROM demo.margin_daily WHERE day = '2026-11-25' AND crossed_threshold
+                  AND NOT (status <> 'healthy' AND prev_status = 'healthy')$$, 'crossed_threshold = healthy yesterday, call or liquidation today');
+SELECT ok((SELECT count(*) FROM demo.margin_daily WHERE day = '2026-11-25' AND crossed_threshold) > 0,
+          'a 15% fall of BTC and ETH pushes some accounts over a threshold');
+
+SELECT * FROM finish();
+ROLLBACK;
