@@ -5,9 +5,14 @@
 -- VaR / expected-shortfall margin of the crypto accounts over historical,
 -- filtered historical and Monte Carlo scenarios built from a synthetic
 -- index history, with a backtest report of the Monte Carlo VaR.
--- Run by `bash test/run.sh demo` in a throwaway cluster; it creates only
--- temporary tables and a temporary function, so it can be rerun anywhere.
+-- Last, the reference schema (create_reference_schema) in schema demo_venue
+-- with a generated book of 1,000 accounts: margins by method and status,
+-- the accounts closest to liquidation, a what-if, liquidation prices and a
+-- snapshot.  Run by `bash test/run.sh demo` in a throwaway cluster; apart
+-- from schema demo_venue (dropped and recreated) it creates only temporary
+-- objects, so it can be rerun.
 
+\set QUIET on
 \pset footer off
 \echo 'BTC options, coin-settled (Deribit style): forward 97,250 USD, 30 days, rate 0'
 SELECT o.option_type, o.strike, o.vol,
@@ -342,3 +347,52 @@ FROM (SELECT v.account_id, portmargin.backtest(v.margin, r.pnl, DATE '2026-11-25
       CROSS JOIN LATERAL unnest(v.pnl) WITH ORDINALITY AS r(pnl, idx)
       GROUP BY v.account_id) x
 ORDER BY account_id;
+
+-- ---------------------------------------------------------------------------
+-- The reference schema with a generated book of 1,000 accounts
+-- ---------------------------------------------------------------------------
+-- create_reference_schema() makes the tables a venue can adopt (accounts,
+-- collateral, instruments, positions, index_prices, forwards, implied_vols,
+-- rates, margin_history) and the BI views; generate_demo_book() fills them.
+-- The schema demo_venue is dropped first, so the demo can be rerun.
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS demo_venue CASCADE;
+RESET client_min_messages;
+SELECT portmargin.create_reference_schema('demo_venue') \gset
+SELECT portmargin.generate_demo_book('demo_venue', 1000, 0.42) \gset
+
+\echo 'Reference schema demo_venue: 1,000 generated accounts (BTC/ETH coin-settled options and futures, SOL USDC options, SPX options)'
+\echo 'Account margins by method and status (view demo_venue.account_margin; amounts in USD)'
+SELECT method, status, count(*) AS accounts,
+       round(sum(equity)::numeric) AS equity, round(sum(initial_margin)::numeric) AS initial_margin,
+       round(sum(maintenance_margin)::numeric) AS maintenance_margin
+FROM demo_venue.account_margin
+GROUP BY method, status ORDER BY method, status;
+
+\echo 'The ten accounts closest to liquidation (highest maintenance / equity)'
+SELECT account_id, name, method, round(equity::numeric, 2) AS equity, round(initial_margin::numeric, 2) AS initial_margin,
+       round(maintenance_margin::numeric, 2) AS maintenance_margin, round(margin_ratio::numeric, 3) AS margin_ratio, status
+FROM demo_venue.account_margin
+ORDER BY margin_ratio DESC NULLS LAST, account_id LIMIT 10;
+
+\echo 'What-if: account 3 before and after proposed orders (sell 3 BTC perpetuals, buy 2 puts), without writing positions'
+SELECT 'now' AS case_, round((margin).initial_margin::numeric, 4) AS initial_margin, (margin).currency
+FROM demo_venue.account_margin_at(only_account => 3)
+UNION ALL
+SELECT 'with the orders', round((m).initial_margin::numeric, 4), (m).currency
+FROM (SELECT demo_venue.whatif_margin(3,
+        ARRAY[(SELECT instrument_id FROM demo_venue.instruments WHERE name = 'BTC-PERPETUAL'),
+              (SELECT instrument_id FROM demo_venue.instruments WHERE underlying = 'BTC' AND option_type = 'put'
+               ORDER BY abs(strike - 90000), expiry LIMIT 1)],
+        ARRAY[-3, 2]::float8[]) AS m) x;
+
+\echo 'Liquidation prices of BTC for the five BTC-book accounts not yet in liquidation that are closest to it (other underlyings fixed)'
+SELECT a.account_id, a.name, round(a.margin_ratio::numeric, 3) AS margin_ratio,
+       round(l.lower::numeric) AS btc_below, round(l.upper::numeric) AS btc_above
+FROM (SELECT * FROM demo_venue.account_margin WHERE name LIKE 'BTC%' AND status <> 'liquidation'
+      ORDER BY margin_ratio DESC LIMIT 5) a
+CROSS JOIN LATERAL demo_venue.liquidation_prices(a.account_id, 'BTC') l
+ORDER BY a.margin_ratio DESC;
+
+\echo 'A margin snapshot (what a pg_cron job runs; see doc/reference-schema.md)'
+SELECT demo_venue.snapshot_margins('2026-11-25 08:00+00') AS accounts_snapshotted;

@@ -558,8 +558,10 @@ CREATE TEMP TABLE demo_acct AS
 SELECT a AS account_id, r1, r2, r3, r4, r5, r6, r7,
        CASE WHEN r1 < 0.22 THEN 'BTC' WHEN r1 < 0.38 THEN 'ETH' WHEN r1 < 0.50 THEN 'SOL'
             WHEN r1 < 0.65 THEN 'SPX' ELSE 'MIX' END AS book,
-       (ARRAY['covered call', 'protective put', 'short strangle', 'short put', 'calendar spread', 'naked perpetual',
-              'put spread', 'delta-hedged short call'])[1 + floor(r2 * 8)::int] AS strategy,
+       CASE WHEN r1 >= 0.38 AND r1 < 0.65   -- SOL and SPX: options only (no futures listed)
+            THEN (ARRAY['short strangle', 'short put', 'put spread'])[1 + floor(r2 * 3)::int]
+            ELSE (ARRAY['covered call', 'protective put', 'short strangle', 'short put', 'calendar spread', 'naked perpetual',
+                        'put spread', 'delta-hedged short call'])[1 + floor(r2 * 8)::int] END AS strategy,
        1 + floor(r3 * 20)::int AS size
 FROM (SELECT a, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5, random() AS r6,
              random() AS r7 FROM generate_series(1, @N@) a) g;
@@ -592,7 +594,7 @@ CROSS JOIN LATERAL (
 CREATE TEMP TABLE demo_rank AS
 SELECT instrument_id, CASE WHEN expiry IS NULL THEN NULL ELSE dense_rank() OVER (PARTITION BY underlying ORDER BY expiry) END AS expiry_rank
 FROM @S@.instruments;
--- linear books without futures (SOL, SPX) hedge with the nearest option instead of a future or perpetual
+-- (a future or perpetual leg on an underlying without one would fall back to the nearest call)
 INSERT INTO @S@.positions (account_id, instrument_id, quantity, entry_price)
 SELECT l.account_id, pick.instrument_id, sum(l.quantity), max(pick.entry)
 FROM demo_legs l
@@ -624,7 +626,7 @@ FROM @S@.account_margin m
 JOIN demo_acct a USING (account_id)
 CROSS JOIN LATERAL (SELECT CASE WHEN a.book IN ('BTC', 'ETH') THEN a.book WHEN a.book = 'SPX' THEN 'USD' ELSE 'USDC' END AS currency) c
 LEFT JOIN @S@.index_prices ix ON ix.underlying = c.currency
-CROSS JOIN LATERAL (SELECT CASE WHEN a.r5 < 0.06 THEN 0.75 * m.maintenance_margin / greatest(m.initial_margin, 100)
+CROSS JOIN LATERAL (SELECT CASE WHEN a.r5 < 0.06 THEN (0.6 + 0.35 * a.r6) * m.maintenance_margin / greatest(m.initial_margin, 100)
                                 WHEN a.r5 < 0.16 THEN 0.85 + 0.1 * a.r6
                                 ELSE 1.2 + 2.8 * a.r7 END AS factor) f;
 DROP TABLE pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;

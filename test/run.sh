@@ -3,7 +3,8 @@
 #
 #   bash test/run.sh demo   build, install, start a throwaway cluster, run doc/demo.sql
 #   bash test/run.sh all    build with -Werror, install, run every test suite
-#                           (numeric self-test, pg_regress, pgTAP); non-zero on failure
+#                           (numeric self-test, pg_regress, pgTAP, documentation
+#                           examples); non-zero on failure
 #   bash test/run.sh exec CMD ...
 #                           run CMD against a throwaway cluster with the extension
 #                           installed (PGHOST/PGPORT/PGUSER set); used by bench/
@@ -24,7 +25,7 @@ PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 PM_PORT=${PM_PORT:-54329}
 packages="make gcc pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
-[ "$mode" = all ] && packages="$packages postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$PG_MAJOR-cron"
+[ "$mode" = all ] && packages="$packages postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$PG_MAJOR-cron python3"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -112,6 +113,11 @@ echo "$out" | grep -v '^test/.* ok$' || true
 tests=$(echo "$out" | sed -n 's/.*Tests=\([0-9]*\).*/\1/p' | tail -n 1)
 bad=$(echo "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
 passed=$((passed + ${tests:-0} - bad))
+
+echo "== documentation examples (test/doc_examples.py)"
+if out=$(/usr/bin/python3 test/doc_examples.py 2>&1); then :; else failed=$((failed + 1)); fi
+echo "$out" | grep -v '^ok ' || true
+passed=$((passed + $(echo "$out" | grep -c '^ok ')))
 
 echo
 echo "tests: $passed passed, $failed failed"
