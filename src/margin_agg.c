@@ -111,11 +111,18 @@ typedef struct RevalCache
 	double	   *scratch;
 	/* joint sets: per underlying column, its scenarios (built on first use) */
 	PmScenario **columns;
+	int			ncolumns;
+	/* joint sets: the reduced (state) form of each interned full set */
+	const PmScenarioSet **reduced_from;
+	const PmScenarioSet **reduced;
+	int			nreduced;
+	int			maxreduced;
 	char	   *raw;			/* stored (toasted / compressed) form of set, if it had one */
 	Size		raw_len;
 	int			last_column;
 	char	   *last_name;
 	int			last_len;
+	int			last_cap;
 } RevalCache;
 
 static bool
@@ -220,19 +227,54 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->set = intern_set(&c->sets, s);
 		c->state_set = c->set;
+		if (c->columns)
+		{
+			int			u;
+
+			for (u = 0; u < c->ncolumns; u++)
+				if (c->columns[u])
+					pfree(c->columns[u]);
+			pfree(c->columns);
+		}
 		c->columns = NULL;
-		c->last_name = NULL;
+		c->ncolumns = 0;
+		c->last_len = -1;		/* no cached column for the new set */
 		if (s->method == PM_METHOD_VAR)
 		{
-			/* states keep the weights and a hash, not the moves (scenario_params.h) */
-			uint64		h = hash_bytes_extended((const unsigned char *) c->set + VARHDRSZ,
-												VARSIZE(c->set) - VARHDRSZ, 0x706d);
-			PmScenarioSet *red = pm_var_reduced_set(c->set, h);
+			/*
+			 * States keep the weights and a hash, not the moves
+			 * (scenario_params.h).  The reduced form of each full set is
+			 * remembered, so alternating sets are hashed once each.
+			 */
+			int			k;
 
-			c->state_set = intern_set(&c->sets, red);
-			pfree(red);
-			c->columns = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-												sizeof(PmScenario *) * pm_var_nund(c->set));
+			c->state_set = NULL;
+			for (k = 0; k < c->nreduced; k++)
+				if (c->reduced_from[k] == c->set)
+					c->state_set = c->reduced[k];
+			if (c->state_set == NULL)
+			{
+				uint64		h = hash_bytes_extended((const unsigned char *) c->set + VARHDRSZ,
+													VARSIZE(c->set) - VARHDRSZ, 0x706d);
+				PmScenarioSet *red = pm_var_reduced_set(c->set, h);
+
+				c->state_set = intern_set(&c->sets, red);
+				pfree(red);
+				if (c->nreduced == c->maxreduced)
+				{
+					c->maxreduced = Max(4, 2 * c->maxreduced);
+					c->reduced_from = c->reduced_from
+						? repalloc(c->reduced_from, sizeof(PmScenarioSet *) * c->maxreduced)
+						: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenarioSet *) * c->maxreduced);
+					c->reduced = c->reduced
+						? repalloc(c->reduced, sizeof(PmScenarioSet *) * c->maxreduced)
+						: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenarioSet *) * c->maxreduced);
+				}
+				c->reduced_from[c->nreduced] = c->set;
+				c->reduced[c->nreduced++] = c->state_set;
+			}
+			c->ncolumns = pm_var_nund(c->set);
+			c->columns = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario *) * c->ncolumns);
 		}
 		pm_reval_params(c->set, &c->params);
 		memset(&ctl, 0, sizeof(ctl));
@@ -272,7 +314,14 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	{
 		u = pm_var_column_arg(c->set, name, len);
 		c->last_column = u;
-		c->last_name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, Max(len, 1));
+		/* one buffer, grown as needed: rows alternate between underlyings */
+		if (c->last_name == NULL || len > c->last_cap)
+		{
+			if (c->last_name)
+				pfree(c->last_name);
+			c->last_cap = Max(len, 32);
+			c->last_name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->last_cap);
+		}
 		memcpy(c->last_name, name, len);
 		c->last_len = len;
 	}

@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(106);
+SELECT plan(107);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -252,6 +252,16 @@ SELECT is((SELECT count(*)::int FROM (
                FROM (SELECT *, row_number() OVER () g FROM vb) b GROUP BY acct, g % 2) x GROUP BY acct) y
            JOIN v0 USING (acct) WHERE abs((r).initial_margin - (v0.m).initial_margin) <= 1e-9 * greatest(1, (v0.m).initial_margin)), 200,
           'VaR margin: merge_margin_states of two shards = one pass');
+
+-- two joint sets on interleaved rows, grouped by set: each group = the set alone
+CREATE TEMP TABLE two_sets AS
+SELECT 'a' AS name, portmargin.var_scenarios('{BTC,ETH}', '{{0.1,-0.05},{-0.2,0.1},{0.05,0.02},{-0.1,-0.1}}', confidence => 0.5) AS s
+UNION ALL SELECT 'b', portmargin.var_scenarios('{BTC,ETH}', '{{-0.3,0.1},{0.2,0.2}}', confidence => 0.5);
+SELECT is((SELECT array_agg(round((m).initial_margin::numeric, 9) ORDER BY name) FROM (
+             SELECT t.name, portmargin.portfolio_margin(b.q, b.u, 'future', NULL, NULL, 0.25, b.f, NULL, 'linear', 1, NULL, t.s) m
+             FROM (SELECT * FROM jbook, generate_series(1, 3) g) b CROSS JOIN two_sets t GROUP BY t.name) x),
+          (SELECT array_agg(round((pg_temp.jm(s)).initial_margin::numeric * 3, 9) ORDER BY name) FROM two_sets),
+          'interleaved rows of two joint sets, grouped by set = each set alone (x3 positions)');
 
 -- a joint-set margin_state (weights, groups and hash, not moves) reads back; every truncation is an ERROR
 CREATE TEMP TABLE vst AS SELECT portmargin.portfolio_margin_state(q, u, 'future', NULL, NULL, 0.25, f, NULL, 'linear', 1, NULL,
