@@ -264,7 +264,7 @@ COMMENT ON TABLE @S@.margin_history IS 'snapshots of account_margin written by s
 CREATE FUNCTION @S@.instrument_market_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL)
 RETURNS TABLE (instrument_id bigint, underlying text, kind text, option_type text, strike float8, expiry timestamptz,
                settlement text, multiplier float8, index_price float8, forward float8, t float8, vol float8, rate float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $body$
   SELECT i.instrument_id, i.underlying, i.kind, i.option_type, i.strike, i.expiry, i.settlement, i.multiplier,
          ix.price * x.scale, coalesce(f.forward, ix.price) * x.scale,
@@ -288,7 +288,7 @@ CREATE FUNCTION @S@.position_values_at(shift_underlying text DEFAULT NULL, shift
 RETURNS TABLE (account_id bigint, instrument_id bigint, quantity float8, entry_price float8, underlying text, kind text,
                option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
                index_price float8, rate float8, unit_value float8, value_usd float8)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $body$
   WITH pos AS (
     SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
@@ -322,7 +322,7 @@ CREATE FUNCTION @S@.account_margin_at(shift_underlying text DEFAULT NULL, shift_
                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
 RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
                excess float8, margin_ratio float8, status text, margin @PM@.margin)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $body$
   WITH pv AS (SELECT * FROM @S@.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
   m AS (
@@ -422,19 +422,25 @@ JOIN @S@.instruments i ON i.instrument_id = p.instrument_id
 WHERE (a.margin).worst_scenario IS NOT NULL;
 COMMENT ON VIEW @S@.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario';
 
+-- PL/pgSQL: its query (with the *_at functions inlined) is planned once per session
 CREATE FUNCTION @S@.whatif_margin(account_id bigint, instrument_ids bigint[], quantities float8[])
 RETURNS @PM@.margin
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $body$
-  SELECT margin FROM @S@.account_margin_at(NULL, NULL, account_id, instrument_ids, quantities)
+BEGIN
+  RETURN (SELECT a.margin FROM @S@.account_margin_at(NULL, NULL, whatif_margin.account_id, instrument_ids, quantities) a);
+END
 $body$;
 COMMENT ON FUNCTION @S@.whatif_margin(bigint, bigint[], float8[]) IS 'the margin of an account plus proposed orders (instrument_ids[k], quantities[k] contracts, negative = sell), without writing positions; equals inserting the orders (added to a position already held) and recomputing';
 
 CREATE FUNCTION @S@.equity_excess_at(account_id bigint, underlying text, price float8)
 RETURNS float8
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $body$
-  SELECT equity - maintenance_margin FROM @S@.account_margin_at(underlying, price, account_id)
+BEGIN
+  RETURN (SELECT a.equity - a.maintenance_margin
+          FROM @S@.account_margin_at(equity_excess_at.underlying, price, equity_excess_at.account_id) a);
+END
 $body$;
 COMMENT ON FUNCTION @S@.equity_excess_at(bigint, text, float8) IS 'equity minus maintenance margin (USD) of an account with the underlying''s index and forwards moved to price, other underlyings fixed';
 
