@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/float.h"
+#include "utils/memutils.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -406,6 +407,13 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 				 errmsg("invalid value for argument \"correlation\": element (%d, %d) %s", bad_i + 1, bad_j + 1,
 						corr_problem[problem])));
 
+	/* the set stores n x k moves and 32 bytes per scenario: refuse before drawing what cannot be stored */
+	if ((double) n * U * 8.0 + 32.0 * n > (double) (MaxAllocSize - 4096))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a scenario set of %d scenarios x %d underlyings is larger than 1 GB", n, U),
+				 errhint("Use fewer scenarios (at most %d for %d underlyings).",
+						 (int) ((double) (MaxAllocSize - 4096) / (8.0 * U + 32.0)), U)));
 	moves = palloc_extended(sizeof(double) * (Size) n * U, MCXT_ALLOC_HUGE);
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
 	if (rng == NULL)
