@@ -275,9 +275,9 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 		}
 	}
 	/* the lookback window: the last lookback returns */
-	if (lookback > 0 && D > lookback + (is_return ? 0 : 1))
+	if (lookback > 0 && (int64) D > (int64) lookback + (is_return ? 0 : 1))
 	{
-		int			drop = D - lookback - (is_return ? 0 : 1);
+		int			drop = (int) ((int64) D - lookback - (is_return ? 0 : 1));
 
 		memmove(matrix, matrix + (Size) drop * U, sizeof(double) * (Size) (D - drop) * U);
 		D -= drop;

@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(107);
+SELECT plan(108);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -151,6 +151,9 @@ SELECT pg_temp.arr_is((SELECT array_agg(price_move ORDER BY idx, underlying) FRO
        ARRAY[exp(sqrt(2) * ln(1.1)) - 1, 0, exp(sqrt(2) * ln(0.9)) - 1, exp(sqrt(2) * ln(1.2)) - 1], 1e-15, 'log returns with sqrt(2) scaling');
 -- lookback 1: only the last return
 SELECT is((SELECT portmargin.scenario_count(portmargin.historical_scenarios(array_agg(u), array_agg(d), array_agg(p), lookback => 1)) FROM hist), 1, 'lookback 1 -> 1 scenario');
+-- a lookback longer than the history keeps it all (2147483647 once overflowed and crashed: fuzz finding)
+SELECT is((SELECT portmargin.scenario_count(portmargin.historical_scenarios(array_agg(u), array_agg(d), array_agg(p), lookback => 2147483647)) FROM hist), 2,
+          'lookback 2147483647 -> every return (2 scenarios)');
 -- filtered HS, lambda 0.5, returns r = 0.1, -0.1, 0.2 (input => return, simple):
 --   s2_1 = mean r^2 = 0.02; s2_2 = .5 x .02 + .5 x .01 = .015; s2_3 = .5 x .015 + .5 x .01 = .0125;
 --   sigma_now^2 = .5 x .0125 + .5 x .04 = .02625;  r~_t = r_t sqrt(.02625 / s2_t)
