@@ -73,12 +73,13 @@ typedef struct InstrumentKey
 	double		multiplier;
 } InstrumentKey;
 
+/* pnl is out of line: a joint set's vector can be megabytes, dynahash allocates entries 32 at a time */
 typedef struct InstrumentEntry
 {
 	InstrumentKey key;
 	double		value;
 	double		delta;
-	double		pnl[FLEXIBLE_ARRAY_MEMBER];
+	double	   *pnl;
 } InstrumentEntry;
 
 /*
@@ -106,6 +107,7 @@ typedef struct RevalCache
 	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (var) */
 	PmRevalParams params;
 	HTAB	   *instruments;
+	MemoryContext arrays;		/* the cached P&L vectors; reset when the set changes */
 	long		cached;			/* entries in instruments */
 	long		max_cached;		/* then risk arrays are computed per row, into scratch */
 	double	   *scratch;
@@ -205,10 +207,11 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	 * bytes as the last row's mean the same value, without detoasting it
 	 * again for every row.
 	 */
-	if (packed && c->set != NULL && c->raw != NULL && c->raw_len == VARSIZE_ANY(raw) &&
+	if (packed && c->set != NULL && c->raw != NULL && c->raw_len > 0 && c->raw_len == VARSIZE_ANY(raw) &&
 		memcmp(c->raw, raw, c->raw_len) == 0)
 		return c;
 	s = DatumGetScenarioSet(setdatum);
+	/* the stored form kept must always be the current set's: replace or forget it */
 	if (packed && VARSIZE_ANY(raw) <= 1024 * 1024 * 64)
 	{
 		if (c->raw)
@@ -217,6 +220,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		c->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->raw_len);
 		memcpy(c->raw, raw, c->raw_len);
 	}
+	else
+		c->raw_len = 0;
 	if (c->set == NULL || !sets_equal(s, c->set))
 	{
 		HASHCTL		ctl;
@@ -279,18 +284,24 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		pm_reval_params(c->set, &c->params);
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(InstrumentKey);
-		ctl.entrysize = offsetof(InstrumentEntry, pnl) + sizeof(double) * c->set->nscenarios;
+		ctl.entrysize = sizeof(InstrumentEntry);
 		ctl.hcxt = fcinfo->flinfo->fn_mcxt;
 		c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		if (c->arrays == NULL)
+			c->arrays = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "portmargin risk array vectors",
+											  ALLOCSET_DEFAULT_SIZES);
+		else
+			MemoryContextReset(c->arrays);
 		c->cached = 0;
 		/* cache up to max(work_mem, 512 MB) of risk arrays; large joint sets recompute beyond */
 		c->max_cached = (long) (Max((double) work_mem * 1024.0, 512.0 * 1024 * 1024) /
-								(double) ctl.entrysize);
+								(sizeof(double) * (double) c->set->nscenarios + 64.0));
 		if (c->scratch)
 			pfree(c->scratch);
-		c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-										offsetof(InstrumentEntry, pnl) + sizeof(double) * c->set->nscenarios);
+		c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(InstrumentEntry));
+		((InstrumentEntry *) c->scratch)->pnl =
+			MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
 	}
 	if ((Pointer) s != DatumGetPointer(setdatum))
 		pfree(s);
@@ -356,7 +367,10 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 	if (e == NULL)
 		e = (InstrumentEntry *) c->scratch; /* cache full: revalue into scratch */
 	else if (!found)
+	{
 		c->cached++;
+		e->pnl = MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
+	}
 	if (!found)
 		pm_risk_array(&c->params, sc, c->set->nscenarios, ins, e->pnl, &e->value, &e->delta);
 	return e;

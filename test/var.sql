@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(108);
+SELECT plan(109);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -265,6 +265,19 @@ SELECT is((SELECT array_agg(round((m).initial_margin::numeric, 9) ORDER BY name)
              FROM (SELECT * FROM jbook, generate_series(1, 3) g) b CROSS JOIN two_sets t GROUP BY t.name) x),
           (SELECT array_agg(round((pg_temp.jm(s)).initial_margin::numeric * 3, 9) ORDER BY name) FROM two_sets),
           'interleaved rows of two joint sets, grouped by set = each set alone (x3 positions)');
+
+-- a stored (compressed) joint set alternating with a grid set in sorted grouping: each group uses its own set
+-- (the stored-form cache once kept the joint set's bytes after a grid set replaced it: fuzz finding)
+CREATE TEMP TABLE alt_sets AS SELECT * FROM (VALUES ('a', portmargin.preset('deribit-btc')),
+  ('b', portmargin.monte_carlo_scenarios('{BTC,ETH}', '{0.04,0.05}', '{{1,0.5},{0.5,1}}', 300, 7))) v(name, sc);
+CREATE TEMP TABLE alt_pos AS SELECT * FROM (VALUES (1, 1.0::float8, 'BTC'), (1, -1.0, 'ETH'), (2, 1.0, 'BTC'), (3, -2.0, 'BTC')) v(acct, q, u);
+SET enable_hashagg = off;
+CREATE TEMP TABLE alt_both AS SELECT acct, name, (portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.1, 100, 0.5, 'linear', 1, 100, sc)).initial_margin AS im
+FROM alt_pos, alt_sets GROUP BY acct, name;
+RESET enable_hashagg;
+SELECT is((SELECT count(*)::int FROM alt_both b WHERE b.im = (SELECT (portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.1, 100, 0.5, 'linear', 1, 100, sc)).initial_margin
+                                                             FROM alt_pos p, alt_sets s WHERE p.acct = b.acct AND s.name = b.name)), 6,
+          'sorted grouping over a stored joint set and a grid set: every group = that set alone');
 
 -- a joint-set margin_state (weights, groups and hash, not moves) reads back; every truncation is an ERROR
 CREATE TEMP TABLE vst AS SELECT portmargin.portfolio_margin_state(q, u, 'future', NULL, NULL, 0.25, f, NULL, 'linear', 1, NULL,
