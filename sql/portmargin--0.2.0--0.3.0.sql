@@ -428,6 +428,14 @@ RETURNS @PM@.margin
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+  IF whatif_margin.account_id IS NULL THEN
+    RAISE EXCEPTION 'argument "account_id" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF instrument_ids IS NULL OR quantities IS NULL OR cardinality(instrument_ids) <> cardinality(quantities)
+     OR array_position(instrument_ids, NULL) IS NOT NULL OR array_position(quantities, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "quantities": % quantities for % instrument_ids', cardinality(quantities), cardinality(instrument_ids)
+      USING ERRCODE = '22023', DETAIL = 'One quantity per instrument, neither array NULL nor with NULL elements.';
+  END IF;
   RETURN (SELECT a.margin FROM @S@.account_margin_at(NULL, NULL, whatif_margin.account_id, instrument_ids, quantities) a);
 END
 $body$;
@@ -438,6 +446,14 @@ RETURNS float8
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 AS $body$
 BEGIN
+  IF equity_excess_at.account_id IS NULL OR equity_excess_at.underlying IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN equity_excess_at.account_id IS NULL THEN 'account_id' ELSE 'underlying' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF price IS NULL OR NOT (price > 1e-300 AND price < 1e300) THEN
+    RAISE EXCEPTION 'invalid value for argument "price": %', price USING ERRCODE = '22023',
+      DETAIL = 'A price must be a finite number greater than zero.';
+  END IF;
   RETURN (SELECT a.equity - a.maintenance_margin
           FROM @S@.account_margin_at(equity_excess_at.underlying, price, equity_excess_at.account_id) a);
 END

@@ -105,8 +105,9 @@ portmargin_backtest_sfunc(PG_FUNCTION_ARGS)
 	margin = pm_finite_arg("margin", PG_GETARG_FLOAT8(1));
 	pnl = pm_finite_arg("pnl", PG_GETARG_FLOAT8(2));
 	confidence = PG_GETARG_FLOAT8(4);
-	if (!(confidence > 0.0 && confidence < 1.0))
-		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
+	/* 1 - confidence must be a probability strictly between 0 and 1 in double precision */
+	if (!(confidence > 0.0 && confidence < 1.0 && 1.0 - confidence < 1.0))
+		pm_domain_error("confidence", confidence, "greater than 0 and less than 1 (and 1 - confidence less than 1)");
 	if (DATE_NOT_FINITE(PG_GETARG_DATEADT(3)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

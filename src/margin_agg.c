@@ -26,6 +26,7 @@
 #include "funcapi.h"
 #include "access/htup_details.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/array.h"
@@ -855,6 +856,16 @@ send_state(StringInfo buf, const MarginState *st)
 	for (i = 0; i < st->nunits; i++)
 	{
 		const PmUnit *u = &st->units[i];
+		int			j;
+
+		/*
+		 * A sum that overflowed is reported as the serial final function
+		 * would (22003), not left for the reader to reject as corrupt.
+		 */
+		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
+						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
+		for (j = 0; j < st->set->nscenarios; j++)
+			pm_finite_result("portfolio_margin", u->pnl[j]);
 
 		pq_sendstring(buf, u->underlying);
 		pq_sendbyte(buf, u->inverse);
@@ -880,11 +891,68 @@ corrupt_state(const char *what)
 			 errmsg("invalid portfolio margin state: %s", what)));
 }
 
+/*
+ * Checked readers: a state read from text or from another server may be
+ * cut or garbage; running out of bytes is a corrupt state (22P03), not the
+ * protocol error pq_getmsg* would raise.
+ */
+static void
+need_bytes(StringInfo buf, int n)
+{
+	if (n < 0 || buf->len - buf->cursor < n)
+		corrupt_state("the data ends early");
+}
+
+static int
+get_u8(StringInfo buf)
+{
+	need_bytes(buf, 1);
+	return (unsigned char) buf->data[buf->cursor++];
+}
+
+static int
+get_i16(StringInfo buf)
+{
+	need_bytes(buf, 2);
+	return pq_getmsgint(buf, 2);
+}
+
+static int
+get_i32(StringInfo buf)
+{
+	need_bytes(buf, 4);
+	return pq_getmsgint(buf, 4);
+}
+
+/* a NUL-terminated name in the server encoding */
+static const char *
+get_name(StringInfo buf)
+{
+	const char *start = buf->data + buf->cursor;
+	const char *z = memchr(start, '\0', buf->len - buf->cursor);
+	int			len;
+
+	if (z == NULL)
+		corrupt_state("an unterminated underlying name");
+	len = z - start;
+	if (!pg_verifymbstr(start, len, true))
+		corrupt_state("an underlying name is not valid in the server encoding");
+	buf->cursor += len + 1;
+	return start;
+}
+
+static void
+get_end(StringInfo buf)
+{
+	if (buf->cursor != buf->len)
+		corrupt_state("trailing data");
+}
+
 /* a count read from buf, checked against the bytes left for items of item_size */
 static int
 get_count(StringInfo buf, int item_size, int limit, const char *what)
 {
-	int			n = pq_getmsgint(buf, 4);
+	int			n = get_i32(buf);
 
 	if (n < 0 || n > limit || (int64) n * item_size > (int64) (buf->len - buf->cursor))
 		corrupt_state(psprintf("%s count %d does not fit the data", what, n));
@@ -894,7 +962,10 @@ get_count(StringInfo buf, int item_size, int limit, const char *what)
 static double
 get_finite(StringInfo buf, const char *what)
 {
-	double		v = pq_getmsgfloat8(buf);
+	double		v;
+
+	need_bytes(buf, 8);
+	v = pq_getmsgfloat8(buf);
 
 	if (!isfinite(v))
 		corrupt_state(psprintf("%s is not finite", what));
@@ -965,8 +1036,8 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 {
 	PmScenarioSet *set;
 	PmScenario *sc;
-	int			nparams = pq_getmsgint(buf, 4);
-	int			nscen = pq_getmsgint(buf, 4);
+	int			nparams = get_i32(buf);
+	int			nscen = get_i32(buf);
 	int			uniform,
 				len,
 				F,
@@ -1046,13 +1117,13 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 				len,
 				i;
 
-	method = pq_getmsgint(buf, 2);
+	method = get_i16(buf);
 	if (method < PM_METHOD_SPAN || method > PM_METHOD_VAR)
 		corrupt_state(psprintf("unknown method %d", method));
 	if (method == PM_METHOD_VAR)
 		return receive_var_set(buf, start, mcxt, cache);
 	nparams = get_count(buf, 8, 100000, "parameter");
-	nscen = pq_getmsgint(buf, 4);
+	nscen = get_i32(buf);
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
 		corrupt_state(psprintf("scenario count %d does not fit the data", nscen));
 	len = buf->cursor - start + nparams * 8 + nscen * 26;
@@ -1077,12 +1148,15 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 		sc->move = get_finite(buf, "a scenario move");
 		sc->vol_shift = get_finite(buf, "a volatility shift");
 		sc->weight = get_finite(buf, "a scenario weight");
-		sc->vol_rule = pq_getmsgbyte(buf);
-		sc->extended = pq_getmsgbyte(buf);
+		sc->vol_rule = get_u8(buf);
+		sc->extended = get_u8(buf);
 		if (!(sc->move > -1.0) || !(sc->weight >= 0.0 && sc->weight <= 1.0) ||
 			sc->vol_rule < PM_VOL_NONE || sc->vol_rule > PM_VOL_TERM_DOWN || sc->extended > 1)
 			corrupt_state(psprintf("scenario %d is out of range", i + 1));
 	}
+	/* the method, its parameters and its scenarios must agree: rebuild and compare */
+	if (!pm_set_is_canonical(set))
+		corrupt_state("the scenario set does not match its method's parameters");
 	if (cache == NULL)
 		return set;
 	cache->last_set = intern_set(cache, set);
@@ -1100,16 +1174,16 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
 	MarginState *st;
 	const PmScenarioSet *set;
-	int			version = pq_getmsgbyte(buf);
+	int			version = get_u8(buf);
 	int			nscen,
 				nunits,
 				i;
 
 	if (version != 1 && version != MARGIN_STATE_VERSION)
 		corrupt_state(psprintf("unsupported version %d", version));
-	if (pq_getmsgbyte(buf) == 0)
+	if (get_u8(buf) == 0)
 	{
-		pq_getmsgend(buf);
+		get_end(buf);
 		return state_create(mcxt, NULL);
 	}
 	set = receive_set(buf, mcxt, cache);
@@ -1118,8 +1192,8 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 	nunits = get_count(buf, 2 + 8 * 8 + nscen * 8 + 8, 1000000, "risk unit");
 	for (i = 0; i < nunits; i++)
 	{
-		const char *name = pq_getmsgstring(buf);
-		int			inverse = pq_getmsgbyte(buf);
+		const char *name = get_name(buf);
+		int			inverse = get_u8(buf);
 		int			before = st->nunits;
 		PmUnit	   *u;
 		bool		fresh;
@@ -1146,7 +1220,7 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 		receive_buckets(buf, version, st->mcxt, &u->expiries, fresh, "expiry");
 		receive_buckets(buf, version, st->mcxt, &u->strikes, fresh, "strike");
 	}
-	pq_getmsgend(buf);
+	get_end(buf);
 	return st;
 }
 

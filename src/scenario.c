@@ -438,7 +438,10 @@ alloc_set(int method, int nparams, int nscen)
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a scenario set needs 1 to %d scenarios, got %d", PM_MAX_SCENARIOS, nscen)));
+				 errmsg("invalid value for argument \"%s\": the set would have %d scenarios",
+						method == PM_METHOD_GRID ? "moves" : method == PM_METHOD_OKX ? "spot_moves" :
+						method == PM_METHOD_DERIBIT ? "buckets" : "points", nscen),
+				 errdetail("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS)));
 	s = (PmScenarioSet *) palloc0(size);
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
@@ -478,6 +481,10 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	char	   *p;
 	int			i;
 
+	if (nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a joint scenario set needs 1 to %d scenarios, got %d", PM_MAX_JOINT_SCENARIOS, nscen)));
 	for (i = 0; i < nund; i++)
 		names_len += strlen(names[i]) + 1;
 	if ((double) cells * (vols ? 16.0 : 8.0) + 32.0 * nscen + names_len > (double) (MaxAllocSize - 4096))
@@ -1281,6 +1288,78 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 				 errmsg("invalid scenario_set value")));
 }
 
+/*
+ * Whether s is a set its constructor would build: the parameter layout fits
+ * the method, and rebuilding the set from its parameters gives the same
+ * bytes.  For values that did not come from the constructors (a margin
+ * state from another server or from text).  Not for joint (var) sets.
+ */
+bool
+pm_set_is_canonical(const PmScenarioSet *s)
+{
+	const double *p = s->params;
+	int			np = s->nparams;
+	bool		ok;
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	switch (s->method)
+	{
+		case PM_METHOD_SPAN:
+			ok = np == PM_P_SPAN_N;
+			break;
+		case PM_METHOD_TIMS:
+			ok = np == PM_P_TIMS_N;
+			break;
+		case PM_METHOD_GRID:
+			ok = np == PM_P_GRID_N;
+			break;
+		case PM_METHOD_DERIBIT:
+			ok = np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
+				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
+			break;
+		case PM_METHOD_OKX:
+			{
+				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
+
+				ok = nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np;
+				if (ok)
+				{
+					double		nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
+
+					ok = nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
+						np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
+				}
+				break;
+			}
+		default:
+			ok = false;
+	}
+	if (!ok)
+		return false;
+	PG_TRY();
+	{
+		SetArgs		a;
+		PmScenarioSet *r;
+		int			i;
+
+		set_args_from_value(s, &a);
+		for (i = 0; i < MAX_SPECS; i++)
+			a.given[i] = true;
+		complete_args(&a);
+		r = build_set(&a);
+		ok = VARSIZE(r) == VARSIZE(s) && memcmp(r, s, VARSIZE(s)) == 0;
+	}
+	PG_CATCH();
+	{
+		/* pure computation and palloc only: nothing to undo but the error */
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 PG_FUNCTION_INFO_V1(portmargin_scenario_set_in);
 Datum
 portmargin_scenario_set_in(PG_FUNCTION_ARGS)
@@ -1636,7 +1715,7 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 	pm_check_scenario_set(s, VARSIZE(s));
 	pm_reval_params(s, &p);
 	for (i = 0; i < s->nscenarios; i++)
-		out[i] = pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t);
+		out[i] = pm_finite_result("scenario_vols", pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t));
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(out, s->nscenarios));
 }
 

@@ -30,7 +30,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		double		r = nearbyint(nb);
 		int			k;
 
-		if (fabs(nb - r) <= 1e-9 * fmax(1.0, nb))
+		if (r >= 1.0 && fabs(nb - r) <= 1e-9 * nb)
 			nb = r;
 		k = (int) floor(nb) + 1;
 		if (k > n)

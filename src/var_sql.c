@@ -56,6 +56,8 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 
 	null_arg(fcinfo, i, name);
 	arr = PG_GETARG_ARRAYTYPE_P(i);
+	if (ARR_NDIM(arr) > 1 && strcmp(name, "correlation") != 0)
+		arg_error(name, "the array must have one dimension");
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
 	v = palloc(sizeof(double) * Max(*n, 1));
 	for (k = 0; k < *n; k++)
@@ -287,8 +289,8 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"days\": the history has %d complete days", D),
-				 errdetail("Historical scenarios need %d %s on which every underlying has an observation.",
-						   (sqrt_scaling ? 1 : horizon) + (is_return ? 0 : 1), is_return ? "returns" : "prices")));
+				 errdetail("Historical scenarios need " INT64_FORMAT " %s on which every underlying has an observation.",
+						   (int64) (sqrt_scaling ? 1 : horizon) + (is_return ? 0 : 1), is_return ? "returns" : "prices")));
 	if (is_return)
 		returns = matrix;
 	else
@@ -474,6 +476,8 @@ concat_sets(const PmScenarioSet *a, const PmScenarioSet *b, const char *bname,
 
 	if (pm_var_nund(b) != U)
 		arg_error(bname, psprintf("%d underlyings, the first set has %d", pm_var_nund(b), U));
+	if ((int64) Sa + Sb > PM_MAX_JOINT_SCENARIOS)
+		arg_error(bname, psprintf("%d + %d scenarios, more than %d in one set", Sa, Sb, PM_MAX_JOINT_SCENARIOS));
 	if (pm_var_vols(a) && pm_var_vols(b) &&
 		a->params[PM_P_VAR_VOL_RELATIVE] != b->params[PM_P_VAR_VOL_RELATIVE])
 		arg_error(bname, "its volatility rule differs from the first set's");

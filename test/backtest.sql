@@ -12,7 +12,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(29);
+SELECT plan(30);
 
 CREATE TEMP TABLE fx (
     "case" text, confidence float8, sequence text, n int, exceptions int,
@@ -101,6 +101,7 @@ SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, d, 0.99) FROM (VAL
 SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, DATE '2025-01-01', 1)$$), '^22023: .*"confidence"', 'confidence 1 -> ERROR');
 SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, DATE '2025-01-01', 0)$$), '^22023: .*"confidence"', 'confidence 0 -> ERROR');
 SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, DATE '2025-01-01', 'NaN')$$), '^22023: .*"confidence"', 'confidence NaN -> ERROR');
+SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, DATE '2025-01-01', 5e-324)$$), '^22023: .*"confidence"', 'confidence whose 1 - c rounds to 1 -> ERROR');
 SELECT matches(pg_temp.err($$SELECT portmargin.backtest(1, 0, DATE '2025-01-01' + i, c) FROM (VALUES (1, 0.99::float8), (2, 0.975)) v(i, c)$$),
                '^22023: .*"confidence"', 'two confidences in one group -> ERROR');
 SELECT matches(pg_temp.err($$SELECT portmargin.backtest('NaN', 0, DATE '2025-01-01', 0.99)$$), '^22023: .*"margin"', 'NaN margin -> ERROR');

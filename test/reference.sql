@@ -9,7 +9,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(52);
+SELECT plan(56);
 
 SELECT is(portmargin.create_reference_schema('tiny'), 'tiny', 'create_reference_schema returns the schema');
 SELECT has_table('tiny', t, 'table tiny.' || t) FROM unnest('{accounts,collateral,instruments,positions,index_prices,forwards,implied_vols,rates,margin_history}'::text[]) t;
@@ -59,6 +59,10 @@ SELECT is((SELECT lower FROM tiny.liquidation_prices(1, 'BTC', 0.01)), NULL, 'ou
 SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(1, 'BTC', 1)$$), '^22023: .*"search_range"', 'search_range 1 -> ERROR');
 SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(1, 'DOGE')$$), '^22023: .*"underlying"', 'unknown underlying -> ERROR');
 SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(99, 'BTC')$$), '^22023: .*"account_id"', 'unknown account -> ERROR');
+SELECT matches(pg_temp.err($$SELECT * FROM portmargin.liquidation_prices('', 1, 'BTC')$$), '^22023: .*"target"', 'empty target schema -> ERROR');
+SELECT matches(pg_temp.err($$SELECT tiny.equity_excess_at(1, 'BTC', 0)$$), '^22023: .*"price"', 'equity_excess_at at price 0 -> ERROR naming price');
+SELECT matches(pg_temp.err($$SELECT tiny.whatif_margin(NULL, '{1}', '{1}')$$), '^22004: .*"account_id"', 'whatif_margin without account -> ERROR');
+SELECT matches(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1}', '{1,2}')$$), '^22023: .*"quantities"', 'whatif_margin with mismatched arrays -> ERROR');
 
 -- ---------------------------------------------------------------------------
 -- the demo book

@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(214);
+SELECT plan(215);
 
 -- helpers -------------------------------------------------------------------
 -- 1. CME SPAN ------------------------------------------------------------------
@@ -41,6 +41,9 @@ $$, 'span: every scenario has a distinct, non-empty label');
 SELECT pg_temp.arr_is(portmargin.scenario_vols(portmargin.span_scenarios(0.08, 0.04), 0.30, 0.5),
   (SELECT array_agg(0.30 + vsign * 0.04 ORDER BY idx) FROM span_expected), 1e-15,
   'span: scenario vols are vol +/- VSR (absolute points), unchanged in 15/16');
+-- a vol so large that the Deribit up-shock overflows: ERROR 22003, not Infinity (fuzz finding)
+SELECT matches(pg_temp.err($$SELECT portmargin.scenario_vols(portmargin.preset('deribit-eth'), 1e308, 5e-324)$$), '^22003: ',
+               'scenario_vols overflowing to Infinity -> ERROR 22003');
 -- vol 2%: 2 - 4 floors at 0
 SELECT pg_temp.arr_is(portmargin.scenario_vols(portmargin.span_scenarios(0.08, 0.04), 0.02, 0.5),
   (SELECT array_agg(greatest(0, 0.02 + vsign * 0.04) ORDER BY idx) FROM span_expected), 1e-15,

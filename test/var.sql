@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(109);
+SELECT plan(113);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -329,9 +329,18 @@ INSERT INTO bad VALUES
   ($$SELECT portmargin.blend_scenarios(portmargin.var_scenarios('{A}', '{0.1}'), portmargin.var_scenarios('{A}', '{0.2}'), 1.5)$$, '22023', 'stressed_weight'),
   ($$SELECT portmargin.blend_scenarios(portmargin.var_scenarios('{A}', '{0.1}'), portmargin.var_scenarios('{B}', '{0.2}'), 0.3)$$, '22023', 'stressed'),
   ($$SELECT portmargin.with_floor(portmargin.preset('span'), portmargin.var_scenarios('{B}', '{0.2}'))$$, '22023', 'scenarios'),
-  ($$SELECT portmargin.with_tail(portmargin.var_scenarios('{A}', '{0.1}'), 0.99, 'es', -0.25)$$, '22023', 'buffer');
+  ($$SELECT portmargin.with_tail(portmargin.var_scenarios('{A}', '{0.1}'), 0.99, 'es', -0.25)$$, '22023', 'buffer'),
+  ($$SELECT portmargin.value_at_risk('{{1,2},{3,4}}', 0.5)$$, '22023', 'pnl');
 SELECT matches(pg_temp.err(q), '^' || code || ': .*"' || arg || '"', format('%s -> ERROR %s naming "%s"', left(q, 60), code, arg))
 FROM bad ORDER BY q;
+-- a tail smaller than one scenario: ES is the largest loss, not NaN (N beta = 1e-9 was once snapped to 0: fuzz finding)
+SELECT is(portmargin.expected_shortfall('{1}', 0.999999999), -1::float8, 'ES with N(1 - confidence) << 1 = the largest loss');
+-- a margin_state whose method does not match its parameters is rejected (a tims state relabelled span)
+SELECT matches(pg_temp.err(format('SELECT portmargin.finalize_margin(%L::portmargin.margin_state)',
+                 overlay((SELECT portmargin.portfolio_margin_state(1, 'X', 'future', NULL, NULL, 0.1, 100, NULL, 'linear', 1, NULL,
+                                                                   portmargin.tims_scenarios(0.2, 0.1, 4)))::text placing '0001' from 7 for 4))),
+               '^22P03: .*does not match', 'margin_state with the method bytes changed -> ERROR 22P03');
+SELECT matches(pg_temp.err($$SELECT ''::portmargin.margin_state$$), '^22P03: invalid portfolio margin state', 'empty margin_state -> ERROR 22P03');
 
 SELECT * FROM finish();
 ROLLBACK;
