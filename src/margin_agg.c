@@ -128,10 +128,15 @@ typedef struct RevalCache
 	int			last_cap;
 } RevalCache;
 
+/* joint sets by their content hash (pm_var_same_set), the others byte for byte */
 static bool
 sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
 {
-	return a == b || (VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0);
+	if (a == b)
+		return true;
+	if (a->method == PM_METHOD_VAR && b->method == PM_METHOD_VAR)
+		return pm_var_same_set(a, b);
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
 
 static const PmScenarioSet *
@@ -250,7 +255,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			/*
 			 * States keep the weights and a hash, not the moves
 			 * (scenario_params.h).  The reduced form of each full set is
-			 * remembered, so alternating sets are hashed once each.
+			 * remembered, so alternating sets are reduced once each.
 			 */
 			int			k;
 
@@ -260,9 +265,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 					c->state_set = c->reduced[k];
 			if (c->state_set == NULL)
 			{
-				uint64		h = hash_bytes_extended((const unsigned char *) c->set + VARHDRSZ,
-													VARSIZE(c->set) - VARHDRSZ, 0x706d);
-				PmScenarioSet *red = pm_var_reduced_set(c->set, h);
+				PmScenarioSet *red = pm_var_reduced_set(c->set);
 
 				c->state_set = intern_set(&c->sets, red);
 				pfree(red);
@@ -1045,7 +1048,7 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	double		w[2];
 	const double *p;
 
-	if (nparams != PM_P_VAR_N + 1 || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
+	if (nparams != PM_P_VAR_N || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
 		8 * nparams + 1 > buf->len - buf->cursor)
 		corrupt_state("joint scenario set header out of range");
 	uniform = buf->data[buf->cursor + 8 * nparams];
@@ -1064,8 +1067,14 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	set->method = PM_METHOD_VAR;
 	set->nparams = nparams;
 	set->nscenarios = nscen;
-	get_float8s(buf, set->params, PM_P_VAR_N, false, "a joint set parameter");
-	memcpy(&set->params[PM_P_VAR_N], buf->data + buf->cursor, 8);	/* hash bits, as sent */
+	get_float8s(buf, set->params, PM_P_VAR_HASH, false, "a joint set parameter");
+	{
+		uint64		h;			/* hash bits: sent big-endian like the doubles, not checked as one */
+
+		memcpy(&h, buf->data + buf->cursor, 8);
+		h = pg_ntoh64(h);
+		memcpy(&set->params[PM_P_VAR_HASH], &h, 8);
+	}
 	buf->cursor += 8 + 1;
 	p = set->params;
 	F = (int) p[PM_P_VAR_FLOOR_COUNT];

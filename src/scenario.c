@@ -518,7 +518,31 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 		strcpy(p, names[i]);
 		p += strlen(names[i]) + 1;
 	}
+	pm_var_seal(s);
 	return s;
+}
+
+/* (re)compute a joint set's content hash, after any change to it */
+void
+pm_var_seal(PmScenarioSet *s)
+{
+	uint64		h;
+
+	memset(&s->params[PM_P_VAR_HASH], 0, sizeof(double));
+	h = hash_bytes_extended((const unsigned char *) s + VARHDRSZ, VARSIZE(s) - VARHDRSZ, 0x706d);
+	memcpy(&s->params[PM_P_VAR_HASH], &h, sizeof(h));
+}
+
+/*
+ * Two joint sets (full or reduced) are the same when their sizes, tail
+ * parameters and content hashes agree: a 64-bit hash of sets that may be
+ * hundreds of megabytes, instead of comparing every byte.
+ */
+bool
+pm_var_same_set(const PmScenarioSet *a, const PmScenarioSet *b)
+{
+	return VARSIZE(a) == VARSIZE(b) && a->nscenarios == b->nscenarios && a->nparams == b->nparams &&
+		memcmp(a->params, b->params, sizeof(double) * PM_P_VAR_N) == 0;
 }
 
 /* the column of an underlying in a joint set, -1 if it has none */
@@ -546,9 +570,9 @@ pm_var_column(const PmScenarioSet *s, const char *name, int len)
  * tells different sets apart.
  */
 PmScenarioSet *
-pm_var_reduced_set(const PmScenarioSet *s, uint64 hash)
+pm_var_reduced_set(const PmScenarioSet *s)
 {
-	int			nparams = PM_P_VAR_N + 1;
+	int			nparams = PM_P_VAR_N;
 	Size		size = PM_SET_SIZE(nparams, s->nscenarios);
 	PmScenarioSet *r = (PmScenarioSet *) palloc0(size);
 	PmScenario *sc;
@@ -559,10 +583,9 @@ pm_var_reduced_set(const PmScenarioSet *s, uint64 hash)
 	r->method = PM_METHOD_VAR;
 	r->nparams = nparams;
 	r->nscenarios = s->nscenarios;
-	memcpy(r->params, s->params, sizeof(double) * PM_P_VAR_N);
+	memcpy(r->params, s->params, sizeof(double) * PM_P_VAR_N);	/* with the full set's hash */
 	r->params[PM_P_VAR_NUND] = 0;
 	r->params[PM_P_VAR_HAS_VOLS] = 0;
-	memcpy(&r->params[PM_P_VAR_N], &hash, sizeof(hash));
 	sc = PM_SET_SCENARIOS(r);
 	memcpy(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
 	for (i = 0; i < r->nscenarios; i++)

@@ -80,7 +80,9 @@ pm_var_names(const PmScenarioSet *s)
 extern int	pm_var_column(const PmScenarioSet *s, const char *name, int len);
 extern int	pm_var_column_arg(const PmScenarioSet *s, const char *name, int len);
 extern void pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out);
-extern PmScenarioSet *pm_var_reduced_set(const PmScenarioSet *s, uint64 hash);
+extern PmScenarioSet *pm_var_reduced_set(const PmScenarioSet *s);
+extern void pm_var_seal(PmScenarioSet *s);
+extern bool pm_var_same_set(const PmScenarioSet *a, const PmScenarioSet *b);
 extern PmScenarioSet *pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 								   const double *vols, const double *weights, int vol_relative,
 								   double confidence, int statistic, double buffer, int floor_count);

@@ -59,9 +59,11 @@
 /*
  * var (joint scenarios): then the moves, nscenarios x nunderlyings
  * (scenario-major), then as many volatility shifts when has_vols; the
- * underlying names follow the scenarios (scenario.h).  In a margin state the
- * set is reduced: nunderlyings = 0, no moves, and one more parameter holding
- * the bits of a 64-bit hash of the full set.
+ * underlying names follow the scenarios (scenario.h).  PM_P_VAR_HASH holds
+ * the bits of a 64-bit hash of the whole set, computed when it is built
+ * (pm_var_seal), so that the aggregate tells sets of megabytes apart
+ * without comparing them byte by byte on every row.  In a margin state the
+ * set is reduced: nunderlyings = 0, no moves or names.
  */
 #define PM_P_VAR_CONFIDENCE 0
 #define PM_P_VAR_STATISTIC 1	/* 0 VaR, 1 expected shortfall */
@@ -70,7 +72,8 @@
 #define PM_P_VAR_FLOOR_COUNT 4	/* the last floor_count scenarios form the floor group */
 #define PM_P_VAR_NUND 5
 #define PM_P_VAR_HAS_VOLS 6
-#define PM_P_VAR_N 7
+#define PM_P_VAR_HASH 7		/* raw bits, not a number */
+#define PM_P_VAR_N 8
 
 /* OKX minimum-charge tiers, stored after the spot moves */
 static inline int

@@ -590,6 +590,7 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 	r->params[PM_P_VAR_CONFIDENCE] = confidence;
 	r->params[PM_P_VAR_STATISTIC] = statistic;
 	r->params[PM_P_VAR_BUFFER] = buffer;
+	pm_var_seal(r);
 	PG_RETURN_POINTER(r);
 }
 
