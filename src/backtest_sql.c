@@ -95,13 +95,9 @@ portmargin_backtest_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(st);
 	}
 	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"day\" must not be NULL")));
+		pm_null_arg_error("day", "");
 	if (PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"confidence\" must not be NULL")));
+		pm_null_arg_error("confidence", "");
 	margin = pm_finite_arg("margin", PG_GETARG_FLOAT8(1));
 	pnl = pm_finite_arg("pnl", PG_GETARG_FLOAT8(2));
 	confidence = PG_GETARG_FLOAT8(4);

@@ -153,16 +153,11 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 	SPIPlanPtr	idxplan;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not be NULL",
-						PG_ARGISNULL(0) ? "target" : PG_ARGISNULL(1) ? "account_id" :
-						PG_ARGISNULL(2) ? "underlying" : "search_range")));
+		pm_null_arg_error(PG_ARGISNULL(0) ? "target" : PG_ARGISNULL(1) ? "account_id" :
+						  PG_ARGISNULL(2) ? "underlying" : "search_range", "");
 	target = PG_GETARG_TEXT_PP(0);
 	if (VARSIZE_ANY_EXHDR(target) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"target\": a schema name is needed")));
+		pm_arg_error("target", "a schema name is needed");
 	range = PG_GETARG_FLOAT8(3);
 	if (!(range > 0.0 && range < 1.0))
 		pm_domain_error("search_range", range, "greater than 0 and less than 1");

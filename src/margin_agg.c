@@ -184,14 +184,6 @@ mixed_sets_error(void)
 			 errhint("Group by the scenario set, or pass one set to every row.")));
 }
 
-static void
-null_arg_error(const char *name, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg("argument \"%s\" must not be NULL%s", name, why)));
-}
-
 static RevalCache *
 reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 {
@@ -710,17 +702,17 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 	}
 	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
 	if (PG_ARGISNULL(12))
-		null_arg_error("scenarios", "");
+		pm_null_arg_error("scenarios", "");
 	c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
 	if (PG_ARGISNULL(2))
-		null_arg_error("underlying", "");
+		pm_null_arg_error("underlying", "");
 	underlying = PG_GETARG_TEXT_PP(2);
 	pm_instrument_args(fcinfo, 3, &ins);
 	/* required for coin-settled rows; checked wherever given */
 	if (!PG_ARGISNULL(11))
 		index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
 	else if (ins.inverse)
-		null_arg_error("index_price", " for a coin-settled (inverse) instrument");
+		pm_null_arg_error("index_price", " for a coin-settled (inverse) instrument");
 
 	/* the state's set and c->state_set are interned in the same cache: equal iff identical */
 	if (st == NULL)
@@ -1034,9 +1026,38 @@ receive_buckets(StringInfo buf, int version, MemoryContext mcxt, PmBucketSet *bs
 	pfree(tmp);
 }
 
+/*
+ * Deserialisation's set cache (SetCache): a set whose serialised bytes
+ * (len bytes from start) equal the last one read is not parsed again.
+ */
+static const PmScenarioSet *
+cached_set(SetCache *cache, StringInfo buf, int start, int len)
+{
+	if (cache->last_set == NULL || cache->last_len != len ||
+		memcmp(cache->last_image, buf->data + start, len) != 0)
+		return NULL;
+	buf->cursor = start + len;
+	return cache->last_set;
+}
+
+/* intern a freshly parsed set (freed) and remember its serialised bytes */
+static const PmScenarioSet *
+remember_set(SetCache *cache, PmScenarioSet *set, const char *image, int len)
+{
+	cache->last_set = intern_set(cache, set);
+	pfree(set);
+	if (cache->last_image)
+		pfree(cache->last_image);
+	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
+	memcpy(cache->last_image, image, len);
+	cache->last_len = len;
+	return cache->last_set;
+}
+
 static const PmScenarioSet *
 receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 {
+	const PmScenarioSet *cached;
 	PmScenarioSet *set;
 	PmScenario *sc;
 	int			nparams = get_i32(buf);
@@ -1055,12 +1076,8 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	if (uniform > 1 || (int64) 8 * nparams + 1 + 8 * (uniform ? 2 : (int64) nscen) > buf->len - buf->cursor)
 		corrupt_state("joint scenario weights do not fit the data");
 	len = buf->cursor - start + 8 * nparams + 1 + 8 * (uniform ? 2 : nscen);
-	if (cache && cache->last_set && cache->last_len == len &&
-		memcmp(cache->last_image, buf->data + start, len) == 0)
-	{
-		buf->cursor = start + len;
-		return cache->last_set;
-	}
+	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
+		return cached;
 	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
@@ -1100,14 +1117,7 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	}
 	if (cache == NULL)
 		return set;
-	cache->last_set = intern_set(cache, set);
-	pfree(set);
-	if (cache->last_image)
-		pfree(cache->last_image);
-	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
-	memcpy(cache->last_image, buf->data + start, len);
-	cache->last_len = len;
-	return cache->last_set;
+	return remember_set(cache, set, buf->data + start, len);
 }
 
 /*
@@ -1118,6 +1128,7 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 static const PmScenarioSet *
 receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
+	const PmScenarioSet *cached;
 	PmScenarioSet *set;
 	int			start = buf->cursor;
 	int			method,
@@ -1136,12 +1147,8 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
 		corrupt_state(psprintf("scenario count %d does not fit the data", nscen));
 	len = buf->cursor - start + nparams * 8 + nscen * 26;
-	if (cache && cache->last_set && cache->last_len == len &&
-		memcmp(cache->last_image, buf->data + start, len) == 0)
-	{
-		buf->cursor = start + len;
-		return cache->last_set;
-	}
+	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
+		return cached;
 	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
@@ -1168,14 +1175,7 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 		corrupt_state("the scenario set does not match its method's parameters");
 	if (cache == NULL)
 		return set;
-	cache->last_set = intern_set(cache, set);
-	pfree(set);
-	if (cache->last_image)
-		pfree(cache->last_image);
-	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
-	memcpy(cache->last_image, buf->data + start, len);
-	cache->last_len = len;
-	return cache->last_set;
+	return remember_set(cache, set, buf->data + start, len);
 }
 
 static MarginState *

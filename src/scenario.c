@@ -217,14 +217,6 @@ spec_index(const ParamSpec *spec, const char *name)
 }
 
 static void
-array_error(const char *name, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for argument \"%s\": %s", name, what)));
-}
-
-static void
 element_error(const char *name, int i, double v, const char *rule)
 {
 	ereport(ERROR,
@@ -298,7 +290,7 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_TIERS:
 		case PR_TIER_MULTS:
 			if (a->narr[i] == 0 && ps->rule != PR_EXT_MOVES)
-				array_error(ps->name, "the array is empty");
+				pm_arg_error(ps->name, "the array is empty");
 			for (k = 0; k < a->narr[i]; k++)
 			{
 				double		e = a->arr[i][k];
@@ -368,7 +360,7 @@ complete_args(SetArgs *a)
 						float8out_internal(a->num[2])),
 				 errdetail("extreme_multiple x price_scan_range must stay below 1 (a move above -100%%).")));
 	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
-		array_error("minimum_charge_multipliers",
+		pm_arg_error("minimum_charge_multipliers",
 					psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
 	if (a->method == PM_METHOD_VAR)
 	{
@@ -378,27 +370,27 @@ complete_args(SetArgs *a)
 					j;
 
 		if (U < 1)
-			array_error("underlyings", "the array is empty");
+			pm_arg_error("underlyings", "the array is empty");
 		for (k = 0; k < U; k++)
 		{
 			if (a->names[k][0] == '\0')
-				array_error("underlyings", psprintf("element %d is empty", k + 1));
+				pm_arg_error("underlyings", psprintf("element %d is empty", k + 1));
 			for (j = 0; j < k; j++)
 				if (strcmp(a->names[j], a->names[k]) == 0)
-					array_error("underlyings", psprintf("\"%s\" appears twice", a->names[k]));
+					pm_arg_error("underlyings", psprintf("\"%s\" appears twice", a->names[k]));
 		}
 		if (a->cols[1] != 0 && a->cols[1] != U)
-			array_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
+			pm_arg_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
 		if (a->narr[1] % U != 0)
-			array_error("moves", psprintf("%d elements are not a whole number of scenarios of %d underlyings",
+			pm_arg_error("moves", psprintf("%d elements are not a whole number of scenarios of %d underlyings",
 										  a->narr[1], U));
 		S = a->narr[1] / U;
 		if (S > PM_MAX_JOINT_SCENARIOS)
-			array_error("moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
+			pm_arg_error("moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
 		if (a->narr[2] != 0 && (a->narr[2] != a->narr[1] || (a->cols[2] != 0 && a->cols[2] != U)))
-			array_error("vol_shifts", psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
+			pm_arg_error("vol_shifts", psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
 		if (a->narr[3] != 0 && a->narr[3] != S)
-			array_error("weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
+			pm_arg_error("weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
 		if (!(a->num[8] < S))
 			pm_domain_error("floor_count", a->num[8], psprintf("less than the %d scenarios (the main group needs one)", S));
 		if (a->narr[3] != 0)
@@ -415,15 +407,15 @@ complete_args(SetArgs *a)
 					fl += a->arr[3][k];
 			}
 			if (!(main > 0.0) || (F > 0 && !(fl > 0.0)))
-				array_error("weights", "the weights of a scenario group sum to 0");
+				pm_arg_error("weights", "the weights of a scenario group sum to 0");
 		}
 	}
 	if (a->method == PM_METHOD_GRID)
 	{
 		if (a->narr[1] != a->narr[0])
-			array_error("vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
+			pm_arg_error("vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
 		if (a->narr[2] != 0 && a->narr[2] != a->narr[0])
-			array_error("weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
+			pm_arg_error("weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
 	}
 }
 
@@ -1178,13 +1170,13 @@ construct(FunctionCallInfo fcinfo, int method)
 					int			k;
 
 					if (ARR_NDIM(arr) > 1)
-						array_error(spec[i].name, "the array must have one dimension");
+						pm_arg_error(spec[i].name, "the array must have one dimension");
 					deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &a.nnames);
 					a.names = palloc(sizeof(char *) * Max(a.nnames, 1));
 					for (k = 0; k < a.nnames; k++)
 					{
 						if (nulls[k])
-							array_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+							pm_arg_error(spec[i].name, psprintf("element %d is NULL", k + 1));
 						a.names[k] = TextDatumGetCString(elems[k]);
 					}
 					break;
@@ -1200,14 +1192,14 @@ construct(FunctionCallInfo fcinfo, int method)
 					if (ARR_NDIM(arr) == 2 && method == PM_METHOD_VAR && i <= 2)
 						a.cols[i] = ARR_DIMS(arr)[1];
 					else if (ARR_NDIM(arr) > 1)
-						array_error(spec[i].name, "the array must have one dimension");
+						pm_arg_error(spec[i].name, "the array must have one dimension");
 					deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 									  &elems, &nulls, &a.narr[i]);
 					a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
 					for (k = 0; k < a.narr[i]; k++)
 					{
 						if (nulls[k])
-							array_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+							pm_arg_error(spec[i].name, psprintf("element %d is NULL", k + 1));
 						a.arr[i][k] = DatumGetFloat8(elems[k]);
 					}
 					break;
@@ -1783,14 +1775,6 @@ pm_settlement_arg(const text *settlement)
 	return 0;
 }
 
-static void
-null_error(const char *name, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			 errmsg("argument \"%s\" must not be NULL%s", name, why)));
-}
-
 /*
  * Validate one instrument described by the risk_array / portfolio_margin
  * arguments starting at fcinfo argument `first` (kind, option_type, strike,
@@ -1802,29 +1786,29 @@ pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins)
 	int			i = first;
 
 	if (PG_ARGISNULL(i))
-		null_error("kind", "");
+		pm_null_arg_error("kind", "");
 	ins->kind = pm_kind_arg(PG_GETARG_TEXT_PP(i));
 	if (PG_ARGISNULL(i + 6))
-		null_error("settlement", "");
+		pm_null_arg_error("settlement", "");
 	ins->inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(i + 6));
 	if (PG_ARGISNULL(i + 7))
-		null_error("multiplier", "");
+		pm_null_arg_error("multiplier", "");
 	ins->multiplier = pm_positive_arg("multiplier", PG_GETARG_FLOAT8(i + 7));
 	if (PG_ARGISNULL(i + 4))
-		null_error("forward", "");
+		pm_null_arg_error("forward", "");
 	ins->forward = pm_positive_arg("forward", PG_GETARG_FLOAT8(i + 4));
 	ins->theta = 0;
 	ins->strike = ins->t = ins->vol = 0.0;
 	if (ins->kind == PM_KIND_OPTION)
 	{
 		if (PG_ARGISNULL(i + 1))
-			null_error("option_type", " for an option");
+			pm_null_arg_error("option_type", " for an option");
 		if (PG_ARGISNULL(i + 2))
-			null_error("strike", " for an option");
+			pm_null_arg_error("strike", " for an option");
 		if (PG_ARGISNULL(i + 3))
-			null_error("t", " for an option");
+			pm_null_arg_error("t", " for an option");
 		if (PG_ARGISNULL(i + 5))
-			null_error("vol", " for an option");
+			pm_null_arg_error("vol", " for an option");
 		ins->theta = pm_option_type_arg(PG_GETARG_TEXT_PP(i + 1));
 		ins->strike = pm_positive_arg("strike", PG_GETARG_FLOAT8(i + 2));
 		ins->t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(i + 3));
@@ -1853,7 +1837,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 				delta;
 
 	if (PG_ARGISNULL(0))
-		null_error("scenarios", "");
+		pm_null_arg_error("scenarios", "");
 	s = PG_GETARG_SCENARIO_SET(0);
 	pm_check_scenario_set(s, VARSIZE(s));
 	pm_instrument_args(fcinfo, 1, &ins);
@@ -1866,7 +1850,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 		text	   *und;
 
 		if (PG_NARGS() < 10 || PG_ARGISNULL(9))
-			null_error("underlying", " for a joint (var) scenario set");
+			pm_null_arg_error("underlying", " for a joint (var) scenario set");
 		und = PG_GETARG_TEXT_PP(9);
 		pm_var_column_scenarios(s, pm_var_column_arg(s, VARDATA_ANY(und), VARSIZE_ANY_EXHDR(und)), col);
 		pm_risk_array(&p, col, s->nscenarios, &ins, pnl, &value, &delta);

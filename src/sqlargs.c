@@ -23,6 +23,24 @@ pm_option_type_error(const text *option_type)
 	pg_unreachable();
 }
 
+/* ERROR 22023 naming an argument: what is wrong with it */
+void
+pm_arg_error(const char *name, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": %s", name, what)));
+}
+
+/* ERROR 22004 for a NULL argument; why: "" or " for an option" and the like */
+void
+pm_null_arg_error(const char *name, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("argument \"%s\" must not be NULL%s", name, why)));
+}
+
 void
 pm_domain_error(const char *name, double value, const char *rule)
 {

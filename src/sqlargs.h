@@ -18,6 +18,8 @@
 /* the error paths, out of line */
 extern void pm_option_type_error(const text *option_type) pg_attribute_noreturn();
 extern void pm_domain_error(const char *name, double value, const char *rule) pg_attribute_noreturn();
+extern void pm_arg_error(const char *name, const char *what) pg_attribute_noreturn();
+extern void pm_null_arg_error(const char *name, const char *why) pg_attribute_noreturn();
 
 /*
  * 'call' / 'c' -> +1, 'put' / 'p' -> -1, in any case.  Called once per row,

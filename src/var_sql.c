@@ -28,20 +28,10 @@
 #include "tailstat.h"
 
 static void
-arg_error(const char *name, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for argument \"%s\": %s", name, what)));
-}
-
-static void
 null_arg(FunctionCallInfo fcinfo, int i, const char *name)
 {
 	if (PG_ARGISNULL(i))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument \"%s\" must not be NULL", name)));
+		pm_null_arg_error(name, "");
 }
 
 /* a float8[] argument as doubles: no NULL elements, all finite */
@@ -57,16 +47,16 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 	null_arg(fcinfo, i, name);
 	arr = PG_GETARG_ARRAYTYPE_P(i);
 	if (ARR_NDIM(arr) > 1 && strcmp(name, "correlation") != 0)
-		arg_error(name, "the array must have one dimension");
+		pm_arg_error(name, "the array must have one dimension");
 	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
 	v = palloc(sizeof(double) * Max(*n, 1));
 	for (k = 0; k < *n; k++)
 	{
 		if (nulls[k])
-			arg_error(name, psprintf("element %d is NULL", k + 1));
+			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
 		v[k] = DatumGetFloat8(elems[k]);
 		if (!isfinite(v[k]))
-			arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
+			pm_arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
 	}
 	return v;
 }
@@ -87,7 +77,7 @@ text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 	for (k = 0; k < *n; k++)
 	{
 		if (nulls[k])
-			arg_error(name, psprintf("element %d is NULL", k + 1));
+			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
 		v[k] = TextDatumGetCString(elems[k]);
 	}
 	return v;
@@ -202,9 +192,9 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, 4, true, TYPALIGN_INT, &day_elems, &day_nulls, &nd);
 	vals = float8_arg(fcinfo, 2, "vals", &nv);
 	if (n == 0)
-		arg_error("underlyings", "the history is empty");
+		pm_arg_error("underlyings", "the history is empty");
 	if (nd != n || nv != n)
-		arg_error(nd != n ? "days" : "vals",
+		pm_arg_error(nd != n ? "days" : "vals",
 				  psprintf("%d elements for %d underlyings", nd != n ? nd : nv, n));
 	null_arg(fcinfo, 3, "horizon");
 	horizon = PG_GETARG_INT32(3);
@@ -240,9 +230,9 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 		char	  **hit = bsearch(&names[i], uniq, U, sizeof(char *), name_cmp);
 
 		if (day_nulls[i])
-			arg_error("days", psprintf("element %d is NULL", i + 1));
+			pm_arg_error("days", psprintf("element %d is NULL", i + 1));
 		if (is_return ? !(vals[i] > (log_returns ? -INFINITY : -1.0)) : !(vals[i] > 0.0))
-			arg_error("vals", psprintf("element %d is %s; %s", i + 1, float8out_internal(vals[i]),
+			pm_arg_error("vals", psprintf("element %d is %s; %s", i + 1, float8out_internal(vals[i]),
 									   is_return ? "a simple return must be above -1" : "a price must be positive"));
 		rows[i].day = DatumGetDateADT(day_elems[i]);
 		rows[i].col = hit - uniq;
@@ -302,7 +292,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	S = pm_hist_moves(returns, T, U, horizon, log_returns, sqrt_scaling, lambda, moves);
 	for (i = 0; i < S * U; i++)
 		if (!(moves[i] > -1.0) || !isfinite(moves[i]))
-			arg_error("vals", psprintf("scenario %d moves %s by %s", i / U + 1, uniq[i % U],
+			pm_arg_error("vals", psprintf("scenario %d moves %s by %s", i / U + 1, uniq[i % U],
 									   float8out_internal(moves[i])));
 	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) uniq, S, moves, NULL, NULL, 0,
 								   confidence, statistic, buffer, 0));
@@ -355,29 +345,29 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 
 	names = text_array_arg(fcinfo, 0, "underlyings", &U);
 	if (U == 0)
-		arg_error("underlyings", "the array is empty");
+		pm_arg_error("underlyings", "the array is empty");
 	for (i = 0; i < U; i++)
 	{
 		int			j;
 
 		if (names[i][0] == '\0')
-			arg_error("underlyings", psprintf("element %d is empty", i + 1));
+			pm_arg_error("underlyings", psprintf("element %d is empty", i + 1));
 		for (j = 0; j < i; j++)
 			if (strcmp(names[i], names[j]) == 0)
-				arg_error("underlyings", psprintf("\"%s\" appears twice", names[i]));
+				pm_arg_error("underlyings", psprintf("\"%s\" appears twice", names[i]));
 	}
 	vols = float8_arg(fcinfo, 1, "vols", &nv);
 	if (nv != U)
-		arg_error("vols", psprintf("%d elements for %d underlyings", nv, U));
+		pm_arg_error("vols", psprintf("%d elements for %d underlyings", nv, U));
 	for (i = 0; i < U; i++)
 		if (!(vols[i] >= 0.0))
-			arg_error("vols", psprintf("element %d is %s; a volatility must be at least 0", i + 1,
+			pm_arg_error("vols", psprintf("element %d is %s; a volatility must be at least 0", i + 1,
 									   float8out_internal(vols[i])));
 	null_arg(fcinfo, 2, "correlation");
 	carr = PG_GETARG_ARRAYTYPE_P(2);
 	if (!((ARR_NDIM(carr) == 2 && ARR_DIMS(carr)[0] == U && ARR_DIMS(carr)[1] == U) ||
 		  (ARR_NDIM(carr) == 1 && ARR_DIMS(carr)[0] == U * U)))
-		arg_error("correlation", psprintf("a %d x %d matrix is needed for %d underlyings%s", U, U, U,
+		pm_arg_error("correlation", psprintf("a %d x %d matrix is needed for %d underlyings%s", U, U, U,
 										  ARR_NDIM(carr) == 2 ? psprintf(", got %d x %d", ARR_DIMS(carr)[0], ARR_DIMS(carr)[1]) : ""));
 	corr = float8_arg(fcinfo, 2, "correlation", &nc);
 	null_arg(fcinfo, 3, "n");
@@ -446,9 +436,9 @@ var_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
 	s = PG_GETARG_SCENARIO_SET(i);
 	pm_check_scenario_set(s, VARSIZE(s));
 	if (s->method != PM_METHOD_VAR)
-		arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+		pm_arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
 	if (s->params[PM_P_VAR_FLOOR_COUNT] != 0.0)
-		arg_error(name, "the set already has a floor group; add the floor last");
+		pm_arg_error(name, "the set already has a floor group; add the floor last");
 	return s;
 }
 
@@ -475,18 +465,18 @@ concat_sets(const PmScenarioSet *a, const PmScenarioSet *b, const char *bname,
 	double	   *w = palloc(sizeof(double) * S);
 
 	if (pm_var_nund(b) != U)
-		arg_error(bname, psprintf("%d underlyings, the first set has %d", pm_var_nund(b), U));
+		pm_arg_error(bname, psprintf("%d underlyings, the first set has %d", pm_var_nund(b), U));
 	if ((int64) Sa + Sb > PM_MAX_JOINT_SCENARIOS)
-		arg_error(bname, psprintf("%d + %d scenarios, more than %d in one set", Sa, Sb, PM_MAX_JOINT_SCENARIOS));
+		pm_arg_error(bname, psprintf("%d + %d scenarios, more than %d in one set", Sa, Sb, PM_MAX_JOINT_SCENARIOS));
 	if (pm_var_vols(a) && pm_var_vols(b) &&
 		a->params[PM_P_VAR_VOL_RELATIVE] != b->params[PM_P_VAR_VOL_RELATIVE])
-		arg_error(bname, "its volatility rule differs from the first set's");
+		pm_arg_error(bname, "its volatility rule differs from the first set's");
 	for (u = 0; u < U; u++)
 	{
 		names[u] = na;
 		map[u] = pm_var_column(b, na, strlen(na));
 		if (map[u] < 0)
-			arg_error(bname, psprintf("no moves for underlying \"%s\"", na));
+			pm_arg_error(bname, psprintf("no moves for underlying \"%s\"", na));
 		na += strlen(na) + 1;
 	}
 	for (i = 0; i < S; i++)
@@ -545,7 +535,7 @@ portmargin_blend_scenarios(PG_FUNCTION_ARGS)
 	if (!(w >= 0.0 && w <= 1.0))
 		pm_domain_error("stressed_weight", w, "between 0 and 1");
 	if (w == 0.0 || w == 1.0)
-		arg_error("stressed_weight", "0 or 1 leaves one set without weight; use that set alone");
+		pm_arg_error("stressed_weight", "0 or 1 leaves one set without weight; use that set alone");
 	PG_RETURN_POINTER(concat_sets(a, b, "stressed", scaled_weights(a, 1.0 - w), scaled_weights(b, w), 0));
 }
 
@@ -583,7 +573,7 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 	s = PG_GETARG_SCENARIO_SET(0);
 	pm_check_scenario_set(s, VARSIZE(s));
 	if (s->method != PM_METHOD_VAR)
-		arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+		pm_arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
 	tail_args(fcinfo, 1, &confidence, &statistic, &buffer);
 	r = palloc_extended(VARSIZE(s), MCXT_ALLOC_HUGE);
 	memcpy(r, s, VARSIZE(s));
@@ -607,7 +597,7 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t)
 	double		confidence;
 
 	if (n == 0)
-		arg_error("pnl", "the array is empty");
+		pm_arg_error("pnl", "the array is empty");
 	null_arg(fcinfo, 1, "confidence");
 	confidence = PG_GETARG_FLOAT8(1);
 	if (!(confidence > 0.0 && confidence < 1.0))
@@ -618,16 +608,16 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t)
 
 		w = float8_arg(fcinfo, 2, "weights", &nw);
 		if (nw != n)
-			arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
+			pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
 		for (i = 0; i < n; i++)
 		{
 			if (!(w[i] >= 0.0))
-				arg_error("weights", psprintf("element %d is %s; a weight must be at least 0", i + 1,
+				pm_arg_error("weights", psprintf("element %d is %s; a weight must be at least 0", i + 1,
 											  float8out_internal(w[i])));
 			sum += w[i];
 		}
 		if (!(sum > 0.0))
-			arg_error("weights", "the weights sum to 0");
+			pm_arg_error("weights", "the weights sum to 0");
 	}
 	pm_tail(pnl, w, n, confidence, t, NULL, palloc(sizeof(double) * n), palloc(sizeof(size_t) * n));
 }
