@@ -92,29 +92,13 @@ SELECT pg_temp.timed('HS scenario generation (' || :days || ' days x 10, 2-day o
 FROM generate_series(1, :runs) r;
 SELECT name, portmargin.scenario_count(s) AS scenarios, pg_size_pretty(pg_column_size(s)::bigint) AS stored_size FROM var_sets ORDER BY name;
 
-SELECT pg_temp.timed(format('ES 99%% account margin, %s set, 10,000 positions', n), r, format(
-  $q$CREATE TEMP TABLE IF NOT EXISTS var_out AS SELECT 1 AS a WITH NO DATA;
-     DROP TABLE var_out;
-     CREATE TEMP TABLE var_out AS
-     SELECT p.account_id, (m).initial_margin, (m).expected_shortfall
-     FROM (SELECT p.account_id,
-                  portmargin.portfolio_margin(p.quantity, i.u, i.kind, i.otype, i.strike, i.t, i.forward, i.vol,
-                                              'linear', 1, NULL, (SELECT s FROM var_sets WHERE name = %L)) AS m
-           FROM var_positions p JOIN var_instruments i USING (instrument_id)
-           GROUP BY p.account_id) p$q$, n))
-FROM (VALUES ('mc')) v(n), generate_series(1, :runs) r;
+-- the ES margin query over the stored set named %L (format argument)
+\set es_query 'CREATE TEMP TABLE IF NOT EXISTS var_out AS SELECT 1 AS a WITH NO DATA; DROP TABLE var_out; CREATE TEMP TABLE var_out AS SELECT p.account_id, (m).initial_margin, (m).expected_shortfall FROM (SELECT p.account_id, portmargin.portfolio_margin(p.quantity, i.u, i.kind, i.otype, i.strike, i.t, i.forward, i.vol, ''linear'', 1, NULL, (SELECT s FROM var_sets WHERE name = %L)) AS m FROM var_positions p JOIN var_instruments i USING (instrument_id) GROUP BY p.account_id) p'
+SELECT pg_temp.timed('ES 99% account margin, mc set, 10,000 positions', r, format(:'es_query', 'mc'))
+FROM generate_series(1, :runs) r;
 -- hs last: var_out then holds the HS results for the check below
-SELECT pg_temp.timed(format('ES 99%% account margin, %s set, 10,000 positions', n), r, format(
-  $q$CREATE TEMP TABLE IF NOT EXISTS var_out AS SELECT 1 AS a WITH NO DATA;
-     DROP TABLE var_out;
-     CREATE TEMP TABLE var_out AS
-     SELECT p.account_id, (m).initial_margin, (m).expected_shortfall
-     FROM (SELECT p.account_id,
-                  portmargin.portfolio_margin(p.quantity, i.u, i.kind, i.otype, i.strike, i.t, i.forward, i.vol,
-                                              'linear', 1, NULL, (SELECT s FROM var_sets WHERE name = %L)) AS m
-           FROM var_positions p JOIN var_instruments i USING (instrument_id)
-           GROUP BY p.account_id) p$q$, n))
-FROM (VALUES ('hs')) v(n), generate_series(1, :runs) r;
+SELECT pg_temp.timed('ES 99% account margin, hs set, 10,000 positions', r, format(:'es_query', 'hs'))
+FROM generate_series(1, :runs) r;
 
 -- what a user would write without the aggregate: risk arrays unnested in SQL,
 -- summed per account and scenario, then ES of each account's vector (HS set)
