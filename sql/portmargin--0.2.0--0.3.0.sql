@@ -521,6 +521,7 @@ AS $fn$
 DECLARE
   s   text := quote_ident(target);
   sql text;
+  nonempty boolean;
 BEGIN
   IF accounts IS NULL OR accounts < 1 OR accounts > 1000000 THEN
     RAISE EXCEPTION 'invalid value for argument "accounts": %', accounts USING ERRCODE = '22023',
@@ -529,6 +530,15 @@ BEGIN
   IF seed IS NULL OR NOT (seed BETWEEN -1 AND 1) THEN
     RAISE EXCEPTION 'invalid value for argument "seed": %', seed USING ERRCODE = '22023',
       DETAIL = 'The seed is passed to setseed(): between -1 and 1.';
+  END IF;
+  IF target IS NULL OR to_regclass(s || '.accounts') IS NULL OR to_regclass(s || '.instruments') IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', coalesce(quote_literal(target), 'NULL') USING ERRCODE = '22023',
+      DETAIL = 'The schema has no reference-schema tables.', HINT = 'Run portmargin.create_reference_schema() first.';
+  END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.accounts) OR EXISTS (SELECT 1 FROM %s.instruments)', s, s) INTO nonempty;
+  IF nonempty THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema already holds accounts or instruments; the demo book goes into an empty reference schema.';
   END IF;
   PERFORM setseed(seed);
   sql := $tmpl$

@@ -9,7 +9,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(56);
+SELECT plan(59);
 
 SELECT is(portmargin.create_reference_schema('tiny'), 'tiny', 'create_reference_schema returns the schema');
 SELECT has_table('tiny', t, 'table tiny.' || t) FROM unnest('{accounts,collateral,instruments,positions,index_prices,forwards,implied_vols,rates,margin_history}'::text[]) t;
@@ -17,6 +17,8 @@ SELECT has_view('tiny', v, 'view tiny.' || v) FROM unnest('{account_margin,accou
 SELECT is_empty($$SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'tiny'::regnamespace AND c.relkind IN ('r', 'v')
                   AND obj_description(c.oid, 'pg_class') IS NULL$$, 'every table and view of the reference schema has a COMMENT');
 SELECT matches(pg_temp.err($$SELECT portmargin.create_reference_schema('')$$), '^22023: .*"target"', 'empty schema name -> ERROR');
+SELECT matches(pg_temp.err($$SELECT portmargin.generate_demo_book('no_such_schema')$$), '^22023: .*"target"', 'demo book into a schema without the tables -> ERROR');
+SELECT matches(pg_temp.err($$SELECT portmargin.generate_demo_book('tiny', 0)$$), '^22023: .*"accounts"', 'demo book of 0 accounts -> ERROR');
 
 -- ---------------------------------------------------------------------------
 -- a one-account book, worked by hand
@@ -83,6 +85,7 @@ SELECT portmargin.create_reference_schema('demo2');
 SELECT portmargin.generate_demo_book('demo2', 1000, 0.42);
 SELECT is((SELECT md5(string_agg(format('%s,%s,%s', account_id, instrument_id, quantity), ';' ORDER BY account_id, instrument_id)) FROM demo2.positions),
           (SELECT h FROM book1), 'the same seed gives the same book');
+SELECT matches(pg_temp.err($$SELECT portmargin.generate_demo_book('demo2')$$), '^22023: .*"target"', 'demo book into a schema that already has one -> ERROR');
 
 -- the views against the aggregate and the pricing functions
 SELECT is_empty($$SELECT a.account_id FROM demo.account_risk_matrix r JOIN demo.account_margin_at() a USING (account_id)
