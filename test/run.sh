@@ -22,7 +22,9 @@ case "$mode" in demo|all) ;; exec) shift; [ $# -gt 0 ] || { echo "usage: $0 exec
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# PM_PG_BIN: another (e.g. relocated copy of the) PostgreSQL bin directory, so
+# that parallel work can install builds side by side; default: Debian's.
+PG_BIN=${PM_PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PM_PORT=${PM_PORT:-54329}
 packages="make gcc pkg-config postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR libgsl-dev"
 [ "$mode" = all ] && packages="$packages postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-$PG_MAJOR-cron python3"
