@@ -25,6 +25,11 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 
 #include "sqlargs.h"
 
@@ -129,6 +134,32 @@ search_side(ExcessCtx *c, double p0, double f0, double factor)
 }
 
 /*
+ * target must name a reference schema: a schema with an index_prices table
+ * and an equity_excess_at(bigint, text, float8) function.  Checked in the
+ * catalogs before any query is prepared, so that a wrong name is an error
+ * naming the argument, not a parser error about the internal query.
+ */
+static void
+check_reference_schema(const char *target, Oid *argtypes)
+{
+	Oid			nsp = get_namespace_oid(target, true);
+	const char *missing = NULL;
+
+	if (!OidIsValid(nsp))
+		missing = "is not a schema";
+	else if (!OidIsValid(get_relname_relid("index_prices", nsp)))
+		missing = "has no index_prices table";
+	else if (!OidIsValid(LookupFuncName(list_make2(makeString(pstrdup(target)), makeString("equity_excess_at")),
+										3, argtypes, true)))
+		missing = "has no equity_excess_at(bigint, text, float8) function";
+	if (missing)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"target\": \"%s\" %s", target, missing),
+				 errhint("Create a reference schema with portmargin.create_reference_schema().")));
+}
+
+/*
  * liquidation_prices(target text, account_id bigint, underlying text,
  *                    search_range float8) -> (lower float8, upper float8)
  */
@@ -165,15 +196,14 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 	c.account = PG_GETARG_INT64(1);
 	c.underlying = PG_GETARG_DATUM(2);
 
+	check_reference_schema(text_to_cstring(target), argtypes);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	idxplan = SPI_prepare(psprintf("SELECT price FROM %s.index_prices WHERE underlying OPERATOR(pg_catalog.=) $1", schema),
 						  1, idxtypes);
 	if (idxplan == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"target\": \"%s\" has no index_prices table", text_to_cstring(target)),
-				 errhint("Create it with portmargin.create_reference_schema().")));
+		elog(ERROR, "liquidation_prices: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	values[0] = c.underlying;
 	if (SPI_execute_plan(idxplan, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
@@ -182,7 +212,7 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 	p0 = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	c.plan = SPI_prepare(psprintf("SELECT %s.equity_excess_at($1, $2, $3)", schema), 3, argtypes);
 	if (c.plan == NULL)
-		elog(ERROR, "liquidation_prices: %s.equity_excess_at not found", schema);
+		elog(ERROR, "liquidation_prices: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
 	f0 = excess_at(p0, &c);
 	if (!c.found)

@@ -9,7 +9,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(59);
+SELECT plan(85);
 
 SELECT is(portmargin.create_reference_schema('tiny'), 'tiny', 'create_reference_schema returns the schema');
 SELECT has_table('tiny', t, 'table tiny.' || t) FROM unnest('{accounts,collateral,instruments,positions,index_prices,forwards,implied_vols,rates,margin_history}'::text[]) t;
@@ -64,7 +64,55 @@ SELECT matches(pg_temp.err($$SELECT * FROM tiny.liquidation_prices(99, 'BTC')$$)
 SELECT matches(pg_temp.err($$SELECT * FROM portmargin.liquidation_prices('', 1, 'BTC')$$), '^22023: .*"target"', 'empty target schema -> ERROR');
 SELECT matches(pg_temp.err($$SELECT tiny.equity_excess_at(1, 'BTC', 0)$$), '^22023: .*"price"', 'equity_excess_at at price 0 -> ERROR naming price');
 SELECT matches(pg_temp.err($$SELECT tiny.whatif_margin(NULL, '{1}', '{1}')$$), '^22004: .*"account_id"', 'whatif_margin without account -> ERROR');
-SELECT matches(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1}', '{1,2}')$$), '^22023: .*"quantities"', 'whatif_margin with mismatched arrays -> ERROR');
+SELECT matches(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1}', '{1,2}')$$), '^22023: .*"quantities": 2 quantities for 1 instrument_ids', 'whatif_margin with mismatched arrays -> ERROR');
+-- 0.3.0 said "<NULL> quantities for <NULL>": name what is missing
+SELECT is(pg_temp.err($$SELECT tiny.whatif_margin(1, NULL, '{1}')$$), '22004: argument "instrument_ids" must not be NULL', 'whatif_margin without instrument_ids -> ERROR naming it');
+SELECT is(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1}', NULL)$$), '22004: argument "quantities" must not be NULL', 'whatif_margin without quantities -> ERROR naming it');
+SELECT is(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1,NULL}', '{1,2}')$$), '22004: invalid value for argument "instrument_ids": element 2 is NULL', 'whatif_margin with a NULL instrument -> ERROR naming the element');
+SELECT is(pg_temp.err($$SELECT tiny.whatif_margin(1, '{1,2}', '{1,NULL}')$$), '22004: invalid value for argument "quantities": element 2 is NULL', 'whatif_margin with a NULL quantity -> ERROR naming the element');
+-- 0.3.0 gave 42P01 and the internal query for a schema that is not a reference schema
+SELECT is(pg_temp.err($$SELECT * FROM portmargin.liquidation_prices('nosuch', 1, 'BTC')$$),
+          '22023: invalid value for argument "target": "nosuch" is not a schema', 'liquidation_prices of a schema that does not exist -> 22023 naming target');
+CREATE SCHEMA not_reference;
+SELECT is(pg_temp.err($$SELECT * FROM portmargin.liquidation_prices('not_reference', 1, 'BTC')$$),
+          '22023: invalid value for argument "target": "not_reference" has no index_prices table', 'liquidation_prices of a schema without the tables -> 22023 naming target');
+CREATE TABLE not_reference.index_prices (underlying text, price float8);
+SELECT is(pg_temp.err($$SELECT * FROM portmargin.liquidation_prices('not_reference', 1, 'BTC')$$),
+          '22023: invalid value for argument "target": "not_reference" has no equity_excess_at(bigint, text, float8) function',
+          'liquidation_prices of a schema without equity_excess_at -> 22023 naming target');
+-- snapshots: a second one at the same timestamp is refused by name (0.3.0: a bare 23505 on margin_history_pkey)
+SELECT is(tiny.snapshot_margins('2026-11-25 09:00+00'), 1, 'a snapshot of the one-account book');
+SELECT matches(pg_temp.err($$SELECT tiny.snapshot_margins('2026-11-25 09:00+00')$$),
+               '^23505: a margin snapshot at 2026-11-25 .* is already in tiny.margin_history$', 'a second snapshot at the same timestamp -> 23505 naming the timestamp');
+SELECT is((SELECT count(*)::int FROM tiny.margin_history), 1, 'the first snapshot is kept');
+SELECT is(pg_temp.err($$SELECT tiny.snapshot_margins(NULL)$$), '22004: argument "at" must not be NULL', 'snapshot at NULL -> 22004');
+
+-- ---------------------------------------------------------------------------
+-- schema names: generated without textual splicing
+-- ---------------------------------------------------------------------------
+SELECT is(pg_temp.err($$SELECT portmargin.create_reference_schema('portmargin')$$),
+          '22023: invalid value for argument "target": ''portmargin''', 'the extension''s own schema is refused');
+SELECT is(pg_temp.err($$SELECT portmargin.create_reference_schema('pg_catalog')$$),
+          '22023: invalid value for argument "target": ''pg_catalog''', 'a system schema is refused');
+SELECT is(pg_temp.err($$SELECT portmargin.create_reference_schema(NULL)$$), '22004: argument "target" must not be NULL', 'NULL target -> 22004');
+SELECT matches(pg_temp.err(format('SELECT portmargin.create_reference_schema(%L)', repeat('x', 64))),
+               '^22023: invalid value for argument "target"', 'a 64-byte name (PostgreSQL would truncate it to 63) is refused');
+-- 63 bytes: 31 two-byte characters and one more: returned and created exactly
+SELECT is(portmargin.create_reference_schema(repeat('é', 31) || 'x'), repeat('é', 31) || 'x', 'a 63-byte name is returned as created');
+SELECT ok(to_regnamespace(quote_ident(repeat('é', 31) || 'x')) IS NOT NULL, 'and the schema exists under that exact name');
+SELECT is(pg_temp.err($$SELECT portmargin.create_reference_schema('tiny')$$),
+          '22023: invalid value for argument "target": ''tiny''', 'a schema that already holds a reference schema is refused');
+SELECT is(pg_temp.err($$SELECT portmargin.upgrade_reference_schema('nosuch')$$),
+          '22023: invalid value for argument "target": ''nosuch''', 'upgrade_reference_schema of a schema that does not exist -> 22023');
+-- 0.3.0 spliced the name into dollar-quoted bodies: a name containing $body$ was a syntax error
+SELECT is(portmargin.create_reference_schema('odd $body$ "name''s" $$'), 'odd $body$ "name''s" $$', 'a name with $body$, quotes and $$ is created');
+SELECT is(portmargin.generate_demo_book('odd $body$ "name''s" $$', 20, 0.42), 20, 'a demo book goes into it');
+SELECT is((SELECT count(*)::int FROM "odd $body$ ""name's"" $$".account_margin), 20, 'its account_margin view reads the book');
+SELECT isnt((SELECT m FROM "odd $body$ ""name's"" $$".whatif_margin(1, '{}', '{}') m), NULL, 'its whatif_margin works');
+SELECT lives_ok(format('SELECT * FROM %I.liquidation_prices(1, %L)', 'odd $body$ "name''s" $$', 'BTC'), 'its liquidation_prices passes the name to the solver');
+SELECT is("odd $body$ ""name's"" $$".snapshot_margins('2026-11-25 09:00+00'), 20, 'its snapshot_margins writes a snapshot');
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = to_regnamespace(quote_ident('odd $body$ "name''s" $$'))), 7,
+          'all seven functions are in that schema');
 
 -- ---------------------------------------------------------------------------
 -- the demo book
