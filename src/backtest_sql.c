@@ -139,7 +139,11 @@ portmargin_backtest_combine(PG_FUNCTION_ARGS)
 	else if (a->confidence != b->confidence)
 		confidence_mismatch(a->confidence, b->confidence);
 	for (i = 0; i < b->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		bt_append(aggctx, a, b->days[i], b->exceptions[i]);
+	}
 	PG_RETURN_POINTER(a);
 }
 
@@ -156,6 +160,8 @@ portmargin_backtest_serial(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, st->days[i]);
 		pq_sendbyte(&buf, st->exceptions[i]);
 	}
@@ -186,6 +192,8 @@ portmargin_backtest_deserial(PG_FUNCTION_ARGS)
 	{
 		DateADT		day = pq_getmsgint(&buf, 4);
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		bt_append(CurrentMemoryContext, st, day, pq_getmsgbyte(&buf) != 0);
 	}
 	pq_getmsgend(&buf);
@@ -199,7 +207,7 @@ typedef struct DayException
 } DayException;
 
 static int
-day_cmp(const void *a, const void *b)
+day_cmp(const void *a, const void *b, void *arg)
 {
 	DateADT		x = ((const DayException *) a)->day;
 	DateADT		y = ((const DayException *) b)->day;
@@ -231,13 +239,17 @@ portmargin_backtest_ffunc(PG_FUNCTION_ARGS)
 	pairs = palloc(sizeof(DayException) * st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pairs[i].day = st->days[i];
 		pairs[i].exception = st->exceptions[i];
 	}
-	qsort(pairs, st->n, sizeof(DayException), day_cmp);
+	qsort_interruptible(pairs, st->n, sizeof(DayException), day_cmp, NULL);
 	seq = palloc(st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (i > 0 && pairs[i].day == pairs[i - 1].day)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -766,6 +766,8 @@ send_float8s(StringInfo buf, const double *v, int n)
 	{
 		uint64		x;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&x, &v[i], 8);
 		x = pg_hton64(x);
 		memcpy(p + 8 * i, &x, 8);
@@ -853,6 +855,7 @@ send_state(StringInfo buf, const MarginState *st)
 		const PmUnit *u = &st->units[i];
 		int			j;
 
+		CHECK_FOR_INTERRUPTS();
 		/*
 		 * A sum that overflowed is reported as the serial final function
 		 * would (22003), not left for the reader to reject as corrupt.
@@ -860,7 +863,11 @@ send_state(StringInfo buf, const MarginState *st)
 		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
 						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
 		for (j = 0; j < st->set->nscenarios; j++)
+		{
+			if ((j & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			pm_finite_result("portfolio_margin", u->pnl[j]);
+		}
 
 		pq_sendstring(buf, u->underlying);
 		pq_sendbyte(buf, u->inverse);
@@ -982,6 +989,8 @@ get_float8s(StringInfo buf, double *out, int n, bool add, const char *what)
 		uint64		x;
 		double		v;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&x, p + 8 * i, 8);
 		x = pg_ntoh64(x);
 		memcpy(&v, &x, 8);
@@ -1078,7 +1087,9 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	len = buf->cursor - start + 8 * nparams + 1 + 8 * (uniform ? 2 : nscen);
 	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
 		return cached;
-	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
+	/* up to 320 MB, not zeroed (an uninterruptible memset): every byte is written below */
+	set = MemoryContextAlloc(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
+	memset(set, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
 	set->method = PM_METHOD_VAR;
@@ -1106,7 +1117,11 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 		get_float8s(buf, w, 2, false, "a scenario weight");
 	for (i = 0; i < nscen; i++)
 	{
-		CHECK_FOR_INTERRUPTS();
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		sc[i].move = 0.0;
+		sc[i].vol_shift = 0.0;
+		sc[i].vol_rule = PM_VOL_NONE;
 		if (uniform)
 			sc[i].weight = w[i >= nscen - F];
 		else

@@ -277,6 +277,8 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 			{
 				double		e = a->arr[i][k];
 
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
 					element_error(ps->name, k, e, "a finite number");
 				if (ps->rule == PR_WEIGHTS_OPT && !(e >= 0.0 && e <= 1.0))
@@ -295,6 +297,8 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 			{
 				double		e = a->arr[i][k];
 
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
 					element_error(ps->name, k, e, "a finite number");
 				if ((ps->rule == PR_MOVES || ps->rule == PR_EXT_MOVES) && !(e > -1.0))
@@ -311,6 +315,42 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 			}
 			break;
 	}
+}
+
+static int
+name_index_cmp(const void *a, const void *b, void *arg)
+{
+	char	  **names = (char **) arg;
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+	int			c = strcmp(names[x], names[y]);
+
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/*
+ * The index of the first name equal to an earlier one, or -1: sorted by
+ * (name, index), each run of equal names has its earliest repeat second.
+ * O(n log n) and interruptible (a joint set may name millions).
+ */
+static int
+first_repeated_name(char **names, int n)
+{
+	int		   *idx;
+	int			first = -1,
+				i;
+
+	if (n < 2)
+		return -1;
+	idx = palloc(sizeof(int) * n);
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_interruptible(idx, n, sizeof(int), name_index_cmp, names);
+	for (i = 1; i < n; i++)
+		if (strcmp(names[idx[i]], names[idx[i - 1]]) == 0 && (first < 0 || idx[i] < first))
+			first = idx[i];
+	pfree(idx);
+	return first;
 }
 
 /* fill defaults, then check every argument and the cross-argument rules */
@@ -371,14 +411,13 @@ complete_args(SetArgs *a)
 
 		if (U < 1)
 			pm_arg_error("underlyings", "the array is empty");
-		for (k = 0; k < U; k++)
-		{
+		/* the first element (in order) that is empty or repeats an earlier one */
+		j = first_repeated_name(a->names, U);
+		for (k = 0; k < U && (j < 0 || k <= j); k++)
 			if (a->names[k][0] == '\0')
 				pm_arg_error("underlyings", psprintf("element %d is empty", k + 1));
-			for (j = 0; j < k; j++)
-				if (strcmp(a->names[j], a->names[k]) == 0)
-					pm_arg_error("underlyings", psprintf("\"%s\" appears twice", a->names[k]));
-		}
+		if (j >= 0)
+			pm_arg_error("underlyings", psprintf("\"%s\" appears twice", a->names[j]));
 		if (a->cols[1] != 0 && a->cols[1] != U)
 			pm_arg_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
 		if (a->narr[1] % U != 0)
@@ -401,6 +440,8 @@ complete_args(SetArgs *a)
 
 			for (k = 0; k < S; k++)
 			{
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (k < S - F)
 					main += a->arr[3][k];
 				else
@@ -484,7 +525,13 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a scenario set of %d scenarios x %d underlyings is larger than 1 GB", nscen, nund)));
 	size = PM_SET_SIZE(nparams, nscen) + names_len;
-	s = (PmScenarioSet *) palloc0(size);
+
+	/*
+	 * Up to 1 GB: not palloc0 (an uninterruptible memset); every byte is
+	 * written below, the header and the tail parameters first.
+	 */
+	s = (PmScenarioSet *) palloc(size);
+	memset(s, 0, PM_SET_SIZE(PM_P_VAR_N, 0));
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
 	s->method = PM_METHOD_VAR;
@@ -497,13 +544,17 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	s->params[PM_P_VAR_FLOOR_COUNT] = floor_count;
 	s->params[PM_P_VAR_NUND] = nund;
 	s->params[PM_P_VAR_HAS_VOLS] = vols != NULL;
-	memcpy(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
+	pm_copy_interruptible(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
 	if (vols)
-		memcpy(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+		pm_copy_interruptible(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
 	sc = PM_SET_SCENARIOS(s);
 	for (i = 0; i < nscen; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		set_scenario(&sc[i], 0.0, vols ? (vol_relative ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE) : PM_VOL_NONE,
 					 0.0, weights ? weights[i] : 1.0, i >= nscen - floor_count);
+	}
 	p = (char *) s + PM_SET_SIZE(nparams, nscen);
 	for (i = 0; i < nund; i++)
 	{
@@ -514,14 +565,33 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	return s;
 }
 
-/* (re)compute a joint set's content hash, after any change to it */
+/* joint sets are hashed in pieces of this size, with an interrupt check between pieces */
+#define PM_HASH_PIECE ((Size) 16 * 1024 * 1024)
+
+/*
+ * (Re)compute a joint set's content hash, after any change to it: the set's
+ * bytes (the hash field zeroed) through hash_bytes_extended, seed 0x706d,
+ * in pieces of 16 MB, the hash of each piece the seed of the next.  A set of
+ * up to 16 MB (2,500 days x 100 underlyings, 100,000 Monte Carlo scenarios
+ * x 10 underlyings) is one piece: its hash is the one 0.3.0 computed.
+ */
 void
 pm_var_seal(PmScenarioSet *s)
 {
-	uint64		h;
+	const unsigned char *p = (const unsigned char *) s + VARHDRSZ;
+	Size		len = VARSIZE(s) - VARHDRSZ;
+	uint64		h = 0x706d;
 
 	memset(&s->params[PM_P_VAR_HASH], 0, sizeof(double));
-	h = hash_bytes_extended((const unsigned char *) s + VARHDRSZ, VARSIZE(s) - VARHDRSZ, 0x706d);
+	do
+	{
+		Size		n = Min(len, PM_HASH_PIECE);
+
+		CHECK_FOR_INTERRUPTS();
+		h = hash_bytes_extended(p, (int) n, h);
+		p += n;
+		len -= n;
+	} while (len > 0);
 	memcpy(&s->params[PM_P_VAR_HASH], &h, sizeof(h));
 }
 
@@ -566,10 +636,11 @@ pm_var_reduced_set(const PmScenarioSet *s)
 {
 	int			nparams = PM_P_VAR_N;
 	Size		size = PM_SET_SIZE(nparams, s->nscenarios);
-	PmScenarioSet *r = (PmScenarioSet *) palloc0(size);
+	PmScenarioSet *r = (PmScenarioSet *) palloc(size);	/* every byte is written */
 	PmScenario *sc;
 	int			i;
 
+	memset(r, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(r, size);
 	r->version = PM_SCENARIO_SET_VERSION;
 	r->method = PM_METHOD_VAR;
@@ -579,9 +650,13 @@ pm_var_reduced_set(const PmScenarioSet *s)
 	r->params[PM_P_VAR_NUND] = 0;
 	r->params[PM_P_VAR_HAS_VOLS] = 0;
 	sc = PM_SET_SCENARIOS(r);
-	memcpy(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
+	pm_copy_interruptible(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
 	for (i = 0; i < r->nscenarios; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		sc[i].vol_rule = PM_VOL_NONE;
+	}
 	return r;
 }
 
@@ -789,6 +864,8 @@ set_args_from_value(const PmScenarioSet *s, SetArgs *a)
 				a->names = palloc(sizeof(char *) * Max(U, 1));
 				for (k = 0; k < U; k++)
 				{
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					a->names[k] = (char *) np;
 					np += strlen(np) + 1;
 				}
@@ -796,14 +873,18 @@ set_args_from_value(const PmScenarioSet *s, SetArgs *a)
 				a->arr[1] = (double *) pm_var_moves(s);
 				a->narr[2] = pm_var_vols(s) ? cells : 0;
 				a->arr[2] = (double *) pm_var_vols(s);
-				for (k = 0; k < s->nscenarios; k++)
-					unit = unit && sc[k].weight == 1.0;
+				for (k = 0; k < s->nscenarios && unit; k++)
+					unit = sc[k].weight == 1.0;
 				a->narr[3] = unit ? 0 : s->nscenarios;
 				if (!unit)
 				{
 					a->arr[3] = palloc(sizeof(double) * s->nscenarios);
 					for (k = 0; k < s->nscenarios; k++)
+					{
+						if ((k & 0xFFFF) == 0)
+							CHECK_FOR_INTERRUPTS();
 						a->arr[3][k] = sc[k].weight;
+					}
 				}
 				a->num[4] = p[PM_P_VAR_VOL_RELATIVE];
 				a->num[5] = p[PM_P_VAR_CONFIDENCE];
@@ -876,6 +957,8 @@ scenario_set_to_text(const PmScenarioSet *s)
 				{
 					const char *c;
 
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					if (k > 0)
 						appendStringInfoChar(&buf, ',');
 					appendStringInfoChar(&buf, '"');
@@ -893,6 +976,8 @@ scenario_set_to_text(const PmScenarioSet *s)
 				appendStringInfoChar(&buf, '{');
 				for (k = 0; k < a.narr[i]; k++)
 				{
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					if (k > 0)
 						appendStringInfoChar(&buf, ',');
 					append_double(&buf, a.arr[i][k]);
@@ -1002,6 +1087,8 @@ scenario_set_from_text(const char *input)
 			p = skip_space(p);
 			while (*p != '}')
 			{
+				if ((a.narr[i] & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (a.narr[i] == cap)
 				{
 					cap *= 2;
@@ -1018,17 +1105,19 @@ scenario_set_from_text(const char *input)
 		else if (spec[i].kind == PK_NAMES)
 		{
 			int			cap = 8;
+			StringInfoData nm;
 
 			if (*p++ != '{')
 				syntax_error(input, "an array {\"a\",\"b\",...} was expected");
+			initStringInfo(&nm);
 			a.names = palloc(sizeof(char *) * cap);
 			a.nnames = 0;
 			p = skip_space(p);
 			while (*p != '}')
 			{
-				StringInfoData nm;
-
-				initStringInfo(&nm);
+				if ((a.nnames & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				resetStringInfo(&nm);
 				if (*p == '"')
 				{
 					for (p++; *p && *p != '"'; p++)
@@ -1048,7 +1137,7 @@ scenario_set_from_text(const char *input)
 					cap *= 2;
 					a.names = repalloc(a.names, sizeof(char *) * cap);
 				}
-				a.names[a.nnames++] = nm.data;
+				a.names[a.nnames++] = pstrdup(nm.data);	/* not nm's 1 kB buffer per name */
 				p = skip_space(p);
 				if (*p == ',')
 					p = skip_space(p + 1);
@@ -1177,6 +1266,8 @@ construct(FunctionCallInfo fcinfo, int method)
 					{
 						if (nulls[k])
 							pm_arg_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+						if ((k & 0xFFFF) == 0)
+							CHECK_FOR_INTERRUPTS();
 						a.names[k] = TextDatumGetCString(elems[k]);
 					}
 					break;
@@ -1193,6 +1284,14 @@ construct(FunctionCallInfo fcinfo, int method)
 						a.cols[i] = ARR_DIMS(arr)[1];
 					else if (ARR_NDIM(arr) > 1)
 						pm_arg_error(spec[i].name, "the array must have one dimension");
+					if (!ARR_HASNULL(arr))
+					{
+						/* the doubles as they are stored (up to 1 GB: copied interruptibly) */
+						a.narr[i] = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+						a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
+						pm_copy_interruptible(a.arr[i], ARR_DATA_PTR(arr), sizeof(double) * a.narr[i]);
+						break;
+					}
 					deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 									  &elems, &nulls, &a.narr[i]);
 					a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
@@ -1508,6 +1607,7 @@ pm_reval_params(const PmScenarioSet *s, PmRevalParams *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->dte_floor = 1.0;
+	p->tick = pm_check_interrupts;	/* a joint set's risk array can take seconds */
 	if (s->method == PM_METHOD_SPAN)
 		p->lookahead_years = s->params[PM_P_SPAN_LOOKAHEAD] / 365.0;
 	if (s->method == PM_METHOD_DERIBIT)
@@ -1680,6 +1780,8 @@ pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out)
 
 	for (i = 0; i < s->nscenarios; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		out[i].move = moves[(Size) i * U + u];
 		out[i].vol_shift = vols ? vols[(Size) i * U + u] : 0.0;
 		out[i].vol_rule = sc[i].vol_rule;
@@ -1730,7 +1832,11 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 	pm_check_scenario_set(s, VARSIZE(s));
 	pm_reval_params(s, &p);
 	for (i = 0; i < s->nscenarios; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		out[i] = pm_finite_result("scenario_vols", pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t));
+	}
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(out, s->nscenarios));
 }
 
