@@ -168,6 +168,15 @@ portmargin_backtest_serial(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+static void
+corrupt_backtest_state(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid backtest state")));
+}
+
+/* the count is checked against the bytes present before anything is allocated */
 PG_FUNCTION_INFO_V1(portmargin_backtest_deserial);
 Datum
 portmargin_backtest_deserial(PG_FUNCTION_ARGS)
@@ -175,6 +184,7 @@ portmargin_backtest_deserial(PG_FUNCTION_ARGS)
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	BacktestState *st;
+	double		confidence;
 	int			n,
 				i;
 
@@ -182,20 +192,30 @@ portmargin_backtest_deserial(PG_FUNCTION_ARGS)
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
-	st = bt_create(CurrentMemoryContext, pq_getmsgfloat8(&buf));
+	if (buf.len < 12)
+		corrupt_backtest_state();
+	confidence = pq_getmsgfloat8(&buf);
 	n = pq_getmsgint(&buf, 4);
-	if (n < 0 || (int64) n * 5 != buf.len - buf.cursor || !(st->confidence > 0.0 && st->confidence < 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid backtest state")));
+	if (n < 0 || (int64) n * 5 != buf.len - buf.cursor ||
+		!(confidence > 0.0 && confidence < 1.0 && 1.0 - confidence < 1.0))
+		corrupt_backtest_state();
+	st = bt_create(CurrentMemoryContext, confidence);
+	if (n > 0)
+	{
+		st->max = n;
+		st->days = palloc(sizeof(DateADT) * n);
+		st->exceptions = palloc(n);
+	}
 	for (i = 0; i < n; i++)
 	{
-		DateADT		day = pq_getmsgint(&buf, 4);
-
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		bt_append(CurrentMemoryContext, st, day, pq_getmsgbyte(&buf) != 0);
+		st->days[i] = pq_getmsgint(&buf, 4);
+		st->exceptions[i] = pq_getmsgbyte(&buf) != 0;
+		if (DATE_NOT_FINITE(st->days[i]))
+			corrupt_backtest_state();
 	}
+	st->n = n;
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }

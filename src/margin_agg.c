@@ -961,6 +961,17 @@ get_count(StringInfo buf, int item_size, int limit, const char *what)
 	return n;
 }
 
+/*
+ * The fewest bytes a serialised risk unit of a set of nscen scenarios takes:
+ * an empty name, the settlement byte, 8 doubles, the P&L vector and two
+ * empty bucket counts.
+ */
+static int64
+unit_min_bytes(int nscen)
+{
+	return 1 + 1 + 8 * 8 + 8 * (int64) nscen + 4 + 4;
+}
+
 static double
 get_finite(StringInfo buf, const char *what)
 {
@@ -1063,6 +1074,14 @@ remember_set(SetCache *cache, PmScenarioSet *set, const char *image, int len)
 	return cache->last_set;
 }
 
+/*
+ * A reduced joint set (send_var_set).  Every count is checked against the
+ * bytes present before anything is allocated: the set takes 32 bytes per
+ * scenario, but uniform weights are sent as 2 doubles, so the check counts
+ * what must follow the set as well: a state with a set has at least one
+ * risk unit, whose P&L vector holds a double per scenario.  A 100-byte
+ * state can thus not claim 10 million scenarios.
+ */
 static const PmScenarioSet *
 receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 {
@@ -1075,16 +1094,22 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 				len,
 				F,
 				i;
+	int64		weight_bytes;
 	double		w[2];
 	const double *p;
 
 	if (nparams != PM_P_VAR_N || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
 		8 * nparams + 1 > buf->len - buf->cursor)
 		corrupt_state("joint scenario set header out of range");
-	uniform = buf->data[buf->cursor + 8 * nparams];
-	if (uniform > 1 || (int64) 8 * nparams + 1 + 8 * (uniform ? 2 : (int64) nscen) > buf->len - buf->cursor)
+	uniform = (unsigned char) buf->data[buf->cursor + 8 * nparams];
+	if (uniform > 1)
+		corrupt_state(psprintf("joint scenario weight flag %d out of range", uniform));
+	weight_bytes = 8 * (uniform ? 2 : (int64) nscen);
+	if ((int64) 8 * nparams + 1 + weight_bytes > buf->len - buf->cursor)
 		corrupt_state("joint scenario weights do not fit the data");
-	len = buf->cursor - start + 8 * nparams + 1 + 8 * (uniform ? 2 : nscen);
+	if ((int64) 8 * nparams + 1 + weight_bytes + 4 + unit_min_bytes(nscen) > buf->len - buf->cursor)
+		corrupt_state(psprintf("a joint scenario set of %d scenarios without the P&L of its risk units", nscen));
+	len = buf->cursor - start + 8 * nparams + 1 + (int) weight_bytes;
 	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
 		return cached;
 	/* up to 320 MB, not zeroed (an uninterruptible memset): every byte is written below */
@@ -1105,13 +1130,15 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	}
 	buf->cursor += 8 + 1;
 	p = set->params;
-	F = (int) p[PM_P_VAR_FLOOR_COUNT];
+	/* finite (get_float8s); the floor count is range-checked before it is converted */
 	if (!(p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0) ||
 		(p[PM_P_VAR_STATISTIC] != 0.0 && p[PM_P_VAR_STATISTIC] != 1.0) || !(p[PM_P_VAR_BUFFER] >= 0.0) ||
 		(p[PM_P_VAR_VOL_RELATIVE] != 0.0 && p[PM_P_VAR_VOL_RELATIVE] != 1.0) ||
-		p[PM_P_VAR_FLOOR_COUNT] != F || F < 0 || F >= nscen ||
+		!(p[PM_P_VAR_FLOOR_COUNT] >= 0.0 && p[PM_P_VAR_FLOOR_COUNT] < nscen) ||
+		p[PM_P_VAR_FLOOR_COUNT] != floor(p[PM_P_VAR_FLOOR_COUNT]) ||
 		p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
 		corrupt_state("joint scenario set parameters out of range");
+	F = (int) p[PM_P_VAR_FLOOR_COUNT];
 	sc = PM_SET_SCENARIOS(set);
 	if (uniform)
 		get_float8s(buf, w, 2, false, "a scenario weight");
@@ -1213,7 +1240,9 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 	set = receive_set(buf, mcxt, cache);
 	nscen = set->nscenarios;
 	st = state_create(mcxt, set);
-	nunits = get_count(buf, 2 + 8 * 8 + nscen * 8 + 8, 1000000, "risk unit");
+	nunits = get_count(buf, (int) unit_min_bytes(nscen), 1000000, "risk unit");
+	if (nunits == 0)
+		corrupt_state("a scenario set without risk units");	/* never sent: a unit comes with the set */
 	for (i = 0; i < nunits; i++)
 	{
 		const char *name = get_name(buf);

@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(222);
+SELECT plan(242);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -398,6 +398,68 @@ FROM (SELECT 'zz' AS q UNION ALL SELECT '' UNION ALL SELECT (SELECT st::text || 
 SELECT isnt(pg_temp.err(format('SELECT portmargin.finalize_margin(portmargin.merge_margin_states(s)) FROM (VALUES (%L::portmargin.margin_state), (%L::portmargin.margin_state)) v(s)',
                                (SELECT st::text FROM states WHERE book = 'd'), left((SELECT st::text FROM states WHERE book = 'd'), 40))), 'no error',
             'merge with a truncated state -> ERROR');
+
+-- joint-set margin_state readers: counts against the bytes present (issue 9, points 8 and 11a) --
+-- A joint-set state (format version 2) as margin.c writes it: version, has_set, method 6, nparams 8,
+-- nscen, the tail parameters (confidence, statistic, buffer, vol_relative, floor_count, nunderlyings 0,
+-- has_vols 0, 8 hash bytes), the weight flag (1: two group weights follow, 0: one weight per scenario),
+-- the weights, then the risk units: count, name, settlement byte, 8 doubles, nscen P&L doubles, two
+-- bucket counts.  Built here byte by byte from that layout, not from a run of the code.
+CREATE FUNCTION pg_temp.var_state(nscen int, flag text, weights bytea, floor_count float8, units bytea) RETURNS text
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT '\x' || encode('\x0201'::bytea || int2send(6::int2) || int4send(8) || int4send(nscen)
+                        || float8send(0.99) || float8send(1) || float8send(0) || float8send(0) || float8send(floor_count)
+                        || float8send(0) || float8send(0) || '\x0123456789abcdef'::bytea
+                        || decode(flag, 'hex') || weights || units, 'hex')
+$f$;
+-- one linear unit 'A' with a P&L vector of n doubles and no buckets
+CREATE FUNCTION pg_temp.var_unit(n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $f$
+  SELECT int4send(1) || convert_to('A', 'UTF8') || '\x0000'::bytea
+         || float8send(0) || float8send(100) || float8send(0) || float8send(0) || float8send(0)
+         || float8send(1) || float8send(0) || float8send(100)
+         || (SELECT string_agg(float8send(-i::float8), ''::bytea ORDER BY i) FROM generate_series(1, n) i)
+         || int4send(0) || int4send(0)
+$f$;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state IS NOT NULL',
+                             pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))), 'no error',
+          'a hand-built joint-set margin_state (3 scenarios, uniform weights, one unit) is read');
+SELECT is((portmargin.finalize_margin(pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3))::portmargin.margin_state)).pnl,
+          '{-1,-2,-3}'::float8[], 'its P&L vector is the one written');
+-- 11a: about 100 bytes claiming 10 million scenarios (uniform weights take 2 doubles) and no unit:
+-- 0.3.0 allocated the 320 MB set and accepted the state; the P&L the scenarios need is not there
+SELECT is(length(pg_temp.var_state(10000000, '01', float8send(1) || float8send(0), 0, int4send(0))), 2 + 2 * 97,
+          'the crafted joint-set state is 97 bytes');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(10000000, '01', float8send(1) || float8send(0), 0, int4send(0)))),
+               '^22P03: invalid portfolio margin state: a joint scenario set of 10000000 scenarios without the P&L of its risk units',
+               '97 bytes claiming 10,000,000 scenarios -> 22P03 before anything is allocated');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(100000, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))),
+               '^22P03: ', 'a unit whose P&L is shorter than the claimed 100,000 scenarios -> 22P03');
+-- a state with a set and no risk unit is never written (a unit comes with the set)
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, int4send(0)
+                                                    || pg_temp.var_unit(3)))),
+               '^22P03: ', 'a joint-set state with zero units (followed by stray bytes) -> 22P03');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  left((SELECT st::text FROM states WHERE book = 'd'), 2 + 2 * (1 + 1 + 2 + 4 + 4 + 8 * 7 + 26 * 16)) || '00000000')),
+               '^22P03: invalid portfolio margin state: a scenario set without risk units',
+               'a SPAN state cut after its set, with a unit count of 0 -> 22P03');
+-- 11a: the weight flag is a byte 0 or 1; 0.3.0 read it as a signed char, so 0x80..0xff passed "> 1"
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, f, float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))),
+               '^22P03: invalid portfolio margin state: joint scenario weight flag ' || ('x' || f)::bit(8)::int || ' out of range',
+               'weight flag 0x' || f || ' -> 22P03')
+FROM unnest('{02,7f,80,ff}'::text[]) f;
+-- 8: the floor count is range-checked before it is converted to int (0.3.0 converted 1e300 first: undefined)
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, '01', float8send(1) || float8send(1), fc, pg_temp.var_unit(3)))),
+               '^22P03: invalid portfolio margin state: joint scenario set parameters out of range',
+               'floor count ' || fc || ' -> 22P03')
+FROM unnest('{1e300,-1e300,2147483648,-2147483649,4294967296,3,0.5,-0.5}'::float8[]) fc;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state IS NOT NULL',
+                             pg_temp.var_state(3, '01', float8send(1) || float8send(0.5), 2, pg_temp.var_unit(3)))), 'no error',
+          'floor count 2 of 3 scenarios is read');
 
 -- random book: aggregate vs plain SQL over risk_array ----------------------------------
 SELECT setseed(0.4242);
