@@ -1172,6 +1172,7 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
 	const PmScenarioSet *cached;
 	PmScenarioSet *set;
+	char	   *problem;
 	int			start = buf->cursor;
 	int			method,
 				nparams,
@@ -1213,8 +1214,8 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 			corrupt_state(psprintf("scenario %d is out of range", i + 1));
 	}
 	/* the method, its parameters and its scenarios must agree: rebuild and compare */
-	if (!pm_set_is_canonical(set))
-		corrupt_state("the scenario set does not match its method's parameters");
+	if (!pm_set_is_canonical(set, &problem))
+		corrupt_state(psprintf("the scenario set does not match its method's parameters: %s", problem));
 	if (cache == NULL)
 		return set;
 	return remember_set(cache, set, buf->data + start, len);

@@ -216,19 +216,104 @@ spec_index(const ParamSpec *spec, const char *name)
 	return -1;
 }
 
-static void
-element_error(const char *name, int i, double v, const char *rule)
+/*
+ * What is wrong with a set's arguments, as a code and its particulars: the
+ * constructors raise it (raise_set_problem, ERROR 22023), the check of a
+ * set read from elsewhere reports it (pm_set_is_canonical).  Nothing on the
+ * checking path raises an ERROR of its own, so no error has to be caught.
+ */
+typedef enum SetProblemCode
 {
+	SP_OK = 0,
+	SP_MISSING,					/* a required argument is absent */
+	SP_VALUE,					/* argument param is value; it must be rule */
+	SP_ELEMENT,					/* element of param is value; each must be rule */
+	SP_ARGUMENT,				/* argument param: what (shape, lengths, names) */
+	SP_EXTREME,					/* SPAN: extreme_multiple x price_scan_range >= 1 */
+	SP_COUNT					/* the set would have count scenarios */
+} SetProblemCode;
+
+typedef struct SetProblem
+{
+	SetProblemCode code;
+	const char *param;
+	int			element;		/* SP_ELEMENT, 0-based */
+	double		value;			/* SP_VALUE, SP_ELEMENT, SP_EXTREME */
+	const char *rule;			/* SP_VALUE, SP_ELEMENT */
+	const char *what;			/* SP_ARGUMENT */
+	int			count;			/* SP_COUNT */
+} SetProblem;
+
+static bool
+set_problem(SetProblem *pr, SetProblemCode code, const char *param, int element, double value,
+			const char *rule, const char *what)
+{
+	pr->code = code;
+	pr->param = param;
+	pr->element = element;
+	pr->value = value;
+	pr->rule = rule;
+	pr->what = what;
+	pr->count = 0;
+	return false;
+}
+
+#define VALUE_PROBLEM(pr, ps, v, rule) set_problem(pr, SP_VALUE, (ps)->name, 0, v, rule, NULL)
+#define ELEMENT_PROBLEM(pr, ps, k, e, rule) set_problem(pr, SP_ELEMENT, (ps)->name, k, e, rule, NULL)
+#define ARGUMENT_PROBLEM(pr, name, what) set_problem(pr, SP_ARGUMENT, name, 0, 0.0, NULL, what)
+
+/* the message and detail (or NULL) of a problem of a method's arguments */
+static void
+set_problem_text(int method, const SetProblem *pr, char **message, char **detail)
+{
+	*detail = NULL;
+	switch (pr->code)
+	{
+		case SP_OK:
+			*message = pstrdup("no problem");
+			break;
+		case SP_MISSING:
+			*message = psprintf("%s scenarios need argument \"%s\"", method_names[method], pr->param);
+			break;
+		case SP_VALUE:
+			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, float8out_internal(pr->value));
+			*detail = psprintf("The argument must be %s.", pr->rule);
+			break;
+		case SP_ELEMENT:
+			*message = psprintf("invalid value for argument \"%s\": element %d is %s", pr->param, pr->element + 1,
+								float8out_internal(pr->value));
+			*detail = psprintf("Each element must be %s.", pr->rule);
+			break;
+		case SP_ARGUMENT:
+			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, pr->what);
+			break;
+		case SP_EXTREME:
+			*message = psprintf("invalid value for argument \"extreme_multiple\": %s", float8out_internal(pr->value));
+			*detail = pstrdup("extreme_multiple x price_scan_range must stay below 1 (a move above -100%).");
+			break;
+		case SP_COUNT:
+			*message = psprintf("invalid value for argument \"%s\": the set would have %d scenarios", pr->param, pr->count);
+			*detail = psprintf("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS);
+			break;
+	}
+}
+
+static void
+raise_set_problem(int method, const SetProblem *pr)
+{
+	char	   *message,
+			   *detail;
+
+	set_problem_text(method, pr, &message, &detail);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for argument \"%s\": element %d is %s", name, i + 1,
-					float8out_internal(v)),
-			 errdetail("Each element must be %s.", rule)));
+			 errmsg("%s", message),
+			 detail ? errdetail("%s", detail) : 0));
 }
 
 /* check one argument against its rule */
-static void
-check_param(const ParamSpec *ps, const SetArgs *a, int i)
+static bool
+param_ok(const ParamSpec *ps, const SetArgs *a, int i, SetProblem *pr)
 {
 	double		v = a->num[i];
 	int			k;
@@ -238,38 +323,40 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_ANY:
 			break;
 		case PR_POS:
-			pm_positive_arg(ps->name, v);
+			if (!(isfinite(v) && v > 0.0))
+				return VALUE_PROBLEM(pr, ps, v, "a finite number greater than zero");
 			break;
 		case PR_NONNEG:
-			pm_nonnegative_arg(ps->name, v);
+			if (!(isfinite(v) && v >= 0.0))
+				return VALUE_PROBLEM(pr, ps, v, "a finite number greater than or equal to zero");
 			break;
 		case PR_UNIT:
 			if (!(v >= 0.0 && v <= 1.0))
-				pm_domain_error(ps->name, v, "between 0 and 1");
+				return VALUE_PROBLEM(pr, ps, v, "between 0 and 1");
 			break;
 		case PR_BELOW_ONE:
 			if (!(v >= 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "at least 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "at least 0 and less than 1");
 			break;
 		case PR_MOVE:
 			if (!(v > 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "greater than 0 and less than 1");
 			break;
 		case PR_INT_POS:
 			if (!(v >= 1.0 && v <= 1000.0))
-				pm_domain_error(ps->name, v, "an integer from 1 to 1000");
+				return VALUE_PROBLEM(pr, ps, v, "an integer from 1 to 1000");
 			break;
 		case PR_INT_EVEN:
 			if (!(v >= 2.0 && v <= 1000.0) || fmod(v, 2.0) != 0.0)
-				pm_domain_error(ps->name, v, "an even integer from 2 to 1000");
+				return VALUE_PROBLEM(pr, ps, v, "an even integer from 2 to 1000");
 			break;
 		case PR_OPEN_UNIT:
 			if (!(v > 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "greater than 0 and less than 1");
 			break;
 		case PR_INT_NONNEG:
 			if (!(v >= 0.0 && v <= PM_MAX_JOINT_SCENARIOS) || v != floor(v))
-				pm_domain_error(ps->name, v, "an integer, at least 0");
+				return VALUE_PROBLEM(pr, ps, v, "an integer, at least 0");
 			break;
 		case PR_SHIFTS_OPT:
 		case PR_WEIGHTS_OPT:
@@ -280,9 +367,9 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 				if ((k & 0xFFFF) == 0)
 					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
-					element_error(ps->name, k, e, "a finite number");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "a finite number");
 				if (ps->rule == PR_WEIGHTS_OPT && !(e >= 0.0 && e <= 1.0))
-					element_error(ps->name, k, e, "between 0 and 1");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "between 0 and 1");
 			}
 			break;
 		case PR_MOVES:
@@ -292,7 +379,7 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_TIERS:
 		case PR_TIER_MULTS:
 			if (a->narr[i] == 0 && ps->rule != PR_EXT_MOVES)
-				pm_arg_error(ps->name, "the array is empty");
+				return ARGUMENT_PROBLEM(pr, ps->name, "the array is empty");
 			for (k = 0; k < a->narr[i]; k++)
 			{
 				double		e = a->arr[i][k];
@@ -300,21 +387,21 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 				if ((k & 0xFFFF) == 0)
 					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
-					element_error(ps->name, k, e, "a finite number");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "a finite number");
 				if ((ps->rule == PR_MOVES || ps->rule == PR_EXT_MOVES) && !(e > -1.0))
-					element_error(ps->name, k, e, "greater than -1 (a price move above -100%)");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "greater than -1 (a price move above -100%)");
 				if (ps->rule == PR_EXT_MOVES && e == 0.0)
-					element_error(ps->name, k, e, "different from 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "different from 0");
 				if (ps->rule == PR_WEIGHTS && !(e >= 0.0 && e <= 1.0))
-					element_error(ps->name, k, e, "between 0 and 1");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "between 0 and 1");
 				if (ps->rule == PR_TIER_MULTS && !(e >= 0.0))
-					element_error(ps->name, k, e, "at least 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "at least 0");
 				if (ps->rule == PR_TIERS && ((k == 0 && e != 0.0) || (k > 0 && !(e > a->arr[i][k - 1]))))
-					element_error(ps->name, k, e,
-								  "increasing, starting at 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "increasing, starting at 0");
 			}
 			break;
 	}
+	return true;
 }
 
 static int
@@ -354,8 +441,8 @@ first_repeated_name(char **names, int n)
 }
 
 /* fill defaults, then check every argument and the cross-argument rules */
-static void
-complete_args(SetArgs *a)
+static bool
+args_ok(SetArgs *a, SetProblem *pr)
 {
 	const ParamSpec *spec = method_spec(a->method);
 	int			i;
@@ -365,10 +452,7 @@ complete_args(SetArgs *a)
 		if (!a->given[i])
 		{
 			if (spec[i].required)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s scenarios need argument \"%s\"", method_names[a->method],
-								spec[i].name)));
+				return set_problem(pr, SP_MISSING, spec[i].name, 0, 0.0, NULL, NULL);
 			if (spec[i].kind == PK_ARRAY)
 			{
 				/* a copy: the array may be scaled or kept by the caller */
@@ -385,23 +469,17 @@ complete_args(SetArgs *a)
 				a->num[i] = spec[i].def;
 			a->given[i] = true;
 		}
-		if (spec[i].kind == PK_NUM || spec[i].kind == PK_INT)
-		{
-			if (!isfinite(a->num[i]))
-				pm_domain_error(spec[i].name, a->num[i], "a finite number");
-		}
-		check_param(&spec[i], a, i);
+		if ((spec[i].kind == PK_NUM || spec[i].kind == PK_INT) && !isfinite(a->num[i]))
+			return VALUE_PROBLEM(pr, &spec[i], a->num[i], "a finite number");
+		if (!param_ok(&spec[i], a, i, pr))
+			return false;
 	}
 
 	if (a->method == PM_METHOD_SPAN && !(a->num[0] * a->num[2] < 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"extreme_multiple\": %s",
-						float8out_internal(a->num[2])),
-				 errdetail("extreme_multiple x price_scan_range must stay below 1 (a move above -100%%).")));
+		return set_problem(pr, SP_EXTREME, "extreme_multiple", 0, a->num[2], NULL, NULL);
 	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
-		pm_arg_error("minimum_charge_multipliers",
-					psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
+		return ARGUMENT_PROBLEM(pr, "minimum_charge_multipliers",
+								psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
 	if (a->method == PM_METHOD_VAR)
 	{
 		int			U = a->nnames;
@@ -410,28 +488,31 @@ complete_args(SetArgs *a)
 					j;
 
 		if (U < 1)
-			pm_arg_error("underlyings", "the array is empty");
+			return ARGUMENT_PROBLEM(pr, "underlyings", "the array is empty");
 		/* the first element (in order) that is empty or repeats an earlier one */
 		j = first_repeated_name(a->names, U);
 		for (k = 0; k < U && (j < 0 || k <= j); k++)
 			if (a->names[k][0] == '\0')
-				pm_arg_error("underlyings", psprintf("element %d is empty", k + 1));
+				return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("element %d is empty", k + 1));
 		if (j >= 0)
-			pm_arg_error("underlyings", psprintf("\"%s\" appears twice", a->names[j]));
+			return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("\"%s\" appears twice", a->names[j]));
 		if (a->cols[1] != 0 && a->cols[1] != U)
-			pm_arg_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
+			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
 		if (a->narr[1] % U != 0)
-			pm_arg_error("moves", psprintf("%d elements are not a whole number of scenarios of %d underlyings",
-										  a->narr[1], U));
+			return ARGUMENT_PROBLEM(pr, "moves",
+									psprintf("%d elements are not a whole number of scenarios of %d underlyings",
+											 a->narr[1], U));
 		S = a->narr[1] / U;
 		if (S > PM_MAX_JOINT_SCENARIOS)
-			pm_arg_error("moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
+			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
 		if (a->narr[2] != 0 && (a->narr[2] != a->narr[1] || (a->cols[2] != 0 && a->cols[2] != U)))
-			pm_arg_error("vol_shifts", psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
+			return ARGUMENT_PROBLEM(pr, "vol_shifts",
+									psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
 		if (a->narr[3] != 0 && a->narr[3] != S)
-			pm_arg_error("weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
+			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
 		if (!(a->num[8] < S))
-			pm_domain_error("floor_count", a->num[8], psprintf("less than the %d scenarios (the main group needs one)", S));
+			return set_problem(pr, SP_VALUE, "floor_count", 0, a->num[8],
+							   psprintf("less than the %d scenarios (the main group needs one)", S), NULL);
 		if (a->narr[3] != 0)
 		{
 			double		main = 0.0,
@@ -448,16 +529,67 @@ complete_args(SetArgs *a)
 					fl += a->arr[3][k];
 			}
 			if (!(main > 0.0) || (F > 0 && !(fl > 0.0)))
-				pm_arg_error("weights", "the weights of a scenario group sum to 0");
+				return ARGUMENT_PROBLEM(pr, "weights", "the weights of a scenario group sum to 0");
 		}
 	}
 	if (a->method == PM_METHOD_GRID)
 	{
 		if (a->narr[1] != a->narr[0])
-			pm_arg_error("vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
+			return ARGUMENT_PROBLEM(pr, "vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
 		if (a->narr[2] != 0 && a->narr[2] != a->narr[0])
-			pm_arg_error("weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
+			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
 	}
+	return true;
+}
+
+/* the number of scenarios build_set makes of checked arguments (not joint sets) */
+static int
+scenario_count(const SetArgs *a)
+{
+	const double *n = a->num;
+
+	switch (a->method)
+	{
+		case PM_METHOD_SPAN:
+			return 16;
+		case PM_METHOD_TIMS:
+			return 2 * ((int) n[2] / 2) * (1 + (n[5] > 0.0) + (n[4] > 0.0));
+		case PM_METHOD_DERIBIT:
+			return 3 * (2 * (int) n[1] + 1) + a->narr[7];
+		case PM_METHOD_OKX:
+			return a->narr[0] * (1 + (n[1] > 0.0) + (n[2] > 0.0)) + 2;
+		case PM_METHOD_GRID:
+			return a->narr[0];
+	}
+	return 0;
+}
+
+/* the scenario count a method's set may have (joint sets are checked by pm_var_build) */
+static bool
+count_ok(const SetArgs *a, SetProblem *pr)
+{
+	int			m = a->method;
+	int			nscen;
+
+	if (m == PM_METHOD_VAR)
+		return true;
+	nscen = scenario_count(a);
+	if (nscen >= 1 && nscen <= PM_MAX_SCENARIOS)
+		return true;
+	set_problem(pr, SP_COUNT, m == PM_METHOD_GRID ? "moves" : m == PM_METHOD_OKX ? "spot_moves" :
+				m == PM_METHOD_DERIBIT ? "buckets" : "points", 0, 0.0, NULL, NULL);
+	pr->count = nscen;
+	return false;
+}
+
+/* the constructors' check: ERROR 22023 naming the argument */
+static void
+complete_args(SetArgs *a)
+{
+	SetProblem	pr;
+
+	if (!args_ok(a, &pr) || !count_ok(a, &pr))
+		raise_set_problem(a->method, &pr);
 }
 
 /* ---- building the value ---- */
@@ -468,13 +600,7 @@ alloc_set(int method, int nparams, int nscen)
 	Size		size = PM_SET_SIZE(nparams, nscen);
 	PmScenarioSet *s;
 
-	if (nscen < 1 || nscen > PM_MAX_SCENARIOS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"%s\": the set would have %d scenarios",
-						method == PM_METHOD_GRID ? "moves" : method == PM_METHOD_OKX ? "spot_moves" :
-						method == PM_METHOD_DERIBIT ? "buckets" : "points", nscen),
-				 errdetail("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS)));
+	Assert(nscen >= 1 && nscen <= PM_MAX_SCENARIOS);	/* count_ok */
 	s = (PmScenarioSet *) palloc0(size);
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
@@ -677,7 +803,7 @@ build_set(const SetArgs *a)
 				/* CME order: 0, +1/3, -1/3, +2/3, -2/3, +1, -1 each vol up then down */
 				static const double frac[7] = {0, 1, -1, 2, -2, 3, -3};
 
-				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, 16);
+				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, scenario_count(a));
 				memcpy(s->params, n, sizeof(double) * PM_P_SPAN_N);
 				sc = PM_SET_SCENARIOS(s);
 				for (i = 0; i < 7; i++)
@@ -692,9 +818,8 @@ build_set(const SetArgs *a)
 		case PM_METHOD_TIMS:
 			{
 				int			per = (int) n[2] / 2;
-				int			nvol = 1 + (n[5] > 0.0) + (n[4] > 0.0);
 
-				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, 2 * per * nvol);
+				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, scenario_count(a));
 				memcpy(s->params, n, sizeof(double) * PM_P_TIMS_N);
 				sc = PM_SET_SCENARIOS(s);
 				for (i = -per; i <= per; i++)
@@ -718,7 +843,7 @@ build_set(const SetArgs *a)
 				int			next = a->narr[7];
 				int			np = PM_P_DB_NEXT + 1 + next;
 
-				s = alloc_set(PM_METHOD_DERIBIT, np, 3 * (2 * B + 1) + next);
+				s = alloc_set(PM_METHOD_DERIBIT, np, scenario_count(a));
 				s->params[PM_P_DB_RANGE] = n[0];
 				s->params[PM_P_DB_BUCKETS] = n[1];
 				s->params[PM_P_DB_VOL_UP] = n[2];
@@ -759,11 +884,10 @@ build_set(const SetArgs *a)
 			{
 				int			nm = a->narr[0];
 				int			nt = a->narr[7];
-				int			nvol = 1 + (n[1] > 0.0) + (n[2] > 0.0);
 				int			np = PM_P_OKX_NMOVES + 1 + nm + 1 + 2 * nt;
 				double	   *p;
 
-				s = alloc_set(PM_METHOD_OKX, np, nm * nvol + 2);
+				s = alloc_set(PM_METHOD_OKX, np, scenario_count(a));
 				p = s->params;
 				p[PM_P_OKX_VOL_UP] = n[1];
 				p[PM_P_OKX_VOL_DOWN] = n[2];
@@ -798,7 +922,7 @@ build_set(const SetArgs *a)
 			{
 				int			ns = a->narr[0];
 
-				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, ns);
+				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, scenario_count(a));
 				s->params[PM_P_GRID_RELATIVE] = n[3];
 				s->params[PM_P_GRID_IM_RATIO] = n[4];
 				s->params[PM_P_GRID_MM_RATIO] = n[5];
@@ -1404,17 +1528,23 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 
 /*
  * Whether s is a set its constructor would build: the parameter layout fits
- * the method, and rebuilding the set from its parameters gives the same
- * bytes.  For values that did not come from the constructors (a margin
- * state from another server or from text).  Not for joint (var) sets.
+ * the method, the parameters pass the constructor's checks, and rebuilding
+ * the set from them gives the same bytes.  For values that did not come
+ * from the constructors (a margin state from another server or from text).
+ * Not for joint (var) sets.  When not, *problem says why.  Nothing here
+ * raises an ERROR (but out of memory or a query cancel), so nothing needs
+ * to be caught.
  */
 bool
-pm_set_is_canonical(const PmScenarioSet *s)
+pm_set_is_canonical(const PmScenarioSet *s, char **problem)
 {
 	const double *p = s->params;
 	int			np = s->nparams;
 	bool		ok;
-	MemoryContext oldcxt = CurrentMemoryContext;
+	SetArgs		a;
+	SetProblem	pr;
+	PmScenarioSet *r;
+	int			i;
 
 	switch (s->method)
 	{
@@ -1449,29 +1579,29 @@ pm_set_is_canonical(const PmScenarioSet *s)
 			ok = false;
 	}
 	if (!ok)
+	{
+		*problem = psprintf("%d parameters do not fit the %s method's layout", np, pm_method_name(s->method));
 		return false;
-	PG_TRY();
+	}
+	set_args_from_value(s, &a);
+	for (i = 0; i < MAX_SPECS; i++)
+		a.given[i] = true;
+	if (!args_ok(&a, &pr) || !count_ok(&a, &pr))
 	{
-		SetArgs		a;
-		PmScenarioSet *r;
-		int			i;
+		char	   *message,
+				   *detail;
 
-		set_args_from_value(s, &a);
-		for (i = 0; i < MAX_SPECS; i++)
-			a.given[i] = true;
-		complete_args(&a);
-		r = build_set(&a);
-		ok = VARSIZE(r) == VARSIZE(s) && memcmp(r, s, VARSIZE(s)) == 0;
+		set_problem_text(s->method, &pr, &message, &detail);
+		*problem = detail ? psprintf("%s (%s)", message, detail) : message;
+		return false;
 	}
-	PG_CATCH();
+	r = build_set(&a);
+	if (VARSIZE(r) != VARSIZE(s) || memcmp(r, s, VARSIZE(s)) != 0)
 	{
-		/* pure computation and palloc only: nothing to undo but the error */
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		ok = false;
+		*problem = pstrdup("its scenarios are not the ones its parameters give");
+		return false;
 	}
-	PG_END_TRY();
-	return ok;
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(portmargin_scenario_set_in);

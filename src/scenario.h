@@ -47,7 +47,7 @@ extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);
 extern void pm_reval_params(const PmScenarioSet *s, PmRevalParams *p);
 extern void pm_check_scenario_set(const PmScenarioSet *s, Size size);
-extern bool pm_set_is_canonical(const PmScenarioSet *s);
+extern bool pm_set_is_canonical(const PmScenarioSet *s, char **problem);
 
 /* joint (var) sets */
 static inline int

@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(242);
+SELECT plan(247);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -460,6 +460,38 @@ FROM unnest('{1e300,-1e300,2147483648,-2147483649,4294967296,3,0.5,-0.5}'::float
 SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state IS NOT NULL',
                              pg_temp.var_state(3, '01', float8send(1) || float8send(0.5), 2, pg_temp.var_unit(3)))), 'no error',
           'floor count 2 of 3 scenarios is read');
+
+-- 11b: a set that its method's constructor would not build is rejected with the reason (problem codes,
+-- no caught ERROR): book d's SPAN state (header 12 bytes, 7 parameters, 16 scenarios of 26 bytes)
+-- with one byte range replaced
+CREATE FUNCTION pg_temp.patched(st text, byte int, hex text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT overlay(st placing hex from 3 + 2 * byte for length(hex))
+$f$;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12, encode(float8send(5), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'invalid value for argument "price_scan_range": 5 (The argument must be greater than 0 and less than 1.)',
+          'a SPAN state with price_scan_range 5 -> 22P03 naming the parameter')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12 + 2 * 8, encode(float8send(20), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'invalid value for argument "extreme_multiple": 20 (extreme_multiple x price_scan_range must stay below 1 (a move above -100%).)',
+          'a SPAN state with extreme_multiple 20 (x 0.08 > 1) -> 22P03 naming it')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12 + 7 * 8, encode(float8send(0.5), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'its scenarios are not the ones its parameters give',
+          'a SPAN state whose first scenario moves 50% -> 22P03: its scenarios differ')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 2, '0002'))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          '7 parameters do not fit the tims method''s layout',
+          'a SPAN state relabelled TIMS -> 22P03: the layout')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 2, '0005'))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          '7 parameters do not fit the grid method''s layout',
+          'a SPAN state relabelled grid -> 22P03: the layout')
+FROM states WHERE book = 'd';
 
 -- random book: aggregate vs plain SQL over risk_array ----------------------------------
 SELECT setseed(0.4242);
