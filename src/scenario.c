@@ -634,6 +634,7 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	Size		cells = (Size) nscen * nund;
 	int			nparams = PM_P_VAR_N + (int) (cells * (vols ? 2 : 1));
 	Size		names_len = 0;
+	Size		c;
 	Size		size;
 	PmScenarioSet *s;
 	PmScenario *sc;
@@ -673,6 +674,19 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	pm_copy_interruptible(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
 	if (vols)
 		pm_copy_interruptible(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+	/* generated moves (Monte Carlo with huge volatilities) can overflow or round to -100% */
+	for (c = 0; c < cells; c++)
+	{
+		if ((c & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!(isfinite(moves[c]) && moves[c] > -1.0) || (vols && !isfinite(vols[c])))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("joint scenario %d %s underlying \"%s\" by %s, out of range", (int) (c / nund) + 1,
+							isfinite(moves[c]) && moves[c] > -1.0 ? "shifts the volatility of" : "moves",
+							names[c % nund], float8out_internal(isfinite(moves[c]) && moves[c] > -1.0 ? vols[c] : moves[c])),
+					 errdetail("A move must be finite and above -100%%, a volatility shift finite; the inputs are too extreme.")));
+	}
 	sc = PM_SET_SCENARIOS(s);
 	for (i = 0; i < nscen; i++)
 	{
@@ -828,7 +842,9 @@ build_set(const SetArgs *a)
 
 					if (i == 0)
 						continue;
-					move = i < 0 ? n[0] * i / per : n[1] * i / per;
+					/* up may be as large as a double: i / per first when up x i overflows */
+					move = i < 0 ? n[0] * i / per
+						: (isfinite(n[1] * i) ? n[1] * i / per : n[1] * ((double) i / per));
 					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
 					if (n[5] > 0.0)
 						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, n[5], 1.0, 0);
@@ -1768,30 +1784,52 @@ vol_rule_name(int rule)
 	return "none";
 }
 
+/*
+ * 100 x as a signed number of 4 significant digits and then unit; 100 x
+ * overflows for |x| > 1.8e306, so then the power of ten is printed apart
+ * (1e308 -> "+1e+310%", not "+Infinity%")
+ */
+static void
+append_hundredfold(StringInfo buf, double x, const char *unit)
+{
+	double		p = x * 100.0;
+
+	if (isfinite(p))
+		appendStringInfo(buf, "%+.4g%s", p, unit);
+	else
+	{
+		int			e = (int) floor(log10(fabs(x)));
+
+		appendStringInfo(buf, "%+.4ge%+d%s", x / pow(10.0, e), e + 2, unit);
+	}
+}
+
 char *
 pm_scenario_label(const PmScenario *sc)
 {
 	StringInfoData buf;
-	char		pct[DOUBLE_SHORTEST_DECIMAL_LEN + 8];
 
 	initStringInfo(&buf);
-	snprintf(pct, sizeof(pct), "%+.4g%%", sc->move * 100.0);
-	appendStringInfoString(&buf, pct);
+	append_hundredfold(&buf, sc->move, "%");
 	switch (sc->vol_rule)
 	{
 		case PM_VOL_ABSOLUTE:
 			if (sc->vol_shift == 0.0)
 				appendStringInfoString(&buf, " vol same");
 			else
-				appendStringInfo(&buf, " vol %s %+.4g pts", sc->vol_shift > 0 ? "up" : "down",
-								 sc->vol_shift * 100.0);
+			{
+				appendStringInfo(&buf, " vol %s ", sc->vol_shift > 0 ? "up" : "down");
+				append_hundredfold(&buf, sc->vol_shift, " pts");
+			}
 			break;
 		case PM_VOL_RELATIVE:
 			if (sc->vol_shift == 0.0)
 				appendStringInfoString(&buf, " vol same");
 			else
-				appendStringInfo(&buf, " vol %s %+.4g%%", sc->vol_shift > 0 ? "up" : "down",
-								 sc->vol_shift * 100.0);
+			{
+				appendStringInfo(&buf, " vol %s ", sc->vol_shift > 0 ? "up" : "down");
+				append_hundredfold(&buf, sc->vol_shift, "%");
+			}
 			break;
 		case PM_VOL_TERM_UP:
 			appendStringInfoString(&buf, " vol up");
@@ -2071,6 +2109,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	double	   *pnl;
 	double		value,
 				delta;
+	int			j;
 
 	if (PG_ARGISNULL(0))
 		pm_null_arg_error("scenarios", "");
@@ -2093,6 +2132,9 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	}
 	else
 		pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
+	/* an instrument or move too large for a finite P&L: 22003, never NaN or Infinity */
+	for (j = 0; j < s->nscenarios; j++)
+		pm_finite_result("risk_array", pnl[j]);
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(pnl, s->nscenarios));
 }
 

@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(215);
+SELECT plan(220);
 
 -- helpers -------------------------------------------------------------------
 -- 1. CME SPAN ------------------------------------------------------------------
@@ -403,6 +403,22 @@ FROM unnest(ARRAY[
   $$SELECT 'span(vol_scan_range=0.04)'::portmargin.scenario_set$$,
   $$SELECT portmargin.grid_scenarios('{0.1,NULL}', '{0,0}')$$,
   $$SELECT portmargin.grid_scenarios(NULL, '{0}')$$]) q;
+
+-- finite parameters give finite scenarios and labels (issue 9, point 5)
+-- TIMS up = 1e308 (any positive number is accepted): the 5 up points are up x i/5, the last up itself;
+-- 0.3.0 formed up x i first and stored +Infinity
+SELECT pg_temp.arr_is((SELECT array_agg(price_move ORDER BY idx) FROM portmargin.scenarios(portmargin.tims_scenarios(0.15, 1e308)) WHERE price_move > 0),
+          '{2e307,4e307,6e307,8e307,1e308}', 1e-15, 'tims up = 1e308: up points 2e307 ... 1e308, finite (to 1e-15)');
+-- a label shows 100 x move; for 1e308 that is 1e310 %, printed with its power of ten (not +Infinity%)
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{1e308,0}', '{1e308,0}')) WHERE idx = 1),
+          '+1e+310% vol up +1e+310 pts', 'label of a 1e308 move and a 1e308 vol shift');
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{1.7976931348623157e308}', '{-2.5e307}', vol_rule => 'relative'))),
+          '+1.798e+310% vol down -2.5e+309%', 'label of the largest double move and a -2.5e307 relative shift');
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{0.08}', '{-0.04}'))),
+          '+8% vol down -4 pts', 'ordinary labels are unchanged');
+-- Monte Carlo moves that overflow (or round to -100%) are 22003, not stored
+SELECT throws_ok($$SELECT portmargin.monte_carlo_scenarios('{A,B}', '{1e308,0.3}', '{1,0.5,0.5,1}', 100)$$, '22003', NULL,
+                 'monte_carlo_scenarios with a 1e308 volatility -> 22003 (0.3.0 stored Infinity and -1 moves)');
 
 SELECT * FROM finish();
 ROLLBACK;
