@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(247);
+SELECT plan(249);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -492,6 +492,23 @@ SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patch
           '7 parameters do not fit the grid method''s layout',
           'a SPAN state relabelled grid -> 22P03: the layout')
 FROM states WHERE book = 'd';
+
+-- joint sets up to 16 MB keep the content hash 0.3.0 gave them (sets are now hashed in interruptible
+-- 16 MB pieces): the same books of futures give the same state bytes as 0.3.0 wrote
+CREATE TEMP TABLE states_var (book text, st text);
+\copy states_var FROM PROGRAM 'grep -v "^#" test/fixtures/margin_state_var_v2.txt' WITH (FORMAT csv, DELIMITER '|')
+SELECT is((SELECT st FROM states_var WHERE book = 'joint'),
+          (SELECT portmargin.portfolio_margin_state(q, u, 'future', NULL, NULL, 0.25, f, NULL, 'linear', 1, NULL,
+              portmargin.with_floor(portmargin.blend_scenarios(portmargin.var_scenarios('{BTC,ETH}', '{{0.1,-0.05},{-0.2,0.1},{0.05,0.02}}'),
+                                                               portmargin.var_scenarios('{ETH,BTC}', '{{0.1,-0.3}}'), 0.3),
+                                    portmargin.var_scenarios('{BTC,ETH}', '{{-0.5,0.2}}')))::text
+           FROM (VALUES (2::float8, 'BTC', 60000::float8), (-3, 'ETH', 3000)) b(q, u, f)),
+          'a blended joint set with a floor group: the state (and set hash) 0.3.0 wrote');
+SELECT is((SELECT st FROM states_var WHERE book = 'weighted'),
+          portmargin.portfolio_margin_state(1, 'A', 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL,
+              portmargin.var_scenarios('{A}', '{0.1,-0.2,0.05,-0.01}', weights => '{1,0.5,0.25,1}', confidence => 0.75,
+                                       statistic => 'var', buffer => 0.25))::text,
+          'a weighted joint set: the state (and set hash) 0.3.0 wrote');
 
 -- random book: aggregate vs plain SQL over risk_array ----------------------------------
 SELECT setseed(0.4242);
