@@ -420,8 +420,8 @@ name_index_cmp(const void *a, const void *b, void *arg)
  * (name, index), each run of equal names has its earliest repeat second.
  * O(n log n) and interruptible (a joint set may name millions).
  */
-static int
-first_repeated_name(char **names, int n)
+int
+pm_first_repeated_name(char **names, int n)
 {
 	int		   *idx;
 	int			first = -1,
@@ -490,7 +490,7 @@ args_ok(SetArgs *a, SetProblem *pr)
 		if (U < 1)
 			return ARGUMENT_PROBLEM(pr, "underlyings", "the array is empty");
 		/* the first element (in order) that is empty or repeats an earlier one */
-		j = first_repeated_name(a->names, U);
+		j = pm_first_repeated_name(a->names, U);
 		for (k = 0; k < U && (j < 0 || k <= j); k++)
 			if (a->names[k][0] == '\0')
 				return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("element %d is empty", k + 1));
