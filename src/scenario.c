@@ -1083,7 +1083,11 @@ scenario_set_to_text(const PmScenarioSet *s)
 				append_double(&buf, a.num[i]);
 				break;
 			case PK_INT:
-				appendStringInfo(&buf, "%d", (int) a.num[i]);
+				/* an integer parameter of a checked set; anything else printed as it is */
+				if (a.num[i] >= 0.0 && a.num[i] <= PM_MAX_JOINT_SCENARIOS && a.num[i] == floor(a.num[i]))
+					appendStringInfo(&buf, "%d", (int) a.num[i]);
+				else
+					append_double(&buf, a.num[i]);
 				break;
 			case PK_VOLRULE:
 				appendStringInfoString(&buf, a.num[i] > 0.0 ? "relative" : "absolute");
@@ -1493,7 +1497,48 @@ portmargin_var_scenarios(PG_FUNCTION_ARGS)
 
 /* ---- SQL: I/O and equality ---- */
 
-/* a value that did not come from build_set (binary input, disk) is checked */
+/*
+ * Whether the parameters of a (not joint) set have its method's layout: the
+ * counts stored among them (Deribit's extended moves, OKX's moves and tiers)
+ * are integers that fit, checked before they are converted or used as sizes.
+ */
+static bool
+set_layout_ok(const PmScenarioSet *s)
+{
+	const double *p = s->params;
+	int			np = s->nparams;
+
+	switch (s->method)
+	{
+		case PM_METHOD_SPAN:
+			return np == PM_P_SPAN_N;
+		case PM_METHOD_TIMS:
+			return np == PM_P_TIMS_N;
+		case PM_METHOD_GRID:
+			return np == PM_P_GRID_N;
+		case PM_METHOD_DERIBIT:
+			return np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
+				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
+		case PM_METHOD_OKX:
+			{
+				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
+				double		nt;
+
+				if (!(nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np))
+					return false;
+				nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
+				return nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
+					np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
+			}
+	}
+	return false;
+}
+
+/*
+ * A value that did not come from build_set (binary input, disk) is checked:
+ * sizes and the counts kept among the parameters (before anything converts
+ * them to int or indexes with them), and a joint set's tail parameters.
+ */
 void
 pm_check_scenario_set(const PmScenarioSet *s, Size size)
 {
@@ -1503,7 +1548,7 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_VAR || s->nparams < 0 || s->nscenarios < 1)
 		ok = false;
 	else if (s->method != PM_METHOD_VAR)
-		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios);
+		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios) && set_layout_ok(s);
 	else
 	{
 		/* joint: the parameter count matches the moves, the names fill the rest */
@@ -1518,6 +1563,17 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 
 			ok = U >= 1 && U == floor(U) && (hv == 0 || hv == 1) &&
 				(double) s->nparams == PM_P_VAR_N + (double) s->nscenarios * U * (1 + hv);
+		}
+		if (ok)
+		{
+			const double *p = s->params;
+			double		fc = p[PM_P_VAR_FLOOR_COUNT];
+
+			ok = p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0 &&
+				(p[PM_P_VAR_STATISTIC] == 0.0 || p[PM_P_VAR_STATISTIC] == 1.0) &&
+				p[PM_P_VAR_BUFFER] >= 0.0 && isfinite(p[PM_P_VAR_BUFFER]) &&
+				(p[PM_P_VAR_VOL_RELATIVE] == 0.0 || p[PM_P_VAR_VOL_RELATIVE] == 1.0) &&
+				fc >= 0.0 && fc < s->nscenarios && fc == floor(fc);
 		}
 		if (ok)
 		{
@@ -1554,49 +1610,14 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 bool
 pm_set_is_canonical(const PmScenarioSet *s, char **problem)
 {
-	const double *p = s->params;
-	int			np = s->nparams;
-	bool		ok;
 	SetArgs		a;
 	SetProblem	pr;
 	PmScenarioSet *r;
 	int			i;
 
-	switch (s->method)
+	if (!set_layout_ok(s))
 	{
-		case PM_METHOD_SPAN:
-			ok = np == PM_P_SPAN_N;
-			break;
-		case PM_METHOD_TIMS:
-			ok = np == PM_P_TIMS_N;
-			break;
-		case PM_METHOD_GRID:
-			ok = np == PM_P_GRID_N;
-			break;
-		case PM_METHOD_DERIBIT:
-			ok = np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
-				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
-			break;
-		case PM_METHOD_OKX:
-			{
-				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
-
-				ok = nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np;
-				if (ok)
-				{
-					double		nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
-
-					ok = nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
-						np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
-				}
-				break;
-			}
-		default:
-			ok = false;
-	}
-	if (!ok)
-	{
-		*problem = psprintf("%d parameters do not fit the %s method's layout", np, pm_method_name(s->method));
+		*problem = psprintf("%d parameters do not fit the %s method's layout", s->nparams, pm_method_name(s->method));
 		return false;
 	}
 	set_args_from_value(s, &a);
