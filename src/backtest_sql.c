@@ -139,7 +139,11 @@ portmargin_backtest_combine(PG_FUNCTION_ARGS)
 	else if (a->confidence != b->confidence)
 		confidence_mismatch(a->confidence, b->confidence);
 	for (i = 0; i < b->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		bt_append(aggctx, a, b->days[i], b->exceptions[i]);
+	}
 	PG_RETURN_POINTER(a);
 }
 
@@ -156,12 +160,23 @@ portmargin_backtest_serial(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pq_sendint32(&buf, st->days[i]);
 		pq_sendbyte(&buf, st->exceptions[i]);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+static void
+corrupt_backtest_state(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+			 errmsg("invalid backtest state")));
+}
+
+/* the count is checked against the bytes present before anything is allocated */
 PG_FUNCTION_INFO_V1(portmargin_backtest_deserial);
 Datum
 portmargin_backtest_deserial(PG_FUNCTION_ARGS)
@@ -169,6 +184,7 @@ portmargin_backtest_deserial(PG_FUNCTION_ARGS)
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	BacktestState *st;
+	double		confidence;
 	int			n,
 				i;
 
@@ -176,18 +192,30 @@ portmargin_backtest_deserial(PG_FUNCTION_ARGS)
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
-	st = bt_create(CurrentMemoryContext, pq_getmsgfloat8(&buf));
+	if (buf.len < 12)
+		corrupt_backtest_state();
+	confidence = pq_getmsgfloat8(&buf);
 	n = pq_getmsgint(&buf, 4);
-	if (n < 0 || (int64) n * 5 != buf.len - buf.cursor || !(st->confidence > 0.0 && st->confidence < 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid backtest state")));
+	if (n < 0 || (int64) n * 5 != buf.len - buf.cursor ||
+		!(confidence > 0.0 && confidence < 1.0 && 1.0 - confidence < 1.0))
+		corrupt_backtest_state();
+	st = bt_create(CurrentMemoryContext, confidence);
+	if (n > 0)
+	{
+		st->max = n;
+		st->days = palloc(sizeof(DateADT) * n);
+		st->exceptions = palloc(n);
+	}
 	for (i = 0; i < n; i++)
 	{
-		DateADT		day = pq_getmsgint(&buf, 4);
-
-		bt_append(CurrentMemoryContext, st, day, pq_getmsgbyte(&buf) != 0);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		st->days[i] = pq_getmsgint(&buf, 4);
+		st->exceptions[i] = pq_getmsgbyte(&buf) != 0;
+		if (DATE_NOT_FINITE(st->days[i]))
+			corrupt_backtest_state();
 	}
+	st->n = n;
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }
@@ -199,7 +227,7 @@ typedef struct DayException
 } DayException;
 
 static int
-day_cmp(const void *a, const void *b)
+day_cmp(const void *a, const void *b, void *arg)
 {
 	DateADT		x = ((const DayException *) a)->day;
 	DateADT		y = ((const DayException *) b)->day;
@@ -231,13 +259,17 @@ portmargin_backtest_ffunc(PG_FUNCTION_ARGS)
 	pairs = palloc(sizeof(DayException) * st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pairs[i].day = st->days[i];
 		pairs[i].exception = st->exceptions[i];
 	}
-	qsort(pairs, st->n, sizeof(DayException), day_cmp);
+	qsort_interruptible(pairs, st->n, sizeof(DayException), day_cmp, NULL);
 	seq = palloc(st->n);
 	for (i = 0; i < st->n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (i > 0 && pairs[i].day == pairs[i - 1].day)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -6,10 +6,24 @@
 #include "historical.h"
 
 #include <math.h>
+#include <stddef.h>
+
+/* one tick per PM_HIST_TICK_WORK units of work, counted in *work */
+static inline void
+tick(long *work, long units)
+{
+	*work += units;
+	if (*work >= PM_HIST_TICK_WORK)
+	{
+		*work = 0;
+		pm_check_interrupts(NULL);
+	}
+}
 
 void
 pm_hist_returns(const double *prices, int D, int nund, int log_returns, double *returns)
 {
+	long		work = 0;
 	int			d,
 				u;
 
@@ -18,6 +32,7 @@ pm_hist_returns(const double *prices, int D, int nund, int log_returns, double *
 		{
 			double		ratio = prices[(long) d * nund + u] / prices[(long) (d - 1) * nund + u];
 
+			tick(&work, 1);
 			returns[(long) (d - 1) * nund + u] = log_returns ? log(ratio) : ratio - 1.0;
 		}
 }
@@ -26,6 +41,7 @@ pm_hist_returns(const double *prices, int D, int nund, int log_returns, double *
 static void
 ewma_filter(double *r, int T, int nund, double lambda)
 {
+	long		work = 0;
 	int			t,
 				u;
 
@@ -35,20 +51,27 @@ ewma_filter(double *r, int T, int nund, double lambda)
 					now;
 
 		for (t = 0; t < T; t++)
+		{
+			tick(&work, 1);
 			s2 += r[(long) t * nund + u] * r[(long) t * nund + u];
+		}
 		s2 /= T;
 		if (!(s2 > 0.0))
 			continue;			/* a constant price: nothing to rescale */
 		/* first pass: sigma_now after the last return */
 		now = s2;
 		for (t = 0; t < T; t++)
+		{
+			tick(&work, 1);
 			now = lambda * now + (1.0 - lambda) * r[(long) t * nund + u] * r[(long) t * nund + u];
+		}
 		now = sqrt(now);
 		/* second pass: rescale each return by sigma_now / sigma_t (s2 before r_t) */
 		for (t = 0; t < T; t++)
 		{
 			double		x = r[(long) t * nund + u];
 
+			tick(&work, 1);
 			r[(long) t * nund + u] = x * now / sqrt(s2);
 			s2 = lambda * s2 + (1.0 - lambda) * x * x;
 		}
@@ -59,6 +82,7 @@ int
 pm_hist_moves(double *r, int T, int nund, int horizon, int log_returns,
 			  int sqrt_scaling, double ewma_lambda, double *out)
 {
+	long		work = 0;
 	int			S,
 				s,
 				u,
@@ -75,6 +99,7 @@ pm_hist_moves(double *r, int T, int nund, int horizon, int log_returns,
 			{
 				double		x = r[(long) s * nund + u] * k;
 
+				tick(&work, 1);
 				out[(long) s * nund + u] = log_returns ? expm1(x) : fmax(x, PM_HIST_MIN_MOVE);
 			}
 		return T;
@@ -86,13 +111,20 @@ pm_hist_moves(double *r, int T, int nund, int horizon, int log_returns,
 		for (u = 0; u < nund; u++)
 		{
 			double		acc = log_returns ? 0.0 : 1.0;
+			int			end = s + horizon;
 
-			for (i = s; i < s + horizon; i++)
+			for (i = s; i < end;)
 			{
-				if (log_returns)
-					acc += r[(long) i * nund + u];
-				else
-					acc *= 1.0 + r[(long) i * nund + u];
+				int			piece = end - i < PM_HIST_TICK_WORK ? end - i : PM_HIST_TICK_WORK;
+
+				tick(&work, piece);
+				for (; piece > 0; piece--, i++)
+				{
+					if (log_returns)
+						acc += r[(long) i * nund + u];
+					else
+						acc *= 1.0 + r[(long) i * nund + u];
+				}
 			}
 			out[(long) s * nund + u] = log_returns ? expm1(acc) : acc - 1.0;
 		}

@@ -26,6 +26,15 @@
 #define PM_HIST_MIN_MOVE (-0.99)
 
 /*
+ * The loops below call pm_check_interrupts(NULL) about every
+ * PM_HIST_TICK_WORK steps; the server glue defines it (sqlargs.c: a
+ * pending query cancel leaves by longjmp, which is why these functions
+ * allocate nothing), so this file needs no PostgreSQL headers.
+ */
+#define PM_HIST_TICK_WORK 65536
+extern void pm_check_interrupts(void *arg);
+
+/*
  * returns[t * nund + u] (t = 0..T-1, oldest first), one-day returns (log or
  * simple per log_returns), modified in place when ewma_lambda > 0.  Writes
  * the scenario moves to out[s * nund + u] and returns their number (T - h +

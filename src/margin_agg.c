@@ -766,6 +766,8 @@ send_float8s(StringInfo buf, const double *v, int n)
 	{
 		uint64		x;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&x, &v[i], 8);
 		x = pg_hton64(x);
 		memcpy(p + 8 * i, &x, 8);
@@ -853,6 +855,7 @@ send_state(StringInfo buf, const MarginState *st)
 		const PmUnit *u = &st->units[i];
 		int			j;
 
+		CHECK_FOR_INTERRUPTS();
 		/*
 		 * A sum that overflowed is reported as the serial final function
 		 * would (22003), not left for the reader to reject as corrupt.
@@ -860,7 +863,11 @@ send_state(StringInfo buf, const MarginState *st)
 		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
 						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
 		for (j = 0; j < st->set->nscenarios; j++)
+		{
+			if ((j & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			pm_finite_result("portfolio_margin", u->pnl[j]);
+		}
 
 		pq_sendstring(buf, u->underlying);
 		pq_sendbyte(buf, u->inverse);
@@ -954,6 +961,17 @@ get_count(StringInfo buf, int item_size, int limit, const char *what)
 	return n;
 }
 
+/*
+ * The fewest bytes a serialised risk unit of a set of nscen scenarios takes:
+ * an empty name, the settlement byte, 8 doubles, the P&L vector and two
+ * empty bucket counts.
+ */
+static int64
+unit_min_bytes(int nscen)
+{
+	return 1 + 1 + 8 * 8 + 8 * (int64) nscen + 4 + 4;
+}
+
 static double
 get_finite(StringInfo buf, const char *what)
 {
@@ -982,6 +1000,8 @@ get_float8s(StringInfo buf, double *out, int n, bool add, const char *what)
 		uint64		x;
 		double		v;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&x, p + 8 * i, 8);
 		x = pg_ntoh64(x);
 		memcpy(&v, &x, 8);
@@ -1054,6 +1074,14 @@ remember_set(SetCache *cache, PmScenarioSet *set, const char *image, int len)
 	return cache->last_set;
 }
 
+/*
+ * A reduced joint set (send_var_set).  Every count is checked against the
+ * bytes present before anything is allocated: the set takes 32 bytes per
+ * scenario, but uniform weights are sent as 2 doubles, so the check counts
+ * what must follow the set as well: a state with a set has at least one
+ * risk unit, whose P&L vector holds a double per scenario.  A 100-byte
+ * state can thus not claim 10 million scenarios.
+ */
 static const PmScenarioSet *
 receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 {
@@ -1066,19 +1094,27 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 				len,
 				F,
 				i;
+	int64		weight_bytes;
 	double		w[2];
 	const double *p;
 
 	if (nparams != PM_P_VAR_N || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
 		8 * nparams + 1 > buf->len - buf->cursor)
 		corrupt_state("joint scenario set header out of range");
-	uniform = buf->data[buf->cursor + 8 * nparams];
-	if (uniform > 1 || (int64) 8 * nparams + 1 + 8 * (uniform ? 2 : (int64) nscen) > buf->len - buf->cursor)
+	uniform = (unsigned char) buf->data[buf->cursor + 8 * nparams];
+	if (uniform > 1)
+		corrupt_state(psprintf("joint scenario weight flag %d out of range", uniform));
+	weight_bytes = 8 * (uniform ? 2 : (int64) nscen);
+	if ((int64) 8 * nparams + 1 + weight_bytes > buf->len - buf->cursor)
 		corrupt_state("joint scenario weights do not fit the data");
-	len = buf->cursor - start + 8 * nparams + 1 + 8 * (uniform ? 2 : nscen);
+	if ((int64) 8 * nparams + 1 + weight_bytes + 4 + unit_min_bytes(nscen) > buf->len - buf->cursor)
+		corrupt_state(psprintf("a joint scenario set of %d scenarios without the P&L of its risk units", nscen));
+	len = buf->cursor - start + 8 * nparams + 1 + (int) weight_bytes;
 	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
 		return cached;
-	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
+	/* up to 320 MB, not zeroed (an uninterruptible memset): every byte is written below */
+	set = MemoryContextAlloc(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
+	memset(set, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
 	set->method = PM_METHOD_VAR;
@@ -1094,19 +1130,25 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	}
 	buf->cursor += 8 + 1;
 	p = set->params;
-	F = (int) p[PM_P_VAR_FLOOR_COUNT];
+	/* finite (get_float8s); the floor count is range-checked before it is converted */
 	if (!(p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0) ||
 		(p[PM_P_VAR_STATISTIC] != 0.0 && p[PM_P_VAR_STATISTIC] != 1.0) || !(p[PM_P_VAR_BUFFER] >= 0.0) ||
 		(p[PM_P_VAR_VOL_RELATIVE] != 0.0 && p[PM_P_VAR_VOL_RELATIVE] != 1.0) ||
-		p[PM_P_VAR_FLOOR_COUNT] != F || F < 0 || F >= nscen ||
+		!(p[PM_P_VAR_FLOOR_COUNT] >= 0.0 && p[PM_P_VAR_FLOOR_COUNT] < nscen) ||
+		p[PM_P_VAR_FLOOR_COUNT] != floor(p[PM_P_VAR_FLOOR_COUNT]) ||
 		p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
 		corrupt_state("joint scenario set parameters out of range");
+	F = (int) p[PM_P_VAR_FLOOR_COUNT];
 	sc = PM_SET_SCENARIOS(set);
 	if (uniform)
 		get_float8s(buf, w, 2, false, "a scenario weight");
 	for (i = 0; i < nscen; i++)
 	{
-		CHECK_FOR_INTERRUPTS();
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		sc[i].move = 0.0;
+		sc[i].vol_shift = 0.0;
+		sc[i].vol_rule = PM_VOL_NONE;
 		if (uniform)
 			sc[i].weight = w[i >= nscen - F];
 		else
@@ -1130,6 +1172,7 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
 	const PmScenarioSet *cached;
 	PmScenarioSet *set;
+	char	   *problem;
 	int			start = buf->cursor;
 	int			method,
 				nparams,
@@ -1171,8 +1214,8 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 			corrupt_state(psprintf("scenario %d is out of range", i + 1));
 	}
 	/* the method, its parameters and its scenarios must agree: rebuild and compare */
-	if (!pm_set_is_canonical(set))
-		corrupt_state("the scenario set does not match its method's parameters");
+	if (!pm_set_is_canonical(set, &problem))
+		corrupt_state(psprintf("the scenario set does not match its method's parameters: %s", problem));
 	if (cache == NULL)
 		return set;
 	return remember_set(cache, set, buf->data + start, len);
@@ -1198,7 +1241,9 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 	set = receive_set(buf, mcxt, cache);
 	nscen = set->nscenarios;
 	st = state_create(mcxt, set);
-	nunits = get_count(buf, 2 + 8 * 8 + nscen * 8 + 8, 1000000, "risk unit");
+	nunits = get_count(buf, (int) unit_min_bytes(nscen), 1000000, "risk unit");
+	if (nunits == 0)
+		corrupt_state("a scenario set without risk units");	/* never sent: a unit comes with the set */
 	for (i = 0; i < nunits; i++)
 	{
 		const char *name = get_name(buf);

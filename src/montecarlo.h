@@ -32,8 +32,20 @@
 /* smallest simple-return move (a price must stay positive) */
 #define PM_MC_MIN_MOVE (-0.99)
 
-/* scenarios between calls of the progress/interrupt callback */
+/* scenarios between calls of the progress/interrupt callback, at most */
 #define PM_MC_TICK_EVERY 4096
+/* ... and multiply-adds (or matrix elements visited) between interrupt checks */
+#define PM_MC_TICK_WORK (1L << 20)
+/* correlation matrices larger than this are factored by tiles of this size */
+#define PM_CHOL_TILE 128
+
+/*
+ * Defined by the server glue (sqlargs.c): services a pending query cancel
+ * (longjmp).  pm_correlation_cholesky calls it between passes over large
+ * matrices and between tiles of the factorisation; it allocates nothing
+ * (GSL views of the caller's array).
+ */
+extern void pm_check_interrupts(void *arg);
 
 /* what is wrong with a correlation matrix; PM_CORR_OK when nothing */
 typedef enum PmCorrProblem
@@ -58,7 +70,10 @@ typedef enum PmCorrProblem
  * which reads the lower triangle).  On a problem the problem is returned
  * and *bad_i, *bad_j (0-based) receive the element; both are -1 for
  * PM_CORR_OK and PM_CORR_NOT_POSITIVE_DEFINITE.  bad_i and bad_j may be
- * NULL.  After a problem the matrix contents are unspecified.
+ * NULL.  After a problem the matrix contents are unspecified.  Up to
+ * PM_CHOL_TILE underlyings the factor is one gsl_linalg_cholesky_decomp1
+ * call; larger matrices are factored by tiles (montecarlo.c), with checks
+ * for interrupts in between.
  *
  * A singular matrix (e.g. two underlyings with correlation exactly 1) is
  * rejected as not positive definite: no pivoted or modified Cholesky is
@@ -101,7 +116,9 @@ typedef enum PmCopula
  * continue the stream.
  *
  * tick(tick_arg), when tick is not NULL, is called before scenario 0 and
- * then every PM_MC_TICK_EVERY scenarios; it may longjmp out (e.g. to
+ * then every PM_MC_TICK_EVERY scenarios, or sooner, as soon as the
+ * scenarios since the last call took PM_MC_TICK_WORK multiply-adds (k
+ * underlyings cost k (k + 3) / 2 each); it may longjmp out (e.g. to
  * service a query cancel), which is why this function allocates nothing.
  * Nothing is drawn when n <= 0 or k <= 0.
  */

@@ -60,10 +60,15 @@ pm_risk_array(const PmRevalParams *p, const PmScenario *sc, int n,
 		*delta = mult * (ins->inverse ? d - base : d);
 		for (j = 0; j < n; j++)
 		{
-			double		Fj = F * (1.0 + sc[j].move);
-			double		volj = pm_scenario_vol(p, &sc[j], ins->vol, ins->t);
-			double		vj = pm_black76_price(ins->theta, Fj, ins->strike, t_after, volj, 0.0);
+			double		Fj,
+						volj,
+						vj;
 
+			if (p->tick && j % PM_RISK_TICK_EVERY == 0)
+				p->tick(p->tick_arg);
+			Fj = F * (1.0 + sc[j].move);
+			volj = pm_scenario_vol(p, &sc[j], ins->vol, ins->t);
+			vj = pm_black76_price(ins->theta, Fj, ins->strike, t_after, volj, 0.0);
 			pnl[j] = mult * ((ins->inverse ? vj / Fj : vj) - base);
 		}
 		return;
@@ -75,6 +80,8 @@ pm_risk_array(const PmRevalParams *p, const PmScenario *sc, int n,
 	{
 		double		m = sc[j].move;
 
+		if (p->tick && j % PM_RISK_TICK_EVERY == 0)
+			p->tick(p->tick_arg);
 		if (sc[j].extended && p->clamp > 0.0)
 			m = fmax(-p->clamp, fmin(p->clamp, m));
 		pnl[j] = ins->inverse ? mult * m / (1.0 + m) : mult * F * m;

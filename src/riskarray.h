@@ -38,6 +38,9 @@ typedef struct PmScenario
 	int			extended;		/* Deribit extended table: futures clamped */
 } PmScenario;
 
+/* scenarios between calls of PmRevalParams.tick */
+#define PM_RISK_TICK_EVERY 4096
+
 /* parameters that revaluation needs, read from a set */
 typedef struct PmRevalParams
 {
@@ -48,6 +51,13 @@ typedef struct PmRevalParams
 	double		short_term_power;
 	double		long_term_power;
 	double		dte_floor;
+	/*
+	 * Called, when not NULL, before every PM_RISK_TICK_EVERY scenarios of a
+	 * risk array: the server checks for a query cancel there (it may
+	 * longjmp out, so pm_risk_array allocates nothing).
+	 */
+	void		(*tick) (void *arg);
+	void	   *tick_arg;
 } PmRevalParams;
 
 typedef enum PmKind
@@ -77,7 +87,8 @@ extern double pm_scenario_vol(const PmRevalParams *p, const PmScenario *sc, doub
  * P&L of one long contract under each of n scenarios into pnl[n], in the
  * settlement currency, gains positive; *value receives the contract's
  * value (options; 0 otherwise) and *delta its delta in underlying units
- * (inverse options: premium-adjusted), both per contract.
+ * (inverse options: premium-adjusted), both per contract.  p->tick, if
+ * set, is called every PM_RISK_TICK_EVERY scenarios.
  */
 extern void pm_risk_array(const PmRevalParams *p, const PmScenario *sc, int n,
 						  const PmInstrument *ins, double *pnl, double *value, double *delta);

@@ -216,19 +216,104 @@ spec_index(const ParamSpec *spec, const char *name)
 	return -1;
 }
 
-static void
-element_error(const char *name, int i, double v, const char *rule)
+/*
+ * What is wrong with a set's arguments, as a code and its particulars: the
+ * constructors raise it (raise_set_problem, ERROR 22023), the check of a
+ * set read from elsewhere reports it (pm_set_is_canonical).  Nothing on the
+ * checking path raises an ERROR of its own, so no error has to be caught.
+ */
+typedef enum SetProblemCode
 {
+	SP_OK = 0,
+	SP_MISSING,					/* a required argument is absent */
+	SP_VALUE,					/* argument param is value; it must be rule */
+	SP_ELEMENT,					/* element of param is value; each must be rule */
+	SP_ARGUMENT,				/* argument param: what (shape, lengths, names) */
+	SP_EXTREME,					/* SPAN: extreme_multiple x price_scan_range >= 1 */
+	SP_COUNT					/* the set would have count scenarios */
+} SetProblemCode;
+
+typedef struct SetProblem
+{
+	SetProblemCode code;
+	const char *param;
+	int			element;		/* SP_ELEMENT, 0-based */
+	double		value;			/* SP_VALUE, SP_ELEMENT, SP_EXTREME */
+	const char *rule;			/* SP_VALUE, SP_ELEMENT */
+	const char *what;			/* SP_ARGUMENT */
+	int			count;			/* SP_COUNT */
+} SetProblem;
+
+static bool
+set_problem(SetProblem *pr, SetProblemCode code, const char *param, int element, double value,
+			const char *rule, const char *what)
+{
+	pr->code = code;
+	pr->param = param;
+	pr->element = element;
+	pr->value = value;
+	pr->rule = rule;
+	pr->what = what;
+	pr->count = 0;
+	return false;
+}
+
+#define VALUE_PROBLEM(pr, ps, v, rule) set_problem(pr, SP_VALUE, (ps)->name, 0, v, rule, NULL)
+#define ELEMENT_PROBLEM(pr, ps, k, e, rule) set_problem(pr, SP_ELEMENT, (ps)->name, k, e, rule, NULL)
+#define ARGUMENT_PROBLEM(pr, name, what) set_problem(pr, SP_ARGUMENT, name, 0, 0.0, NULL, what)
+
+/* the message and detail (or NULL) of a problem of a method's arguments */
+static void
+set_problem_text(int method, const SetProblem *pr, char **message, char **detail)
+{
+	*detail = NULL;
+	switch (pr->code)
+	{
+		case SP_OK:
+			*message = pstrdup("no problem");
+			break;
+		case SP_MISSING:
+			*message = psprintf("%s scenarios need argument \"%s\"", method_names[method], pr->param);
+			break;
+		case SP_VALUE:
+			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, float8out_internal(pr->value));
+			*detail = psprintf("The argument must be %s.", pr->rule);
+			break;
+		case SP_ELEMENT:
+			*message = psprintf("invalid value for argument \"%s\": element %d is %s", pr->param, pr->element + 1,
+								float8out_internal(pr->value));
+			*detail = psprintf("Each element must be %s.", pr->rule);
+			break;
+		case SP_ARGUMENT:
+			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, pr->what);
+			break;
+		case SP_EXTREME:
+			*message = psprintf("invalid value for argument \"extreme_multiple\": %s", float8out_internal(pr->value));
+			*detail = pstrdup("extreme_multiple x price_scan_range must stay below 1 (a move above -100%).");
+			break;
+		case SP_COUNT:
+			*message = psprintf("invalid value for argument \"%s\": the set would have %d scenarios", pr->param, pr->count);
+			*detail = psprintf("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS);
+			break;
+	}
+}
+
+static void
+raise_set_problem(int method, const SetProblem *pr)
+{
+	char	   *message,
+			   *detail;
+
+	set_problem_text(method, pr, &message, &detail);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for argument \"%s\": element %d is %s", name, i + 1,
-					float8out_internal(v)),
-			 errdetail("Each element must be %s.", rule)));
+			 errmsg("%s", message),
+			 detail ? errdetail("%s", detail) : 0));
 }
 
 /* check one argument against its rule */
-static void
-check_param(const ParamSpec *ps, const SetArgs *a, int i)
+static bool
+param_ok(const ParamSpec *ps, const SetArgs *a, int i, SetProblem *pr)
 {
 	double		v = a->num[i];
 	int			k;
@@ -238,38 +323,40 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_ANY:
 			break;
 		case PR_POS:
-			pm_positive_arg(ps->name, v);
+			if (!(isfinite(v) && v > 0.0))
+				return VALUE_PROBLEM(pr, ps, v, "a finite number greater than zero");
 			break;
 		case PR_NONNEG:
-			pm_nonnegative_arg(ps->name, v);
+			if (!(isfinite(v) && v >= 0.0))
+				return VALUE_PROBLEM(pr, ps, v, "a finite number greater than or equal to zero");
 			break;
 		case PR_UNIT:
 			if (!(v >= 0.0 && v <= 1.0))
-				pm_domain_error(ps->name, v, "between 0 and 1");
+				return VALUE_PROBLEM(pr, ps, v, "between 0 and 1");
 			break;
 		case PR_BELOW_ONE:
 			if (!(v >= 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "at least 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "at least 0 and less than 1");
 			break;
 		case PR_MOVE:
 			if (!(v > 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "greater than 0 and less than 1");
 			break;
 		case PR_INT_POS:
 			if (!(v >= 1.0 && v <= 1000.0))
-				pm_domain_error(ps->name, v, "an integer from 1 to 1000");
+				return VALUE_PROBLEM(pr, ps, v, "an integer from 1 to 1000");
 			break;
 		case PR_INT_EVEN:
 			if (!(v >= 2.0 && v <= 1000.0) || fmod(v, 2.0) != 0.0)
-				pm_domain_error(ps->name, v, "an even integer from 2 to 1000");
+				return VALUE_PROBLEM(pr, ps, v, "an even integer from 2 to 1000");
 			break;
 		case PR_OPEN_UNIT:
 			if (!(v > 0.0 && v < 1.0))
-				pm_domain_error(ps->name, v, "greater than 0 and less than 1");
+				return VALUE_PROBLEM(pr, ps, v, "greater than 0 and less than 1");
 			break;
 		case PR_INT_NONNEG:
 			if (!(v >= 0.0 && v <= PM_MAX_JOINT_SCENARIOS) || v != floor(v))
-				pm_domain_error(ps->name, v, "an integer, at least 0");
+				return VALUE_PROBLEM(pr, ps, v, "an integer, at least 0");
 			break;
 		case PR_SHIFTS_OPT:
 		case PR_WEIGHTS_OPT:
@@ -277,10 +364,12 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 			{
 				double		e = a->arr[i][k];
 
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
-					element_error(ps->name, k, e, "a finite number");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "a finite number");
 				if (ps->rule == PR_WEIGHTS_OPT && !(e >= 0.0 && e <= 1.0))
-					element_error(ps->name, k, e, "between 0 and 1");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "between 0 and 1");
 			}
 			break;
 		case PR_MOVES:
@@ -290,32 +379,70 @@ check_param(const ParamSpec *ps, const SetArgs *a, int i)
 		case PR_TIERS:
 		case PR_TIER_MULTS:
 			if (a->narr[i] == 0 && ps->rule != PR_EXT_MOVES)
-				pm_arg_error(ps->name, "the array is empty");
+				return ARGUMENT_PROBLEM(pr, ps->name, "the array is empty");
 			for (k = 0; k < a->narr[i]; k++)
 			{
 				double		e = a->arr[i][k];
 
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (!isfinite(e))
-					element_error(ps->name, k, e, "a finite number");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "a finite number");
 				if ((ps->rule == PR_MOVES || ps->rule == PR_EXT_MOVES) && !(e > -1.0))
-					element_error(ps->name, k, e, "greater than -1 (a price move above -100%)");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "greater than -1 (a price move above -100%)");
 				if (ps->rule == PR_EXT_MOVES && e == 0.0)
-					element_error(ps->name, k, e, "different from 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "different from 0");
 				if (ps->rule == PR_WEIGHTS && !(e >= 0.0 && e <= 1.0))
-					element_error(ps->name, k, e, "between 0 and 1");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "between 0 and 1");
 				if (ps->rule == PR_TIER_MULTS && !(e >= 0.0))
-					element_error(ps->name, k, e, "at least 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "at least 0");
 				if (ps->rule == PR_TIERS && ((k == 0 && e != 0.0) || (k > 0 && !(e > a->arr[i][k - 1]))))
-					element_error(ps->name, k, e,
-								  "increasing, starting at 0");
+					return ELEMENT_PROBLEM(pr, ps, k, e, "increasing, starting at 0");
 			}
 			break;
 	}
+	return true;
+}
+
+static int
+name_index_cmp(const void *a, const void *b, void *arg)
+{
+	char	  **names = (char **) arg;
+	int			x = *(const int *) a,
+				y = *(const int *) b;
+	int			c = strcmp(names[x], names[y]);
+
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/*
+ * The index of the first name equal to an earlier one, or -1: sorted by
+ * (name, index), each run of equal names has its earliest repeat second.
+ * O(n log n) and interruptible (a joint set may name millions).
+ */
+int
+pm_first_repeated_name(char **names, int n)
+{
+	int		   *idx;
+	int			first = -1,
+				i;
+
+	if (n < 2)
+		return -1;
+	idx = palloc(sizeof(int) * n);
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_interruptible(idx, n, sizeof(int), name_index_cmp, names);
+	for (i = 1; i < n; i++)
+		if (strcmp(names[idx[i]], names[idx[i - 1]]) == 0 && (first < 0 || idx[i] < first))
+			first = idx[i];
+	pfree(idx);
+	return first;
 }
 
 /* fill defaults, then check every argument and the cross-argument rules */
-static void
-complete_args(SetArgs *a)
+static bool
+args_ok(SetArgs *a, SetProblem *pr)
 {
 	const ParamSpec *spec = method_spec(a->method);
 	int			i;
@@ -325,10 +452,7 @@ complete_args(SetArgs *a)
 		if (!a->given[i])
 		{
 			if (spec[i].required)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s scenarios need argument \"%s\"", method_names[a->method],
-								spec[i].name)));
+				return set_problem(pr, SP_MISSING, spec[i].name, 0, 0.0, NULL, NULL);
 			if (spec[i].kind == PK_ARRAY)
 			{
 				/* a copy: the array may be scaled or kept by the caller */
@@ -345,23 +469,17 @@ complete_args(SetArgs *a)
 				a->num[i] = spec[i].def;
 			a->given[i] = true;
 		}
-		if (spec[i].kind == PK_NUM || spec[i].kind == PK_INT)
-		{
-			if (!isfinite(a->num[i]))
-				pm_domain_error(spec[i].name, a->num[i], "a finite number");
-		}
-		check_param(&spec[i], a, i);
+		if ((spec[i].kind == PK_NUM || spec[i].kind == PK_INT) && !isfinite(a->num[i]))
+			return VALUE_PROBLEM(pr, &spec[i], a->num[i], "a finite number");
+		if (!param_ok(&spec[i], a, i, pr))
+			return false;
 	}
 
 	if (a->method == PM_METHOD_SPAN && !(a->num[0] * a->num[2] < 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"extreme_multiple\": %s",
-						float8out_internal(a->num[2])),
-				 errdetail("extreme_multiple x price_scan_range must stay below 1 (a move above -100%%).")));
+		return set_problem(pr, SP_EXTREME, "extreme_multiple", 0, a->num[2], NULL, NULL);
 	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
-		pm_arg_error("minimum_charge_multipliers",
-					psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
+		return ARGUMENT_PROBLEM(pr, "minimum_charge_multipliers",
+								psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
 	if (a->method == PM_METHOD_VAR)
 	{
 		int			U = a->nnames;
@@ -370,29 +488,31 @@ complete_args(SetArgs *a)
 					j;
 
 		if (U < 1)
-			pm_arg_error("underlyings", "the array is empty");
-		for (k = 0; k < U; k++)
-		{
+			return ARGUMENT_PROBLEM(pr, "underlyings", "the array is empty");
+		/* the first element (in order) that is empty or repeats an earlier one */
+		j = pm_first_repeated_name(a->names, U);
+		for (k = 0; k < U && (j < 0 || k <= j); k++)
 			if (a->names[k][0] == '\0')
-				pm_arg_error("underlyings", psprintf("element %d is empty", k + 1));
-			for (j = 0; j < k; j++)
-				if (strcmp(a->names[j], a->names[k]) == 0)
-					pm_arg_error("underlyings", psprintf("\"%s\" appears twice", a->names[k]));
-		}
+				return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("element %d is empty", k + 1));
+		if (j >= 0)
+			return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("\"%s\" appears twice", a->names[j]));
 		if (a->cols[1] != 0 && a->cols[1] != U)
-			pm_arg_error("moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
+			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
 		if (a->narr[1] % U != 0)
-			pm_arg_error("moves", psprintf("%d elements are not a whole number of scenarios of %d underlyings",
-										  a->narr[1], U));
+			return ARGUMENT_PROBLEM(pr, "moves",
+									psprintf("%d elements are not a whole number of scenarios of %d underlyings",
+											 a->narr[1], U));
 		S = a->narr[1] / U;
 		if (S > PM_MAX_JOINT_SCENARIOS)
-			pm_arg_error("moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
+			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
 		if (a->narr[2] != 0 && (a->narr[2] != a->narr[1] || (a->cols[2] != 0 && a->cols[2] != U)))
-			pm_arg_error("vol_shifts", psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
+			return ARGUMENT_PROBLEM(pr, "vol_shifts",
+									psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
 		if (a->narr[3] != 0 && a->narr[3] != S)
-			pm_arg_error("weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
+			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
 		if (!(a->num[8] < S))
-			pm_domain_error("floor_count", a->num[8], psprintf("less than the %d scenarios (the main group needs one)", S));
+			return set_problem(pr, SP_VALUE, "floor_count", 0, a->num[8],
+							   psprintf("less than the %d scenarios (the main group needs one)", S), NULL);
 		if (a->narr[3] != 0)
 		{
 			double		main = 0.0,
@@ -401,22 +521,75 @@ complete_args(SetArgs *a)
 
 			for (k = 0; k < S; k++)
 			{
+				if ((k & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (k < S - F)
 					main += a->arr[3][k];
 				else
 					fl += a->arr[3][k];
 			}
 			if (!(main > 0.0) || (F > 0 && !(fl > 0.0)))
-				pm_arg_error("weights", "the weights of a scenario group sum to 0");
+				return ARGUMENT_PROBLEM(pr, "weights", "the weights of a scenario group sum to 0");
 		}
 	}
 	if (a->method == PM_METHOD_GRID)
 	{
 		if (a->narr[1] != a->narr[0])
-			pm_arg_error("vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
+			return ARGUMENT_PROBLEM(pr, "vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
 		if (a->narr[2] != 0 && a->narr[2] != a->narr[0])
-			pm_arg_error("weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
+			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
 	}
+	return true;
+}
+
+/* the number of scenarios build_set makes of checked arguments (not joint sets) */
+static int
+scenario_count(const SetArgs *a)
+{
+	const double *n = a->num;
+
+	switch (a->method)
+	{
+		case PM_METHOD_SPAN:
+			return 16;
+		case PM_METHOD_TIMS:
+			return 2 * ((int) n[2] / 2) * (1 + (n[5] > 0.0) + (n[4] > 0.0));
+		case PM_METHOD_DERIBIT:
+			return 3 * (2 * (int) n[1] + 1) + a->narr[7];
+		case PM_METHOD_OKX:
+			return a->narr[0] * (1 + (n[1] > 0.0) + (n[2] > 0.0)) + 2;
+		case PM_METHOD_GRID:
+			return a->narr[0];
+	}
+	return 0;
+}
+
+/* the scenario count a method's set may have (joint sets are checked by pm_var_build) */
+static bool
+count_ok(const SetArgs *a, SetProblem *pr)
+{
+	int			m = a->method;
+	int			nscen;
+
+	if (m == PM_METHOD_VAR)
+		return true;
+	nscen = scenario_count(a);
+	if (nscen >= 1 && nscen <= PM_MAX_SCENARIOS)
+		return true;
+	set_problem(pr, SP_COUNT, m == PM_METHOD_GRID ? "moves" : m == PM_METHOD_OKX ? "spot_moves" :
+				m == PM_METHOD_DERIBIT ? "buckets" : "points", 0, 0.0, NULL, NULL);
+	pr->count = nscen;
+	return false;
+}
+
+/* the constructors' check: ERROR 22023 naming the argument */
+static void
+complete_args(SetArgs *a)
+{
+	SetProblem	pr;
+
+	if (!args_ok(a, &pr) || !count_ok(a, &pr))
+		raise_set_problem(a->method, &pr);
 }
 
 /* ---- building the value ---- */
@@ -427,13 +600,7 @@ alloc_set(int method, int nparams, int nscen)
 	Size		size = PM_SET_SIZE(nparams, nscen);
 	PmScenarioSet *s;
 
-	if (nscen < 1 || nscen > PM_MAX_SCENARIOS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"%s\": the set would have %d scenarios",
-						method == PM_METHOD_GRID ? "moves" : method == PM_METHOD_OKX ? "spot_moves" :
-						method == PM_METHOD_DERIBIT ? "buckets" : "points", nscen),
-				 errdetail("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS)));
+	Assert(nscen >= 1 && nscen <= PM_MAX_SCENARIOS);	/* count_ok */
 	s = (PmScenarioSet *) palloc0(size);
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
@@ -467,6 +634,7 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	Size		cells = (Size) nscen * nund;
 	int			nparams = PM_P_VAR_N + (int) (cells * (vols ? 2 : 1));
 	Size		names_len = 0;
+	Size		c;
 	Size		size;
 	PmScenarioSet *s;
 	PmScenario *sc;
@@ -484,7 +652,13 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a scenario set of %d scenarios x %d underlyings is larger than 1 GB", nscen, nund)));
 	size = PM_SET_SIZE(nparams, nscen) + names_len;
-	s = (PmScenarioSet *) palloc0(size);
+
+	/*
+	 * Up to 1 GB: not palloc0 (an uninterruptible memset); every byte is
+	 * written below, the header and the tail parameters first.
+	 */
+	s = (PmScenarioSet *) palloc(size);
+	memset(s, 0, PM_SET_SIZE(PM_P_VAR_N, 0));
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
 	s->method = PM_METHOD_VAR;
@@ -497,13 +671,30 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	s->params[PM_P_VAR_FLOOR_COUNT] = floor_count;
 	s->params[PM_P_VAR_NUND] = nund;
 	s->params[PM_P_VAR_HAS_VOLS] = vols != NULL;
-	memcpy(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
+	pm_copy_interruptible(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
 	if (vols)
-		memcpy(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+		pm_copy_interruptible(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+	/* generated moves (Monte Carlo with huge volatilities) can overflow or round to -100% */
+	for (c = 0; c < cells; c++)
+	{
+		if ((c & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!(isfinite(moves[c]) && moves[c] > -1.0) || (vols && !isfinite(vols[c])))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("joint scenario %d %s underlying \"%s\" by %s, out of range", (int) (c / nund) + 1,
+							isfinite(moves[c]) && moves[c] > -1.0 ? "shifts the volatility of" : "moves",
+							names[c % nund], float8out_internal(isfinite(moves[c]) && moves[c] > -1.0 ? vols[c] : moves[c])),
+					 errdetail("A move must be finite and above -100%%, a volatility shift finite; the inputs are too extreme.")));
+	}
 	sc = PM_SET_SCENARIOS(s);
 	for (i = 0; i < nscen; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		set_scenario(&sc[i], 0.0, vols ? (vol_relative ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE) : PM_VOL_NONE,
 					 0.0, weights ? weights[i] : 1.0, i >= nscen - floor_count);
+	}
 	p = (char *) s + PM_SET_SIZE(nparams, nscen);
 	for (i = 0; i < nund; i++)
 	{
@@ -514,14 +705,33 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	return s;
 }
 
-/* (re)compute a joint set's content hash, after any change to it */
+/* joint sets are hashed in pieces of this size, with an interrupt check between pieces */
+#define PM_HASH_PIECE ((Size) 16 * 1024 * 1024)
+
+/*
+ * (Re)compute a joint set's content hash, after any change to it: the set's
+ * bytes (the hash field zeroed) through hash_bytes_extended, seed 0x706d,
+ * in pieces of 16 MB, the hash of each piece the seed of the next.  A set of
+ * up to 16 MB (2,500 days x 100 underlyings, 100,000 Monte Carlo scenarios
+ * x 10 underlyings) is one piece: its hash is the one 0.3.0 computed.
+ */
 void
 pm_var_seal(PmScenarioSet *s)
 {
-	uint64		h;
+	const unsigned char *p = (const unsigned char *) s + VARHDRSZ;
+	Size		len = VARSIZE(s) - VARHDRSZ;
+	uint64		h = 0x706d;
 
 	memset(&s->params[PM_P_VAR_HASH], 0, sizeof(double));
-	h = hash_bytes_extended((const unsigned char *) s + VARHDRSZ, VARSIZE(s) - VARHDRSZ, 0x706d);
+	do
+	{
+		Size		n = Min(len, PM_HASH_PIECE);
+
+		CHECK_FOR_INTERRUPTS();
+		h = hash_bytes_extended(p, (int) n, h);
+		p += n;
+		len -= n;
+	} while (len > 0);
 	memcpy(&s->params[PM_P_VAR_HASH], &h, sizeof(h));
 }
 
@@ -566,10 +776,11 @@ pm_var_reduced_set(const PmScenarioSet *s)
 {
 	int			nparams = PM_P_VAR_N;
 	Size		size = PM_SET_SIZE(nparams, s->nscenarios);
-	PmScenarioSet *r = (PmScenarioSet *) palloc0(size);
+	PmScenarioSet *r = (PmScenarioSet *) palloc(size);	/* every byte is written */
 	PmScenario *sc;
 	int			i;
 
+	memset(r, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(r, size);
 	r->version = PM_SCENARIO_SET_VERSION;
 	r->method = PM_METHOD_VAR;
@@ -579,9 +790,13 @@ pm_var_reduced_set(const PmScenarioSet *s)
 	r->params[PM_P_VAR_NUND] = 0;
 	r->params[PM_P_VAR_HAS_VOLS] = 0;
 	sc = PM_SET_SCENARIOS(r);
-	memcpy(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
+	pm_copy_interruptible(sc, PM_SET_SCENARIOS(s), sizeof(PmScenario) * s->nscenarios);
 	for (i = 0; i < r->nscenarios; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		sc[i].vol_rule = PM_VOL_NONE;
+	}
 	return r;
 }
 
@@ -602,7 +817,7 @@ build_set(const SetArgs *a)
 				/* CME order: 0, +1/3, -1/3, +2/3, -2/3, +1, -1 each vol up then down */
 				static const double frac[7] = {0, 1, -1, 2, -2, 3, -3};
 
-				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, 16);
+				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, scenario_count(a));
 				memcpy(s->params, n, sizeof(double) * PM_P_SPAN_N);
 				sc = PM_SET_SCENARIOS(s);
 				for (i = 0; i < 7; i++)
@@ -617,9 +832,8 @@ build_set(const SetArgs *a)
 		case PM_METHOD_TIMS:
 			{
 				int			per = (int) n[2] / 2;
-				int			nvol = 1 + (n[5] > 0.0) + (n[4] > 0.0);
 
-				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, 2 * per * nvol);
+				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, scenario_count(a));
 				memcpy(s->params, n, sizeof(double) * PM_P_TIMS_N);
 				sc = PM_SET_SCENARIOS(s);
 				for (i = -per; i <= per; i++)
@@ -628,7 +842,9 @@ build_set(const SetArgs *a)
 
 					if (i == 0)
 						continue;
-					move = i < 0 ? n[0] * i / per : n[1] * i / per;
+					/* up may be as large as a double: i / per first when up x i overflows */
+					move = i < 0 ? n[0] * i / per
+						: (isfinite(n[1] * i) ? n[1] * i / per : n[1] * ((double) i / per));
 					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
 					if (n[5] > 0.0)
 						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, n[5], 1.0, 0);
@@ -643,7 +859,7 @@ build_set(const SetArgs *a)
 				int			next = a->narr[7];
 				int			np = PM_P_DB_NEXT + 1 + next;
 
-				s = alloc_set(PM_METHOD_DERIBIT, np, 3 * (2 * B + 1) + next);
+				s = alloc_set(PM_METHOD_DERIBIT, np, scenario_count(a));
 				s->params[PM_P_DB_RANGE] = n[0];
 				s->params[PM_P_DB_BUCKETS] = n[1];
 				s->params[PM_P_DB_VOL_UP] = n[2];
@@ -684,11 +900,10 @@ build_set(const SetArgs *a)
 			{
 				int			nm = a->narr[0];
 				int			nt = a->narr[7];
-				int			nvol = 1 + (n[1] > 0.0) + (n[2] > 0.0);
 				int			np = PM_P_OKX_NMOVES + 1 + nm + 1 + 2 * nt;
 				double	   *p;
 
-				s = alloc_set(PM_METHOD_OKX, np, nm * nvol + 2);
+				s = alloc_set(PM_METHOD_OKX, np, scenario_count(a));
 				p = s->params;
 				p[PM_P_OKX_VOL_UP] = n[1];
 				p[PM_P_OKX_VOL_DOWN] = n[2];
@@ -723,7 +938,7 @@ build_set(const SetArgs *a)
 			{
 				int			ns = a->narr[0];
 
-				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, ns);
+				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, scenario_count(a));
 				s->params[PM_P_GRID_RELATIVE] = n[3];
 				s->params[PM_P_GRID_IM_RATIO] = n[4];
 				s->params[PM_P_GRID_MM_RATIO] = n[5];
@@ -789,6 +1004,8 @@ set_args_from_value(const PmScenarioSet *s, SetArgs *a)
 				a->names = palloc(sizeof(char *) * Max(U, 1));
 				for (k = 0; k < U; k++)
 				{
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					a->names[k] = (char *) np;
 					np += strlen(np) + 1;
 				}
@@ -796,14 +1013,18 @@ set_args_from_value(const PmScenarioSet *s, SetArgs *a)
 				a->arr[1] = (double *) pm_var_moves(s);
 				a->narr[2] = pm_var_vols(s) ? cells : 0;
 				a->arr[2] = (double *) pm_var_vols(s);
-				for (k = 0; k < s->nscenarios; k++)
-					unit = unit && sc[k].weight == 1.0;
+				for (k = 0; k < s->nscenarios && unit; k++)
+					unit = sc[k].weight == 1.0;
 				a->narr[3] = unit ? 0 : s->nscenarios;
 				if (!unit)
 				{
 					a->arr[3] = palloc(sizeof(double) * s->nscenarios);
 					for (k = 0; k < s->nscenarios; k++)
+					{
+						if ((k & 0xFFFF) == 0)
+							CHECK_FOR_INTERRUPTS();
 						a->arr[3][k] = sc[k].weight;
+					}
 				}
 				a->num[4] = p[PM_P_VAR_VOL_RELATIVE];
 				a->num[5] = p[PM_P_VAR_CONFIDENCE];
@@ -862,7 +1083,11 @@ scenario_set_to_text(const PmScenarioSet *s)
 				append_double(&buf, a.num[i]);
 				break;
 			case PK_INT:
-				appendStringInfo(&buf, "%d", (int) a.num[i]);
+				/* an integer parameter of a checked set; anything else printed as it is */
+				if (a.num[i] >= 0.0 && a.num[i] <= PM_MAX_JOINT_SCENARIOS && a.num[i] == floor(a.num[i]))
+					appendStringInfo(&buf, "%d", (int) a.num[i]);
+				else
+					append_double(&buf, a.num[i]);
 				break;
 			case PK_VOLRULE:
 				appendStringInfoString(&buf, a.num[i] > 0.0 ? "relative" : "absolute");
@@ -876,6 +1101,8 @@ scenario_set_to_text(const PmScenarioSet *s)
 				{
 					const char *c;
 
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					if (k > 0)
 						appendStringInfoChar(&buf, ',');
 					appendStringInfoChar(&buf, '"');
@@ -893,6 +1120,8 @@ scenario_set_to_text(const PmScenarioSet *s)
 				appendStringInfoChar(&buf, '{');
 				for (k = 0; k < a.narr[i]; k++)
 				{
+					if ((k & 0xFFFF) == 0)
+						CHECK_FOR_INTERRUPTS();
 					if (k > 0)
 						appendStringInfoChar(&buf, ',');
 					append_double(&buf, a.arr[i][k]);
@@ -1002,6 +1231,8 @@ scenario_set_from_text(const char *input)
 			p = skip_space(p);
 			while (*p != '}')
 			{
+				if ((a.narr[i] & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				if (a.narr[i] == cap)
 				{
 					cap *= 2;
@@ -1018,17 +1249,19 @@ scenario_set_from_text(const char *input)
 		else if (spec[i].kind == PK_NAMES)
 		{
 			int			cap = 8;
+			StringInfoData nm;
 
 			if (*p++ != '{')
 				syntax_error(input, "an array {\"a\",\"b\",...} was expected");
+			initStringInfo(&nm);
 			a.names = palloc(sizeof(char *) * cap);
 			a.nnames = 0;
 			p = skip_space(p);
 			while (*p != '}')
 			{
-				StringInfoData nm;
-
-				initStringInfo(&nm);
+				if ((a.nnames & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				resetStringInfo(&nm);
 				if (*p == '"')
 				{
 					for (p++; *p && *p != '"'; p++)
@@ -1048,7 +1281,7 @@ scenario_set_from_text(const char *input)
 					cap *= 2;
 					a.names = repalloc(a.names, sizeof(char *) * cap);
 				}
-				a.names[a.nnames++] = nm.data;
+				a.names[a.nnames++] = pstrdup(nm.data);	/* not nm's 1 kB buffer per name */
 				p = skip_space(p);
 				if (*p == ',')
 					p = skip_space(p + 1);
@@ -1177,6 +1410,8 @@ construct(FunctionCallInfo fcinfo, int method)
 					{
 						if (nulls[k])
 							pm_arg_error(spec[i].name, psprintf("element %d is NULL", k + 1));
+						if ((k & 0xFFFF) == 0)
+							CHECK_FOR_INTERRUPTS();
 						a.names[k] = TextDatumGetCString(elems[k]);
 					}
 					break;
@@ -1193,6 +1428,14 @@ construct(FunctionCallInfo fcinfo, int method)
 						a.cols[i] = ARR_DIMS(arr)[1];
 					else if (ARR_NDIM(arr) > 1)
 						pm_arg_error(spec[i].name, "the array must have one dimension");
+					if (!ARR_HASNULL(arr))
+					{
+						/* the doubles as they are stored (up to 1 GB: copied interruptibly) */
+						a.narr[i] = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+						a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
+						pm_copy_interruptible(a.arr[i], ARR_DATA_PTR(arr), sizeof(double) * a.narr[i]);
+						break;
+					}
 					deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 									  &elems, &nulls, &a.narr[i]);
 					a.arr[i] = palloc(sizeof(double) * Max(a.narr[i], 1));
@@ -1254,7 +1497,48 @@ portmargin_var_scenarios(PG_FUNCTION_ARGS)
 
 /* ---- SQL: I/O and equality ---- */
 
-/* a value that did not come from build_set (binary input, disk) is checked */
+/*
+ * Whether the parameters of a (not joint) set have its method's layout: the
+ * counts stored among them (Deribit's extended moves, OKX's moves and tiers)
+ * are integers that fit, checked before they are converted or used as sizes.
+ */
+static bool
+set_layout_ok(const PmScenarioSet *s)
+{
+	const double *p = s->params;
+	int			np = s->nparams;
+
+	switch (s->method)
+	{
+		case PM_METHOD_SPAN:
+			return np == PM_P_SPAN_N;
+		case PM_METHOD_TIMS:
+			return np == PM_P_TIMS_N;
+		case PM_METHOD_GRID:
+			return np == PM_P_GRID_N;
+		case PM_METHOD_DERIBIT:
+			return np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
+				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
+		case PM_METHOD_OKX:
+			{
+				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
+				double		nt;
+
+				if (!(nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np))
+					return false;
+				nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
+				return nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
+					np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
+			}
+	}
+	return false;
+}
+
+/*
+ * A value that did not come from build_set (binary input, disk) is checked:
+ * sizes and the counts kept among the parameters (before anything converts
+ * them to int or indexes with them), and a joint set's tail parameters.
+ */
 void
 pm_check_scenario_set(const PmScenarioSet *s, Size size)
 {
@@ -1264,7 +1548,7 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_VAR || s->nparams < 0 || s->nscenarios < 1)
 		ok = false;
 	else if (s->method != PM_METHOD_VAR)
-		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios);
+		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios) && set_layout_ok(s);
 	else
 	{
 		/* joint: the parameter count matches the moves, the names fill the rest */
@@ -1279,6 +1563,17 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 
 			ok = U >= 1 && U == floor(U) && (hv == 0 || hv == 1) &&
 				(double) s->nparams == PM_P_VAR_N + (double) s->nscenarios * U * (1 + hv);
+		}
+		if (ok)
+		{
+			const double *p = s->params;
+			double		fc = p[PM_P_VAR_FLOOR_COUNT];
+
+			ok = p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0 &&
+				(p[PM_P_VAR_STATISTIC] == 0.0 || p[PM_P_VAR_STATISTIC] == 1.0) &&
+				p[PM_P_VAR_BUFFER] >= 0.0 && isfinite(p[PM_P_VAR_BUFFER]) &&
+				(p[PM_P_VAR_VOL_RELATIVE] == 0.0 || p[PM_P_VAR_VOL_RELATIVE] == 1.0) &&
+				fc >= 0.0 && fc < s->nscenarios && fc == floor(fc);
 		}
 		if (ok)
 		{
@@ -1305,74 +1600,45 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 
 /*
  * Whether s is a set its constructor would build: the parameter layout fits
- * the method, and rebuilding the set from its parameters gives the same
- * bytes.  For values that did not come from the constructors (a margin
- * state from another server or from text).  Not for joint (var) sets.
+ * the method, the parameters pass the constructor's checks, and rebuilding
+ * the set from them gives the same bytes.  For values that did not come
+ * from the constructors (a margin state from another server or from text).
+ * Not for joint (var) sets.  When not, *problem says why.  Nothing here
+ * raises an ERROR (but out of memory or a query cancel), so nothing needs
+ * to be caught.
  */
 bool
-pm_set_is_canonical(const PmScenarioSet *s)
+pm_set_is_canonical(const PmScenarioSet *s, char **problem)
 {
-	const double *p = s->params;
-	int			np = s->nparams;
-	bool		ok;
-	MemoryContext oldcxt = CurrentMemoryContext;
+	SetArgs		a;
+	SetProblem	pr;
+	PmScenarioSet *r;
+	int			i;
 
-	switch (s->method)
+	if (!set_layout_ok(s))
 	{
-		case PM_METHOD_SPAN:
-			ok = np == PM_P_SPAN_N;
-			break;
-		case PM_METHOD_TIMS:
-			ok = np == PM_P_TIMS_N;
-			break;
-		case PM_METHOD_GRID:
-			ok = np == PM_P_GRID_N;
-			break;
-		case PM_METHOD_DERIBIT:
-			ok = np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
-				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
-			break;
-		case PM_METHOD_OKX:
-			{
-				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
-
-				ok = nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np;
-				if (ok)
-				{
-					double		nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
-
-					ok = nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
-						np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
-				}
-				break;
-			}
-		default:
-			ok = false;
-	}
-	if (!ok)
+		*problem = psprintf("%d parameters do not fit the %s method's layout", s->nparams, pm_method_name(s->method));
 		return false;
-	PG_TRY();
+	}
+	set_args_from_value(s, &a);
+	for (i = 0; i < MAX_SPECS; i++)
+		a.given[i] = true;
+	if (!args_ok(&a, &pr) || !count_ok(&a, &pr))
 	{
-		SetArgs		a;
-		PmScenarioSet *r;
-		int			i;
+		char	   *message,
+				   *detail;
 
-		set_args_from_value(s, &a);
-		for (i = 0; i < MAX_SPECS; i++)
-			a.given[i] = true;
-		complete_args(&a);
-		r = build_set(&a);
-		ok = VARSIZE(r) == VARSIZE(s) && memcmp(r, s, VARSIZE(s)) == 0;
+		set_problem_text(s->method, &pr, &message, &detail);
+		*problem = detail ? psprintf("%s (%s)", message, detail) : message;
+		return false;
 	}
-	PG_CATCH();
+	r = build_set(&a);
+	if (VARSIZE(r) != VARSIZE(s) || memcmp(r, s, VARSIZE(s)) != 0)
 	{
-		/* pure computation and palloc only: nothing to undo but the error */
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		ok = false;
+		*problem = pstrdup("its scenarios are not the ones its parameters give");
+		return false;
 	}
-	PG_END_TRY();
-	return ok;
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(portmargin_scenario_set_in);
@@ -1508,6 +1774,7 @@ pm_reval_params(const PmScenarioSet *s, PmRevalParams *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->dte_floor = 1.0;
+	p->tick = pm_check_interrupts;	/* a joint set's risk array can take seconds */
 	if (s->method == PM_METHOD_SPAN)
 		p->lookahead_years = s->params[PM_P_SPAN_LOOKAHEAD] / 365.0;
 	if (s->method == PM_METHOD_DERIBIT)
@@ -1538,30 +1805,52 @@ vol_rule_name(int rule)
 	return "none";
 }
 
+/*
+ * 100 x as a signed number of 4 significant digits and then unit; 100 x
+ * overflows for |x| > 1.8e306, so then the power of ten is printed apart
+ * (1e308 -> "+1e+310%", not "+Infinity%")
+ */
+static void
+append_hundredfold(StringInfo buf, double x, const char *unit)
+{
+	double		p = x * 100.0;
+
+	if (isfinite(p))
+		appendStringInfo(buf, "%+.4g%s", p, unit);
+	else
+	{
+		int			e = (int) floor(log10(fabs(x)));
+
+		appendStringInfo(buf, "%+.4ge%+d%s", x / pow(10.0, e), e + 2, unit);
+	}
+}
+
 char *
 pm_scenario_label(const PmScenario *sc)
 {
 	StringInfoData buf;
-	char		pct[DOUBLE_SHORTEST_DECIMAL_LEN + 8];
 
 	initStringInfo(&buf);
-	snprintf(pct, sizeof(pct), "%+.4g%%", sc->move * 100.0);
-	appendStringInfoString(&buf, pct);
+	append_hundredfold(&buf, sc->move, "%");
 	switch (sc->vol_rule)
 	{
 		case PM_VOL_ABSOLUTE:
 			if (sc->vol_shift == 0.0)
 				appendStringInfoString(&buf, " vol same");
 			else
-				appendStringInfo(&buf, " vol %s %+.4g pts", sc->vol_shift > 0 ? "up" : "down",
-								 sc->vol_shift * 100.0);
+			{
+				appendStringInfo(&buf, " vol %s ", sc->vol_shift > 0 ? "up" : "down");
+				append_hundredfold(&buf, sc->vol_shift, " pts");
+			}
 			break;
 		case PM_VOL_RELATIVE:
 			if (sc->vol_shift == 0.0)
 				appendStringInfoString(&buf, " vol same");
 			else
-				appendStringInfo(&buf, " vol %s %+.4g%%", sc->vol_shift > 0 ? "up" : "down",
-								 sc->vol_shift * 100.0);
+			{
+				appendStringInfo(&buf, " vol %s ", sc->vol_shift > 0 ? "up" : "down");
+				append_hundredfold(&buf, sc->vol_shift, "%");
+			}
 			break;
 		case PM_VOL_TERM_UP:
 			appendStringInfoString(&buf, " vol up");
@@ -1680,6 +1969,8 @@ pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out)
 
 	for (i = 0; i < s->nscenarios; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		out[i].move = moves[(Size) i * U + u];
 		out[i].vol_shift = vols ? vols[(Size) i * U + u] : 0.0;
 		out[i].vol_rule = sc[i].vol_rule;
@@ -1730,7 +2021,11 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 	pm_check_scenario_set(s, VARSIZE(s));
 	pm_reval_params(s, &p);
 	for (i = 0; i < s->nscenarios; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		out[i] = pm_finite_result("scenario_vols", pm_scenario_vol(&p, &PM_SET_SCENARIOS(s)[i], vol, t));
+	}
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(out, s->nscenarios));
 }
 
@@ -1835,6 +2130,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	double	   *pnl;
 	double		value,
 				delta;
+	int			j;
 
 	if (PG_ARGISNULL(0))
 		pm_null_arg_error("scenarios", "");
@@ -1857,6 +2153,9 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	}
 	else
 		pm_risk_array(&p, PM_SET_SCENARIOS(s), s->nscenarios, &ins, pnl, &value, &delta);
+	/* an instrument or move too large for a finite P&L: 22003, never NaN or Infinity */
+	for (j = 0; j < s->nscenarios; j++)
+		pm_finite_result("risk_array", pnl[j]);
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(pnl, s->nscenarios));
 }
 

@@ -47,7 +47,7 @@ extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);
 extern void pm_reval_params(const PmScenarioSet *s, PmRevalParams *p);
 extern void pm_check_scenario_set(const PmScenarioSet *s, Size size);
-extern bool pm_set_is_canonical(const PmScenarioSet *s);
+extern bool pm_set_is_canonical(const PmScenarioSet *s, char **problem);
 
 /* joint (var) sets */
 static inline int
@@ -77,6 +77,8 @@ pm_var_names(const PmScenarioSet *s)
 	return (const char *) s + PM_SET_SIZE(s->nparams, s->nscenarios);
 }
 
+/* the first index of names[0..n) equal to an earlier name, -1 if none (O(n log n), interruptible) */
+extern int	pm_first_repeated_name(char **names, int n);
 extern int	pm_var_column(const PmScenarioSet *s, const char *name, int len);
 extern int	pm_var_column_arg(const PmScenarioSet *s, const char *name, int len);
 extern void pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out);

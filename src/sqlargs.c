@@ -1,6 +1,7 @@
 /*
  * sqlargs.c
- *	  Validation of SQL arguments: option types and numeric domains.
+ *	  Validation of SQL arguments: option types and numeric domains; result
+ *	  builders; interrupt checks for the numeric code.
  */
 #include "postgres.h"
 
@@ -9,6 +10,7 @@
 #include "sqlargs.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/builtins.h"
 
@@ -62,6 +64,26 @@ pm_result_error(const char *what, double value)
 	pg_unreachable();
 }
 
+void
+pm_check_interrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+#define PM_COPY_PIECE ((Size) 16 * 1024 * 1024)
+
+void
+pm_copy_interruptible(void *dst, const void *src, Size n)
+{
+	Size		done;
+
+	for (done = 0; done < n; done += PM_COPY_PIECE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		memcpy((char *) dst + done, (const char *) src + done, Min(PM_COPY_PIECE, n - done));
+	}
+}
+
 TupleDesc
 pm_result_tupdesc(FunctionCallInfo fcinfo)
 {
@@ -83,13 +105,23 @@ pm_result_tupdesc(FunctionCallInfo fcinfo)
 	return tupdesc;
 }
 
+/* built directly (no Datum array): a P&L vector can have 10M elements */
 ArrayType *
 pm_float8_array(const double *v, int n)
 {
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
+	Size		nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(double) * (Size) n;
+	ArrayType  *a;
 
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(v[i]);
-	return construct_array(d, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	if (n <= 0)
+		return construct_empty_array(FLOAT8OID);
+	a = (ArrayType *) palloc(nbytes);
+	memset(a, 0, ARR_OVERHEAD_NONULLS(1));
+	SET_VARSIZE(a, nbytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	pm_copy_interruptible(ARR_DATA_PTR(a), v, sizeof(double) * (Size) n);
+	return a;
 }

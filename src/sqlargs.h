@@ -79,6 +79,16 @@ pm_finite_result(const char *what, double value)
 	return value;
 }
 
+/*
+ * CHECK_FOR_INTERRUPTS for the numeric code, which has no PostgreSQL headers:
+ * passed as a callback (montecarlo.h, riskarray.h) or called directly
+ * (historical.h).  May leave with a query-cancel ERROR (longjmp).
+ */
+extern void pm_check_interrupts(void *arg);
+
+/* memcpy of n bytes, checking for interrupts between 16 MB pieces */
+extern void pm_copy_interruptible(void *dst, const void *src, Size n);
+
 /* the function's composite result descriptor, blessed once per call site */
 extern TupleDesc pm_result_tupdesc(FunctionCallInfo fcinfo);
 

@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(222);
+SELECT plan(249);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -398,6 +398,117 @@ FROM (SELECT 'zz' AS q UNION ALL SELECT '' UNION ALL SELECT (SELECT st::text || 
 SELECT isnt(pg_temp.err(format('SELECT portmargin.finalize_margin(portmargin.merge_margin_states(s)) FROM (VALUES (%L::portmargin.margin_state), (%L::portmargin.margin_state)) v(s)',
                                (SELECT st::text FROM states WHERE book = 'd'), left((SELECT st::text FROM states WHERE book = 'd'), 40))), 'no error',
             'merge with a truncated state -> ERROR');
+
+-- joint-set margin_state readers: counts against the bytes present (issue 9, points 8 and 11a) --
+-- A joint-set state (format version 2) as margin.c writes it: version, has_set, method 6, nparams 8,
+-- nscen, the tail parameters (confidence, statistic, buffer, vol_relative, floor_count, nunderlyings 0,
+-- has_vols 0, 8 hash bytes), the weight flag (1: two group weights follow, 0: one weight per scenario),
+-- the weights, then the risk units: count, name, settlement byte, 8 doubles, nscen P&L doubles, two
+-- bucket counts.  Built here byte by byte from that layout, not from a run of the code.
+CREATE FUNCTION pg_temp.var_state(nscen int, flag text, weights bytea, floor_count float8, units bytea) RETURNS text
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT '\x' || encode('\x0201'::bytea || int2send(6::int2) || int4send(8) || int4send(nscen)
+                        || float8send(0.99) || float8send(1) || float8send(0) || float8send(0) || float8send(floor_count)
+                        || float8send(0) || float8send(0) || '\x0123456789abcdef'::bytea
+                        || decode(flag, 'hex') || weights || units, 'hex')
+$f$;
+-- one linear unit 'A' with a P&L vector of n doubles and no buckets
+CREATE FUNCTION pg_temp.var_unit(n int) RETURNS bytea LANGUAGE sql IMMUTABLE AS $f$
+  SELECT int4send(1) || convert_to('A', 'UTF8') || '\x0000'::bytea
+         || float8send(0) || float8send(100) || float8send(0) || float8send(0) || float8send(0)
+         || float8send(1) || float8send(0) || float8send(100)
+         || (SELECT string_agg(float8send(-i::float8), ''::bytea ORDER BY i) FROM generate_series(1, n) i)
+         || int4send(0) || int4send(0)
+$f$;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state IS NOT NULL',
+                             pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))), 'no error',
+          'a hand-built joint-set margin_state (3 scenarios, uniform weights, one unit) is read');
+SELECT is((portmargin.finalize_margin(pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3))::portmargin.margin_state)).pnl,
+          '{-1,-2,-3}'::float8[], 'its P&L vector is the one written');
+-- 11a: about 100 bytes claiming 10 million scenarios (uniform weights take 2 doubles) and no unit:
+-- 0.3.0 allocated the 320 MB set and accepted the state; the P&L the scenarios need is not there
+SELECT is(length(pg_temp.var_state(10000000, '01', float8send(1) || float8send(0), 0, int4send(0))), 2 + 2 * 97,
+          'the crafted joint-set state is 97 bytes');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(10000000, '01', float8send(1) || float8send(0), 0, int4send(0)))),
+               '^22P03: invalid portfolio margin state: a joint scenario set of 10000000 scenarios without the P&L of its risk units',
+               '97 bytes claiming 10,000,000 scenarios -> 22P03 before anything is allocated');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(100000, '01', float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))),
+               '^22P03: ', 'a unit whose P&L is shorter than the claimed 100,000 scenarios -> 22P03');
+-- a state with a set and no risk unit is never written (a unit comes with the set)
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, '01', float8send(1) || float8send(0), 0, int4send(0)
+                                                    || pg_temp.var_unit(3)))),
+               '^22P03: ', 'a joint-set state with zero units (followed by stray bytes) -> 22P03');
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  left((SELECT st::text FROM states WHERE book = 'd'), 2 + 2 * (1 + 1 + 2 + 4 + 4 + 8 * 7 + 26 * 16)) || '00000000')),
+               '^22P03: invalid portfolio margin state: a scenario set without risk units',
+               'a SPAN state cut after its set, with a unit count of 0 -> 22P03');
+-- 11a: the weight flag is a byte 0 or 1; 0.3.0 read it as a signed char, so 0x80..0xff passed "> 1"
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, f, float8send(1) || float8send(0), 0, pg_temp.var_unit(3)))),
+               '^22P03: invalid portfolio margin state: joint scenario weight flag ' || ('x' || f)::bit(8)::int || ' out of range',
+               'weight flag 0x' || f || ' -> 22P03')
+FROM unnest('{02,7f,80,ff}'::text[]) f;
+-- 8: the floor count is range-checked before it is converted to int (0.3.0 converted 1e300 first: undefined)
+SELECT matches(pg_temp.err(format('SELECT %L::portmargin.margin_state',
+                                  pg_temp.var_state(3, '01', float8send(1) || float8send(1), fc, pg_temp.var_unit(3)))),
+               '^22P03: invalid portfolio margin state: joint scenario set parameters out of range',
+               'floor count ' || fc || ' -> 22P03')
+FROM unnest('{1e300,-1e300,2147483648,-2147483649,4294967296,3,0.5,-0.5}'::float8[]) fc;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state IS NOT NULL',
+                             pg_temp.var_state(3, '01', float8send(1) || float8send(0.5), 2, pg_temp.var_unit(3)))), 'no error',
+          'floor count 2 of 3 scenarios is read');
+
+-- 11b: a set that its method's constructor would not build is rejected with the reason (problem codes,
+-- no caught ERROR): book d's SPAN state (header 12 bytes, 7 parameters, 16 scenarios of 26 bytes)
+-- with one byte range replaced
+CREATE FUNCTION pg_temp.patched(st text, byte int, hex text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$
+  SELECT overlay(st placing hex from 3 + 2 * byte for length(hex))
+$f$;
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12, encode(float8send(5), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'invalid value for argument "price_scan_range": 5 (The argument must be greater than 0 and less than 1.)',
+          'a SPAN state with price_scan_range 5 -> 22P03 naming the parameter')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12 + 2 * 8, encode(float8send(20), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'invalid value for argument "extreme_multiple": 20 (extreme_multiple x price_scan_range must stay below 1 (a move above -100%).)',
+          'a SPAN state with extreme_multiple 20 (x 0.08 > 1) -> 22P03 naming it')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 12 + 7 * 8, encode(float8send(0.5), 'hex')))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          'its scenarios are not the ones its parameters give',
+          'a SPAN state whose first scenario moves 50% -> 22P03: its scenarios differ')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 2, '0002'))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          '7 parameters do not fit the tims method''s layout',
+          'a SPAN state relabelled TIMS -> 22P03: the layout')
+FROM states WHERE book = 'd';
+SELECT is(pg_temp.err(format('SELECT %L::portmargin.margin_state', pg_temp.patched(st::text, 2, '0005'))),
+          '22P03: invalid portfolio margin state: the scenario set does not match its method''s parameters: '
+          '7 parameters do not fit the grid method''s layout',
+          'a SPAN state relabelled grid -> 22P03: the layout')
+FROM states WHERE book = 'd';
+
+-- joint sets up to 16 MB keep the content hash 0.3.0 gave them (sets are now hashed in interruptible
+-- 16 MB pieces): the same books of futures give the same state bytes as 0.3.0 wrote
+CREATE TEMP TABLE states_var (book text, st text);
+\copy states_var FROM PROGRAM 'grep -v "^#" test/fixtures/margin_state_var_v2.txt' WITH (FORMAT csv, DELIMITER '|')
+SELECT is((SELECT st FROM states_var WHERE book = 'joint'),
+          (SELECT portmargin.portfolio_margin_state(q, u, 'future', NULL, NULL, 0.25, f, NULL, 'linear', 1, NULL,
+              portmargin.with_floor(portmargin.blend_scenarios(portmargin.var_scenarios('{BTC,ETH}', '{{0.1,-0.05},{-0.2,0.1},{0.05,0.02}}'),
+                                                               portmargin.var_scenarios('{ETH,BTC}', '{{0.1,-0.3}}'), 0.3),
+                                    portmargin.var_scenarios('{BTC,ETH}', '{{-0.5,0.2}}')))::text
+           FROM (VALUES (2::float8, 'BTC', 60000::float8), (-3, 'ETH', 3000)) b(q, u, f)),
+          'a blended joint set with a floor group: the state (and set hash) 0.3.0 wrote');
+SELECT is((SELECT st FROM states_var WHERE book = 'weighted'),
+          portmargin.portfolio_margin_state(1, 'A', 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL,
+              portmargin.var_scenarios('{A}', '{0.1,-0.2,0.05,-0.01}', weights => '{1,0.5,0.25,1}', confidence => 0.75,
+                                       statistic => 'var', buffer => 0.25))::text,
+          'a weighted joint set: the state (and set hash) 0.3.0 wrote');
 
 -- random book: aggregate vs plain SQL over risk_array ----------------------------------
 SELECT setseed(0.4242);

@@ -13,7 +13,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(73);
+SELECT plan(77);
 
 -- scenario tables written out from the spec --------------------------------------
 -- Deribit default: m_k = -0.16 + 0.04 k (k = 0..8) x (term_up, none, term_down), then
@@ -190,6 +190,17 @@ INSERT INTO bad VALUES
   ($$portmargin.risk_array(portmargin.preset('deribit-btc'), 'spot', NULL, NULL, 0, 60000, NULL, 'inverse')$$, '22023', '(settlement|kind)');
 SELECT matches(pg_temp.err('SELECT ' || call), '^' || code || ': .*\m' || arg || '\M', format('%s naming %s: %s', code, arg, call))
 FROM bad ORDER BY call;
+
+-- overflow is 22003, never a NaN or Infinity element (issue 9, point 5): the issue's call, 100 x 1e308 x move
+SELECT throws_ok($$SELECT portmargin.risk_array(portmargin.preset('span'), 'future', NULL, NULL, 0.1, 1e308, 0.2, 'linear', 100)$$,
+                 '22003', NULL, 'risk_array of a 1e308 future, multiplier 100 -> 22003 (0.3.0 returned NaN and Infinity elements)');
+SELECT throws_ok($$SELECT portmargin.risk_array(portmargin.var_scenarios('{A}', '{1e308,-0.5}'), 'future', NULL, NULL, 0.1, 100, NULL, 'linear', 1, 'A')$$,
+                 '22003', NULL, 'risk_array of a joint set moving by 1e308 -> 22003');
+SELECT throws_ok($$SELECT portmargin.risk_array(portmargin.preset('deribit-btc'), 'option', 'call', 1e308, 0.25, 1e308, 0.5)$$,
+                 '22003', NULL, 'risk_array of an option with forward = strike = 1e308 under moves up -> 22003');
+-- a large finite P&L is returned: 1e307 x 8% x multiplier 2 (SPAN's scenario 11, the +3/3 scan move) = 1.6e306
+SELECT pg_temp.near((portmargin.risk_array(portmargin.preset('span'), 'future', NULL, NULL, 0.1, 1e307, NULL, 'linear', 2))[11],
+                    1.6e306, 1e-15, 'a future of 1e307 x 2 under the +8% scenario: 1.6e306, finite');
 
 SELECT * FROM finish();
 ROLLBACK;

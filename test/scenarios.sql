@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(215);
+SELECT plan(221);
 
 -- helpers -------------------------------------------------------------------
 -- 1. CME SPAN ------------------------------------------------------------------
@@ -403,6 +403,49 @@ FROM unnest(ARRAY[
   $$SELECT 'span(vol_scan_range=0.04)'::portmargin.scenario_set$$,
   $$SELECT portmargin.grid_scenarios('{0.1,NULL}', '{0,0}')$$,
   $$SELECT portmargin.grid_scenarios(NULL, '{0}')$$]) q;
+
+-- finite parameters give finite scenarios and labels (issue 9, point 5)
+-- TIMS up = 1e308 (any positive number is accepted): the 5 up points are up x i/5, the last up itself;
+-- 0.3.0 formed up x i first and stored +Infinity
+SELECT pg_temp.arr_is((SELECT array_agg(price_move ORDER BY idx) FROM portmargin.scenarios(portmargin.tims_scenarios(0.15, 1e308)) WHERE price_move > 0),
+          '{2e307,4e307,6e307,8e307,1e308}', 1e-15, 'tims up = 1e308: up points 2e307 ... 1e308, finite (to 1e-15)');
+-- a label shows 100 x move; for 1e308 that is 1e310 %, printed with its power of ten (not +Infinity%)
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{1e308,0}', '{1e308,0}')) WHERE idx = 1),
+          '+1e+310% vol up +1e+310 pts', 'label of a 1e308 move and a 1e308 vol shift');
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{1.7976931348623157e308}', '{-2.5e307}', vol_rule => 'relative'))),
+          '+1.798e+310% vol down -2.5e+309%', 'label of the largest double move and a -2.5e307 relative shift');
+SELECT is((SELECT label FROM portmargin.scenarios(portmargin.grid_scenarios('{0.08}', '{-0.04}'))),
+          '+8% vol down -4 pts', 'ordinary labels are unchanged');
+-- Monte Carlo moves that overflow (or round to -100%) are 22003, not stored
+SELECT throws_ok($$SELECT portmargin.monte_carlo_scenarios('{A,B}', '{1e308,0.3}', '{1,0.5,0.5,1}', 100)$$, '22003', NULL,
+                 'monte_carlo_scenarios with a 1e308 volatility -> 22003 (0.3.0 stored Infinity and -1 moves)');
+
+-- a correlation matrix of 300 underlyings is factored by tiles of 128 (interruptible): the draws e of a
+-- seed are those of the identity matrix (z = e), and with the equicorrelation matrix rho = 0.4 each scenario
+-- must be z = L e with L its Cholesky factor in closed form: L_jj = s_j = sqrt(1 - q_j),
+-- L_ij = c_j = (rho - q_j) / s_j for i > j, q_j = sum_{i<j} c_i^2 (log returns, vols 1: z = ln(1 + move))
+WITH RECURSIVE
+  k AS (SELECT 300 AS k, 0.4::float8 AS rho),
+  l(j, q, s, c) AS (   -- q: sum_{i<j} c_i^2; s_j = sqrt(1 - q), c_j = (rho - q) / s_j
+    SELECT 1, 0::float8, 1::float8, (SELECT rho FROM k)
+    UNION ALL
+    SELECT j + 1, q + c * c, sqrt(1 - (q + c * c)), ((SELECT rho FROM k) - (q + c * c)) / sqrt(1 - (q + c * c))
+    FROM l WHERE j < (SELECT k FROM k)),
+  sets AS (
+    SELECT portmargin.monte_carlo_scenarios(names, ones, ident, 4, 11) AS si,
+           portmargin.monte_carlo_scenarios(names, ones, equi, 4, 11) AS sc
+    FROM (SELECT array_agg('u' || lpad(i::text, 3, '0') ORDER BY i) names, array_agg(1::float8) ones FROM k, generate_series(1, k) i) n,
+         (SELECT array_agg(CASE WHEN i = j THEN 1 ELSE 0 END ORDER BY i, j)::float8[] ident,
+                 array_agg(CASE WHEN i = j THEN 1 ELSE rho END ORDER BY i, j)::float8[] equi
+          FROM k, generate_series(1, k) i, generate_series(1, k) j) m),
+  e AS (SELECT idx, substr(underlying, 2)::int u, ln(1 + price_move) e FROM sets, portmargin.joint_moves(si)),
+  z AS (SELECT idx, substr(underlying, 2)::int u, ln(1 + price_move) z FROM sets, portmargin.joint_moves(sc)),
+  want AS (SELECT e.idx, e.u, coalesce(sum(l.c * e.e) OVER (PARTITION BY e.idx ORDER BY e.u ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                                + l.s * e.e AS z
+           FROM e JOIN l ON l.j = e.u)
+SELECT ok(count(*) = 1200 AND max(abs(w.z - z.z)) < 1e-12,
+          format('Monte Carlo over 300 underlyings (correlation factored by tiles): z = L e to %s, L the closed form', max(abs(w.z - z.z))))
+FROM want w JOIN z USING (idx, u);
 
 SELECT * FROM finish();
 ROLLBACK;
