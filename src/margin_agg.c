@@ -38,6 +38,7 @@
 #include "margin.h"
 #include "scenario.h"
 #include "sqlargs.h"
+#include "tailstat.h"
 
 /*
  * Version 2 stores buckets as 3 doubles (t, x, value); version 1 (0.2.0)
@@ -1292,6 +1293,39 @@ unit_name(const PmUnit *u)
 	return psprintf("%s (%s)", u->underlying, u->inverse ? "inverse" : "linear");
 }
 
+static void
+interrupt_tick(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* the var method's complaints about the summed P&L vector, as errors */
+static void
+var_tail_check(const PmMarginResult *r)
+{
+	switch (r->tail_status)
+	{
+		case PM_TAIL_OK:
+			break;
+		case PM_TAIL_NOT_FINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("portfolio_margin: the account's P&L in joint scenario %d is out of range for type double precision",
+							r->tail_scenario + 1),
+					 errdetail("The positions' P&L, added up across risk units, overflowed.")));
+			break;
+		case PM_TAIL_OVERFLOW:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("portfolio_margin: the expected shortfall is out of range for type double precision")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("portfolio_margin: the scenario weights of a group of the joint set sum to 0")));
+	}
+}
+
 static Datum
 margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 {
@@ -1311,15 +1345,21 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
 	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
 	r.work = NULL;
-	r.order = NULL;
+	r.tail = NULL;
+	r.tick = interrupt_tick;
+	r.tick_arg = NULL;
 	if (nunits > 0 && st->set->method == PM_METHOD_VAR)
 	{
-		r.work = palloc(sizeof(double) * 3 * (Size) nscen);
-		r.order = palloc(sizeof(size_t) * (Size) nscen);
+		r.work = palloc_extended(sizeof(double) * 4 * (Size) nscen, MCXT_ALLOC_HUGE);
+		r.tail = palloc_extended(sizeof(int) * (Size) nscen, MCXT_ALLOC_HUGE);
 	}
 	if (nunits > 0)
+	{
 		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
 						   st->units, nunits, &r);
+		if (st->set->method == PM_METHOD_VAR)
+			var_tail_check(&r);
+	}
 	else
 	{
 		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
@@ -1373,6 +1413,8 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	else
 		nulls[13] = nulls[14] = nulls[15] = true;
 	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
+	for (i = 0; i < nunits; i++)
+		pm_finite_result("portfolio_margin", margins[i]);
 	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
 	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
 	/* var method only (NULL otherwise; absent from a 0.2.0 margin type, which has 19 fields) */
