@@ -57,6 +57,20 @@ expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
 	return charge;
 }
 
+/* dst[0..n) += src[0..n) x fx, in blocks of constant length (which the compiler vectorises) */
+static void
+add_scaled(double *restrict dst, const double *restrict src, double fx, int n)
+{
+	int			b,
+				j;
+
+	for (b = 0; b + 512 <= n; b += 512)
+		for (j = 0; j < 512; j++)
+			dst[b + j] += src[b + j] * fx;
+	for (j = b; j < n; j++)
+		dst[j] += src[j] * fx;
+}
+
 /* the statistic of one scenario group (offset, n) of the total P&L */
 static double
 group_statistic(const double *params, const PmScenario *sc, int nscen, int offset, int n,
@@ -100,8 +114,7 @@ var_finalize(const double *params, const PmScenario *sc, int nscen,
 	const int  *tail;
 	int			ntail,
 				use_floor,
-				u,
-				j;
+				u;
 
 	for (u = 0; u < nunits; u++)
 	{
@@ -109,8 +122,7 @@ var_finalize(const double *params, const PmScenario *sc, int nscen,
 
 		if (r->tick)
 			r->tick(r->tick_arg);
-		for (j = 0; j < nscen; j++)
-			r->pnl[j] += units[u].pnl[j] * fx;
+		add_scaled(r->pnl, units[u].pnl, fx, nscen);
 		r->net_option_value += units[u].option_value * fx;
 	}
 	r->tail_status = PM_TAIL_OK;

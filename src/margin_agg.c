@@ -590,13 +590,45 @@ holding_add(MarginState *st, int ui, const InstrumentEntry *e, double q)
 }
 
 /*
+ * acc[0..m) += q0 p0 + q1 p1 + q2 p2 + q3 p3, added in that order; m ==
+ * FOLD_BLOCK is a constant trip count, which the compiler vectorises
+ */
+#define FOLD_BLOCK 512
+
+static inline void
+add4(double *restrict acc, int m, const double *restrict p0, const double *restrict p1,
+	 const double *restrict p2, const double *restrict p3,
+	 double q0, double q1, double q2, double q3)
+{
+	int			j;
+
+	if (m == FOLD_BLOCK)
+		for (j = 0; j < FOLD_BLOCK; j++)
+			acc[j] = (((acc[j] + q0 * p0[j]) + q1 * p1[j]) + q2 * p2[j]) + q3 * p3[j];
+	else
+		for (j = 0; j < m; j++)
+			acc[j] = (((acc[j] + q0 * p0[j]) + q1 * p1[j]) + q2 * p2[j]) + q3 * p3[j];
+}
+
+static inline void
+add1(double *restrict acc, int m, const double *restrict p0, double q0)
+{
+	int			j;
+
+	if (m == FOLD_BLOCK)
+		for (j = 0; j < FOLD_BLOCK; j++)
+			acc[j] += q0 * p0[j];
+	else
+		for (j = 0; j < m; j++)
+			acc[j] += q0 * p0[j];
+}
+
+/*
  * Unit ui's P&L vector into out[nscen] and its net option value: the dense
  * part (if any) plus each holding's quantity x P&L vector, holdings added in
  * the order they were first seen, in blocks of scenarios that stay in cache
  * while every holding is added.
  */
-#define FOLD_BLOCK 512
-
 static void
 unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 {
@@ -606,8 +638,7 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 	int			nh = uh ? uh->n : 0;
 	double		ov = u->option_value;
 	int			b,
-				k,
-				j;
+				k;
 
 	for (k = 0; k < nh; k++)
 		ov += uh->h[k].q * uh->h[k].e->value;
@@ -615,35 +646,18 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 	for (b = 0; b < n; b += FOLD_BLOCK)
 	{
 		int			m = Min(FOLD_BLOCK, n - b);
-		double	   *restrict acc = out + b;
+		double	   *acc = out + b;
 
 		if (u->pnl)
 			memcpy(acc, u->pnl + b, sizeof(double) * m);
 		else
 			memset(acc, 0, sizeof(double) * m);
-		/* four holdings per pass: one load and store of acc per four vectors, same order of additions */
+		/* four holdings per pass: one load and store of acc per four vectors */
 		for (k = 0; k + 4 <= nh; k += 4)
-		{
-			const double *restrict p0 = uh->h[k].e->pnl + b;
-			const double *restrict p1 = uh->h[k + 1].e->pnl + b;
-			const double *restrict p2 = uh->h[k + 2].e->pnl + b;
-			const double *restrict p3 = uh->h[k + 3].e->pnl + b;
-			double		q0 = uh->h[k].q,
-						q1 = uh->h[k + 1].q,
-						q2 = uh->h[k + 2].q,
-						q3 = uh->h[k + 3].q;
-
-			for (j = 0; j < m; j++)
-				acc[j] = (((acc[j] + q0 * p0[j]) + q1 * p1[j]) + q2 * p2[j]) + q3 * p3[j];
-		}
+			add4(acc, m, uh->h[k].e->pnl + b, uh->h[k + 1].e->pnl + b, uh->h[k + 2].e->pnl + b,
+				 uh->h[k + 3].e->pnl + b, uh->h[k].q, uh->h[k + 1].q, uh->h[k + 2].q, uh->h[k + 3].q);
 		for (; k < nh; k++)
-		{
-			const double *restrict p0 = uh->h[k].e->pnl + b;
-			double		q0 = uh->h[k].q;
-
-			for (j = 0; j < m; j++)
-				acc[j] += q0 * p0[j];
-		}
+			add1(acc, m, uh->h[k].e->pnl + b, uh->h[k].q);
 		if ((b / FOLD_BLOCK) % 64 == 63)
 			CHECK_FOR_INTERRUPTS();
 	}

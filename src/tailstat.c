@@ -189,64 +189,62 @@ heapsort_desc(double *v, int n, Ticker *tk)
 	}
 }
 
-static void
-insertion_desc(double *v, int lo, int hi)
-{
-	int			i,
-				j;
-
-	for (i = lo + 1; i <= hi; i++)
-	{
-		double		x = v[i];
-
-		for (j = i; j > lo && v[j - 1] < x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
 /*
- * The value of rank `target` (0-based) in descending order of v[0..n),
- * permuting v: Hoare's FIND with a median-of-three pivot, heapsort of the
- * remaining range after too many rounds.
+ * Floyd and Rivest's SELECT (Comm. ACM 18(3), 1975, Algorithm 489), in
+ * descending order: v[lo..hi] permuted so that v[target] holds the value of
+ * that rank, larger values before it and smaller after.  For ranges above 600
+ * elements it first selects within a sample around target (recursively), so
+ * that the pivot lies close to the answer: about n + min(k, n - k)
+ * comparisons, and the partition's branches are well predicted when the
+ * tail is small.  After `limit` rounds the rest is heapsorted.
  */
-static double
-select_desc(double *v, int n, int target, Ticker *tk)
+static void
+floyd_rivest_desc(double *v, int lo, int hi, int target, int limit, Ticker *tk)
 {
-	int			lo = 0,
-				hi = n - 1,
-				rounds = 0,
-				limit = 8;
+	int			rounds = 0;
 
-	while ((1L << (limit / 2)) < n)
-		limit += 2;				/* about 2 log2(n) + 8 */
-	while (hi - lo >= SMALL_RANGE)
+	while (hi > lo)
 	{
-		double		pv = pivot_value(v, lo, hi);
-		int			i = lo,
-					j = hi;
+		double		t;
+		int			i,
+					j;
 		long		done = 0;
 
 		if (++rounds > limit)
 		{
 			heapsort_desc(v + lo, hi - lo + 1, tk);
-			return v[target];
+			return;
 		}
-		/* [lo, i) >= pv, (j, hi] <= pv; pv is a value of the range, which stops both scans */
-		while (i <= j)
+		if (hi - lo > 600)
+		{
+			double		n = hi - lo + 1,
+						r = target - lo + 1,
+						z = log(n),
+						s = 0.5 * exp(2.0 * z / 3.0),
+						sd = 0.5 * sqrt(z * s * (n - s) / n) * (r < n / 2.0 ? -1.0 : 1.0);
+			int			sub_lo = (int) fmax(lo, floor(target - r * s / n + sd));
+			int			sub_hi = (int) fmin(hi, floor(target + (n - r) * s / n + sd));
+
+			floyd_rivest_desc(v, sub_lo, sub_hi, target, limit, tk);
+		}
+		t = v[target];
+		i = lo;
+		j = hi;
+		swap_d(v, lo, target);
+		if (v[hi] < t)
+			swap_d(v, hi, lo);
+		/* v[lo] >= t >= v[hi] once swapped below: they stop the scans */
+		while (i < j)
 		{
 			long		progress;
 
-			while (v[i] > pv)
+			swap_d(v, i, j);
+			i++;
+			j--;
+			while (v[i] > t)
 				i++;
-			while (v[j] < pv)
+			while (v[j] < t)
 				j--;
-			if (i <= j)
-			{
-				swap_d(v, i, j);
-				i++;
-				j--;
-			}
 			progress = (long) (i - lo) + (hi - j);
 			if (progress - done >= 4096)
 			{
@@ -255,14 +253,30 @@ select_desc(double *v, int n, int target, Ticker *tk)
 			}
 		}
 		ticker_work(tk, (long) (hi - lo + 1) - done);
-		if (target <= j)
-			hi = j;
-		else if (target >= i)
-			lo = i;
+		if (v[lo] == t)
+			swap_d(v, lo, j);
 		else
-			return pv;			/* j < target < i: equal to the pivot */
+		{
+			j++;
+			swap_d(v, j, hi);
+		}
+		/* v[j] == t; before it >= t, after it <= t */
+		if (j <= target)
+			lo = j + 1;
+		if (target <= j)
+			hi = j - 1;
 	}
-	insertion_desc(v, lo, hi);
+}
+
+/* the value of rank target (0-based) in descending order of v[0..n), permuting v */
+static double
+select_desc(double *v, int n, int target, Ticker *tk)
+{
+	int			limit = 8;
+
+	while ((1L << (limit / 2)) < n)
+		limit += 2;				/* about 2 log2(n) + 8 rounds */
+	floyd_rivest_desc(v, 0, n - 1, target, limit, tk);
 	return v[target];
 }
 
@@ -434,11 +448,12 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 			t->var_index = i;
 			return PM_TAIL_NOT_FINITE;
 		}
-		maxabs = fmax(maxabs, fabs(loss));
+		if (fabs(loss) > maxabs)
+			maxabs = fabs(loss);
 		work[i] = loss;
 		TICK_IN_LOOP(&tk, i);
 	}
-	if (tail_weight)
+	if (tail_weight && tail == NULL)
 		memset(tail_weight, 0, sizeof(double) * n);
 	scale = maxabs > BIG_LOSS ? 0x1p-128 : 1.0;
 
@@ -456,11 +471,8 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		k = (int) fmin(floor(nb) + 1.0, (double) n);
 		v = select_desc(work, n, k - 1, &tk);
 		/* the k-1 scenarios before the VaR scenario: every loss > v, then the first of the losses == v */
-		for (i = 0; i < n; i++)
-		{
-			gt += -pnl[i] > v;
-			TICK_IN_LOOP(&tk, i);
-		}
+		for (i = 0; i < k - 1; i++)
+			gt += work[i] > v;	/* the selection left every loss > v in work[0..k-1) */
 		eq = k - gt;			/* the VaR scenario is the eq-th loss == v in index order */
 		for (i = 0; i < n; i++)
 		{

@@ -87,10 +87,11 @@ typedef enum PmTailStatus
 /*
  * pnl[0..n), prob[0..n) (NULL: equally likely; else non-negative finite
  * weights with a positive sum, normalised here), 0 < alpha < 1, n >= 1.
- * work: 2n doubles of scratch.  tail_weight: n doubles or NULL (set to
- * each scenario's weight in ES, 0 outside the tail).  tail: n ints or NULL
- * (receives the t->ntail scenarios with a tail weight, VaR scenario
- * included, in increasing index).  tick: see above; may be NULL.
+ * work: 2n doubles of scratch.  tail: n ints or NULL (receives the
+ * t->ntail scenarios of the tail, VaR scenario included, in increasing
+ * index).  tail_weight: n doubles or NULL: each tail scenario's weight in ES
+ * (when tail is NULL, every element is set: 0 outside the tail).  tick: see
+ * above; may be NULL.
  */
 extern PmTailStatus pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 							double *tail_weight, int *tail, double *work,
