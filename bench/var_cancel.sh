@@ -23,7 +23,9 @@ if [ "${1:-}" = --here ]; then
     "value_at_risk, 5M random values, confidence 0.99|SELECT portmargin.value_at_risk(pnl, 0.99) FROM vc_vec WHERE name = 'random 5M'"
     "expected_shortfall, 5M random values, confidence 0.99|SELECT portmargin.expected_shortfall(pnl, 0.99) FROM vc_vec WHERE name = 'random 5M'"
     "expected_shortfall, 5M random values, weighted, confidence 0.99|SELECT portmargin.expected_shortfall(pnl, 0.99, array_fill(1::float8, ARRAY[5000000])) FROM vc_vec WHERE name = 'random 5M'"
-    "portfolio_margin, 200k-scenario joint set, ES 50%|SELECT (portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, (SELECT s FROM vc_sets))).initial_margin FROM (VALUES (1::float8, 'A'), (-2, 'B')) v(q, u)"
+    "value_at_risk, 10M random values, confidence 0.5|SELECT portmargin.value_at_risk(pnl, 0.5) FROM vc_vec WHERE name = 'random 10M'"
+    "portfolio_margin, 200k-scenario joint set, ES 50%|SELECT (portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, (SELECT s FROM vc_sets WHERE n = 200000))).initial_margin FROM (VALUES (1::float8, 'A'), (-2, 'B')) v(q, u)"
+    "portfolio_margin, 2M-scenario joint set, 2 futures + 2 options, ES 50%|SELECT (portmargin.portfolio_margin(q, u, k, o, 100, 0.25, 100, 0.5, 'linear', 1, NULL, (SELECT s FROM vc_sets WHERE n = 2000000))).initial_margin FROM (VALUES (1::float8, 'A', 'future', NULL), (-2, 'B', 'future', NULL), (3, 'A', 'option', 'call'), (-1, 'B', 'option', 'put')) v(q, u, k, o)"
   )
   . "$root/bench/machine.sh"
   printf '%-68s %12s %s\n' "operation" "full_ms" "late_ms (each run, statement_timeout = 100ms)"

@@ -11,8 +11,11 @@ DROP TABLE IF EXISTS vc_vec, vc_sets;
 CREATE TABLE vc_vec AS
 SELECT 'random 200k' AS name, array(SELECT random() - 0.5 FROM generate_series(1, 200000)) AS pnl
 UNION ALL SELECT 'rising losses 200k', array(SELECT -g::float8 FROM generate_series(1, 200000) g)
-UNION ALL SELECT 'random 5M', array(SELECT random() - 0.5 FROM generate_series(1, 5000000));
--- a 200,000-scenario joint set (Monte Carlo, two underlyings) with the tail at 50%
+UNION ALL SELECT 'random 5M', array(SELECT random() - 0.5 FROM generate_series(1, 5000000))
+UNION ALL SELECT 'random 10M', array(SELECT random() - 0.5 FROM generate_series(1, 10000000));
+-- 200,000- and 2,000,000-scenario joint sets (Monte Carlo, two underlyings) with the tail at 50%
 CREATE TABLE vc_sets AS
-SELECT portmargin.with_tail(portmargin.monte_carlo_scenarios('{A,B}', '{0.04,0.05}', '{{1,0.5},{0.5,1}}', 200000, 11), 0.5) AS s;
+SELECT 200000 AS n, portmargin.with_tail(portmargin.monte_carlo_scenarios('{A,B}', '{0.04,0.05}', '{{1,0.5},{0.5,1}}', 200000, 11), 0.5) AS s
+UNION ALL
+SELECT 2000000, portmargin.with_tail(portmargin.monte_carlo_scenarios('{A,B}', '{0.04,0.05}', '{{1,0.5},{0.5,1}}', 2000000, 12), 0.5);
 ANALYZE vc_vec; ANALYZE vc_sets;

@@ -81,8 +81,12 @@ group_statistic(const double *params, const PmScenario *sc, int nscen, int offse
 				i;
 	PmTailStatus status;
 
-	for (i = 1; i < n; i++)
-		equal = equal && sc[offset + i].weight == sc[offset].weight;
+	for (i = 1; i < n && equal; i++)
+	{
+		equal = sc[offset + i].weight == sc[offset].weight;
+		if ((i & 0xffff) == 0 && r->tick)
+			r->tick(r->tick_arg);
+	}
 	for (i = 0; i < n && !equal; i++)
 		probs[i] = sc[offset + i].weight;
 	status = pm_tail(r->pnl + offset, equal ? NULL : probs, n, params[PM_P_VAR_CONFIDENCE], t,
@@ -155,6 +159,8 @@ var_finalize(const double *params, const PmScenario *sc, int nscen,
 		double		c = 0.0;
 		int			i;
 
+		if (r->tick)
+			r->tick(r->tick_arg);
 		if (base > 0.0)
 		{
 			if (params[PM_P_VAR_STATISTIC] > 0.0)

@@ -195,8 +195,18 @@ intern_set(SetCache *sc, const PmScenarioSet *s)
 		sc->sets = sc->sets ? repalloc(sc->sets, sizeof(PmScenarioSet *) * sc->max)
 			: MemoryContextAlloc(sc->mcxt, sizeof(PmScenarioSet *) * sc->max);
 	}
-	copy = MemoryContextAlloc(sc->mcxt, VARSIZE(s));
-	memcpy(copy, s, VARSIZE(s));
+	copy = MemoryContextAllocExtended(sc->mcxt, VARSIZE(s), MCXT_ALLOC_HUGE);
+	{
+		/* a joint set can be close to 1 GB: copied in slices, checking for interrupts */
+		Size		len = VARSIZE(s),
+					off;
+
+		for (off = 0; off < len; off += 16 * 1024 * 1024)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memcpy((char *) copy + off, (const char *) s + off, Min((Size) 16 * 1024 * 1024, len - off));
+		}
+	}
 	sc->sets[sc->n++] = copy;
 	return copy;
 }
@@ -403,6 +413,8 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	return c->columns[u];
 }
 
+#define REVAL_SLICE 16384
+
 static InstrumentEntry *
 instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, int column)
 {
@@ -430,7 +442,18 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 		e->pnl = MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
 	}
 	if (!found)
-		pm_risk_array(&c->params, sc, c->set->nscenarios, ins, e->pnl, &e->value, &e->delta);
+	{
+		/* in slices, checking for interrupts: a 10M-scenario option takes about a second */
+		int			n = c->set->nscenarios,
+					off;
+
+		for (off = 0; off < n; off += REVAL_SLICE)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pm_risk_array(&c->params, sc + off, Min(REVAL_SLICE, n - off), ins, e->pnl + off,
+						  &e->value, &e->delta);
+		}
+	}
 	return e;
 }
 
@@ -637,6 +660,7 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 	int			n = st->set->nscenarios;
 	int			nh = uh ? uh->n : 0;
 	double		ov = u->option_value;
+	long		work = 0;
 	int			b,
 				k;
 
@@ -648,6 +672,13 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 		int			m = Min(FOLD_BLOCK, n - b);
 		double	   *acc = out + b;
 
+		work += (long) m * (nh + 1);
+		if (work >= 1024 * 1024)
+		{
+			CHECK_FOR_INTERRUPTS();
+			work = 0;
+		}
+
 		if (u->pnl)
 			memcpy(acc, u->pnl + b, sizeof(double) * m);
 		else
@@ -658,8 +689,6 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 				 uh->h[k + 3].e->pnl + b, uh->h[k].q, uh->h[k + 1].q, uh->h[k + 2].q, uh->h[k + 3].q);
 		for (; k < nh; k++)
 			add1(acc, m, uh->h[k].e->pnl + b, uh->h[k].q);
-		if ((b / FOLD_BLOCK) % 64 == 63)
-			CHECK_FOR_INTERRUPTS();
 	}
 }
 

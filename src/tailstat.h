@@ -54,11 +54,15 @@
  * per-underlying contributions (Euler allocation; Tasche 1999, "Risk
  * contributions and performance measurement").
  *
- * Cost: O(n) expected (quickselect with a median-of-three pivot, falling
- * back to heapsort of the remaining range after 2 log2(n) rounds, so
- * O(n log n) at worst); tick(tick_arg), when not NULL, is called at least
- * every PM_TAIL_TICK_EVERY elements of work (the glue checks for interrupts
- * there).
+ * Cost: O(n) expected.  Equal weights: Floyd & Rivest's SELECT (Comm. ACM
+ * 18(3), 1975), whose pivot comes from a recursively selected sample, so
+ * that a small tail costs about one pass; weights: quickselect with a
+ * median-of-three (ninther) pivot and a three-way partition that carries
+ * the exact probability sums.  Both heapsort what is left after about
+ * 2 log2(n) rounds (O(n log n) at worst), and add O(n) passes for the tie
+ * rule and the sums.  tick(tick_arg), when not NULL, is called at least
+ * every PM_TAIL_TICK_EVERY elements of work (the glue checks for
+ * interrupts there).
  */
 #ifndef PORTMARGIN_TAILSTAT_H
 #define PORTMARGIN_TAILSTAT_H

@@ -56,16 +56,19 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 			if (nulls[k])
 				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
 	}
-	/* without NULLs the elements are n aligned doubles */
+	/* without NULLs the elements are n aligned doubles: copied 64k at a time, checking for interrupts */
 	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 	v = palloc_extended(sizeof(double) * Max(*n, 1), MCXT_ALLOC_HUGE);
-	memcpy(v, ARR_DATA_PTR(arr), sizeof(double) * *n);
-	for (k = 0; k < *n; k++)
+	for (k = 0; k < *n; k += 65536)
 	{
-		if ((k & 0xffff) == 0xffff)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(v[k]))
-			pm_arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
+		int			m = Min(65536, *n - k),
+					j;
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(v + k, (const double *) ARR_DATA_PTR(arr) + k, sizeof(double) * m);
+		for (j = k; j < k + m; j++)
+			if (!isfinite(v[j]))
+				pm_arg_error(name, psprintf("element %d is %s", j + 1, float8out_internal(v[j])));
 	}
 	return v;
 }
