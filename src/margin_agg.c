@@ -1616,6 +1616,22 @@ unit_name(const PmUnit *u)
 	return psprintf("%s (%s)", u->underlying, u->inverse ? "inverse" : "linear");
 }
 
+/* ERROR 22003 naming the margin field whose value is not finite */
+static void
+finite_field(int field, double value)
+{
+	static const char *const names[23] = {
+		"currency", "initial_margin", "maintenance_margin", "scan_loss", "short_option_minimum",
+		"net_option_value", "per_contract_minimum", "option_contingency", "futures_contingency",
+		"roll_shock", "basis_risk", "minimum_charge", "cross_margin_offset", "worst_scenario",
+		"worst_label", "worst_unit", "risk_units", "unit_margins", "pnl", "var", "expected_shortfall",
+		"floor_statistic", "apc_buffer"
+	};
+
+	if (unlikely(!isfinite(value)))
+		pm_result_error(psprintf("portfolio_margin: %s", names[field]), value);
+}
+
 static void
 interrupt_tick(void *arg)
 {
@@ -1740,7 +1756,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	values[11] = Float8GetDatum(r.minimum_charge);
 	values[12] = Float8GetDatum(r.cross_offset);
 	for (i = 1; i <= 12; i++)
-		pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
@@ -1756,7 +1772,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		nulls[13] = nulls[14] = nulls[15] = true;
 	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
 	for (i = 0; i < nunits; i++)
-		pm_finite_result("portfolio_margin", margins[i]);
+		finite_field(17, margins[i]);
 	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
 	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
 	/* var method only (NULL otherwise; absent from a 0.2.0 margin type, which has 19 fields) */
@@ -1768,7 +1784,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	{
 		nulls[i] = isnan(DatumGetFloat8(values[i]));
 		if (!nulls[i])
-			pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+			finite_field(i, DatumGetFloat8(values[i]));
 	}
 	Assert(tupdesc->natts <= 23);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));

@@ -428,6 +428,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 {
 	double		beta = 1.0 - alpha;
 	double		maxabs = 0.0,
+				maxloss = -INFINITY,
 				scale,
 				v;
 	Ticker		tk = {tick, tick_arg, PM_TAIL_TICK_EVERY};
@@ -450,6 +451,8 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		}
 		if (fabs(loss) > maxabs)
 			maxabs = fabs(loss);
+		if (loss > maxloss)
+			maxloss = loss;
 		work[i] = loss;
 		TICK_IN_LOOP(&tk, i);
 	}
@@ -602,5 +605,13 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		t->es = acc_value(&sum) / beta / scale;
 	}
 	t->ntail = m;
+
+	/*
+	 * ES is a weighted mean of losses from VaR up: between VaR and the
+	 * largest loss.  Rounding can put the computed value an ulp or two
+	 * outside (past the double range when every loss is near it): bring it
+	 * back, which can only move it closer to the exact value.
+	 */
+	t->es = fmin(fmax(t->es, t->var), maxloss);
 	return isfinite(t->es) ? PM_TAIL_OK : PM_TAIL_OVERFLOW;
 }

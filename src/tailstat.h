@@ -47,7 +47,9 @@
  * times that sum.  Losses above 2^900 in magnitude are scaled by 2^-128
  * first (exactly, a power of two), so that ES, a weighted mean of finite
  * losses, does not overflow on the way; likewise weights above 2^900 (or
- * all below 2^-900, scaled up).
+ * all below 2^-900, scaled up).  The result is then clamped to [VaR, the
+ * largest loss], where the exact value lies (this can only reduce the
+ * error): ES of finite losses is always finite.
  *
  * Each scenario's weight in ES is also returned (tail_weight[i], summing to
  * 1), so that ES = sum_i tail_weight[i] L_i splits into per-position or
@@ -84,7 +86,7 @@ typedef enum PmTailStatus
 {
 	PM_TAIL_OK = 0,
 	PM_TAIL_NOT_FINITE = 1,		/* pnl[var_index] is not finite; nothing computed */
-	PM_TAIL_OVERFLOW = 2,		/* ES is beyond the double range (t->es is infinite) */
+	PM_TAIL_OVERFLOW = 2,		/* ES not finite (cannot happen: kept as a guard) */
 	PM_TAIL_NO_WEIGHT = 3		/* the weights do not have a positive finite sum */
 } PmTailStatus;
 

@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(130);
+SELECT plan(132);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -414,12 +414,19 @@ SELECT is(portmargin.expected_shortfall('{1e308,1e308}', 1e-15), -1e308::float8,
 -- ES = (2/3 + 1/6) / 0.5 = 5/3, as without weights ((2 + 0.5 x 1) / 1.5)
 SELECT pg_temp.near(portmargin.expected_shortfall('{-1,-2,3}', 0.5, '{1e308,1e308,1e308}'), 5 / 3.0, 1e-15,
                     'weights of 1e308 are equal weights (their sum overflowed in 0.3.0): ES 50% = 5/3');
+-- two losses of the largest double, weights 1 and 2, at 0.2%: the mean of equal losses is that loss; rounding of
+-- the weighted sum once carried it past the double range (Infinity)
+SELECT is(portmargin.expected_shortfall('{-1.7976931348623157e308,-1.7976931348623157e308}', 0.002, '{1,2}'),
+          1.7976931348623157e308::float8, 'ES of equal losses at the top of the double range = that loss (never Infinity)');
 -- the account's P&L overflows (1e307 x 10 x 2 in scenario 3, in both units): ERROR 22003 naming the scenario
 -- (0.3.0 returned margin 0 with P&L {0,0,Infinity})
 SELECT matches(pg_temp.err($$SELECT portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL,
                                 portmargin.var_scenarios('{A,B}', '{{0.1,0.1},{-0.1,-0.1},{0.2,-0.2}}', confidence => 0.5))
                               FROM (VALUES (1e307::float8, 'A'), (-1e307::float8, 'B')) v(q, u)$$),
                '^22003: .*P&L in joint scenario 3 is out of range', 'an overflowed account P&L -> ERROR 22003 naming the scenario');
+-- a buffer of 1e308 on an ES of 15 overflows the margin: ERROR 22003 naming the field (was "portfolio_margin is out of range")
+SELECT matches(pg_temp.err($$SELECT pg_temp.jm(portmargin.with_tail(s, 0.5, 'es', 1e308)) FROM js$$),
+               '^22003: portfolio_margin: initial_margin is out of range', 'an overflowed margin -> ERROR 22003 naming initial_margin');
 -- a large vector completes (no timing here: bench/var_cancel.sh measures; 0.3.0 took minutes)
 SELECT is(portmargin.value_at_risk(array(SELECT -(i % 1000)::float8 FROM generate_series(1, 1000000) i), 0.5), 499::float8,
           'VaR 50% of 1,000,000 losses 0..999 (1000 times each) = 499');
