@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(132);
+SELECT plan(133);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -451,6 +451,24 @@ GROUP BY name, ord;
 SELECT is((SELECT string_agg(format('%s/%s: %s %s', name, ord, (m).initial_margin, (m).pnl), '; ') FROM flat_m
            WHERE (m).initial_margin <> 0 OR EXISTS (SELECT 1 FROM unnest((m).pnl) x WHERE x <> 0)), NULL,
           'a flat book: margin and every scenario P&L exactly 0 in both row orders (SPAN and var)');
+-- partitionwise aggregation combines in-process partial states (net quantities, not vectors) without
+-- serialising them: the same margins and P&L vectors as one aggregate
+CREATE TEMP TABLE pw (acct int, ins int, q float8, u text, kind text) PARTITION BY HASH (ins);
+CREATE TEMP TABLE pw0 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 0);
+CREATE TEMP TABLE pw1 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 1);
+CREATE TEMP TABLE pw2 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 2);
+INSERT INTO pw SELECT g % 20, i, (g % 7) - 3, (ARRAY['A','B','C'])[1 + i % 3], CASE WHEN i % 4 = 0 THEN 'future' ELSE 'option' END
+FROM generate_series(1, 2000) g, LATERAL (SELECT (g * 7) % 40 AS i) x;
+ANALYZE pw;
+CREATE FUNCTION pg_temp.pwrun(partitionwise boolean) RETURNS TABLE (acct int, m portmargin.margin) LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE format('SET LOCAL enable_partitionwise_aggregate = %s', partitionwise);
+  RETURN QUERY SELECT pw.acct, portmargin.portfolio_margin(q, u, kind, 'call', 80 + ins, 0.3, 100, 0.6, 'linear', 1, NULL, (SELECT s FROM vset))
+               FROM pw GROUP BY pw.acct;
+END $f$;
+SELECT is((SELECT count(*)::int FROM pg_temp.pwrun(false) a JOIN pg_temp.pwrun(true) b USING (acct)
+           WHERE (a.m).initial_margin = (b.m).initial_margin AND (a.m).pnl = (b.m).pnl), 20,
+          'partitionwise partial aggregation (in-process combine) = one aggregate, 20 accounts');
 -- margin_state values carry P&L vectors, not positions: merge_margin_states adds vectors that were each rounded
 -- in their own state, so the merged P&L is the sum in some order, within n 2^-53 x sum over the n positions of
 -- |quantity x risk array| per scenario (products and additions each round once; doc/var.md), not exactly 0.
