@@ -14,12 +14,12 @@ cd "$root"
 if [ "${1:-}" = --here ]; then
   shift
   runs=${NUMPY_RUNS:-$(echo "$*" | sed -n 's/.*runs=\([0-9]*\).*/\1/p')}
+  . "$root/bench/machine.sh"
   psql -X -v ON_ERROR_STOP=1 "$@" -f bench/var.sql
   echo
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 /usr/bin/python3 bench/var_numpy.py "${runs:-3}"
   exit 0
 fi
-. "$root/bench/machine.sh"
 export PM_SERVER_OPTS="${PM_SERVER_OPTS:--c shared_buffers=1GB -c jit=off}"
 export PM_PORT="${PM_PORT:-54337}"
 exec bash test/run.sh exec bash "$root/bench/var.sh" --here "$@"
