@@ -8,9 +8,10 @@
  * Each distinct instrument is revalued once per query and scenario set:
  * the transition function keeps a hash table of risk arrays in its call
  * site's fn_extra (the SPAN risk-array idea), so a million positions on two
- * thousand instruments cost two thousand revaluations.  A state keeps each
- * risk unit's net quantity per instrument (Holding); the arrays are added up,
- * quantity x array, when the margin is computed or the state serialised.
+ * thousand instruments cost two thousand revaluations.  With a joint set a
+ * state keeps each risk unit's net quantity per instrument (Holding), and
+ * the arrays are added up, quantity x array, when the margin is computed or
+ * the state serialised; with a grid set each row adds quantity x array.
  *
  * Serialised state (version 2, pq_send* big-endian): has_set byte; the
  * scenario set (method, parameters, scenarios); units with their sums,
@@ -88,13 +89,14 @@ typedef struct InstrumentEntry
 } InstrumentEntry;
 
 /*
- * A unit's net quantity per cached instrument.  The transition function
- * adds a position's quantity here instead of quantity x P&L vector into the
- * unit's P&L: positions in one instrument are netted first (offsetting ones
- * cancel exactly, whatever the row or merge order), and each instrument's
- * vector is added once per account, at the end, in blocks that stay in
- * cache.  The entries live in the call site's RevalCache for the whole
- * query (never freed before the states that point to them).
+ * A unit's net quantity per cached instrument (joint sets).  The transition
+ * function adds a position's quantity here instead of quantity x P&L vector
+ * into the unit's P&L: positions in one instrument are netted first
+ * (offsetting ones cancel exactly, whatever the row or merge order), and
+ * each instrument's vector is added once per account, at the end, in
+ * blocks that stay in cache.  The entries live in the call site's
+ * RevalCache for the whole query (never freed before the states that point
+ * to them).
  */
 typedef struct Holding
 {
@@ -1053,7 +1055,15 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		if (ins.inverse)
 			unit_index_price(u, index);
 		e = instrument_entry(c, &ins, sc, column);
-		fold_position(st, u - st->units, &ins, e, quantity, e != (InstrumentEntry *) c->scratch);
+
+		/*
+		 * Joint sets net positions per instrument (Holding); the grid
+		 * methods' vectors (16-35 scenarios, at most 10,000) are cheaper to
+		 * add per row than to look up, and keep the state small for
+		 * parallel workers.
+		 */
+		fold_position(st, u - st->units, &ins, e, quantity,
+					  e != (InstrumentEntry *) c->scratch && c->set->method == PM_METHOD_VAR);
 	}
 	PG_RETURN_POINTER(st);
 }
