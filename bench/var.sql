@@ -66,7 +66,8 @@ SELECT (SELECT count(*) FROM var_instruments) AS instruments, (SELECT count(*) F
        (SELECT count(DISTINCT account_id) FROM var_positions) AS accounts, (SELECT count(*) FROM var_prices) AS price_rows;
 
 CREATE TABLE var_sets (name text PRIMARY KEY, s portmargin.scenario_set);
-CREATE TEMP TABLE var_timing (what text, run int, ms float8);
+DROP TABLE IF EXISTS var_timing, var_out_mc;
+CREATE TABLE var_timing (what text, run int, ms float8);   -- kept: bench/var_numpy.py reads it
 
 -- the one-factor correlation matrix, 0.5 off the diagonal
 SELECT array_agg(r ORDER BY i) AS corr FROM (
@@ -96,6 +97,7 @@ SELECT name, portmargin.scenario_count(s) AS scenarios, pg_size_pretty(pg_column
 \set es_query 'CREATE TEMP TABLE IF NOT EXISTS var_out AS SELECT 1 AS a WITH NO DATA; DROP TABLE var_out; CREATE TEMP TABLE var_out AS SELECT p.account_id, (m).initial_margin, (m).expected_shortfall FROM (SELECT p.account_id, portmargin.portfolio_margin(p.quantity, i.u, i.kind, i.otype, i.strike, i.t, i.forward, i.vol, ''linear'', 1, NULL, (SELECT s FROM var_sets WHERE name = %L)) AS m FROM var_positions p JOIN var_instruments i USING (instrument_id) GROUP BY p.account_id) p'
 SELECT pg_temp.timed('ES 99% account margin, mc set, 10,000 positions', r, format(:'es_query', 'mc'))
 FROM generate_series(1, :runs) r;
+CREATE TABLE var_out_mc AS SELECT * FROM var_out;   -- for bench/var_numpy.py's check
 -- hs last: var_out then holds the HS results for the check below
 SELECT pg_temp.timed('ES 99% account margin, hs set, 10,000 positions', r, format(:'es_query', 'hs'))
 FROM generate_series(1, :runs) r;

@@ -57,21 +57,48 @@ expiry_charge(const PmUnit *unit, double annual_rate, double min_move)
 	return charge;
 }
 
+/* dst[0..n) += src[0..n) x fx, in blocks of constant length (which the compiler vectorises) */
+static void
+add_scaled(double *restrict dst, const double *restrict src, double fx, int n)
+{
+	int			b,
+				j;
+
+	for (b = 0; b + 512 <= n; b += 512)
+		for (j = 0; j < 512; j++)
+			dst[b + j] += src[b + j] * fx;
+	for (j = b; j < n; j++)
+		dst[j] += src[j] * fx;
+}
+
 /* the statistic of one scenario group (offset, n) of the total P&L */
 static double
 group_statistic(const double *params, const PmScenario *sc, int nscen, int offset, int n,
 				PmMarginResult *r, double *tail_weight, PmTail *t)
 {
-	double	   *probs = r->work + 2 * (size_t) nscen + offset;	/* work: loss, tail weights, probs */
+	double	   *probs = r->work + 3 * (size_t) nscen + offset;	/* work: pm_tail's 2n, tail weights, probs */
 	int			equal = 1,
 				i;
+	PmTailStatus status;
 
-	for (i = 1; i < n; i++)
-		equal = equal && sc[offset + i].weight == sc[offset].weight;
+	for (i = 1; i < n && equal; i++)
+	{
+		equal = sc[offset + i].weight == sc[offset].weight;
+		if ((i & 0xffff) == 0 && r->tick)
+			r->tick(r->tick_arg);
+	}
 	for (i = 0; i < n && !equal; i++)
 		probs[i] = sc[offset + i].weight;
-	pm_tail(r->pnl + offset, equal ? NULL : probs, n, params[PM_P_VAR_CONFIDENCE], t,
-			tail_weight + offset, r->work, r->order);
+	status = pm_tail(r->pnl + offset, equal ? NULL : probs, n, params[PM_P_VAR_CONFIDENCE], t,
+					 tail_weight + offset, r->tail + offset, r->work, r->tick, r->tick_arg);
+	if (status != PM_TAIL_OK && r->tail_status == PM_TAIL_OK)
+	{
+		r->tail_status = status;
+		r->tail_scenario = t->var_index >= 0 ? offset + t->var_index : -1;
+	}
+	/* tail[] lists scenario numbers within the group */
+	for (i = 0; i < t->ntail; i++)
+		r->tail[offset + i] += offset;
 	return params[PM_P_VAR_STATISTIC] > 0.0 ? t->es : t->var;
 }
 
@@ -81,28 +108,34 @@ var_finalize(const double *params, const PmScenario *sc, int nscen,
 {
 	int			F = (int) params[PM_P_VAR_FLOOR_COUNT];
 	int			S0 = nscen - F;
-	double	   *tail_weight = r->work + nscen;
+	double	   *tail_weight = r->work + 2 * (size_t) nscen;
 	PmTail		tm,
 				tf;
 	double		stat_m,
 				stat_f = NAN,
 				base,
 				best = -INFINITY;
-	int			use_floor,
-				u,
-				j;
+	const int  *tail;
+	int			ntail,
+				use_floor,
+				u;
 
 	for (u = 0; u < nunits; u++)
 	{
 		double		fx = r->fx_to_usd && units[u].inverse ? units[u].index_price : 1.0;
 
-		for (j = 0; j < nscen; j++)
-			r->pnl[j] += units[u].pnl[j] * fx;
+		if (r->tick)
+			r->tick(r->tick_arg);
+		add_scaled(r->pnl, units[u].pnl, fx, nscen);
 		r->net_option_value += units[u].option_value * fx;
 	}
+	r->tail_status = PM_TAIL_OK;
+	r->tail_scenario = -1;
 	stat_m = group_statistic(params, sc, nscen, 0, S0, r, tail_weight, &tm);
 	if (F > 0)
 		stat_f = group_statistic(params, sc, nscen, S0, F, r, tail_weight, &tf);
+	if (r->tail_status != PM_TAIL_OK)
+		return;					/* the caller reports it */
 	use_floor = F > 0 && stat_f > stat_m;
 	base = fmax(0.0, use_floor ? stat_f : stat_m);
 
@@ -113,20 +146,26 @@ var_finalize(const double *params, const PmScenario *sc, int nscen,
 	r->apc_buffer = base * params[PM_P_VAR_BUFFER];
 	r->maintenance = r->initial = base + r->apc_buffer;
 	r->worst_scenario = use_floor ? S0 + tf.var_index : tm.var_index;
+	tail = r->tail + (use_floor ? S0 : 0);
+	ntail = use_floor ? tf.ntail : tm.ntail;
 
-	/* Euler contributions: each unit's loss in the tail scenarios, same weights */
+	/*
+	 * Euler contributions: each unit's loss in the tail scenarios, same
+	 * weights, added in increasing scenario order
+	 */
 	for (u = 0; u < nunits; u++)
 	{
 		double		fx = r->fx_to_usd && units[u].inverse ? units[u].index_price : 1.0;
-		int			lo = use_floor ? S0 : 0,
-					hi = use_floor ? nscen : S0;
 		double		c = 0.0;
+		int			i;
 
+		if (r->tick)
+			r->tick(r->tick_arg);
 		if (base > 0.0)
 		{
 			if (params[PM_P_VAR_STATISTIC] > 0.0)
-				for (j = lo; j < hi; j++)
-					c -= tail_weight[j] * units[u].pnl[j] * fx;
+				for (i = 0; i < ntail; i++)
+					c -= tail_weight[tail[i]] * units[u].pnl[tail[i]] * fx;
 			else
 				c = -units[u].pnl[r->worst_scenario] * fx;
 		}
@@ -146,7 +185,9 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 	double	   *unit_margin = r->unit_margin;
 	double	   *pnl = r->pnl;
 	double	   *work = r->work;
-	size_t	   *order = r->order;
+	int		   *tail = r->tail;
+	void		(*tick) (void *) = r->tick;
+	void	   *tick_arg = r->tick_arg;
 	double		total = 0.0,
 				best = -INFINITY;
 	int			u,
@@ -156,7 +197,10 @@ pm_margin_finalize(int method, const double *params, const PmScenario *sc, int n
 	r->unit_margin = unit_margin;
 	r->pnl = pnl;
 	r->work = work;
-	r->order = order;
+	r->tail = tail;
+	r->tick = tick;
+	r->tick_arg = tick_arg;
+	r->tail_scenario = -1;
 	r->var = r->es = r->floor_statistic = r->apc_buffer = NAN;
 	r->worst_scenario = r->worst_unit = -1;
 	for (j = 0; j < nscen; j++)

@@ -82,14 +82,20 @@ typedef struct PmMarginResult
 	int			worst_unit;		/* index into units; -1 when none */
 	double	   *unit_margin;	/* [nunits], report currency */
 	double	   *pnl;			/* [nscen], report currency */
-	double	   *work;			/* var method: 3 nscen doubles of scratch */
-	size_t	   *order;			/* var method: nscen of scratch */
+	double	   *work;			/* var method: 4 nscen doubles of scratch */
+	int		   *tail;			/* var method: nscen ints of scratch */
+	/* var method: called now and then in long loops (e.g. to check for interrupts); may be NULL */
+	void		(*tick) (void *);
+	void	   *tick_arg;
+	int			tail_status;	/* var method: PM_TAIL_OK, else pm_tail's complaint ... */
+	int			tail_scenario;	/* ... about this scenario (-1: none) */
 } PmMarginResult;
 
 /*
  * Apply a method's rules to units[0..nunits).  params are the scenario set's
  * parameters (scenario.h layout), sc its scenarios.  r->unit_margin and
- * r->pnl must point to arrays of nunits and nscen doubles.
+ * r->pnl must point to arrays of nunits and nscen doubles; for the var
+ * method also r->work, r->tail, r->tick and r->tick_arg must be set.
  */
 extern void pm_margin_finalize(int method, const double *params, const PmScenario *sc, int nscen,
 							   const PmUnit *units, int nunits, PmMarginResult *r);

@@ -7,9 +7,11 @@
  *
  * Each distinct instrument is revalued once per query and scenario set:
  * the transition function keeps a hash table of risk arrays in its call
- * site's fn_extra (the SPAN risk-array idea) and folds every position as
- * quantity x array, so a million positions on two thousand instruments cost
- * two thousand revaluations.
+ * site's fn_extra (the SPAN risk-array idea), so a million positions on two
+ * thousand instruments cost two thousand revaluations.  With a joint set a
+ * state keeps each risk unit's net quantity per instrument (Holding), and
+ * the arrays are added up, quantity x array, when the margin is computed or
+ * the state serialised; with a grid set each row adds quantity x array.
  *
  * Serialised state (version 2, pq_send* big-endian): has_set byte; the
  * scenario set (method, parameters, scenarios); units with their sums,
@@ -38,6 +40,7 @@
 #include "margin.h"
 #include "scenario.h"
 #include "sqlargs.h"
+#include "tailstat.h"
 
 /*
  * Version 2 stores buckets as 3 doubles (t, x, value); version 1 (0.2.0)
@@ -57,6 +60,8 @@ typedef struct MarginState
 	int			max_units;
 	int			last_unit;
 	PmUnit	   *units;
+	/* units[i]'s positions netted per instrument (NULL until the first); see fold_position */
+	struct UnitHoldings *holdings;
 	MemoryContext mcxt;			/* where the state lives */
 } MarginState;
 
@@ -84,6 +89,41 @@ typedef struct InstrumentEntry
 } InstrumentEntry;
 
 /*
+ * A unit's net quantity per cached instrument (joint sets).  The transition
+ * function adds a position's quantity here instead of quantity x P&L vector
+ * into the unit's P&L: positions in one instrument are netted first
+ * (offsetting ones cancel exactly, whatever the row or merge order), and
+ * each instrument's vector is added once per account, at the end, in
+ * blocks that stay in cache.  The entries live in the call site's
+ * RevalCache for the whole query (never freed before the states that point
+ * to them).
+ */
+typedef struct Holding
+{
+	const InstrumentEntry *e;
+	double		q;
+} Holding;
+
+#define HOLDINGS_LINEAR 8
+
+typedef struct UnitHoldings
+{
+	int			n;
+	int			max;
+	Holding    *h;
+	int		   *slots;			/* open-addressing index on e, from HOLDINGS_LINEAR holdings on */
+	uint32		mask;
+} UnitHoldings;
+
+/* the instruments cached for one scenario set (kept for the query: states point into them) */
+typedef struct SetInstruments
+{
+	const PmScenarioSet *set;	/* interned */
+	HTAB	   *instruments;
+	MemoryContext arrays;		/* their P&L vectors */
+} SetInstruments;
+
+/*
  * Scenario sets interned per call site: one copy of each distinct set, in
  * fn_mcxt (alive for the whole query, longer than any aggregate state that
  * points to it).  Two sets from one cache are equal iff their pointers are.
@@ -107,10 +147,13 @@ typedef struct RevalCache
 	const PmScenarioSet *set;	/* the current set, interned in sets */
 	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (var) */
 	PmRevalParams params;
-	HTAB	   *instruments;
-	MemoryContext arrays;		/* the cached P&L vectors; reset when the set changes */
-	long		cached;			/* entries in instruments */
-	long		max_cached;		/* then risk arrays are computed per row, into scratch */
+	HTAB	   *instruments;	/* the current set's, one of per_set */
+	MemoryContext arrays;		/* its P&L vectors */
+	SetInstruments *per_set;
+	int			nper_set;
+	int			max_per_set;
+	double		cached_bytes;	/* of P&L vectors, over every set */
+	double		max_cached_bytes;	/* then risk arrays are computed per row, into scratch */
 	double	   *scratch;
 	/* joint sets: per underlying column, its scenarios (built on first use) */
 	PmScenario **columns;
@@ -154,8 +197,18 @@ intern_set(SetCache *sc, const PmScenarioSet *s)
 		sc->sets = sc->sets ? repalloc(sc->sets, sizeof(PmScenarioSet *) * sc->max)
 			: MemoryContextAlloc(sc->mcxt, sizeof(PmScenarioSet *) * sc->max);
 	}
-	copy = MemoryContextAlloc(sc->mcxt, VARSIZE(s));
-	memcpy(copy, s, VARSIZE(s));
+	copy = MemoryContextAllocExtended(sc->mcxt, VARSIZE(s), MCXT_ALLOC_HUGE);
+	{
+		/* a joint set can be close to 1 GB: copied in slices, checking for interrupts */
+		Size		len = VARSIZE(s),
+					off;
+
+		for (off = 0; off < len; off += 16 * 1024 * 1024)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memcpy((char *) copy + off, (const char *) s + off, Min((Size) 16 * 1024 * 1024, len - off));
+		}
+	}
 	sc->sets[sc->n++] = copy;
 	return copy;
 }
@@ -223,10 +276,9 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	if (c->set == NULL || !sets_equal(s, c->set))
 	{
 		HASHCTL		ctl;
+		int			k;
 
 		pm_check_scenario_set(s, VARSIZE(s));
-		if (c->instruments)
-			hash_destroy(c->instruments);
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->set = intern_set(&c->sets, s);
 		c->state_set = c->set;
@@ -249,8 +301,6 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			 * (scenario_params.h).  The reduced form of each full set is
 			 * remembered, so alternating sets are reduced once each.
 			 */
-			int			k;
-
 			c->state_set = NULL;
 			for (k = 0; k < c->nreduced; k++)
 				if (c->reduced_from[k] == c->set)
@@ -278,26 +328,50 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			c->columns = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario *) * c->ncolumns);
 		}
 		pm_reval_params(c->set, &c->params);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(InstrumentKey);
-		ctl.entrysize = sizeof(InstrumentEntry);
-		ctl.hcxt = fcinfo->flinfo->fn_mcxt;
-		c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		if (c->arrays == NULL)
+
+		/*
+		 * The set's instrument cache: found again when rows go back to a set
+		 * seen before (states of pending groups hold its entries, so no
+		 * cache is dropped before the query ends).
+		 */
+		c->instruments = NULL;
+		for (k = 0; k < c->nper_set; k++)
+			if (c->per_set[k].set == c->set)
+			{
+				c->instruments = c->per_set[k].instruments;
+				c->arrays = c->per_set[k].arrays;
+			}
+		if (c->instruments == NULL)
+		{
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = sizeof(InstrumentKey);
+			ctl.entrysize = sizeof(InstrumentEntry);
+			ctl.hcxt = fcinfo->flinfo->fn_mcxt;
+			c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
+										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 			c->arrays = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "portmargin risk array vectors",
 											  ALLOCSET_DEFAULT_SIZES);
-		else
-			MemoryContextReset(c->arrays);
-		c->cached = 0;
-		/* cache up to max(work_mem, 512 MB) of risk arrays; large joint sets recompute beyond */
-		c->max_cached = (long) (Max((double) work_mem * 1024.0, 512.0 * 1024 * 1024) /
-								(sizeof(double) * (double) c->set->nscenarios + 64.0));
+			if (c->nper_set == c->max_per_set)
+			{
+				c->max_per_set = Max(4, 2 * c->max_per_set);
+				c->per_set = c->per_set
+					? repalloc(c->per_set, sizeof(SetInstruments) * c->max_per_set)
+					: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(SetInstruments) * c->max_per_set);
+			}
+			c->per_set[c->nper_set].set = c->set;
+			c->per_set[c->nper_set].instruments = c->instruments;
+			c->per_set[c->nper_set++].arrays = c->arrays;
+		}
+		/* cache up to max(work_mem, 512 MB) of risk arrays in all; large joint sets recompute beyond */
+		c->max_cached_bytes = Max((double) work_mem * 1024.0, 512.0 * 1024 * 1024);
 		if (c->scratch)
+		{
+			pfree(((InstrumentEntry *) c->scratch)->pnl);
 			pfree(c->scratch);
+		}
 		c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(InstrumentEntry));
 		((InstrumentEntry *) c->scratch)->pnl =
-			MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
+			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * c->set->nscenarios);
 	}
 	if ((Pointer) s != DatumGetPointer(setdatum))
 		pfree(s);
@@ -341,6 +415,8 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	return c->columns[u];
 }
 
+#define REVAL_SLICE 16384
+
 static InstrumentEntry *
 instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, int column)
 {
@@ -359,16 +435,27 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 	key.vol = ins->vol;
 	key.multiplier = ins->multiplier;
 	e = (InstrumentEntry *) hash_search(c->instruments, &key,
-										c->cached < c->max_cached ? HASH_ENTER : HASH_FIND, &found);
+										c->cached_bytes < c->max_cached_bytes ? HASH_ENTER : HASH_FIND, &found);
 	if (e == NULL)
 		e = (InstrumentEntry *) c->scratch; /* cache full: revalue into scratch */
 	else if (!found)
 	{
-		c->cached++;
+		c->cached_bytes += sizeof(double) * (double) c->set->nscenarios + 64.0;
 		e->pnl = MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
 	}
 	if (!found)
-		pm_risk_array(&c->params, sc, c->set->nscenarios, ins, e->pnl, &e->value, &e->delta);
+	{
+		/* in slices, checking for interrupts: a 10M-scenario option takes about a second */
+		int			n = c->set->nscenarios,
+					off;
+
+		for (off = 0; off < n; off += REVAL_SLICE)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pm_risk_array(&c->params, sc + off, Min(REVAL_SLICE, n - off), ins, e->pnl + off,
+						  &e->value, &e->delta);
+		}
+	}
 	return e;
 }
 
@@ -385,8 +472,13 @@ state_create(MemoryContext mcxt, const PmScenarioSet *set)
 	return st;
 }
 
+/*
+ * The unit of (underlying, settlement), added if new.  dense: the unit gets
+ * a zeroed P&L vector if it has none (units made by the transition function
+ * have none until something must be added densely; see fold_position).
+ */
 static PmUnit *
-state_unit(MarginState *st, const char *name, int len, int inverse)
+state_unit_ex(MarginState *st, const char *name, int len, int inverse, bool dense)
 {
 	PmUnit	   *u;
 	int			i;
@@ -395,7 +487,7 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 	{
 		u = &st->units[st->last_unit];
 		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
-			return u;
+			goto found;
 	}
 	for (i = 0; i < st->nunits; i++)
 	{
@@ -403,7 +495,7 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
 		{
 			st->last_unit = i;
-			return u;
+			goto found;
 		}
 	}
 	if (st->nunits == st->max_units)
@@ -413,6 +505,11 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 		st->units = st->units
 			? repalloc(st->units, sizeof(PmUnit) * st->max_units)
 			: MemoryContextAlloc(st->mcxt, sizeof(PmUnit) * st->max_units);
+		if (st->holdings)
+		{
+			st->holdings = repalloc(st->holdings, sizeof(UnitHoldings) * st->max_units);
+			memset(st->holdings + st->nunits, 0, sizeof(UnitHoldings) * (st->max_units - st->nunits));
+		}
 	}
 	u = &st->units[st->nunits];
 	memset(u, 0, sizeof(PmUnit));
@@ -421,9 +518,207 @@ state_unit(MarginState *st, const char *name, int len, int inverse)
 	u->underlying[len] = '\0';
 	u->inverse = inverse;
 	u->strikes.keyed_x = 1;
-	u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * st->set->nscenarios);
 	st->last_unit = st->nunits++;
+found:
+	if (dense && u->pnl == NULL)
+		u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * st->set->nscenarios);
 	return u;
+}
+
+/* the unit, with a P&L vector (what the state readers add into) */
+static PmUnit *
+state_unit(MarginState *st, const char *name, int len, int inverse)
+{
+	return state_unit_ex(st, name, len, inverse, true);
+}
+
+static inline uint32
+holding_slot0(const UnitHoldings *uh, const InstrumentEntry *e)
+{
+	uint64		x = (uint64) (uintptr_t) e;
+
+	x ^= x >> 33;
+	x *= UINT64CONST(0xFF51AFD7ED558CCD);
+	x ^= x >> 33;
+	return (uint32) x & uh->mask;
+}
+
+static void
+holdings_reindex(MemoryContext mcxt, UnitHoldings *uh)
+{
+	uint32		nslots = 16;
+	int			i;
+
+	while (nslots < 2 * (uint32) uh->max)
+		nslots *= 2;
+	if (uh->slots)
+		pfree(uh->slots);
+	uh->slots = MemoryContextAlloc(mcxt, sizeof(int) * nslots);
+	memset(uh->slots, -1, sizeof(int) * nslots);
+	uh->mask = nslots - 1;
+	for (i = 0; i < uh->n; i++)
+	{
+		uint32		h;
+
+		for (h = holding_slot0(uh, uh->h[i].e); uh->slots[h] >= 0; h = (h + 1) & uh->mask)
+			;
+		uh->slots[h] = i;
+	}
+}
+
+/* add q to unit ui's holding of e (new holdings are appended) */
+static void
+holding_add(MarginState *st, int ui, const InstrumentEntry *e, double q)
+{
+	UnitHoldings *uh;
+	uint32		h = 0;
+	int			i;
+
+	if (st->holdings == NULL)
+		st->holdings = MemoryContextAllocZero(st->mcxt, sizeof(UnitHoldings) * st->max_units);
+	uh = &st->holdings[ui];
+	if (uh->n < HOLDINGS_LINEAR)
+	{
+		for (i = 0; i < uh->n; i++)
+			if (uh->h[i].e == e)
+			{
+				uh->h[i].q += q;
+				return;
+			}
+	}
+	else
+	{
+		if (uh->slots == NULL)
+			holdings_reindex(st->mcxt, uh);
+		for (h = holding_slot0(uh, e); (i = uh->slots[h]) >= 0; h = (h + 1) & uh->mask)
+			if (uh->h[i].e == e)
+			{
+				uh->h[i].q += q;
+				return;
+			}
+	}
+	if (uh->n == uh->max)
+	{
+		uh->max = Max(HOLDINGS_LINEAR, 2 * uh->max);
+		uh->h = uh->h ? repalloc(uh->h, sizeof(Holding) * uh->max)
+			: MemoryContextAlloc(st->mcxt, sizeof(Holding) * uh->max);
+		if (uh->slots)
+		{
+			pfree(uh->slots);
+			uh->slots = NULL;	/* rebuilt, larger, on next use */
+		}
+	}
+	else if (uh->slots)
+		uh->slots[h] = uh->n;
+	uh->h[uh->n].e = e;
+	uh->h[uh->n++].q = q;
+}
+
+/*
+ * acc[0..m) += q0 p0 + q1 p1 + q2 p2 + q3 p3, added in that order; m ==
+ * FOLD_BLOCK is a constant trip count, which the compiler vectorises
+ */
+#define FOLD_BLOCK 512
+
+static inline void
+add4(double *restrict acc, int m, const double *restrict p0, const double *restrict p1,
+	 const double *restrict p2, const double *restrict p3,
+	 double q0, double q1, double q2, double q3)
+{
+	int			j;
+
+	if (m == FOLD_BLOCK)
+		for (j = 0; j < FOLD_BLOCK; j++)
+			acc[j] = (((acc[j] + q0 * p0[j]) + q1 * p1[j]) + q2 * p2[j]) + q3 * p3[j];
+	else
+		for (j = 0; j < m; j++)
+			acc[j] = (((acc[j] + q0 * p0[j]) + q1 * p1[j]) + q2 * p2[j]) + q3 * p3[j];
+}
+
+static inline void
+add1(double *restrict acc, int m, const double *restrict p0, double q0)
+{
+	int			j;
+
+	if (m == FOLD_BLOCK)
+		for (j = 0; j < FOLD_BLOCK; j++)
+			acc[j] += q0 * p0[j];
+	else
+		for (j = 0; j < m; j++)
+			acc[j] += q0 * p0[j];
+}
+
+/*
+ * Unit ui's P&L vector into out[nscen] and its net option value: the dense
+ * part (if any) plus each holding's quantity x P&L vector, holdings added in
+ * the order they were first seen, in blocks of scenarios that stay in cache
+ * while every holding is added.
+ */
+static void
+unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
+{
+	const PmUnit *u = &st->units[ui];
+	const UnitHoldings *uh = st->holdings ? &st->holdings[ui] : NULL;
+	int			n = st->set->nscenarios;
+	int			nh = uh ? uh->n : 0;
+	double		ov = u->option_value;
+	long		work = 0;
+	int			b,
+				k;
+
+	for (k = 0; k < nh; k++)
+		ov += uh->h[k].q * uh->h[k].e->value;
+	*option_value = ov;
+	for (b = 0; b < n; b += FOLD_BLOCK)
+	{
+		int			m = Min(FOLD_BLOCK, n - b);
+		double	   *acc = out + b;
+
+		work += (long) m * (nh + 1);
+		if (work >= 1024 * 1024)
+		{
+			CHECK_FOR_INTERRUPTS();
+			work = 0;
+		}
+
+		if (u->pnl)
+			memcpy(acc, u->pnl + b, sizeof(double) * m);
+		else
+			memset(acc, 0, sizeof(double) * m);
+		/* four holdings per pass: one load and store of acc per four vectors */
+		for (k = 0; k + 4 <= nh; k += 4)
+			add4(acc, m, uh->h[k].e->pnl + b, uh->h[k + 1].e->pnl + b, uh->h[k + 2].e->pnl + b,
+				 uh->h[k + 3].e->pnl + b, uh->h[k].q, uh->h[k + 1].q, uh->h[k + 2].q, uh->h[k + 3].q);
+		for (; k < nh; k++)
+			add1(acc, m, uh->h[k].e->pnl + b, uh->h[k].q);
+	}
+}
+
+/* fold every unit's holdings into its P&L vector and option value (before serialising) */
+static void
+materialise_state(MarginState *st)
+{
+	int			i;
+
+	if (st == NULL || st->holdings == NULL)
+		return;
+	for (i = 0; i < st->nunits; i++)
+	{
+		PmUnit	   *u = &st->units[i];
+		UnitHoldings *uh = &st->holdings[i];
+		double	   *v;
+
+		if (uh->n == 0 && u->pnl)
+			continue;
+		v = MemoryContextAlloc(st->mcxt, sizeof(double) * st->set->nscenarios);
+		unit_pnl(st, i, v, &u->option_value);
+		if (u->pnl)
+			pfree(u->pnl);
+		u->pnl = v;
+		uh->n = 0;
+		if (uh->slots)
+			memset(uh->slots, -1, sizeof(int) * (uh->mask + 1));
+	}
 }
 
 static void
@@ -573,21 +868,36 @@ bucket_copy(MemoryContext mcxt, PmBucketSet *dst, const PmBucketSet *src)
 	memcpy(dst->b, src->b, sizeof(PmBucket) * src->n);
 }
 
-/* fold one position: quantity x the instrument's risk array and summaries */
+/*
+ * fold one position into unit ui: its quantity into the unit's holding of
+ * the instrument (cached: e lives for the query), or, for an instrument
+ * revalued into scratch, quantity x the risk array into the unit's P&L
+ * vector; and the summaries
+ */
 static void
-fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const InstrumentEntry *e, double q)
+fold_position(MarginState *st, int ui, const PmInstrument *ins, const InstrumentEntry *e, double q,
+			  bool cached)
 {
+	PmUnit	   *u = &st->units[ui];
 	int			n = st->set->nscenarios;
 	double		aq = fabs(q);
 	int			j;
 
-	for (j = 0; j < n; j++)
-		u->pnl[j] += q * e->pnl[j];
+	if (cached)
+		holding_add(st, ui, e, q);
+	else
+	{
+		if (u->pnl == NULL)
+			u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * n);
+		for (j = 0; j < n; j++)
+			u->pnl[j] += q * e->pnl[j];
+		if (ins->kind == PM_KIND_OPTION)
+			u->option_value += q * e->value;
+	}
 	u->max_forward = fmax(u->max_forward, ins->forward);
 	u->gross_notional += aq * ins->multiplier * (ins->inverse ? 1.0 : ins->forward);
 	if (ins->kind == PM_KIND_OPTION)
 	{
-		u->option_value += q * e->value;
 		if (q < 0.0)
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
@@ -606,7 +916,10 @@ fold_position(MarginState *st, PmUnit *u, const PmInstrument *ins, const Instrum
 		bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
 }
 
-/* add src's units into dst (same scenario set); units new to dst are copied */
+/*
+ * add src's units into dst (same scenario set); units new to dst are
+ * copied; holdings are added to dst's holdings of the same instruments
+ */
 static void
 merge_states(MarginState *dst, const MarginState *src)
 {
@@ -619,39 +932,49 @@ merge_states(MarginState *dst, const MarginState *src)
 	{
 		const PmUnit *s = &src->units[i];
 		int			before = dst->nunits;
-		PmUnit	   *d = state_unit(dst, s->underlying, strlen(s->underlying), s->inverse);
+		PmUnit	   *d = state_unit_ex(dst, s->underlying, strlen(s->underlying), s->inverse, false);
+		int			di = d - dst->units;
 
 		if (dst->nunits > before)
 		{
 			/* a new unit: copy everything, its bucket indexes are built on demand */
-			double	   *pnl = d->pnl;
 			char	   *name = d->underlying;
 
 			*d = *s;
 			d->underlying = name;
-			d->pnl = pnl;
-			memcpy(d->pnl, s->pnl, sizeof(double) * nscen);
+			d->pnl = NULL;
 			bucket_copy(dst->mcxt, &d->expiries, &s->expiries);
 			bucket_copy(dst->mcxt, &d->strikes, &s->strikes);
-			continue;
 		}
-		if (s->index_price != 0.0)
-			unit_index_price(d, s->index_price);
-		d->max_forward = fmax(d->max_forward, s->max_forward);
-		d->option_value += s->option_value;
-		d->short_options += s->short_options;
-		d->option_contracts += s->option_contracts;
-		d->long_futures += s->long_futures;
-		d->short_futures += s->short_futures;
-		d->gross_notional += s->gross_notional;
-		for (j = 0; j < nscen; j++)
-			d->pnl[j] += s->pnl[j];
-		for (k = 0; k < s->expiries.n; k++)
-			bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
-					   s->expiries.b[k].value);
-		for (k = 0; k < s->strikes.n; k++)
-			bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].x,
-					   s->strikes.b[k].value);
+		else
+		{
+			if (s->index_price != 0.0)
+				unit_index_price(d, s->index_price);
+			d->max_forward = fmax(d->max_forward, s->max_forward);
+			d->option_value += s->option_value;
+			d->short_options += s->short_options;
+			d->option_contracts += s->option_contracts;
+			d->long_futures += s->long_futures;
+			d->short_futures += s->short_futures;
+			d->gross_notional += s->gross_notional;
+			for (k = 0; k < s->expiries.n; k++)
+				bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
+						   s->expiries.b[k].value);
+			for (k = 0; k < s->strikes.n; k++)
+				bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].x,
+						   s->strikes.b[k].value);
+		}
+		if (s->pnl)
+		{
+			if (d->pnl == NULL)
+				d->pnl = MemoryContextAllocZero(dst->mcxt, sizeof(double) * nscen);
+			for (j = 0; j < nscen; j++)
+				d->pnl[j] += s->pnl[j];
+		}
+		if (src->holdings)
+			for (k = 0; k < src->holdings[i].n; k++)
+				holding_add(dst, di, src->holdings[i].h[k].e, src->holdings[i].h[k].q);
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -726,11 +1049,21 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		int			column;
 		const PmScenario *sc = row_scenarios(fcinfo, c, VARDATA_ANY(underlying),
 											 VARSIZE_ANY_EXHDR(underlying), &column);
+		InstrumentEntry *e;
 
-		u = state_unit(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse);
+		u = state_unit_ex(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse, false);
 		if (ins.inverse)
 			unit_index_price(u, index);
-		fold_position(st, u, &ins, instrument_entry(c, &ins, sc, column), quantity);
+		e = instrument_entry(c, &ins, sc, column);
+
+		/*
+		 * Joint sets net positions per instrument (Holding); the grid
+		 * methods' vectors (16-35 scenarios, at most 10,000) are cheaper to
+		 * add per row than to look up, and keep the state small for
+		 * parallel workers.
+		 */
+		fold_position(st, u - st->units, &ins, e, quantity,
+					  e != (InstrumentEntry *) c->scratch && c->set->method == PM_METHOD_VAR);
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -1283,6 +1616,7 @@ serialize_state(const MarginState *st)
 {
 	StringInfoData buf;
 
+	materialise_state((MarginState *) st);	/* the format carries P&L vectors, not holdings */
 	pq_begintypsend(&buf);
 	send_state(&buf, st);
 	return pq_endtypsend(&buf);
@@ -1337,6 +1671,55 @@ unit_name(const PmUnit *u)
 	return psprintf("%s (%s)", u->underlying, u->inverse ? "inverse" : "linear");
 }
 
+/* ERROR 22003 naming the margin field whose value is not finite */
+static void
+finite_field(int field, double value)
+{
+	static const char *const names[23] = {
+		"currency", "initial_margin", "maintenance_margin", "scan_loss", "short_option_minimum",
+		"net_option_value", "per_contract_minimum", "option_contingency", "futures_contingency",
+		"roll_shock", "basis_risk", "minimum_charge", "cross_margin_offset", "worst_scenario",
+		"worst_label", "worst_unit", "risk_units", "unit_margins", "pnl", "var", "expected_shortfall",
+		"floor_statistic", "apc_buffer"
+	};
+
+	if (unlikely(!isfinite(value)))
+		pm_result_error(psprintf("portfolio_margin: %s", names[field]), value);
+}
+
+static void
+interrupt_tick(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* the var method's complaints about the summed P&L vector, as errors */
+static void
+var_tail_check(const PmMarginResult *r)
+{
+	switch (r->tail_status)
+	{
+		case PM_TAIL_OK:
+			break;
+		case PM_TAIL_NOT_FINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("portfolio_margin: the account's P&L in joint scenario %d is out of range for type double precision",
+							r->tail_scenario + 1),
+					 errdetail("The positions' P&L, added up across risk units, overflowed.")));
+			break;
+		case PM_TAIL_OVERFLOW:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("portfolio_margin: the expected shortfall is out of range for type double precision")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("portfolio_margin: the scenario weights of a group of the joint set sum to 0")));
+	}
+}
+
 static Datum
 margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 {
@@ -1356,15 +1739,40 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
 	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
 	r.work = NULL;
-	r.order = NULL;
+	r.tail = NULL;
+	r.tick = interrupt_tick;
+	r.tick_arg = NULL;
 	if (nunits > 0 && st->set->method == PM_METHOD_VAR)
 	{
-		r.work = palloc(sizeof(double) * 3 * (Size) nscen);
-		r.order = palloc(sizeof(size_t) * (Size) nscen);
+		r.work = palloc_extended(sizeof(double) * 4 * (Size) nscen, MCXT_ALLOC_HUGE);
+		r.tail = palloc_extended(sizeof(int) * (Size) nscen, MCXT_ALLOC_HUGE);
 	}
 	if (nunits > 0)
+	{
+		/* the units with their holdings added in, in a copy: a state may be finalised more than once */
+		PmUnit	   *units = palloc(sizeof(PmUnit) * nunits);
+		double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+
+		memcpy(units, st->units, sizeof(PmUnit) * nunits);
+		for (i = 0; i < nunits; i++)
+		{
+			if (st->holdings == NULL || st->holdings[i].n == 0)
+			{
+				if (units[i].pnl == NULL)
+				{
+					units[i].pnl = vectors + (Size) i * nscen;
+					memset(units[i].pnl, 0, sizeof(double) * nscen);
+				}
+				continue;
+			}
+			units[i].pnl = vectors + (Size) i * nscen;
+			unit_pnl(st, i, units[i].pnl, &units[i].option_value);
+		}
 		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
-						   st->units, nunits, &r);
+						   units, nunits, &r);
+		if (st->set->method == PM_METHOD_VAR)
+			var_tail_check(&r);
+	}
 	else
 	{
 		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
@@ -1403,7 +1811,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	values[11] = Float8GetDatum(r.minimum_charge);
 	values[12] = Float8GetDatum(r.cross_offset);
 	for (i = 1; i <= 12; i++)
-		pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
@@ -1418,6 +1826,8 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	else
 		nulls[13] = nulls[14] = nulls[15] = true;
 	values[16] = PointerGetDatum(construct_array(names, nunits, TEXTOID, -1, false, TYPALIGN_INT));
+	for (i = 0; i < nunits; i++)
+		finite_field(17, margins[i]);
 	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
 	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
 	/* var method only (NULL otherwise; absent from a 0.2.0 margin type, which has 19 fields) */
@@ -1429,7 +1839,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	{
 		nulls[i] = isnan(DatumGetFloat8(values[i]));
 		if (!nulls[i])
-			pm_finite_result("portfolio_margin", DatumGetFloat8(values[i]));
+			finite_field(i, DatumGetFloat8(values[i]));
 	}
 	Assert(tupdesc->natts <= 23);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));

@@ -39,8 +39,6 @@ static double *
 float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 {
 	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
 	double	   *v;
 	int			k;
 
@@ -48,15 +46,29 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 	arr = PG_GETARG_ARRAYTYPE_P(i);
 	if (ARR_NDIM(arr) > 1 && strcmp(name, "correlation") != 0)
 		pm_arg_error(name, "the array must have one dimension");
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
-	v = palloc(sizeof(double) * Max(*n, 1));
-	for (k = 0; k < *n; k++)
+	if (ARR_HASNULL(arr))
 	{
-		if (nulls[k])
-			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		v[k] = DatumGetFloat8(elems[k]);
-		if (!isfinite(v[k]))
-			pm_arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
+		Datum	   *elems;
+		bool	   *nulls;
+
+		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
+		for (k = 0; k < *n; k++)
+			if (nulls[k])
+				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
+	}
+	/* without NULLs the elements are n aligned doubles: copied 64k at a time, checking for interrupts */
+	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	v = palloc_extended(sizeof(double) * Max(*n, 1), MCXT_ALLOC_HUGE);
+	for (k = 0; k < *n; k += 65536)
+	{
+		int			m = Min(65536, *n - k),
+					j;
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(v + k, (const double *) ARR_DATA_PTR(arr) + k, sizeof(double) * m);
+		for (j = k; j < k + m; j++)
+			if (!isfinite(v[j]))
+				pm_arg_error(name, psprintf("element %d is %s", j + 1, float8out_internal(v[j])));
 	}
 	return v;
 }
@@ -587,7 +599,13 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 /* ---- VaR and ES of a P&L vector ---- */
 
 static void
-vector_tail(FunctionCallInfo fcinfo, PmTail *t)
+tail_tick(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+vector_tail(FunctionCallInfo fcinfo, PmTail *t, const char *fname)
 {
 	int			n,
 				nw = 0,
@@ -595,6 +613,7 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t)
 	double	   *pnl = float8_arg(fcinfo, 0, "pnl", &n);
 	double	   *w = NULL;
 	double		confidence;
+	PmTailStatus status;
 
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
@@ -619,7 +638,14 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t)
 		if (!(sum > 0.0))
 			pm_arg_error("weights", "the weights sum to 0");
 	}
-	pm_tail(pnl, w, n, confidence, t, NULL, palloc(sizeof(double) * n), palloc(sizeof(size_t) * n));
+	status = pm_tail(pnl, w, n, confidence, t, NULL, NULL,
+					 palloc_extended(sizeof(double) * 2 * (Size) n, MCXT_ALLOC_HUGE), tail_tick, NULL);
+	if (status == PM_TAIL_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the mean of the tail losses is out of range for type double precision", fname)));
+	if (status != PM_TAIL_OK)
+		elog(ERROR, "%s: unexpected tail status %d", fname, (int) status);	/* inputs were checked */
 }
 
 PG_FUNCTION_INFO_V1(portmargin_value_at_risk);
@@ -628,7 +654,7 @@ portmargin_value_at_risk(PG_FUNCTION_ARGS)
 {
 	PmTail		t;
 
-	vector_tail(fcinfo, &t);
+	vector_tail(fcinfo, &t, "value_at_risk");
 	PG_RETURN_FLOAT8(t.var);
 }
 
@@ -638,6 +664,6 @@ portmargin_expected_shortfall(PG_FUNCTION_ARGS)
 {
 	PmTail		t;
 
-	vector_tail(fcinfo, &t);
+	vector_tail(fcinfo, &t, "expected_shortfall");
 	PG_RETURN_FLOAT8(t.es);
 }

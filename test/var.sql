@@ -10,7 +10,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(113);
+SELECT plan(134);
 
 -- ---------------------------------------------------------------------------
 -- 1. VaR and ES of a P&L vector (gains positive; loss = -pnl)
@@ -109,7 +109,9 @@ CREATE TEMP TABLE jf AS SELECT pg_temp.jm(portmargin.with_tail(portmargin.with_f
 SELECT is((m).initial_margin, 50::float8, 'floor binds: margin = floor group ES') FROM jf;
 SELECT is((m).expected_shortfall, 15::float8, 'expected_shortfall reports the main group') FROM jf;
 SELECT is((m).floor_statistic, 50::float8, 'floor_statistic') FROM jf;
-SELECT ok((m).worst_scenario IN (5, 6), 'worst scenario is a floor scenario') FROM jf;
+-- the floor's two equal losses: N beta = 1, VaR = the 2nd loss in the order; among equal losses the lower
+-- scenario index comes first (doc/var.md), so scenario 5 is the tail and 6 the VaR scenario (0.3.0 said 5)
+SELECT is((m).worst_scenario, 6, 'worst scenario = the second of the floor''s two equal losses (lower index first)') FROM jf;
 SELECT is((SELECT count(*)::int FROM portmargin.scenarios(portmargin.with_floor(s, s)) WHERE extended), 4, 'scenarios() flags the floor group') FROM js;
 -- a floor below the main statistic changes nothing
 SELECT is((pg_temp.jm(portmargin.with_tail(portmargin.with_floor(s, portmargin.var_scenarios('{BTC,ETH}', '{{-0.01,0}}')), 0.5))).initial_margin,
@@ -341,6 +343,155 @@ SELECT matches(pg_temp.err(format('SELECT portmargin.finalize_margin(%L::portmar
                                                                    portmargin.tims_scenarios(0.2, 0.1, 4)))::text placing '0001' from 7 for 4))),
                '^22P03: .*does not match', 'margin_state with the method bytes changed -> ERROR 22P03');
 SELECT matches(pg_temp.err($$SELECT ''::portmargin.margin_state$$), '^22P03: invalid portfolio margin state', 'empty margin_state -> ERROR 22P03');
+
+-- ---------------------------------------------------------------------------
+-- 7. the tail: ties, accuracy, overflow (issue 9 points 2 and 5)
+-- ---------------------------------------------------------------------------
+-- ties, equal weights: long 1 BTC and 1 ETH future at F = 100; moves (BTC, ETH) are binary fractions so
+-- every P&L is exact: s1 (-1/8, 0) loses 12.5 (all BTC), s2 (0, -1/8) loses 12.5 (all ETH), s3 (1/16, 1/16)
+-- gains 12.5, s4 (1/8, 1/8) gains 25.  At 75%, N beta = 1: VaR = the 2nd loss in the order.  Larger loss
+-- first, then lower index: s1, s2, s3, s4 -> the tail is s1 (weight 1), VaR scenario s2 (weight 0);
+-- ES = 12.5, contributions BTC 12.5, ETH 0.  (0.3.0's gsl_sort_largest_index ordered the two tied
+-- losses s2, s1: ETH 12.5, BTC 0, worst scenario 1.)
+CREATE TEMP TABLE tbook (q float8, u text);
+INSERT INTO tbook VALUES (1, 'BTC'), (1, 'ETH');
+CREATE FUNCTION pg_temp.tm(s portmargin.scenario_set) RETURNS portmargin.margin LANGUAGE sql AS $f$
+  SELECT portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, s) FROM tbook
+$f$;
+CREATE TEMP TABLE tie_sets AS
+SELECT 'equal' AS name, portmargin.var_scenarios('{BTC,ETH}', '{{-0.125,0},{0,-0.125},{0.0625,0.0625},{0.125,0.125}}', confidence => 0.75) AS s
+UNION ALL
+-- the same scenarios with weights 0.5,0.5,0.5,1 (p = .2,.2,.2,.4), confidence 0.8 (beta = 0.19999999999999996):
+-- s1: 0.2 <= beta (1 + 1e-12), counted; s2: 0.4 passes -> VaR scenario s2, w = max(0, beta - 0.2) = 0;
+-- ES = 0.2 x 12.5 / beta = 12.500000000000002 (all in BTC)
+SELECT 'weighted', portmargin.var_scenarios('{BTC,ETH}', '{{-0.125,0},{0,-0.125},{0.0625,0.0625},{0.125,0.125}}',
+                                            weights => '{0.5,0.5,0.5,1}', confidence => 0.8)
+UNION ALL
+-- nine scenarios that all lose 12.5 exactly: BTC moves -(128 - j) / 1024, ETH -j / 1024 in scenario j (1..9),
+-- so BTC loses 12.5 - 100 j / 1024 and ETH 100 j / 1024 (binary fractions: exact); weights 3,1,2,1,3,1,2,1,3
+-- quarters (sum 17/4, so p = 3/17, 1/17, ...); at 80% (beta 0.2): scenario 1 counts 3/17 < beta, scenario 2 brings 4/17 > beta -> VaR
+-- scenario 2; tail weights (3/17) / beta and w / beta, w = beta - 3/17; ETH's contribution
+-- ((3/17) 100/1024 + w 200/1024) / beta, BTC's 12.5 minus that
+SELECT 'weighted nine', portmargin.var_scenarios('{BTC,ETH}',
+         array(SELECT ARRAY[-(128 - j) / 1024.0::float8, -j / 1024.0::float8] FROM generate_series(1, 9) j),
+         weights => '{0.75,0.25,0.5,0.25,0.75,0.25,0.5,0.25,0.75}', confidence => 0.8);
+SELECT is((pg_temp.tm(s)).worst_scenario, 2, 'tie, equal weights: the VaR scenario is the second of two equal losses') FROM tie_sets WHERE name = 'equal';
+SELECT is((pg_temp.tm(s)).unit_margins, '{12.5,0}'::float8[], 'tie, equal weights: the tail is the lower-index scenario (all BTC)') FROM tie_sets WHERE name = 'equal';
+SELECT is((pg_temp.tm(portmargin.with_tail(s, 0.75, 'var'))).unit_margins, '{0,12.5}'::float8[],
+          'tie, statistic var: contributions = the VaR scenario s2 (all ETH)') FROM tie_sets WHERE name = 'equal';
+SELECT is((pg_temp.tm(s)).worst_scenario, 2, 'tie, weighted: VaR scenario s2') FROM tie_sets WHERE name = 'weighted';
+SELECT pg_temp.arr_is((pg_temp.tm(s)).unit_margins, ARRAY[0.2 * 12.5 / (1 - 0.8::float8), 0], 1e-15,
+                      'tie, weighted: the tail is s1 (all BTC)') FROM tie_sets WHERE name = 'weighted';
+SELECT is((pg_temp.tm(s)).worst_scenario, 2, 'nine tied losses, weighted: VaR scenario 2 (lower index first)') FROM tie_sets WHERE name = 'weighted nine';
+SELECT pg_temp.arr_is((pg_temp.tm(s)).unit_margins,
+                      ARRAY[12.5 - eth, eth], 1e-14, 'nine tied losses, weighted: contributions of scenarios 1 and 2')
+FROM tie_sets, LATERAL (SELECT (3 / 17.0::float8 * 100 / 1024 + ((1 - 0.8::float8) - 3 / 17.0::float8) * 200 / 1024) / (1 - 0.8::float8) AS eth) e
+WHERE name = 'weighted nine';
+-- the same scenarios listed in another order give the same VaR and ES; the VaR scenario follows the rule
+SELECT is((pg_temp.tm(portmargin.var_scenarios('{BTC,ETH}', '{{0.125,0.125},{0,-0.125},{0.0625,0.0625},{-0.125,0}}', confidence => 0.75))).unit_margins,
+          '{0,12.5}'::float8[], 'tie, equal weights, scenarios reordered: the tail is now the ETH loss (lower index)');
+
+-- accuracy and overflow: test/fixtures/tail_cases.csv holds VaR and ES of 18 vectors computed exactly with
+-- Python fractions from the definitions (test/fixtures/gen_tail.py): VaR exact; ES within
+-- 4 ulp(ES) + n 2^-100 x the sum of |terms| (compensated summation).  The first case, 1e16 and 499 ones,
+-- is (1e16 + 499) / 500 = 20000000000000.998; 0.3.0's ordered sum lost every 1 (2e13: 256 ulp off).
+CREATE TEMP TABLE tail_fx (name text, confidence float8, pnl float8[], weights float8[], var float8, es float8, abs_terms float8);
+\copy tail_fx FROM 'test/fixtures/tail_cases.csv' WITH (FORMAT csv, HEADER true)
+CREATE TEMP TABLE tail_got AS
+SELECT name, var, es, abs_terms, cardinality(pnl) AS n,
+       portmargin.value_at_risk(pnl, confidence, weights) AS got_var,
+       portmargin.expected_shortfall(pnl, confidence, weights) AS got_es
+FROM tail_fx;
+SELECT is((SELECT count(*)::int FROM tail_got), 18, 'tail fixture: 18 cases');
+SELECT is((SELECT string_agg(name, '; ') FROM tail_got WHERE got_var IS DISTINCT FROM var), NULL,
+          'tail fixture: VaR = the exact order statistic in every case');
+SELECT is((SELECT string_agg(format('%s: got %s, want %s', name, got_es, es), '; ') FROM tail_got
+           WHERE NOT abs(got_es - es) <= 4 * 2 ^ (floor(ln(greatest(abs(es), 1e-300)) / ln(2)) - 52) + n * 2 ^ -100 * abs_terms),
+          NULL, 'tail fixture: ES within 4 ulp + n 2^-100 sum |terms| of the exact value in every case');
+SELECT is(portmargin.expected_shortfall('{1e308,1e308}', 1e-15), -1e308::float8,
+          'expected_shortfall({1e308,1e308}, 1e-15) = -1e308 (was -Infinity: the sum overflowed)');
+-- losses 2, 1, -3 with p = 1/3 each, beta 0.5: 2 counted (1/3), 1 passes -> VaR 1, w = 1/6,
+-- ES = (2/3 + 1/6) / 0.5 = 5/3, as without weights ((2 + 0.5 x 1) / 1.5)
+SELECT pg_temp.near(portmargin.expected_shortfall('{-1,-2,3}', 0.5, '{1e308,1e308,1e308}'), 5 / 3.0, 1e-15,
+                    'weights of 1e308 are equal weights (their sum overflowed in 0.3.0): ES 50% = 5/3');
+-- two losses of the largest double, weights 1 and 2, at 0.2%: the mean of equal losses is that loss; rounding of
+-- the weighted sum once carried it past the double range (Infinity)
+SELECT is(portmargin.expected_shortfall('{-1.7976931348623157e308,-1.7976931348623157e308}', 0.002, '{1,2}'),
+          1.7976931348623157e308::float8, 'ES of equal losses at the top of the double range = that loss (never Infinity)');
+-- the account's P&L overflows (1e307 x 10 x 2 in scenario 3, in both units): ERROR 22003 naming the scenario
+-- (0.3.0 returned margin 0 with P&L {0,0,Infinity})
+SELECT matches(pg_temp.err($$SELECT portmargin.portfolio_margin(q, u, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL,
+                                portmargin.var_scenarios('{A,B}', '{{0.1,0.1},{-0.1,-0.1},{0.2,-0.2}}', confidence => 0.5))
+                              FROM (VALUES (1e307::float8, 'A'), (-1e307::float8, 'B')) v(q, u)$$),
+               '^22003: .*P&L in joint scenario 3 is out of range', 'an overflowed account P&L -> ERROR 22003 naming the scenario');
+-- a buffer of 1e308 on an ES of 15 overflows the margin: ERROR 22003 naming the field (was "portfolio_margin is out of range")
+SELECT matches(pg_temp.err($$SELECT pg_temp.jm(portmargin.with_tail(s, 0.5, 'es', 1e308)) FROM js$$),
+               '^22003: portfolio_margin: initial_margin is out of range', 'an overflowed margin -> ERROR 22003 naming initial_margin');
+-- a large vector completes (no timing here: bench/var_cancel.sh measures; 0.3.0 took minutes)
+SELECT is(portmargin.value_at_risk(array(SELECT -(i % 1000)::float8 FROM generate_series(1, 1000000) i), 0.5), 499::float8,
+          'VaR 50% of 1,000,000 losses 0..999 (1000 times each) = 499');
+
+-- ---------------------------------------------------------------------------
+-- 8. offsetting positions cancel exactly, whatever the row or merge order (issue 9 point 8)
+-- ---------------------------------------------------------------------------
+-- state P holds calls K = 101.37 (+1), 97.13 (+3), 111.1 (+2); Q and R hold -1 x 101.37 and -3 x 97.13, -2 x 111.1:
+-- the book is flat, so every scenario P&L and the margin are exactly 0.  Adding quantity x P&L vector per row
+-- left 2.7e-15 under SPAN and 3.6e-15 in two of the joint set's 16 moves (-16% to +14%) when P's rows came
+-- first (P's sum rounded, then Q and R subtracted).  With a joint
+-- set positions are now netted per instrument before any vector is added: exactly 0 in every row order.  The
+-- grid methods still add per row (cheaper for 16-35 scenarios): within n 2^-53 x the sum over the n positions
+-- of |quantity x risk array| per scenario (products and additions each round once; doc/var.md).
+CREATE TEMP TABLE flat (st text, q float8, k float8);
+INSERT INTO flat VALUES ('P', 1, 101.37), ('P', 3, 97.13), ('P', 2, 111.1), ('Q', -1, 101.37), ('R', -3, 97.13), ('R', -2, 111.1);
+CREATE TEMP TABLE flat_sets AS
+SELECT 'span' AS name, portmargin.preset('span') AS s
+UNION ALL SELECT 'var', portmargin.var_scenarios('{BTC}', array(SELECT ARRAY[(j - 8) / 50.0] FROM generate_series(0, 15) j), confidence => 0.5);
+CREATE TEMP TABLE flat_m AS
+SELECT name, ord, portmargin.portfolio_margin(q, 'BTC', 'option', 'call', k, 0.1, 103.7, 0.63, 'linear', 1, NULL, s ORDER BY o) AS m
+FROM flat_sets, (VALUES ('states P, Q, R'), ('strike, then quantity')) v(ord),
+     LATERAL (SELECT f.*, CASE WHEN ord = 'states P, Q, R' THEN st ELSE to_char(k, '000.00') || to_char(q, 'S0') END AS o FROM flat f) x
+GROUP BY name, ord;
+SELECT is((SELECT string_agg(format('%s: %s %s', ord, (m).initial_margin, (m).pnl), '; ') FROM flat_m
+           WHERE name = 'var' AND ((m).initial_margin <> 0 OR EXISTS (SELECT 1 FROM unnest((m).pnl) x WHERE x <> 0))), NULL,
+          'a flat book, joint set: margin and every scenario P&L exactly 0 in both row orders');
+CREATE TEMP TABLE flat_gross AS
+SELECT fs.name, u.j, sum(abs(f.q * u.v)) AS g, count(*) AS n
+FROM flat f, flat_sets fs,
+     unnest(portmargin.risk_array(fs.s, 'option', 'call', f.k, 0.1, 103.7, 0.63, 'linear', 1,
+                                  CASE WHEN fs.name = 'var' THEN 'BTC' END)) WITH ORDINALITY u(v, j)
+GROUP BY fs.name, u.j;
+SELECT is((SELECT count(*)::int FROM flat_m m CROSS JOIN LATERAL unnest((m.m).pnl) WITH ORDINALITY u(v, j)
+           JOIN flat_gross g ON g.name = m.name AND g.j = u.j WHERE m.name = 'span' AND abs(u.v) <= g.n * 2 ^ -53 * g.g), 2 * 16,
+          'a flat book, SPAN: every P&L within n 2^-53 sum |q x risk array| of 0 in both row orders');
+-- partitionwise aggregation combines in-process partial states (net quantities, not vectors) without
+-- serialising them: the same margins and P&L vectors as one aggregate
+CREATE TEMP TABLE pw (acct int, ins int, q float8, u text, kind text) PARTITION BY HASH (ins);
+CREATE TEMP TABLE pw0 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 0);
+CREATE TEMP TABLE pw1 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 1);
+CREATE TEMP TABLE pw2 PARTITION OF pw FOR VALUES WITH (MODULUS 3, REMAINDER 2);
+INSERT INTO pw SELECT g % 20, i, (g % 7) - 3, (ARRAY['A','B','C'])[1 + i % 3], CASE WHEN i % 4 = 0 THEN 'future' ELSE 'option' END
+FROM generate_series(1, 2000) g, LATERAL (SELECT (g * 7) % 40 AS i) x;
+ANALYZE pw;
+CREATE FUNCTION pg_temp.pwrun(partitionwise boolean) RETURNS TABLE (acct int, m portmargin.margin) LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE format('SET LOCAL enable_partitionwise_aggregate = %s', partitionwise);
+  RETURN QUERY SELECT pw.acct, portmargin.portfolio_margin(q, u, kind, 'call', 80 + ins, 0.3, 100, 0.6, 'linear', 1, NULL, (SELECT s FROM vset))
+               FROM pw GROUP BY pw.acct;
+END $f$;
+SELECT is((SELECT count(*)::int FROM pg_temp.pwrun(false) a JOIN pg_temp.pwrun(true) b USING (acct)
+           WHERE (a.m).initial_margin = (b.m).initial_margin AND (a.m).pnl = (b.m).pnl), 20,
+          'partitionwise partial aggregation (in-process combine) = one aggregate, 20 accounts');
+-- margin_state values carry P&L vectors, not positions: merge_margin_states adds vectors that were each rounded
+-- in their own state, so the merged P&L is the sum in some order, within the same bound, not exactly 0
+CREATE TEMP TABLE flat_states AS
+SELECT name, st, portmargin.portfolio_margin_state(q, 'BTC', 'option', 'call', k, 0.1, 103.7, 0.63, 'linear', 1, NULL, s) AS ms
+FROM flat, flat_sets GROUP BY name, st, s;
+WITH merged AS (
+  SELECT name, ord, (portmargin.finalize_margin(portmargin.merge_margin_states(ms ORDER BY array_position(string_to_array(ord, ','), st)))).pnl
+  FROM flat_states, (VALUES ('P,Q,R'), ('Q,R,P'), ('R,P,Q')) o(ord) GROUP BY name, ord)
+SELECT is((SELECT count(*)::int FROM merged m CROSS JOIN LATERAL unnest(m.pnl) WITH ORDINALITY u(v, j)
+           JOIN flat_gross g ON g.name = m.name AND g.j = u.j WHERE abs(u.v) <= g.n * 2 ^ -53 * g.g), 3 * (16 + 16),
+          'merged margin_states of a flat book: every P&L within n 2^-53 sum |q x risk array| of 0, three merge orders');
 
 SELECT * FROM finish();
 ROLLBACK;
