@@ -53,8 +53,12 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 
 		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
 		for (k = 0; k < *n; k++)
+		{
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (nulls[k])
 				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
+		}
 	}
 	/* without NULLs the elements are n aligned doubles: copied 64k at a time, checking for interrupts */
 	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
@@ -88,6 +92,8 @@ text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 	v = palloc(sizeof(char *) * Max(*n, 1));
 	for (k = 0; k < *n; k++)
 	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (nulls[k])
 			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
 		v[k] = TextDatumGetCString(elems[k]);
@@ -141,7 +147,7 @@ typedef struct HistRow
 } HistRow;
 
 static int
-hist_row_cmp(const void *a, const void *b)
+hist_row_cmp(const void *a, const void *b, void *arg)
 {
 	const HistRow *x = a,
 			   *y = b;
@@ -152,9 +158,15 @@ hist_row_cmp(const void *a, const void *b)
 }
 
 static int
-name_cmp(const void *a, const void *b)
+name_cmp(const void *a, const void *b, void *arg)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+name_key_cmp(const void *a, const void *b)
+{
+	return name_cmp(a, b, NULL);
 }
 
 /*
@@ -232,14 +244,18 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	/* columns: the distinct underlyings, sorted */
 	uniq = palloc(sizeof(char *) * n);
 	memcpy(uniq, names, sizeof(char *) * n);
-	qsort(uniq, n, sizeof(char *), name_cmp);
+	qsort_interruptible(uniq, n, sizeof(char *), name_cmp, NULL);
 	for (U = 0, i = 0; i < n; i++)
 		if (U == 0 || strcmp(uniq[U - 1], uniq[i]) != 0)
 			uniq[U++] = uniq[i];
 	rows = palloc(sizeof(HistRow) * n);
 	for (i = 0; i < n; i++)
 	{
-		char	  **hit = bsearch(&names[i], uniq, U, sizeof(char *), name_cmp);
+		char	  **hit;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		hit = bsearch(&names[i], uniq, U, sizeof(char *), name_key_cmp);
 
 		if (day_nulls[i])
 			pm_arg_error("days", psprintf("element %d is NULL", i + 1));
@@ -250,7 +266,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 		rows[i].col = hit - uniq;
 		rows[i].value = vals[i];
 	}
-	qsort(rows, n, sizeof(HistRow), hist_row_cmp);
+	qsort_interruptible(rows, n, sizeof(HistRow), hist_row_cmp, NULL);
 
 	/* complete days, oldest first */
 	matrix = palloc(sizeof(double) * (Size) n);
@@ -282,8 +298,16 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	if (lookback > 0 && (int64) D > (int64) lookback + (is_return ? 0 : 1))
 	{
 		int			drop = (int) ((int64) D - lookback - (is_return ? 0 : 1));
+		Size		total = sizeof(double) * (Size) (D - drop) * U,
+					done;
 
-		memmove(matrix, matrix + (Size) drop * U, sizeof(double) * (Size) (D - drop) * U);
+		/* forward in 16 MB pieces (the source lies after the destination), checking for interrupts */
+		for (done = 0; done < total; done += 16 * 1024 * 1024)
+		{
+			CHECK_FOR_INTERRUPTS();
+			memmove((char *) matrix + done, (char *) (matrix + (Size) drop * U) + done,
+					Min(total - done, (Size) 16 * 1024 * 1024));
+		}
 		D -= drop;
 	}
 	T = is_return ? D : D - 1;
@@ -303,9 +327,13 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	moves = palloc(sizeof(double) * (Size) T * U);
 	S = pm_hist_moves(returns, T, U, horizon, log_returns, sqrt_scaling, lambda, moves);
 	for (i = 0; i < S * U; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (!(moves[i] > -1.0) || !isfinite(moves[i]))
 			pm_arg_error("vals", psprintf("scenario %d moves %s by %s", i / U + 1, uniq[i % U],
 									   float8out_internal(moves[i])));
+	}
 	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) uniq, S, moves, NULL, NULL, 0,
 								   confidence, statistic, buffer, 0));
 }
@@ -358,15 +386,15 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 	names = text_array_arg(fcinfo, 0, "underlyings", &U);
 	if (U == 0)
 		pm_arg_error("underlyings", "the array is empty");
-	for (i = 0; i < U; i++)
 	{
-		int			j;
+		/* the first element that is empty or repeats an earlier one (O(U log U)) */
+		int			j = pm_first_repeated_name(names, U);
 
-		if (names[i][0] == '\0')
-			pm_arg_error("underlyings", psprintf("element %d is empty", i + 1));
-		for (j = 0; j < i; j++)
-			if (strcmp(names[i], names[j]) == 0)
-				pm_arg_error("underlyings", psprintf("\"%s\" appears twice", names[i]));
+		for (i = 0; i < U && (j < 0 || i <= j); i++)
+			if (names[i][0] == '\0')
+				pm_arg_error("underlyings", psprintf("element %d is empty", i + 1));
+		if (j >= 0)
+			pm_arg_error("underlyings", psprintf("\"%s\" appears twice", names[j]));
 	}
 	vols = float8_arg(fcinfo, 1, "vols", &nv);
 	if (nv != U)
@@ -525,7 +553,11 @@ scaled_weights(const PmScenarioSet *s, double total)
 	for (i = 0; i < s->nscenarios; i++)
 		sum += PM_SET_SCENARIOS(s)[i].weight;
 	for (i = 0; i < s->nscenarios; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		w[i] = fmin(1.0, PM_SET_SCENARIOS(s)[i].weight / sum * total);
+	}
 	return w;
 }
 
@@ -588,7 +620,7 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 		pm_arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
 	tail_args(fcinfo, 1, &confidence, &statistic, &buffer);
 	r = palloc_extended(VARSIZE(s), MCXT_ALLOC_HUGE);
-	memcpy(r, s, VARSIZE(s));
+	pm_copy_interruptible(r, s, VARSIZE(s));
 	r->params[PM_P_VAR_CONFIDENCE] = confidence;
 	r->params[PM_P_VAR_STATISTIC] = statistic;
 	r->params[PM_P_VAR_BUFFER] = buffer;

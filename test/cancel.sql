@@ -70,12 +70,24 @@ INSERT INTO probes (name, input, workload) VALUES
             LATERAL (SELECT portmargin.portfolio_margin_state(q, 'A', 'future', NULL, NULL, 0.5, 100, NULL, 'linear', 1, NULL, $1) x
                      FROM (VALUES (g::float8)) v(q)) m$$);
 
--- the aggregate's risk arrays: its first 100 ms copy the 200 MB set into the call site's cache
--- (margin_agg.c, outside these changes: 25-120 ms late there), so the cancel comes 500 ms in,
--- while the first instruments are revalued (0.3.0: up to 0.6 s late there)
-INSERT INTO probes VALUES
+INSERT INTO probes (name, input, workload) VALUES
   ('portfolio_margin_state, joint set: risk arrays', 'set',
-   $$SELECT portmargin.portfolio_margin_state(1, 'A', 'option', 'call', k, 0.5, 100, 0.2, 'linear', 1, NULL, $1) FROM generate_series(80, 120) k$$,
+   $$SELECT portmargin.portfolio_margin_state(1, 'A', 'option', 'call', k, 0.5, 100, 0.2, 'linear', 1, NULL, $1) FROM generate_series(80, 120) k$$),
+  ('historical_scenarios, 3,000,000 observations', 'hist_wide',
+   $$SELECT count(portmargin.historical_scenarios(($1).names, ($1).days, ($1).vals)) FROM generate_series(1, 5)$$),
+  ('with_tail', 'set', $$SELECT count(portmargin.with_tail($1, c, 'es', 0)) FROM generate_series(0.9, 0.99, 0.001) c$$),
+  -- the tail of 5,000,000 values (0.3.0: n x k with no interrupt check, seconds to hours late)
+  ('value_at_risk', 'moves', $$SELECT count(portmargin.value_at_risk($1, c)) FROM generate_series(0.5, 0.99, 0.07) c$$),
+  ('expected_shortfall', 'moves', $$SELECT count(portmargin.expected_shortfall($1, c)) FROM generate_series(0.5, 0.99, 0.07) c$$),
+  ('expected_shortfall, weighted', 'moves',
+   $$SELECT count(portmargin.expected_shortfall($1, c, w)) FROM generate_series(0.5, 0.99, 0.07) c,
+            (SELECT array_fill(0.5::float8, ARRAY[cardinality($1) - 1]) || 1.0::float8 AS w) x$$);
+-- the var method's tail over a 5,000,000-scenario set, sent 500 ms in (after the revaluation has started)
+INSERT INTO probes VALUES
+  ('portfolio_margin, var method', 'set',
+   $$SELECT count(x) FROM generate_series(1, 20) g,
+            LATERAL (SELECT portmargin.portfolio_margin(q, 'A', 'future', NULL, NULL, 0.5, 100, NULL, 'linear', 1, NULL, $1) x
+                     FROM (VALUES (g::float8)) v(q)) m$$,
    500);
 
 SELECT plan(2 * (SELECT count(*)::int FROM probes));
@@ -89,10 +101,10 @@ SET plan_cache_mode = force_generic_plan;
 CREATE TYPE pg_temp.pm_hist AS (names text[], days date[], vals float8[]);
 CREATE TYPE pg_temp.pm_mc AS (names text[], vols float8[], corr float8[]);
 CREATE TEMP TABLE pm_in (set portmargin.scenario_set, text text, moves float8[], set2m portmargin.scenario_set,
-                         state portmargin.margin_state, hist pg_temp.pm_hist, mc pg_temp.pm_mc);
+                         state portmargin.margin_state, hist pg_temp.pm_hist, mc pg_temp.pm_mc, hist_wide pg_temp.pm_hist);
 ALTER TABLE pm_in ALTER set SET STORAGE EXTERNAL, ALTER text SET STORAGE EXTERNAL, ALTER set2m SET STORAGE EXTERNAL,
                   ALTER moves SET STORAGE EXTERNAL, ALTER state SET STORAGE EXTERNAL,
-                  ALTER hist SET STORAGE EXTERNAL, ALTER mc SET STORAGE EXTERNAL;
+                  ALTER hist SET STORAGE EXTERNAL, ALTER mc SET STORAGE EXTERNAL, ALTER hist_wide SET STORAGE EXTERNAL;
 INSERT INTO pm_in (set) SELECT portmargin.monte_carlo_scenarios('{A}', '{0.2}', '{1}', 5000000, 7);
 UPDATE pm_in SET text = set::text, moves = (SELECT array_agg(price_move) FROM portmargin.joint_moves(set));
 -- margin states of 2,000,000 scenarios (a unit's P&L vector is 16 MB)
@@ -108,6 +120,10 @@ UPDATE pm_in SET mc = (SELECT ROW(array_agg('u' || i ORDER BY i), array_agg(0.2:
 UPDATE pm_in SET hist = (SELECT ROW(array_agg('A'::text), array_agg(date '1500-01-01' + d ORDER BY d),
                                     array_agg(100 * exp(0.01 * sin(d) + 0.001 * d / 1000.0) ORDER BY d))::pg_temp.pm_hist
                          FROM generate_series(0, 199999) d);
+-- ten underlyings, 300,000 days each
+UPDATE pm_in SET hist_wide = (SELECT ROW(array_agg('U' || u ORDER BY d, u), array_agg(date '1000-01-01' + d ORDER BY d, u),
+                                         array_agg(100 * exp(0.01 * sin(d * u)) ORDER BY d, u))::pg_temp.pm_hist
+                              FROM generate_series(1, 10) u, generate_series(0, 299999) d);
 -- the probe: the input (detoasted into memory: a CALL's variables hold no TOAST pointers),
 -- then the workload as an SQL function of it (planned generically: the input is not
 -- copied into the plan as a constant), after the ready signal
