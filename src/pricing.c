@@ -428,40 +428,39 @@ price_with_intrinsic_dd(int theta, double S, double q, double K, double r, doubl
  * yield with F = S exp((r - q) t) (Black-76: S = F, q = r).
  *
  * df (intrinsic + out-of-the-money value) in double, except in the money
- * with r t or q t nonzero (otherwise F = S and df = 1 exactly) where the
- * out-of-the-money (time) value is below 2^-10 of max(F, K) or s =
- * vol sqrt(t) is above 3: there the discounted intrinsic value on the
- * forward is computed in double-double (intrinsic_dd), the time value added
- * and the sum rounded once.  In double, df (F - K) carries the rounding of
- * F and df, below 4 ulp(df max(F, K)) =: 4u M, rather than ulp(price): for
- * a deep in-the-money option expiring soon, tens of ulps of its price
- * (issue 9).  Where double is used that error moves the implied
- * volatility by less than 5e-13 max(1, vol), so that implied_vol
- * round-trips: writing tv for the time value,
+ * with a nonzero rate or dividend (otherwise F = S and df = 1 exactly)
+ * where the out-of-the-money (time) value is below 2^-10 min(vol, 1) of
+ * max(F, K) or s = vol sqrt(t) is above 3: there the discounted intrinsic
+ * value on the forward is computed in double-double (intrinsic_dd), the
+ * time value added and the sum rounded once.  In double, df (F - K)
+ * carries the rounding of F and df, below 4 ulp(df max(F, K)) =: 4u M,
+ * rather than ulp(price): for a deep in-the-money option expiring soon,
+ * tens of ulps of its price (issue 9).  Where double is used that error
+ * moves the implied volatility by less than 5e-13 max(1, vol), so that
+ * implied_vol round-trips (2 ulp(price) / vega + 1e-12 max(1, vol)):
+ * writing tv for the time value and c = 2^-10 min(vol, 1),
  *   - below the inflection point s_c = sqrt(2|x|) the time value is
- *     convex in s from 0, so vega >= tv / vol >= 2^-10 M / vol, and
- *     4u M / vega <= 4u 2^10 vol < 5e-13 vol;
+ *     convex in s from 0, so vega >= tv / vol >= c M / vol, and
+ *     4u M / vega <= 4u 2^10 max(vol, 1) < 5e-13 max(1, vol);
  *   - above it, d = |x|/s + s/2 <= s, so vega >= M sqrt(t) phi(s) and
- *     4u M / vega <= 4u max(1, vol) / (s phi(s)) (sqrt(t) = s / vol);
- *     tv <= M s phi(0) (the at-the-money value bounds it) gives
- *     s >= 2^-10 / phi(0), and s phi(s) >= 9.7e-4 for s in
- *     [2^-10 / phi(0), 3].
- * 2% of the rows of bench/pricing.sql take the double-double path.
+ *     4u M / vega <= 4u vol / (s phi(s)) (sqrt(t) = s / vol); tv <=
+ *     M s phi(0) (the at-the-money value bounds it) gives s >= c / phi(0),
+ *     and then s phi(s) >= 0.99 c >= 8.9e-4 min(vol, 1) for s up to 3.
+ * 1.3% of the rows of bench/pricing.sql take the double-double path.
  */
 static PM_ALWAYS_INLINE double
 black_price(int theta, double S, double q, double F, double K, double x, double t,
 			double vol, double r, double df)
 {
 	double		s = vol * sqrt(t);
-	/* exp(-r t) = exp(-q t) = 1: F = S and df = 1 exactly, F - K is
-	 * exact or rounded once, and double suffices */
-	int			carry = (r * t != 0.0) | (q * t != 0.0);
 	double		intrinsic,
 				hi,
 				otm;
 
+	/* with exp(-r t) = exp(-q t) = 1 (no carry), F = S and df = 1 exactly,
+	 * F - K is exact or rounded once, and double suffices */
 	if (!(s > 0.0))
-		return carry ? price_with_intrinsic_dd(theta, S, q, K, r, t, 0.0)
+		return (r * t != 0.0 || q * t != 0.0) ? price_with_intrinsic_dd(theta, S, q, K, r, t, 0.0)
 			: pm_max(theta * (F - K), 0.0);
 	/* branch-free choice of the out-of-the-money side: random option types
 	 * and moneyness would otherwise mispredict on every other row */
@@ -469,7 +468,8 @@ black_price(int theta, double S, double q, double F, double K, double x, double 
 	hi = pm_max(F, K);
 	otm = black_otm_call_price(pm_min(F, K), hi, -fabs(x), s);
 	/* & rather than &&: one branch, rarely taken, instead of a random one */
-	if (unlikely((intrinsic > 0.0) & ((otm < 0x1p-10 * hi) | (s > 3.0)) & carry))
+	if (unlikely((intrinsic > 0.0) & ((otm < 0x1p-10 * pm_min(vol, 1.0) * hi) | (s > 3.0)))
+		&& (r != 0.0 || q != 0.0))
 		return price_with_intrinsic_dd(theta, S, q, K, r, t, df * otm);
 	return df * (intrinsic + otm);
 }

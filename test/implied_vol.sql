@@ -14,7 +14,7 @@
 -- ulp(price) / vega on mpmath prices: the intrinsic value on the forward
 -- was formed in double, with the rounding of the spot, not of the price.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 -- ulp(p) of a positive double: 2^(e - 52) for p in [2^e, 2^(e+1))
 CREATE FUNCTION pg_temp.ulp(p float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS $f$
@@ -51,6 +51,14 @@ SELECT is(portmargin.black76_implied_vol(0.01, 'call', 145.23533118406826, 50, 0
           'IV-12: F=145.2, K=50 call at 0.01 (below intrinsic) -> NULL, not -DBL_MAX');
 SELECT ok(abs(portmargin.implied_vol(3.94, 'call', 50, 50, 1, 0.01, 0.01) - 0.199839474182554) < 1e-12,
           'IV-14: BSM call S=K=50, r=q=0.01 at 3.94 -> 0.199839474182554 (mpmath root)');
+
+-- a step that overshot the low region (0.3.0 returned 1498.7 here after 32
+-- steps: x = ln(F/K) = -3.9e-5, total deviation vol sqrt(t) = 4.1e-5)
+SELECT ok(abs(portmargin.black76_implied_vol(p, 'put', 133.43099732799288, 133.4361633586515, 0.00079460397452915134, 0.029675454380770877)
+              - 0.001457420650621167) <= 2 * pg_temp.ulp(p) / v + 1e-12,
+          'Black-76 put F=133.431, K=133.436, t=0.000795, vol 0.00146: the implied vol round-trips (0.3.0: 1498.7)')
+FROM (SELECT portmargin.black76_price('put', 133.43099732799288, 133.4361633586515, 0.00079460397452915134, 0.001457420650621167, 0.029675454380770877) AS p,
+             portmargin.black76_vega('put', 133.43099732799288, 133.4361633586515, 0.00079460397452915134, 0.001457420650621167, 0.029675454380770877) AS v) x;
 
 -- bounds
 SELECT is(portmargin.implied_vol(100 * exp(-0.03), 'call', 100, 90, 1, 0.05, 0.03), NULL,

@@ -3,7 +3,8 @@
  *	  Stand-alone checks of the pure numeric core (src/pricing.c,
  *	  src/implied_vol.c), run without a server by `make numericcheck`:
  *	  implied-volatility round trips over a wide grid of normalised inputs
- *	  (|x| up to 20, s from 1e-3 to 20, deep in- and out-of-the-money),
+ *	  (|x| from 1e-8 to 20, s from 1e-6 to 20, deep in- and out-of-the-
+ *	  money),
  *	  with the number of Householder steps each solve took; the
  *	  double-double discount factors; model round trips (BSM, Black-76,
  *	  coin-settled) over random options down to seconds to expiry.
@@ -52,9 +53,9 @@ main(void)
 	{
 		double		x = ix == 0 ? 0.0 : -pow(10.0, -8.0 + 9.3 * ix / 400.0); /* to -20 */
 
-		for (is = 0; is <= 400; is++)
+		for (is = 0; is <= 500; is++)
 		{
-			double		s = pow(10.0, -3.0 + 4.3 * is / 400.0);	/* 1e-3 .. 20 */
+			double		s = pow(10.0, -6.0 + 7.3 * is / 500.0);	/* 1e-6 .. 20 */
 			double		beta = pm_normalised_black_otm(x, s);
 			double		vega = exp(-0.5 * (x * x / (s * s) + s * s / 4)) / sqrt(2 * M_PI);
 			int			steps;
@@ -79,6 +80,32 @@ main(void)
 	printf("normalised IV: %ld solves, mean %.2f steps, max %d steps, worst unexplained rel err %.3g\n",
 		   solves, (double) steps_total / solves, max_steps, worst);
 	check(max_steps <= 8, "at most 8 Householder steps", max_steps, 0, 0);
+
+	/*
+	 * A Householder step from the low region's guess can overshoot far past
+	 * the root (0.3.0: x = -3.87e-5, beta = 3.8151365119e-6 went from
+	 * s = 7.8e-6 to 199, then crawled for 32 steps and returned s = 42 for
+	 * a root of 4.1e-5): 20,001 betas around that one must all solve, in at
+	 * most 8 steps, to b(x, s) = beta within 1e-9.
+	 */
+	{
+		double		x = -3.8716121129118569e-05;
+		int			i,
+					bad = 0,
+					most = 0;
+
+		for (i = 0; i <= 20000; i++)
+		{
+			double		beta = 3.8151365119094526e-06 * (1 + (i - 10000) * 1e-6);
+			int			steps;
+			double		s2 = pm_implied_normalised_vol(beta, x, &steps);
+
+			bad += !(fabs(pm_normalised_black_otm(x, s2) - beta) <= 1e-9 * beta);
+			most = steps > most ? steps : most;
+		}
+		printf("low-region overshoot: %d of 20001 betas off, at most %d steps\n", bad, most);
+		check(bad == 0 && most <= 8, "no overshoot past the low region", bad, most, 0);
+	}
 
 	/*
 	 * The double-double discount factors (pricing.c exp_dd): exp(-qt) exp(qt)
