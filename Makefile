@@ -22,6 +22,16 @@ SHLIB_LINK  = $(GSL_LIBS)
 
 EXTRA_CLEAN = test/c/test_numeric
 
+# Sanitizer builds (bash test/run.sh sanitize): make SANITIZE=undefined or
+# SANITIZE=address adds the flags below to COPT (compile and link, the
+# extension and the numeric self-test); the default build is unchanged.
+# float-cast-overflow is not part of -fsanitize=undefined in GCC.
+SANITIZE_FLAGS_undefined = -fsanitize=undefined,float-cast-overflow -fno-omit-frame-pointer
+SANITIZE_FLAGS_address = -fsanitize=address -fno-omit-frame-pointer
+ifdef SANITIZE
+override COPT += $(SANITIZE_FLAGS_$(SANITIZE))
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -25,6 +25,9 @@ extern double pm_implied_normalised_vol(double beta, double x, int *iterations);
 
 extern double pm_black76_implied_vol(int theta, double price, double F, double K, double t,
 									 double r, PmIvStatus *status, int *iterations);
+/* coin-settled options: the price in coin, i.e. the Black-76 value / F */
+extern double pm_inverse_implied_vol(int theta, double coin_price, double F, double K, double t,
+									 double r, PmIvStatus *status, int *iterations);
 extern double pm_bs_implied_vol(int theta, double price, double S, double K, double t,
 								double r, double q, PmIvStatus *status, int *iterations);
 

@@ -12,6 +12,8 @@
 #ifndef PORTMARGIN_PRICING_H
 #define PORTMARGIN_PRICING_H
 
+#include <math.h>
+
 #define PM_CALL 1
 #define PM_PUT	(-1)
 
@@ -29,6 +31,112 @@ typedef struct PmGreeks
 	double		volga;			/* d2V/dvol2 */
 	double		charm;			/* -d(delta)/dt per year */
 } PmGreeks;
+
+/*
+ * Double-double numbers: hi + lo with |lo| <= ulp(hi)/2, about 106
+ * significant bits, built from error-free transformations (Knuth's TwoSum,
+ * Dekker's / FMA TwoProduct; see e.g. Muller et al., "Handbook of
+ * Floating-Point Arithmetic", 2nd ed., 2018, ch. 4 and 14).  Used for the
+ * intrinsic value on the forward, the difference of two discounted amounts
+ * that may be 1,000 times larger than their difference (deep in the money,
+ * short expiry): in double it would carry the rounding of the larger
+ * amounts, ulp(spot), instead of ulp(price).  These require IEEE double
+ * arithmetic rounded to nearest without excess precision
+ * (FLT_EVAL_METHOD == 0: every 64-bit target).
+ */
+typedef struct PmDD
+{
+	double		hi;
+	double		lo;
+} PmDD;
+
+/* a + b exactly (Knuth's TwoSum) */
+static inline PmDD
+pm_dd_two_sum(double a, double b)
+{
+	double		s = a + b;
+	double		bb = s - a;
+	PmDD		r = {s, (a - (s - bb)) + (b - bb)};
+
+	return r;
+}
+
+/* a + b exactly when |a| >= |b| (Dekker's FastTwoSum) */
+static inline PmDD
+pm_dd_fast_two_sum(double a, double b)
+{
+	double		s = a + b;
+	PmDD		r = {s, b - (s - a)};
+
+	return r;
+}
+
+/* the double nearest to a double-double */
+static inline double
+pm_dd_value(PmDD a)
+{
+	return a.hi + a.lo;
+}
+
+/* a - b */
+static inline PmDD
+pm_dd_sub(PmDD a, PmDD b)
+{
+	PmDD		s = pm_dd_two_sum(a.hi, -b.hi);
+
+	s.lo += a.lo - b.lo;
+	return pm_dd_fast_two_sum(s.hi, s.lo);
+}
+
+/* a + b for a double b */
+static inline PmDD
+pm_dd_add_d(PmDD a, double b)
+{
+	PmDD		s = pm_dd_two_sum(a.hi, b);
+
+	s.lo += a.lo;
+	return pm_dd_fast_two_sum(s.hi, s.lo);
+}
+
+/*
+ * a * b exactly, for |a|, |b| below 2^995 and a product that is 0 or above
+ * 2^-969 in magnitude.  With a fused multiply-add in the target's
+ * instruction set (FP_FAST_FMA) the error is fma(a, b, -p); otherwise
+ * Dekker's product of Veltkamp halves.  (Without FP_FAST_FMA the compiler
+ * has no FMA to contract the split into, which would break it.)
+ */
+static inline PmDD
+pm_dd_two_prod(double a, double b)
+{
+	double		p = a * b;
+	PmDD		r;
+
+#ifdef FP_FAST_FMA
+	r.hi = p;
+	r.lo = fma(a, b, -p);
+#else
+	double		ca = 134217729.0 * a;	/* 2^27 + 1 */
+	double		cb = 134217729.0 * b;
+	double		ah = ca - (ca - a),
+				al = a - ah;
+	double		bh = cb - (cb - b),
+				bl = b - bh;
+
+	r.hi = p;
+	r.lo = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+	return r;
+}
+
+/*
+ * The discounted forward A = S exp(-q t) and discounted strike
+ * B = K exp(-r t) as double-doubles, relative error below 2^-78, for S and
+ * K below 2^995 and |q t|, |r t| up to 700; otherwise (and where a value
+ * is near the subnormal range) the double value with lo = 0.  Black-76:
+ * S = F, q = r.
+ */
+extern void pm_discounted_pair(double S, double q, double K, double r, double t,
+							   PmDD *A, PmDD *B);
 
 /* Standard normal density and distribution function. */
 extern double pm_norm_pdf(double x);
@@ -50,11 +158,19 @@ extern double pm_normalised_black_otm(double x, double s);
 extern double pm_log_normalised_black_otm(double x, double s);
 extern double pm_normalised_black_otm_complement(double x, double s);
 
+/*
+ * The same for a caller that evaluates many s at one x (the implied
+ * volatility solver): b(x, s) = pm_black_otm_call(exp(x/2), exp(-x/2), x, s);
+ * ln b from exp(x/2) and exp(-x/2) in long double; exp(x/2) - b from
+ * F = exp(x/2), K = exp(-x/2).
+ */
+extern double pm_log_black_otm_call(long double e_half, long double e_neg_half, double x,
+									double s);
+extern double pm_black_otm_call_complement(double F, double K, double x, double s);
+
 /* ln(F/K), accurate near the money. */
 extern double pm_log_moneyness(double F, double K);
 
-/* Discounted intrinsic value on the forward: df * max(theta*(F-K), 0). */
-extern double pm_discounted_intrinsic(int theta, double F, double K, double df);
 
 /* Black-76 on a forward. */
 extern double pm_black76_price(int theta, double F, double K, double t, double vol, double r);

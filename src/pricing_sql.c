@@ -292,9 +292,12 @@ implied_vol_sql(FunctionCallInfo fcinfo, IvModel model)
 	if (model == IV_BSM)
 		vol = pm_bs_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate, a.dividend,
 								&status, NULL);
+	else if (model == IV_INVERSE)
+		vol = pm_inverse_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate,
+									 &status, NULL);
 	else
-		vol = pm_black76_implied_vol(a.theta, model == IV_INVERSE ? price * a.underlying : price,
-									 a.underlying, a.strike, a.t, a.rate, &status, NULL);
+		vol = pm_black76_implied_vol(a.theta, price, a.underlying, a.strike, a.t, a.rate,
+									 &status, NULL);
 	if (status != PM_IV_OK)
 		PG_RETURN_NULL();
 	RETURN_FINITE("implied volatility", vol);
