@@ -23,6 +23,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -1664,16 +1665,28 @@ Datum
 portmargin_scenario_set_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			version = pq_getmsgbyte(buf);
+	int			version;
 	const char *txt;
+	int			len;
 
+	/* checked here, not by pq_getmsg*, whose complaints are protocol errors (08P01) */
+	if (buf->cursor >= buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary scenario_set: no version byte")));
+	version = pq_getmsgbyte(buf);
 	if (version != PM_SCENARIO_SET_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported scenario_set binary version %d", version)));
-	txt = pq_getmsgstring(buf);
-	pq_getmsgend(buf);
-	PG_RETURN_POINTER(scenario_set_from_text(txt));
+	txt = buf->data + buf->cursor;
+	len = strnlen(txt, buf->len - buf->cursor);
+	if (len != buf->len - buf->cursor - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary scenario_set: the text form must end with the one NUL byte of the value")));
+	buf->cursor = buf->len;
+	PG_RETURN_POINTER(scenario_set_from_text(pg_client_to_server(txt, len)));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_scenario_set_send);

@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(221);
+SELECT plan(223);
 
 -- helpers -------------------------------------------------------------------
 -- 1. CME SPAN ------------------------------------------------------------------
@@ -447,5 +447,16 @@ SELECT ok(count(*) = 1200 AND max(abs(w.z - z.z)) < 1e-12,
           format('Monte Carlo over 300 underlyings (correlation factored by tiles): z = L e to %s, L the closed form', max(abs(w.z - z.z))))
 FROM want w JOIN z USING (idx, u);
 
+-- binary input: a text field cut before its NUL is a bad value (22P03), not a protocol error (08P01: fuzz finding)
+CREATE TEMP TABLE bin_in (v portmargin.scenario_set);
+SELECT is(pg_temp.err($$COPY bin_in FROM PROGRAM 'printf ''PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0\0\1\0\0\0\5\1span\377\377''' (FORMAT binary)$$),
+          '22P03: invalid binary scenario_set: the text form must end with the one NUL byte of the value',
+          'scenario_set binary input without the NUL -> 22P03');
+DO $$
+BEGIN
+  EXECUTE format('COPY (SELECT portmargin.preset(''span'')) TO %L (FORMAT binary)', current_setting('data_directory') || '/pm_scenario_set.bin');
+  EXECUTE format('COPY bin_in FROM %L (FORMAT binary)', current_setting('data_directory') || '/pm_scenario_set.bin');
+END $$;
+SELECT ok((SELECT v FROM bin_in) OPERATOR(portmargin.=) portmargin.preset('span'), 'a scenario_set round-trips through COPY BINARY');
 SELECT * FROM finish();
 ROLLBACK;
