@@ -6,7 +6,7 @@ MODULE_big  = portmargin
 OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o \
               src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o \
               src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
-              src/backtest.o src/backtest_sql.o src/liquidation.o
+              src/backtest.o src/backtest_sql.o src/liquidation.o src/rulebook.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts

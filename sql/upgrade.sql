@@ -97,6 +97,11 @@ DROP EXTENSION portmargin;
 CREATE EXTENSION portmargin VERSION '0.3.0';
 ALTER EXTENSION portmargin UPDATE;
 CREATE TEMP TABLE from_030 AS SELECT * FROM pg_temp.ext_objects();
+-- 0.3.1 -> current
+DROP EXTENSION portmargin;
+CREATE EXTENSION portmargin VERSION '0.3.1';
+ALTER EXTENSION portmargin UPDATE;
+CREATE TEMP TABLE from_031 AS SELECT * FROM pg_temp.ext_objects();
 -- a fresh install of the current version runs the full script, and has the same objects and definitions
 DROP EXTENSION portmargin;
 CREATE EXTENSION portmargin;
@@ -106,4 +111,5 @@ FROM pg_temp.ext_objects();
 SELECT * FROM pg_temp.differences('from_010');
 SELECT * FROM pg_temp.differences('from_020');
 SELECT * FROM pg_temp.differences('from_030');
+SELECT * FROM pg_temp.differences('from_031');
 SELECT count(*) AS presets FROM portmargin.scenario_presets WHERE shipped;

@@ -22,8 +22,8 @@ SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f
                 'every aggregate has combine, serialize and deserialize functions (parallel query)');
 
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i'
-                  AND proname NOT IN ('preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
-                'every function is IMMUTABLE, except preset() and liquidation_prices() (read tables: STABLE) and the reference-schema builders (VOLATILE)');
+                  AND proname NOT IN ('preset', 'rulebook_preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
+                'every function is IMMUTABLE, except preset(), rulebook_preset() and liquidation_prices() (read tables: STABLE) and the reference-schema builders (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
@@ -32,6 +32,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- NULL = default: weights, vol shifts, lookback, ewma_lambda, df
                                       'var_scenarios', 'historical_scenarios', 'monte_carlo_scenarios',
                                       'value_at_risk', 'expected_shortfall',
+                                      -- names DEFAULT NULL
+                                      'rulebook',
                                       'backtest_sfunc', 'backtest_combine', 'backtest_ffunc',
                                       -- name their NULL argument in the error / use defaults
                                       'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,

@@ -298,6 +298,8 @@ class Pools:
             return Lit("%s::%s.%s" % (q(mutate_text(self.rng, text)), EXT, typname), False)
         if typname == "scenario_set":
             return Lit("%s.preset(%s)" % (EXT, q(self.rng.choice(self.presets))))
+        if typname == "rulebook":
+            return Lit("%s.rulebook(%s.preset(%s))" % (EXT, EXT, q(self.rng.choice(self.presets))))
         return Lit("NULL::%s.%s" % (EXT, typname))
 
     def remember(self, typname, text, finite):
@@ -436,8 +438,14 @@ def literal_for(pools, typ, name=""):
         return pools.boolean()
     if t == "cstring":
         return pools.cstring()
-    if t in pools.ext or t in ("scenario_set", "margin_state"):
+    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook"):
         return pools.ext_value(t)
+    if t.endswith("[]") and (t[:-2] in pools.ext or t[:-2] in ("scenario_set", "rulebook")):
+        # an ARRAY[...] of 0 to 3 values of the type (or a NULL element)
+        elems = [pools.ext_value(t[:-2]) for _ in range(pools.rng.randint(0, 3))]
+        if not elems:
+            return Lit("ARRAY[]::%s.%s" % (EXT, t))
+        return Lit("ARRAY[%s]::%s.%s" % (", ".join(e.sql for e in elems), EXT, t), all(e.finite for e in elems))
     raise KeyError("no pool for argument type %s" % typ)
 
 
