@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 
 #include "margin.h"
+#include "method.h"
 #include "scenario.h"
 #include "sqlargs.h"
 #include "tailstat.h"
@@ -145,7 +146,9 @@ typedef struct RevalCache
 {
 	SetCache	sets;
 	const PmScenarioSet *set;	/* the current set, interned in sets */
-	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (var) */
+	const PmMethod *method;		/* its method */
+	int			folds;			/* what the method needs folded per unit (PM_FOLD_*) */
+	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (joint) */
 	PmRevalParams params;
 	HTAB	   *instruments;	/* the current set's, one of per_set */
 	MemoryContext arrays;		/* its P&L vectors */
@@ -171,13 +174,13 @@ typedef struct RevalCache
 	int			last_cap;
 } RevalCache;
 
-/* joint sets by their content hash (pm_var_same_set), the others byte for byte */
+/* joint sets by their content hash (pm_var_same_set), the others byte for byte; b is checked */
 static bool
 sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
 {
 	if (a == b)
 		return true;
-	if (a->method == PM_METHOD_VAR && b->method == PM_METHOD_VAR)
+	if (a->method == b->method && pm_set_method(b)->joint)
 		return pm_var_same_set(a, b);
 	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
@@ -281,6 +284,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		pm_check_scenario_set(s, VARSIZE(s));
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->set = intern_set(&c->sets, s);
+		c->method = pm_set_method(c->set);
+		c->folds = c->method->folds;
 		c->state_set = c->set;
 		if (c->columns)
 		{
@@ -294,7 +299,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		c->columns = NULL;
 		c->ncolumns = 0;
 		c->last_len = -1;		/* no cached column for the new set */
-		if (s->method == PM_METHOD_VAR)
+		if (c->method->joint)
 		{
 			/*
 			 * States keep the weights and a hash, not the moves
@@ -384,7 +389,7 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 {
 	int			u;
 
-	if (c->set->method != PM_METHOD_VAR)
+	if (!c->method->joint)
 	{
 		*column = 0;
 		return PM_SET_SCENARIOS(c->set);
@@ -872,11 +877,11 @@ bucket_copy(MemoryContext mcxt, PmBucketSet *dst, const PmBucketSet *src)
  * fold one position into unit ui: its quantity into the unit's holding of
  * the instrument (cached: e lives for the query), or, for an instrument
  * revalued into scratch, quantity x the risk array into the unit's P&L
- * vector; and the summaries
+ * vector; and the summaries, with those the method asks for (folds)
  */
 static void
 fold_position(MarginState *st, int ui, const PmInstrument *ins, const InstrumentEntry *e, double q,
-			  bool cached)
+			  bool cached, int folds)
 {
 	PmUnit	   *u = &st->units[ui];
 	int			n = st->set->nscenarios;
@@ -901,7 +906,7 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 		if (q < 0.0)
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
-		if (st->set->method == PM_METHOD_DERIBIT)	/* option contingency */
+		if (folds & PM_FOLD_STRIKES)
 			bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
@@ -911,8 +916,7 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 		else
 			u->short_futures += aq * ins->multiplier;
 	}
-	if (ins->kind != PM_KIND_SPOT &&
-		(st->set->method == PM_METHOD_DERIBIT || st->set->method == PM_METHOD_OKX))	/* roll / basis */
+	if (ins->kind != PM_KIND_SPOT && (folds & PM_FOLD_EXPIRIES))
 		bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
 }
 
@@ -1063,7 +1067,7 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		 * parallel workers.
 		 */
 		fold_position(st, u - st->units, &ins, e, quantity,
-					  e != (InstrumentEntry *) c->scratch && c->set->method == PM_METHOD_VAR);
+					  e != (InstrumentEntry *) c->scratch && (c->folds & PM_FOLD_HOLDINGS), c->folds);
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -1165,7 +1169,7 @@ send_state(StringInfo buf, const MarginState *st)
 	pq_sendint16(buf, st->set->method);
 	pq_sendint32(buf, st->set->nparams);
 	pq_sendint32(buf, st->set->nscenarios);
-	if (st->set->method == PM_METHOD_VAR)
+	if (pm_set_method(st->set)->joint)
 		send_var_set(buf, st->set);
 	else
 	{
@@ -1416,7 +1420,7 @@ remember_set(SetCache *cache, PmScenarioSet *set, const char *image, int len)
  * state can thus not claim 10 million scenarios.
  */
 static const PmScenarioSet *
-receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
+receive_var_set(StringInfo buf, int start, const PmMethod *method, MemoryContext mcxt, SetCache *cache)
 {
 	const PmScenarioSet *cached;
 	PmScenarioSet *set;
@@ -1450,7 +1454,7 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	memset(set, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
 	set->version = PM_SCENARIO_SET_VERSION;
-	set->method = PM_METHOD_VAR;
+	set->method = method->id;
 	set->nparams = nparams;
 	set->nscenarios = nscen;
 	get_float8s(buf, set->params, PM_P_VAR_HASH, false, "a joint set parameter");
@@ -1463,13 +1467,8 @@ receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
 	}
 	buf->cursor += 8 + 1;
 	p = set->params;
-	/* finite (get_float8s); the floor count is range-checked before it is converted */
-	if (!(p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0) ||
-		(p[PM_P_VAR_STATISTIC] != 0.0 && p[PM_P_VAR_STATISTIC] != 1.0) || !(p[PM_P_VAR_BUFFER] >= 0.0) ||
-		(p[PM_P_VAR_VOL_RELATIVE] != 0.0 && p[PM_P_VAR_VOL_RELATIVE] != 1.0) ||
-		!(p[PM_P_VAR_FLOOR_COUNT] >= 0.0 && p[PM_P_VAR_FLOOR_COUNT] < nscen) ||
-		p[PM_P_VAR_FLOOR_COUNT] != floor(p[PM_P_VAR_FLOOR_COUNT]) ||
-		p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
+	/* finite (get_float8s); the method's check comes before the floor count is converted */
+	if (!method->layout_ok(p, nparams, nscen) || p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
 		corrupt_state("joint scenario set parameters out of range");
 	F = (int) p[PM_P_VAR_FLOOR_COUNT];
 	sc = PM_SET_SCENARIOS(set);
@@ -1504,6 +1503,7 @@ static const PmScenarioSet *
 receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 {
 	const PmScenarioSet *cached;
+	const PmMethod *m;
 	PmScenarioSet *set;
 	char	   *problem;
 	int			start = buf->cursor;
@@ -1514,10 +1514,11 @@ receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 				i;
 
 	method = get_i16(buf);
-	if (method < PM_METHOD_SPAN || method > PM_METHOD_VAR)
+	m = pm_method(method);
+	if (m == NULL)
 		corrupt_state(psprintf("unknown method %d", method));
-	if (method == PM_METHOD_VAR)
-		return receive_var_set(buf, start, mcxt, cache);
+	if (m->joint)
+		return receive_var_set(buf, start, m, mcxt, cache);
 	nparams = get_count(buf, 8, 100000, "parameter");
 	nscen = get_i32(buf);
 	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
@@ -1693,9 +1694,16 @@ interrupt_tick(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* the var method's complaints about the summed P&L vector, as errors */
+/* memory for finalisation's scratch (a joint set's can exceed 1 GB) */
+static void *
+alloc_huge(size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
+/* a method's complaints about the summed P&L vector (the var method's tail), as errors */
 static void
-var_tail_check(const PmMarginResult *r)
+tail_check(const PmMarginResult *r)
 {
 	switch (r->tail_status)
 	{
@@ -1727,8 +1735,9 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	Datum		values[23];
 	bool		nulls[23] = {false};
 	PmMarginResult r;
-	int			nunits = st && st->set ? st->nunits : 0;
-	int			nscen = nunits > 0 ? st->set->nscenarios : 0;
+	const PmScenarioSet *set = st ? st->set : NULL;
+	int			nunits = set ? st->nunits : 0;
+	int			nscen = nunits > 0 ? set->nscenarios : 0;
 	int		   *order = palloc(sizeof(int) * Max(nunits, 1));
 	Datum	   *names = palloc(sizeof(Datum) * Max(nunits, 1));
 	double	   *margins = palloc(sizeof(double) * Max(nunits, 1));
@@ -1737,48 +1746,44 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	tupdesc = pm_result_tupdesc(fcinfo);
 
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
-	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
-	r.work = NULL;
-	r.tail = NULL;
+	r.pnl = palloc(sizeof(double) * Max(set ? set->nscenarios : 0, 1));
+	r.alloc = alloc_huge;
 	r.tick = interrupt_tick;
 	r.tick_arg = NULL;
-	if (nunits > 0 && st->set->method == PM_METHOD_VAR)
+	if (set)
 	{
-		r.work = palloc_extended(sizeof(double) * 4 * (Size) nscen, MCXT_ALLOC_HUGE);
-		r.tail = palloc_extended(sizeof(int) * (Size) nscen, MCXT_ALLOC_HUGE);
-	}
-	if (nunits > 0)
-	{
-		/* the units with their holdings added in, in a copy: a state may be finalised more than once */
-		PmUnit	   *units = palloc(sizeof(PmUnit) * nunits);
-		double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+		PmSetView	view = pm_set_view(set);
+		PmUnit	   *units = NULL;
 
-		memcpy(units, st->units, sizeof(PmUnit) * nunits);
-		for (i = 0; i < nunits; i++)
+		if (nunits > 0)
 		{
-			if (st->holdings == NULL || st->holdings[i].n == 0)
+			/* the units with their holdings added in, in a copy: a state may be finalised more than once */
+			double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+
+			units = palloc(sizeof(PmUnit) * nunits);
+			memcpy(units, st->units, sizeof(PmUnit) * nunits);
+			for (i = 0; i < nunits; i++)
 			{
-				if (units[i].pnl == NULL)
+				if (st->holdings == NULL || st->holdings[i].n == 0)
 				{
-					units[i].pnl = vectors + (Size) i * nscen;
-					memset(units[i].pnl, 0, sizeof(double) * nscen);
+					if (units[i].pnl == NULL)
+					{
+						units[i].pnl = vectors + (Size) i * nscen;
+						memset(units[i].pnl, 0, sizeof(double) * nscen);
+					}
+					continue;
 				}
-				continue;
+				units[i].pnl = vectors + (Size) i * nscen;
+				unit_pnl(st, i, units[i].pnl, &units[i].option_value);
 			}
-			units[i].pnl = vectors + (Size) i * nscen;
-			unit_pnl(st, i, units[i].pnl, &units[i].option_value);
 		}
-		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
-						   units, nunits, &r);
-		if (st->set->method == PM_METHOD_VAR)
-			var_tail_check(&r);
+		pm_margin_finalize(&view, units, nunits, &r);
+		tail_check(&r);
 	}
 	else
 	{
 		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
-		r.var = r.es = r.floor_statistic = r.apc_buffer = NAN;
-		if (st && st->set && st->set->method == PM_METHOD_VAR)
-			r.var = r.es = 0.0;
+		r.var = r.es = r.floor_statistic = r.apc_buffer = r.worst_quantile = NAN;
 		r.worst_scenario = r.worst_unit = -1;
 	}
 
@@ -1814,13 +1819,12 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
+		char	   *label = pm_set_scenario_label(set, r.worst_scenario);
+
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
-		if (st->set->method == PM_METHOD_VAR)
-			values[14] = CStringGetTextDatum(psprintf("joint scenario %d%s (the %s quantile)", r.worst_scenario + 1,
-													  PM_SET_SCENARIOS(st->set)[r.worst_scenario].extended ? " (floor)" : "",
-													  float8out_internal(st->set->params[PM_P_VAR_CONFIDENCE])));
-		else
-			values[14] = CStringGetTextDatum(pm_scenario_label(&PM_SET_SCENARIOS(st->set)[r.worst_scenario]));
+		if (!isnan(r.worst_quantile))
+			label = psprintf("%s (the %s quantile)", label, float8out_internal(r.worst_quantile));
+		values[14] = CStringGetTextDatum(label);
 		values[15] = CStringGetTextDatum(unit_name(&st->units[r.worst_unit]));
 	}
 	else
