@@ -6,7 +6,7 @@ MODULE_big  = portmargin
 OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o \
               src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o \
               src/method.o src/method_span.o src/method_tims.o src/method_deribit.o \
-              src/method_okx.o src/method_grid.o src/method_var.o \
+              src/method_okx.o src/method_grid.o src/method_var.o src/margin_state.o \
               src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
               src/backtest.o src/backtest_sql.o src/liquidation.o
 
