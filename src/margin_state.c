@@ -162,6 +162,34 @@ send_joint_set(StringInfo buf, const PmScenarioSet *set)
 	}
 }
 
+/* a state's scenario set: method and sizes, then a joint set reduced, any other whole */
+static void
+send_set(StringInfo buf, const PmScenarioSet *set)
+{
+	int			i;
+
+	pq_sendint16(buf, set->method);
+	pq_sendint32(buf, set->nparams);
+	pq_sendint32(buf, set->nscenarios);
+	if (pm_set_method(set)->joint)
+	{
+		send_joint_set(buf, set);
+		return;
+	}
+	for (i = 0; i < set->nparams; i++)
+		pq_sendfloat8(buf, set->params[i]);
+	for (i = 0; i < set->nscenarios; i++)
+	{
+		const PmScenario *sc = &PM_SET_SCENARIOS(set)[i];
+
+		pq_sendfloat8(buf, sc->move);
+		pq_sendfloat8(buf, sc->vol_shift);
+		pq_sendfloat8(buf, sc->weight);
+		pq_sendbyte(buf, sc->vol_rule);
+		pq_sendbyte(buf, sc->extended);
+	}
+}
+
 static void
 send_state(StringInfo buf, const MarginState *st)
 {
@@ -171,26 +199,7 @@ send_state(StringInfo buf, const MarginState *st)
 	pq_sendbyte(buf, st && st->set ? 1 : 0);
 	if (!st || !st->set)
 		return;
-	pq_sendint16(buf, st->set->method);
-	pq_sendint32(buf, st->set->nparams);
-	pq_sendint32(buf, st->set->nscenarios);
-	if (pm_set_method(st->set)->joint)
-		send_joint_set(buf, st->set);
-	else
-	{
-	for (i = 0; i < st->set->nparams; i++)
-		pq_sendfloat8(buf, st->set->params[i]);
-	for (i = 0; i < st->set->nscenarios; i++)
-	{
-		const PmScenario *sc = &PM_SET_SCENARIOS(st->set)[i];
-
-		pq_sendfloat8(buf, sc->move);
-		pq_sendfloat8(buf, sc->vol_shift);
-		pq_sendfloat8(buf, sc->weight);
-		pq_sendbyte(buf, sc->vol_rule);
-		pq_sendbyte(buf, sc->extended);
-	}
-	}
+	send_set(buf, st->set);
 	pq_sendint32(buf, st->nunits);
 	for (i = 0; i < st->nunits; i++)
 	{
