@@ -163,7 +163,7 @@ typedef struct PmMethod
 	int			id;				/* PmMethodId (riskarray.h): the number a set stores */
 	const char *name;			/* in SQL and the text form */
 	const PmParamSpec *params;	/* named parameters, ended by a NULL name */
-	const char *count_param;	/* the argument a bad scenario count is blamed on */
+	const char *count_param;	/* the argument a bad scenario count is blamed on; NULL: it cannot be bad */
 	bool		joint;			/* each underlying moves apart (columns, names): scenario.h */
 	int			folds;			/* PM_FOLD_* */
 

@@ -318,6 +318,7 @@ count_ok(const PmSetArgs *a, PmSetProblem *pr)
 	nscen = m->scenario_count(a);
 	if (nscen >= 1 && nscen <= PM_MAX_SCENARIOS)
 		return true;
+	Assert(m->count_param != NULL);
 	pm_set_problem(pr, PM_SP_COUNT, m->count_param, 0, 0.0, NULL);
 	pr->count = nscen;
 	return false;
