@@ -36,17 +36,6 @@
 
 /* ---- the set cache ---- */
 
-/* joint sets by their content hash (pm_var_same_set), the others byte for byte; b is checked */
-bool
-pm_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
-{
-	if (a == b)
-		return true;
-	if (a->method == b->method && pm_set_method(b)->joint)
-		return pm_var_same_set(a, b);
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
-}
-
 const PmScenarioSet *
 pm_intern_set(SetCache *sc, const PmScenarioSet *s)
 {

@@ -49,8 +49,22 @@ typedef struct SetCache
 	const PmScenarioSet *last_set;
 } SetCache;
 
+/*
+ * Joint sets by their content hash (pm_var_same_set), the others byte for
+ * byte; b is checked (a may come from a row).  Inline: the transition
+ * function asks for every row.
+ */
+static inline bool
+pm_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
+{
+	if (a == b)
+		return true;
+	if (a->method == b->method && pm_set_method(b)->joint)
+		return pm_var_same_set(a, b);
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
 /* margin_state.c: the set cache */
-extern bool pm_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b);
 extern const PmScenarioSet *pm_intern_set(SetCache *sc, const PmScenarioSet *s);
 extern SetCache *pm_fn_set_cache(FunctionCallInfo fcinfo);
 

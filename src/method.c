@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* indexed by PmMethodId (riskarray.h) */
-static const PmMethod *const registry[] = {
+const PmMethod *const pm_method_registry[PM_METHOD_MAX + 1] = {
 	NULL,
 	&pm_method_span,
 	&pm_method_tims,
@@ -22,22 +22,14 @@ static const PmMethod *const registry[] = {
 	&pm_method_var,
 };
 
-#define NREGISTRY ((int) (sizeof(registry) / sizeof(registry[0])))
-
-const PmMethod *
-pm_method(int id)
-{
-	return id >= 1 && id < NREGISTRY ? registry[id] : NULL;
-}
-
 const PmMethod *
 pm_method_by_name(const char *name)
 {
 	int			id;
 
-	for (id = 1; id < NREGISTRY; id++)
-		if (strcmp(registry[id]->name, name) == 0)
-			return registry[id];
+	for (id = 1; id <= PM_METHOD_MAX; id++)
+		if (strcmp(pm_method_registry[id]->name, name) == 0)
+			return pm_method_registry[id];
 	return NULL;
 }
 

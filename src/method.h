@@ -192,8 +192,16 @@ typedef struct PmMethod
 	void		(*finalize) (const PmSetView *s, const PmUnit *units, int nunits, PmMarginResult *r);
 } PmMethod;
 
-/* the registry (method.c): NULL for a number or name no method has */
-extern const PmMethod *pm_method(int id);
+/* the registry (method.c), indexed by method number; [0] is NULL */
+extern const PmMethod *const pm_method_registry[PM_METHOD_MAX + 1];
+
+/* NULL for a number or name no method has (inline: the aggregate asks per row) */
+static inline const PmMethod *
+pm_method(int id)
+{
+	return id >= 1 && id <= PM_METHOD_MAX ? pm_method_registry[id] : NULL;
+}
+
 extern const PmMethod *pm_method_by_name(const char *name);
 extern const char *pm_method_name(int id);	/* "unknown" when none */
 

@@ -18,6 +18,8 @@ typedef enum PmMethodId
 	PM_METHOD_VAR = 6			/* joint scenarios, VaR / expected shortfall */
 } PmMethodId;
 
+#define PM_METHOD_MAX PM_METHOD_VAR
+
 /* how a scenario moves an option's implied volatility */
 typedef enum PmVolRule
 {
