@@ -163,30 +163,34 @@ typedef struct PmMethod
 	int			id;				/* PmMethodId (riskarray.h): the number a set stores */
 	const char *name;			/* in SQL and the text form */
 	const PmParamSpec *params;	/* named parameters, ended by a NULL name */
-	const char *count_param;	/* the argument a bad scenario count is blamed on; NULL: it cannot be bad */
+	/* the argument a bad scenario count is blamed on; NULL: it cannot be bad */
+	const char *count_param;
 	bool		joint;			/* each underlying moves apart (columns, names): scenario.h */
 	int			folds;			/* PM_FOLD_* */
 
 	/* building a set from arguments that passed their parameters' rules */
-	bool		(*check) (const PmSetArgs *a, PmSetProblem *pr);	/* cross-argument rules; NULL: none */
+	/* cross-argument rules; NULL: none */
+	bool		(*check) (const PmSetArgs *a, PmSetProblem *pr);
 	int			(*scenario_count) (const PmSetArgs *a);
 	size_t		(*param_count) (const PmSetArgs *a);
 	void		(*expand) (const PmSetArgs *a, double *params, PmScenario *sc);
 
-	/* reading a stored set */
-	bool		(*layout_ok) (const double *params, int nparams, int nscen);	/* counts kept among the parameters fit */
-	void		(*read_args) (const PmSetView *s, PmSetArgs *a);	/* back to arguments (not names) */
-	void		(*reval_params) (const double *params, PmRevalParams *p);	/* NULL: the defaults */
+	/* reading a stored set: the counts kept among its parameters fit; back to arguments (not names) */
+	bool		(*layout_ok) (const double *params, int nparams, int nscen);
+	void		(*read_args) (const PmSetView *s, PmSetArgs *a);
+	/* what revaluation needs of the parameters; NULL: the defaults */
+	void		(*reval_params) (const double *params, PmRevalParams *p);
 
 	/*
 	 * Margin (margin.c).  Methods that scan each unit give unit_margin (one
-	 * unit under its set: its requirement in unit currency from its scan
-	 * loss, add-on components added to r at fx) and account_margin (initial
-	 * and maintenance from total, the units' requirements in report
+	 * unit under its own set: its requirement in unit currency from its
+	 * scan loss, add-on components added to r at fx) and account_margin
+	 * (initial and maintenance from total, the units' requirements in report
 	 * currency, and any offset across units).  A method that margins the
 	 * account as a whole (var) gives finalize instead.
 	 */
-	double		(*unit_margin) (const PmSetView *s, const PmUnit *unit, double scan, double fx, PmMarginResult *r);
+	double		(*unit_margin) (const PmSetView *s, const PmUnit *unit, double scan, double fx,
+								PmMarginResult *r);
 	void		(*account_margin) (const PmSetView *s, const PmUnit *units, int nunits, double total,
 								   PmMarginResult *r);
 	void		(*finalize) (const PmSetView *s, const PmUnit *units, int nunits, PmMarginResult *r);

@@ -28,7 +28,9 @@ tims_scenario_count(const PmSetArgs *a)
 {
 	const double *n = a->num;
 
-	return 2 * ((int) n[PM_P_TIMS_POINTS] / 2) * (1 + (n[PM_P_TIMS_VOL_UP] > 0.0) + (n[PM_P_TIMS_VOL_DOWN] > 0.0));
+	/* points / 2 moves each way (no zero move), each with the volatility shifts given */
+	return 2 * ((int) n[PM_P_TIMS_POINTS] / 2) *
+		(1 + (n[PM_P_TIMS_VOL_UP] > 0.0) + (n[PM_P_TIMS_VOL_DOWN] > 0.0));
 }
 
 static size_t
