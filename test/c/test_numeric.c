@@ -42,6 +42,25 @@ check(int ok, const char *what, double a, double b, double c)
 	}
 }
 
+/* what read_args allocates (PmSetArgs.alloc), freed after each round trip */
+static void *arena[64];
+static int	narena = 0;
+
+static void *
+arena_alloc(size_t size)
+{
+	if (narena == (int) (sizeof(arena) / sizeof(arena[0])))
+		abort();
+	return arena[narena++] = malloc(size);
+}
+
+static void
+arena_free(void)
+{
+	while (narena > 0)
+		free(arena[--narena]);
+}
+
 /* the arguments of method m: its defaults, then name = value for the given numbers and arrays */
 static void
 method_args(const PmMethod *m, PmSetArgs *a, const char *const *names, const double *values,
@@ -52,7 +71,7 @@ method_args(const PmMethod *m, PmSetArgs *a, const char *const *names, const dou
 
 	memset(a, 0, sizeof(*a));
 	a->method = m;
-	a->alloc = malloc;
+	a->alloc = arena_alloc;
 	for (i = 0; m->params[i].name; i++)
 	{
 		const PmParamSpec *ps = &m->params[i];
@@ -109,7 +128,7 @@ check_expand_round_trip(const PmSetArgs *a)
 	v.nscen = nscen;
 	memset(&b, 0, sizeof(b));
 	b.method = m;
-	b.alloc = malloc;
+	b.alloc = arena_alloc;
 	b.names = a->names;			/* a joint set's names are the type's, not the method's */
 	b.nnames = a->nnames;
 	m->read_args(&v, &b);
@@ -125,6 +144,7 @@ check_expand_round_trip(const PmSetArgs *a)
 	free(p2);
 	free(s1);
 	free(s2);
+	arena_free();
 }
 
 static void
