@@ -5,6 +5,8 @@ EXTENSION   = portmargin
 MODULE_big  = portmargin
 OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src/pricing_sql.o \
               src/riskarray.o src/scenario.o src/margin.o src/margin_agg.o \
+              src/method.o src/method_span.o src/method_tims.o src/method_deribit.o \
+              src/method_okx.o src/method_grid.o src/method_var.o src/margin_state.o \
               src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
               src/backtest.o src/backtest_sql.o src/liquidation.o src/rulebook.o
 
@@ -37,7 +39,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Stand-alone check of the pure numeric core (no server needed).
-NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c src/tailstat.c
+NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c src/tailstat.c \
+               src/method.c $(wildcard src/method_*.c)
 test/c/test_numeric: test/c/test_numeric.c $(NUMERIC_SRCS) $(wildcard src/*.h)
 	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c $(NUMERIC_SRCS) $(GSL_LIBS) -lm
 

@@ -1,9 +1,10 @@
 /*
  * margin.h
- *	  The arithmetic of each margin method on folded risk units (pure
- *	  numeric code): from per-unit scenario P&L and position summaries to the
- *	  account requirement.  The aggregate that folds positions into units is
- *	  in margin_agg.c.
+ *	  Folded risk units and the margin result (pure numeric code): from
+ *	  per-unit scenario P&L and position summaries to the account
+ *	  requirement.  The steps every method shares are in margin.c, each
+ *	  method's own rules in its method file (method.h); the aggregate that
+ *	  folds positions into units is in margin_agg.c.
  */
 #ifndef PORTMARGIN_MARGIN_H
 #define PORTMARGIN_MARGIN_H
@@ -78,26 +79,40 @@ typedef struct PmMarginResult
 	double		es;
 	double		floor_statistic;	/* var method: the floor group's statistic; NAN if none */
 	double		apc_buffer;		/* var method: buffer added on top */
+	double		worst_quantile; /* the worst scenario is this quantile of the P&L; NAN if not one */
 	int			worst_scenario; /* 0-based; -1 when none */
 	int			worst_unit;		/* index into units; -1 when none */
 	double	   *unit_margin;	/* [nunits], report currency */
 	double	   *pnl;			/* [nscen], report currency */
-	double	   *work;			/* var method: 4 nscen doubles of scratch */
-	int		   *tail;			/* var method: nscen ints of scratch */
-	/* var method: called now and then in long loops (e.g. to check for interrupts); may be NULL */
+	double	   *work;			/* var method: 4 nscen doubles of scratch (from alloc) */
+	int		   *tail;			/* var method: nscen ints of scratch (from alloc) */
+	/* lent by the caller: memory for scratch, freed with the caller's */
+	void	   *(*alloc) (size_t size);
+	/* called now and then in long loops (e.g. to check for interrupts); may be NULL */
 	void		(*tick) (void *);
 	void	   *tick_arg;
 	int			tail_status;	/* var method: PM_TAIL_OK, else pm_tail's complaint ... */
 	int			tail_scenario;	/* ... about this scenario (-1: none) */
 } PmMarginResult;
 
+struct PmSetView;
+
 /*
- * Apply a method's rules to units[0..nunits).  params are the scenario set's
- * parameters (scenario.h layout), sc its scenarios.  r->unit_margin and
- * r->pnl must point to arrays of nunits and nscen doubles; for the var
- * method also r->work, r->tail, r->tick and r->tick_arg must be set.
+ * Apply the rules of set's method (method.h) to units[0..nunits), which may
+ * be none.  r->unit_margin and r->pnl must point to arrays of nunits and
+ * set->nscen doubles, r->alloc, r->tick and r->tick_arg be set.
  */
-extern void pm_margin_finalize(int method, const double *params, const PmScenario *sc, int nscen,
-							   const PmUnit *units, int nunits, PmMarginResult *r);
+extern void pm_margin_finalize(const struct PmSetView *set, const PmUnit *units, int nunits,
+							   PmMarginResult *r);
+
+/* roll shock (Deribit) or basis risk (OKX): sum_e |delta_e| x max(min_move, rate t_e), unit currency */
+extern double pm_expiry_charge(const PmUnit *unit, double annual_rate, double min_move);
+
+/* what one unit currency is worth in the report currency */
+static inline double
+pm_unit_fx(const PmMarginResult *r, const PmUnit *unit)
+{
+	return r->fx_to_usd && unit->inverse ? unit->index_price : 1.0;
+}
 
 #endif							/* PORTMARGIN_MARGIN_H */

@@ -1,9 +1,9 @@
 /*
  * margin_agg.c
  *	  The portfolio_margin aggregate: folds positions into risk units
- *	  (underlying x settlement), then applies the scenario set's method
- *	  (margin.c).  Also its partial-state type margin_state, for parallel
- *	  query and for merging results computed on different servers.
+ *	  (underlying x settlement), combines partial states, and finalises
+ *	  them with the scenario set's method (margin.c, method.h).  The
+ *	  state's wire format and the margin_state type are in margin_state.c.
  *
  * Each distinct instrument is revalued once per query and scenario set:
  * the transition function keeps a hash table of risk arrays in its call
@@ -12,25 +12,16 @@
  * state keeps each risk unit's net quantity per instrument (Holding), and
  * the arrays are added up, quantity x array, when the margin is computed or
  * the state serialised; with a grid set each row adds quantity x array.
- *
- * Serialised state (version 2, pq_send* big-endian): has_set byte; the
- * scenario set (method, parameters, scenarios); units with their sums,
- * P&L vector and expiry/strike buckets.  Deserialisation checks every count
- * against the bytes left and rejects truncated or trailing input.
  */
 #include "postgres.h"
 
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "access/htup_details.h"
-#include "libpq/pqformat.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -38,32 +29,11 @@
 #include "utils/memutils.h"
 
 #include "margin.h"
+#include "margin_state.h"
+#include "method.h"
 #include "scenario.h"
 #include "sqlargs.h"
 #include "tailstat.h"
-
-/*
- * Version 2 stores buckets as 3 doubles (t, x, value); version 1 (0.2.0)
- * stored 4 (t, k, value, aux) and is still read.
- */
-#define MARGIN_STATE_VERSION 2
-
-typedef struct MarginState
-{
-	/*
-	 * NULL until the first row.  Shared, not copied: it points into a
-	 * query-lifetime SetCache (or, for a state deserialised on its own, into
-	 * the state's memory), so a state costs no copy of its scenario set.
-	 */
-	const PmScenarioSet *set;
-	int			nunits;
-	int			max_units;
-	int			last_unit;
-	PmUnit	   *units;
-	/* units[i]'s positions netted per instrument (NULL until the first); see fold_position */
-	struct UnitHoldings *holdings;
-	MemoryContext mcxt;			/* where the state lives */
-} MarginState;
 
 /* the per-call-site cache of risk arrays */
 typedef struct InstrumentKey
@@ -123,29 +93,13 @@ typedef struct SetInstruments
 	MemoryContext arrays;		/* their P&L vectors */
 } SetInstruments;
 
-/*
- * Scenario sets interned per call site: one copy of each distinct set, in
- * fn_mcxt (alive for the whole query, longer than any aggregate state that
- * points to it).  Two sets from one cache are equal iff their pointers are.
- * last_image is the serialised form of the set deserialisation last read,
- * so a stream of partial states with the same set parses it once.
- */
-typedef struct SetCache
-{
-	MemoryContext mcxt;
-	int			n;
-	int			max;
-	PmScenarioSet **sets;
-	char	   *last_image;
-	int			last_len;
-	const PmScenarioSet *last_set;
-} SetCache;
-
 typedef struct RevalCache
 {
 	SetCache	sets;
 	const PmScenarioSet *set;	/* the current set, interned in sets */
-	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (var) */
+	const PmMethod *method;		/* its method */
+	int			folds;			/* what the method needs folded per unit (PM_FOLD_*) */
+	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (joint) */
 	PmRevalParams params;
 	HTAB	   *instruments;	/* the current set's, one of per_set */
 	MemoryContext arrays;		/* its P&L vectors */
@@ -170,63 +124,6 @@ typedef struct RevalCache
 	int			last_len;
 	int			last_cap;
 } RevalCache;
-
-/* joint sets by their content hash (pm_var_same_set), the others byte for byte */
-static bool
-sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
-{
-	if (a == b)
-		return true;
-	if (a->method == PM_METHOD_VAR && b->method == PM_METHOD_VAR)
-		return pm_var_same_set(a, b);
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
-}
-
-static const PmScenarioSet *
-intern_set(SetCache *sc, const PmScenarioSet *s)
-{
-	PmScenarioSet *copy;
-	int			i;
-
-	for (i = 0; i < sc->n; i++)
-		if (sets_equal(sc->sets[i], s))
-			return sc->sets[i];
-	if (sc->n == sc->max)
-	{
-		sc->max = Max(4, 2 * sc->max);
-		sc->sets = sc->sets ? repalloc(sc->sets, sizeof(PmScenarioSet *) * sc->max)
-			: MemoryContextAlloc(sc->mcxt, sizeof(PmScenarioSet *) * sc->max);
-	}
-	copy = MemoryContextAllocExtended(sc->mcxt, VARSIZE(s), MCXT_ALLOC_HUGE);
-	{
-		/* a joint set can be close to 1 GB: copied in slices, checking for interrupts */
-		Size		len = VARSIZE(s),
-					off;
-
-		for (off = 0; off < len; off += 16 * 1024 * 1024)
-		{
-			CHECK_FOR_INTERRUPTS();
-			memcpy((char *) copy + off, (const char *) s + off, Min((Size) 16 * 1024 * 1024, len - off));
-		}
-	}
-	sc->sets[sc->n++] = copy;
-	return copy;
-}
-
-/* the SetCache of a call site that keeps nothing else in fn_extra */
-static SetCache *
-fn_set_cache(FunctionCallInfo fcinfo)
-{
-	SetCache   *sc = (SetCache *) fcinfo->flinfo->fn_extra;
-
-	if (sc == NULL)
-	{
-		sc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetCache));
-		sc->mcxt = fcinfo->flinfo->fn_mcxt;
-		fcinfo->flinfo->fn_extra = sc;
-	}
-	return sc;
-}
 
 static void
 mixed_sets_error(void)
@@ -273,14 +170,16 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	}
 	else
 		c->raw_len = 0;
-	if (c->set == NULL || !sets_equal(s, c->set))
+	if (c->set == NULL || !pm_sets_equal(s, c->set))
 	{
 		HASHCTL		ctl;
 		int			k;
 
 		pm_check_scenario_set(s, VARSIZE(s));
 		/* states of earlier groups keep pointing to the old set: it stays interned */
-		c->set = intern_set(&c->sets, s);
+		c->set = pm_intern_set(&c->sets, s);
+		c->method = pm_set_method(c->set);
+		c->folds = c->method->folds;
 		c->state_set = c->set;
 		if (c->columns)
 		{
@@ -294,7 +193,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		c->columns = NULL;
 		c->ncolumns = 0;
 		c->last_len = -1;		/* no cached column for the new set */
-		if (s->method == PM_METHOD_VAR)
+		if (c->method->joint)
 		{
 			/*
 			 * States keep the weights and a hash, not the moves
@@ -309,7 +208,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			{
 				PmScenarioSet *red = pm_var_reduced_set(c->set);
 
-				c->state_set = intern_set(&c->sets, red);
+				c->state_set = pm_intern_set(&c->sets, red);
 				pfree(red);
 				if (c->nreduced == c->maxreduced)
 				{
@@ -384,7 +283,7 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 {
 	int			u;
 
-	if (c->set->method != PM_METHOD_VAR)
+	if (!c->method->joint)
 	{
 		*column = 0;
 		return PM_SET_SCENARIOS(c->set);
@@ -462,8 +361,8 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 /* ---- state ---- */
 
 /* set must outlive the state (interned, or in mcxt) */
-static MarginState *
-state_create(MemoryContext mcxt, const PmScenarioSet *set)
+MarginState *
+pm_state_create(MemoryContext mcxt, const PmScenarioSet *set)
 {
 	MarginState *st = MemoryContextAllocZero(mcxt, sizeof(MarginState));
 
@@ -526,8 +425,8 @@ found:
 }
 
 /* the unit, with a P&L vector (what the state readers add into) */
-static PmUnit *
-state_unit(MarginState *st, const char *name, int len, int inverse)
+PmUnit *
+pm_state_unit(MarginState *st, const char *name, int len, int inverse)
 {
 	return state_unit_ex(st, name, len, inverse, true);
 }
@@ -695,8 +594,8 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 }
 
 /* fold every unit's holdings into its P&L vector and option value (before serialising) */
-static void
-materialise_state(MarginState *st)
+void
+pm_materialise_state(MarginState *st)
 {
 	int			i;
 
@@ -721,8 +620,8 @@ materialise_state(MarginState *st)
 	}
 }
 
-static void
-unit_index_price(PmUnit *u, double index)
+void
+pm_unit_index_price(PmUnit *u, double index)
 {
 	if (u->index_price == 0.0)
 		u->index_price = index;
@@ -816,8 +715,8 @@ bucket_grow(MemoryContext mcxt, PmBucketSet *bs)
 }
 
 /* add value to the bucket of (t, x), creating it when new */
-static void
-bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
+void
+pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
 {
 	uint32		h = 0;
 	int			i;
@@ -872,11 +771,11 @@ bucket_copy(MemoryContext mcxt, PmBucketSet *dst, const PmBucketSet *src)
  * fold one position into unit ui: its quantity into the unit's holding of
  * the instrument (cached: e lives for the query), or, for an instrument
  * revalued into scratch, quantity x the risk array into the unit's P&L
- * vector; and the summaries
+ * vector; and the summaries, with those the method asks for (folds)
  */
 static void
 fold_position(MarginState *st, int ui, const PmInstrument *ins, const InstrumentEntry *e, double q,
-			  bool cached)
+			  bool cached, int folds)
 {
 	PmUnit	   *u = &st->units[ui];
 	int			n = st->set->nscenarios;
@@ -901,8 +800,8 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 		if (q < 0.0)
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
-		if (st->set->method == PM_METHOD_DERIBIT)	/* option contingency */
-			bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
+		if (folds & PM_FOLD_STRIKES)
+			pm_bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -911,9 +810,8 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 		else
 			u->short_futures += aq * ins->multiplier;
 	}
-	if (ins->kind != PM_KIND_SPOT &&
-		(st->set->method == PM_METHOD_DERIBIT || st->set->method == PM_METHOD_OKX))	/* roll / basis */
-		bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
+	if (ins->kind != PM_KIND_SPOT && (folds & PM_FOLD_EXPIRIES))
+		pm_bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
 }
 
 /*
@@ -949,7 +847,7 @@ merge_states(MarginState *dst, const MarginState *src)
 		else
 		{
 			if (s->index_price != 0.0)
-				unit_index_price(d, s->index_price);
+				pm_unit_index_price(d, s->index_price);
 			d->max_forward = fmax(d->max_forward, s->max_forward);
 			d->option_value += s->option_value;
 			d->short_options += s->short_options;
@@ -958,10 +856,10 @@ merge_states(MarginState *dst, const MarginState *src)
 			d->short_futures += s->short_futures;
 			d->gross_notional += s->gross_notional;
 			for (k = 0; k < s->expiries.n; k++)
-				bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
+				pm_bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
 						   s->expiries.b[k].value);
 			for (k = 0; k < s->strikes.n; k++)
-				bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].x,
+				pm_bucket_add(dst->mcxt, &d->strikes, s->strikes.b[k].t, s->strikes.b[k].x,
 						   s->strikes.b[k].value);
 		}
 		if (s->pnl)
@@ -986,12 +884,12 @@ static MarginState *
 combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryContext mcxt)
 {
 	if (src == NULL || src->set == NULL)
-		return dst ? dst : (src ? state_create(mcxt, NULL) : NULL);
+		return dst ? dst : (src ? pm_state_create(mcxt, NULL) : NULL);
 	if (dst == NULL)
-		dst = state_create(mcxt, intern_set(sc, src->set));
+		dst = pm_state_create(mcxt, pm_intern_set(sc, src->set));
 	else if (dst->set == NULL)
-		dst->set = intern_set(sc, src->set);
-	else if (!sets_equal(dst->set, src->set))
+		dst->set = pm_intern_set(sc, src->set);
+	else if (!pm_sets_equal(dst->set, src->set))
 		mixed_sets_error();
 	merge_states(dst, src);
 	return dst;
@@ -1039,7 +937,7 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 
 	/* the state's set and c->state_set are interned in the same cache: equal iff identical */
 	if (st == NULL)
-		st = state_create(aggctx, c->state_set);
+		st = pm_state_create(aggctx, c->state_set);
 	else if (st->set == NULL)
 		st->set = c->state_set;
 	else if (st->set != c->state_set)
@@ -1053,7 +951,7 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 
 		u = state_unit_ex(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse, false);
 		if (ins.inverse)
-			unit_index_price(u, index);
+			pm_unit_index_price(u, index);
 		e = instrument_entry(c, &ins, sc, column);
 
 		/*
@@ -1063,7 +961,7 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		 * parallel workers.
 		 */
 		fold_position(st, u - st->units, &ins, e, quantity,
-					  e != (InstrumentEntry *) c->scratch && c->set->method == PM_METHOD_VAR);
+					  e != (InstrumentEntry *) c->scratch && (c->folds & PM_FOLD_HOLDINGS), c->folds);
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -1078,578 +976,10 @@ portmargin_margin_combine(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "portmargin_margin_combine called in non-aggregate context");
-	dst = combine_into(fn_set_cache(fcinfo), dst, src, aggctx);
+	dst = combine_into(pm_fn_set_cache(fcinfo), dst, src, aggctx);
 	if (dst == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(dst);
-}
-
-/* ---- serialisation ---- */
-
-/* n doubles in network byte order, in one copy (pq_sendfloat8 costs a call each) */
-static void
-send_float8s(StringInfo buf, const double *v, int n)
-{
-	char	   *p;
-	int			i;
-
-	enlargeStringInfo(buf, 8 * n);
-	p = buf->data + buf->len;
-	for (i = 0; i < n; i++)
-	{
-		uint64		x;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		memcpy(&x, &v[i], 8);
-		x = pg_hton64(x);
-		memcpy(p + 8 * i, &x, 8);
-	}
-	buf->len += 8 * n;
-	buf->data[buf->len] = '\0';
-}
-
-static void
-send_buckets(StringInfo buf, const PmBucketSet *bs)
-{
-	pq_sendint32(buf, bs->n);
-	send_float8s(buf, (const double *) bs->b, 3 * bs->n);
-}
-
-/*
- * A reduced joint set (scenario_params.h): its parameters (the last is the
- * hash bits), then 1 and the two group weights when every scenario of a
- * group has the same weight, else 0 and every weight.
- */
-static void
-send_var_set(StringInfo buf, const PmScenarioSet *set)
-{
-	const PmScenario *sc = PM_SET_SCENARIOS(set);
-	int			n = set->nscenarios;
-	int			F = (int) set->params[PM_P_VAR_FLOOR_COUNT];
-	bool		uniform = true;
-	int			i;
-
-	send_float8s(buf, set->params, set->nparams);
-	for (i = 1; i < n && uniform; i++)
-		uniform = i == n - F || sc[i].weight == sc[i - 1].weight;
-	pq_sendbyte(buf, uniform ? 1 : 0);
-	if (uniform)
-	{
-		double		w[2];
-
-		w[0] = sc[0].weight;
-		w[1] = F > 0 ? sc[n - F].weight : 0.0;
-		send_float8s(buf, w, 2);
-	}
-	else
-	{
-		double	   *w = palloc(sizeof(double) * n);
-
-		for (i = 0; i < n; i++)
-			w[i] = sc[i].weight;
-		send_float8s(buf, w, n);
-		pfree(w);
-	}
-}
-
-static void
-send_state(StringInfo buf, const MarginState *st)
-{
-	int			i;
-
-	pq_sendbyte(buf, MARGIN_STATE_VERSION);
-	pq_sendbyte(buf, st && st->set ? 1 : 0);
-	if (!st || !st->set)
-		return;
-	pq_sendint16(buf, st->set->method);
-	pq_sendint32(buf, st->set->nparams);
-	pq_sendint32(buf, st->set->nscenarios);
-	if (st->set->method == PM_METHOD_VAR)
-		send_var_set(buf, st->set);
-	else
-	{
-	for (i = 0; i < st->set->nparams; i++)
-		pq_sendfloat8(buf, st->set->params[i]);
-	for (i = 0; i < st->set->nscenarios; i++)
-	{
-		const PmScenario *sc = &PM_SET_SCENARIOS(st->set)[i];
-
-		pq_sendfloat8(buf, sc->move);
-		pq_sendfloat8(buf, sc->vol_shift);
-		pq_sendfloat8(buf, sc->weight);
-		pq_sendbyte(buf, sc->vol_rule);
-		pq_sendbyte(buf, sc->extended);
-	}
-	}
-	pq_sendint32(buf, st->nunits);
-	for (i = 0; i < st->nunits; i++)
-	{
-		const PmUnit *u = &st->units[i];
-		int			j;
-
-		CHECK_FOR_INTERRUPTS();
-		/*
-		 * A sum that overflowed is reported as the serial final function
-		 * would (22003), not left for the reader to reject as corrupt.
-		 */
-		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
-						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
-		for (j = 0; j < st->set->nscenarios; j++)
-		{
-			if ((j & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			pm_finite_result("portfolio_margin", u->pnl[j]);
-		}
-
-		pq_sendstring(buf, u->underlying);
-		pq_sendbyte(buf, u->inverse);
-		pq_sendfloat8(buf, u->index_price);
-		pq_sendfloat8(buf, u->max_forward);
-		pq_sendfloat8(buf, u->option_value);
-		pq_sendfloat8(buf, u->short_options);
-		pq_sendfloat8(buf, u->option_contracts);
-		pq_sendfloat8(buf, u->long_futures);
-		pq_sendfloat8(buf, u->short_futures);
-		pq_sendfloat8(buf, u->gross_notional);
-		send_float8s(buf, u->pnl, st->set->nscenarios);
-		send_buckets(buf, &u->expiries);
-		send_buckets(buf, &u->strikes);
-	}
-}
-
-static void
-corrupt_state(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("invalid portfolio margin state: %s", what)));
-}
-
-/*
- * Checked readers: a state read from text or from another server may be
- * cut or garbage; running out of bytes is a corrupt state (22P03), not the
- * protocol error pq_getmsg* would raise.
- */
-static void
-need_bytes(StringInfo buf, int n)
-{
-	if (n < 0 || buf->len - buf->cursor < n)
-		corrupt_state("the data ends early");
-}
-
-static int
-get_u8(StringInfo buf)
-{
-	need_bytes(buf, 1);
-	return (unsigned char) buf->data[buf->cursor++];
-}
-
-static int
-get_i16(StringInfo buf)
-{
-	need_bytes(buf, 2);
-	return pq_getmsgint(buf, 2);
-}
-
-static int
-get_i32(StringInfo buf)
-{
-	need_bytes(buf, 4);
-	return pq_getmsgint(buf, 4);
-}
-
-/* a NUL-terminated name in the server encoding */
-static const char *
-get_name(StringInfo buf)
-{
-	const char *start = buf->data + buf->cursor;
-	const char *z = memchr(start, '\0', buf->len - buf->cursor);
-	int			len;
-
-	if (z == NULL)
-		corrupt_state("an unterminated underlying name");
-	len = z - start;
-	if (!pg_verifymbstr(start, len, true))
-		corrupt_state("an underlying name is not valid in the server encoding");
-	buf->cursor += len + 1;
-	return start;
-}
-
-static void
-get_end(StringInfo buf)
-{
-	if (buf->cursor != buf->len)
-		corrupt_state("trailing data");
-}
-
-/* a count read from buf, checked against the bytes left for items of item_size */
-static int
-get_count(StringInfo buf, int item_size, int limit, const char *what)
-{
-	int			n = get_i32(buf);
-
-	if (n < 0 || n > limit || (int64) n * item_size > (int64) (buf->len - buf->cursor))
-		corrupt_state(psprintf("%s count %d does not fit the data", what, n));
-	return n;
-}
-
-/*
- * The fewest bytes a serialised risk unit of a set of nscen scenarios takes:
- * an empty name, the settlement byte, 8 doubles, the P&L vector and two
- * empty bucket counts.
- */
-static int64
-unit_min_bytes(int nscen)
-{
-	return 1 + 1 + 8 * 8 + 8 * (int64) nscen + 4 + 4;
-}
-
-static double
-get_finite(StringInfo buf, const char *what)
-{
-	double		v;
-
-	need_bytes(buf, 8);
-	v = pq_getmsgfloat8(buf);
-
-	if (!isfinite(v))
-		corrupt_state(psprintf("%s is not finite", what));
-	return v;
-}
-
-/* n finite doubles in network byte order, added to out[] (or stored, if !add) */
-static void
-get_float8s(StringInfo buf, double *out, int n, bool add, const char *what)
-{
-	const char *p;
-	int			i;
-
-	if (n < 0 || (int64) n * 8 > (int64) (buf->len - buf->cursor))
-		corrupt_state(psprintf("%s does not fit the data", what));
-	p = buf->data + buf->cursor;
-	for (i = 0; i < n; i++)
-	{
-		uint64		x;
-		double		v;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		memcpy(&x, p + 8 * i, 8);
-		x = pg_ntoh64(x);
-		memcpy(&v, &x, 8);
-		if (!isfinite(v))
-			corrupt_state(psprintf("%s is not finite", what));
-		out[i] = add ? out[i] + v : v;
-	}
-	buf->cursor += 8 * n;
-}
-
-/*
- * buckets of a unit: copied in one piece when the unit is new, else added.
- * Version 1 buckets were (t, k, value, aux): x is k for strikes, aux
- * (the forward) for expiries.
- */
-static void
-receive_buckets(StringInfo buf, int version, MemoryContext mcxt, PmBucketSet *bs, bool fresh,
-				const char *what)
-{
-	int			width = version == 1 ? 4 : 3;
-	int			n = get_count(buf, 8 * width, 10000000, what);
-	double	   *tmp;
-	int			i;
-
-	if (n == 0)
-		return;
-	if (fresh && width == 3)
-	{
-		bs->n = bs->max = n;
-		bs->b = MemoryContextAlloc(mcxt, sizeof(PmBucket) * n);
-		get_float8s(buf, (double *) bs->b, 3 * n, false, what);
-		return;
-	}
-	tmp = palloc(sizeof(double) * width * n);
-	get_float8s(buf, tmp, width * n, false, what);
-	for (i = 0; i < n; i++)
-	{
-		const double *v = tmp + width * i;
-
-		bucket_add(mcxt, bs, v[0], width == 3 ? v[1] : (bs->keyed_x ? v[1] : v[3]), v[2]);
-	}
-	pfree(tmp);
-}
-
-/*
- * Deserialisation's set cache (SetCache): a set whose serialised bytes
- * (len bytes from start) equal the last one read is not parsed again.
- */
-static const PmScenarioSet *
-cached_set(SetCache *cache, StringInfo buf, int start, int len)
-{
-	if (cache->last_set == NULL || cache->last_len != len ||
-		memcmp(cache->last_image, buf->data + start, len) != 0)
-		return NULL;
-	buf->cursor = start + len;
-	return cache->last_set;
-}
-
-/* intern a freshly parsed set (freed) and remember its serialised bytes */
-static const PmScenarioSet *
-remember_set(SetCache *cache, PmScenarioSet *set, const char *image, int len)
-{
-	cache->last_set = intern_set(cache, set);
-	pfree(set);
-	if (cache->last_image)
-		pfree(cache->last_image);
-	cache->last_image = MemoryContextAlloc(cache->mcxt, len);
-	memcpy(cache->last_image, image, len);
-	cache->last_len = len;
-	return cache->last_set;
-}
-
-/*
- * A reduced joint set (send_var_set).  Every count is checked against the
- * bytes present before anything is allocated: the set takes 32 bytes per
- * scenario, but uniform weights are sent as 2 doubles, so the check counts
- * what must follow the set as well: a state with a set has at least one
- * risk unit, whose P&L vector holds a double per scenario.  A 100-byte
- * state can thus not claim 10 million scenarios.
- */
-static const PmScenarioSet *
-receive_var_set(StringInfo buf, int start, MemoryContext mcxt, SetCache *cache)
-{
-	const PmScenarioSet *cached;
-	PmScenarioSet *set;
-	PmScenario *sc;
-	int			nparams = get_i32(buf);
-	int			nscen = get_i32(buf);
-	int			uniform,
-				len,
-				F,
-				i;
-	int64		weight_bytes;
-	double		w[2];
-	const double *p;
-
-	if (nparams != PM_P_VAR_N || nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS ||
-		8 * nparams + 1 > buf->len - buf->cursor)
-		corrupt_state("joint scenario set header out of range");
-	uniform = (unsigned char) buf->data[buf->cursor + 8 * nparams];
-	if (uniform > 1)
-		corrupt_state(psprintf("joint scenario weight flag %d out of range", uniform));
-	weight_bytes = 8 * (uniform ? 2 : (int64) nscen);
-	if ((int64) 8 * nparams + 1 + weight_bytes > buf->len - buf->cursor)
-		corrupt_state("joint scenario weights do not fit the data");
-	if ((int64) 8 * nparams + 1 + weight_bytes + 4 + unit_min_bytes(nscen) > buf->len - buf->cursor)
-		corrupt_state(psprintf("a joint scenario set of %d scenarios without the P&L of its risk units", nscen));
-	len = buf->cursor - start + 8 * nparams + 1 + (int) weight_bytes;
-	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
-		return cached;
-	/* up to 320 MB, not zeroed (an uninterruptible memset): every byte is written below */
-	set = MemoryContextAlloc(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
-	memset(set, 0, PM_SET_SIZE(0, 0));
-	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
-	set->version = PM_SCENARIO_SET_VERSION;
-	set->method = PM_METHOD_VAR;
-	set->nparams = nparams;
-	set->nscenarios = nscen;
-	get_float8s(buf, set->params, PM_P_VAR_HASH, false, "a joint set parameter");
-	{
-		uint64		h;			/* hash bits: sent big-endian like the doubles, not checked as one */
-
-		memcpy(&h, buf->data + buf->cursor, 8);
-		h = pg_ntoh64(h);
-		memcpy(&set->params[PM_P_VAR_HASH], &h, 8);
-	}
-	buf->cursor += 8 + 1;
-	p = set->params;
-	/* finite (get_float8s); the floor count is range-checked before it is converted */
-	if (!(p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0) ||
-		(p[PM_P_VAR_STATISTIC] != 0.0 && p[PM_P_VAR_STATISTIC] != 1.0) || !(p[PM_P_VAR_BUFFER] >= 0.0) ||
-		(p[PM_P_VAR_VOL_RELATIVE] != 0.0 && p[PM_P_VAR_VOL_RELATIVE] != 1.0) ||
-		!(p[PM_P_VAR_FLOOR_COUNT] >= 0.0 && p[PM_P_VAR_FLOOR_COUNT] < nscen) ||
-		p[PM_P_VAR_FLOOR_COUNT] != floor(p[PM_P_VAR_FLOOR_COUNT]) ||
-		p[PM_P_VAR_NUND] != 0.0 || p[PM_P_VAR_HAS_VOLS] != 0.0)
-		corrupt_state("joint scenario set parameters out of range");
-	F = (int) p[PM_P_VAR_FLOOR_COUNT];
-	sc = PM_SET_SCENARIOS(set);
-	if (uniform)
-		get_float8s(buf, w, 2, false, "a scenario weight");
-	for (i = 0; i < nscen; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		sc[i].move = 0.0;
-		sc[i].vol_shift = 0.0;
-		sc[i].vol_rule = PM_VOL_NONE;
-		if (uniform)
-			sc[i].weight = w[i >= nscen - F];
-		else
-			get_float8s(buf, &sc[i].weight, 1, false, "a scenario weight");
-		if (!(sc[i].weight >= 0.0 && sc[i].weight <= 1.0))
-			corrupt_state(psprintf("scenario %d weight out of range", i + 1));
-		sc[i].extended = i >= nscen - F;
-	}
-	if (cache == NULL)
-		return set;
-	return remember_set(cache, set, buf->data + start, len);
-}
-
-/*
- * The scenario set of a serialised state.  With a cache, a set whose bytes
- * equal the last one read is not parsed again, and the result is interned
- * (it outlives the state); without, it is allocated in mcxt.
- */
-static const PmScenarioSet *
-receive_set(StringInfo buf, MemoryContext mcxt, SetCache *cache)
-{
-	const PmScenarioSet *cached;
-	PmScenarioSet *set;
-	char	   *problem;
-	int			start = buf->cursor;
-	int			method,
-				nparams,
-				nscen,
-				len,
-				i;
-
-	method = get_i16(buf);
-	if (method < PM_METHOD_SPAN || method > PM_METHOD_VAR)
-		corrupt_state(psprintf("unknown method %d", method));
-	if (method == PM_METHOD_VAR)
-		return receive_var_set(buf, start, mcxt, cache);
-	nparams = get_count(buf, 8, 100000, "parameter");
-	nscen = get_i32(buf);
-	if (nscen < 1 || nscen > PM_MAX_SCENARIOS || (int64) nscen * 26 + (int64) nparams * 8 > buf->len - buf->cursor)
-		corrupt_state(psprintf("scenario count %d does not fit the data", nscen));
-	len = buf->cursor - start + nparams * 8 + nscen * 26;
-	if (cache && (cached = cached_set(cache, buf, start, len)) != NULL)
-		return cached;
-	set = MemoryContextAllocZero(cache ? CurrentMemoryContext : mcxt, PM_SET_SIZE(nparams, nscen));
-	SET_VARSIZE(set, PM_SET_SIZE(nparams, nscen));
-	set->version = PM_SCENARIO_SET_VERSION;
-	set->method = method;
-	set->nparams = nparams;
-	set->nscenarios = nscen;
-	for (i = 0; i < nparams; i++)
-		set->params[i] = get_finite(buf, "a parameter");
-	for (i = 0; i < nscen; i++)
-	{
-		PmScenario *sc = &PM_SET_SCENARIOS(set)[i];
-
-		sc->move = get_finite(buf, "a scenario move");
-		sc->vol_shift = get_finite(buf, "a volatility shift");
-		sc->weight = get_finite(buf, "a scenario weight");
-		sc->vol_rule = get_u8(buf);
-		sc->extended = get_u8(buf);
-		if (!(sc->move > -1.0) || !(sc->weight >= 0.0 && sc->weight <= 1.0) ||
-			sc->vol_rule < PM_VOL_NONE || sc->vol_rule > PM_VOL_TERM_DOWN || sc->extended > 1)
-			corrupt_state(psprintf("scenario %d is out of range", i + 1));
-	}
-	/* the method, its parameters and its scenarios must agree: rebuild and compare */
-	if (!pm_set_is_canonical(set, &problem))
-		corrupt_state(psprintf("the scenario set does not match its method's parameters: %s", problem));
-	if (cache == NULL)
-		return set;
-	return remember_set(cache, set, buf->data + start, len);
-}
-
-static MarginState *
-receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
-{
-	MarginState *st;
-	const PmScenarioSet *set;
-	int			version = get_u8(buf);
-	int			nscen,
-				nunits,
-				i;
-
-	if (version != 1 && version != MARGIN_STATE_VERSION)
-		corrupt_state(psprintf("unsupported version %d", version));
-	if (get_u8(buf) == 0)
-	{
-		get_end(buf);
-		return state_create(mcxt, NULL);
-	}
-	set = receive_set(buf, mcxt, cache);
-	nscen = set->nscenarios;
-	st = state_create(mcxt, set);
-	nunits = get_count(buf, (int) unit_min_bytes(nscen), 1000000, "risk unit");
-	if (nunits == 0)
-		corrupt_state("a scenario set without risk units");	/* never sent: a unit comes with the set */
-	for (i = 0; i < nunits; i++)
-	{
-		const char *name = get_name(buf);
-		int			inverse = get_u8(buf);
-		int			before = st->nunits;
-		PmUnit	   *u;
-		bool		fresh;
-
-		CHECK_FOR_INTERRUPTS();
-		if (inverse > 1)
-			corrupt_state("settlement flag out of range");
-		u = state_unit(st, name, strlen(name), inverse);
-		fresh = st->nunits > before;	/* a repeated unit is added, not appended */
-		{
-			double		index = get_finite(buf, "an index price");
-
-			if (index != 0.0)
-				unit_index_price(u, index);
-		}
-		u->max_forward = fmax(u->max_forward, get_finite(buf, "a forward"));
-		u->option_value += get_finite(buf, "an option value");
-		u->short_options += get_finite(buf, "a short option count");
-		u->option_contracts += get_finite(buf, "an option contract count");
-		u->long_futures += get_finite(buf, "a futures size");
-		u->short_futures += get_finite(buf, "a futures size");
-		u->gross_notional += get_finite(buf, "a notional");
-		get_float8s(buf, u->pnl, nscen, true, "a scenario P&L vector");
-		receive_buckets(buf, version, st->mcxt, &u->expiries, fresh, "expiry");
-		receive_buckets(buf, version, st->mcxt, &u->strikes, fresh, "strike");
-	}
-	get_end(buf);
-	return st;
-}
-
-static bytea *
-serialize_state(const MarginState *st)
-{
-	StringInfoData buf;
-
-	materialise_state((MarginState *) st);	/* the format carries P&L vectors, not holdings */
-	pq_begintypsend(&buf);
-	send_state(&buf, st);
-	return pq_endtypsend(&buf);
-}
-
-/* cache: see receive_set; NULL for a state that owns its set */
-static MarginState *
-deserialize_bytes(const char *data, int len, MemoryContext mcxt, SetCache *cache)
-{
-	StringInfoData buf;
-
-	buf.data = (char *) data;
-	buf.len = len;
-	buf.maxlen = len;
-	buf.cursor = 0;
-	return receive_state(&buf, mcxt, cache);
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_serial);
-Datum
-portmargin_margin_serial(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(serialize_state((MarginState *) PG_GETARG_POINTER(0)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_deserial);
-Datum
-portmargin_margin_deserial(PG_FUNCTION_ARGS)
-{
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-
-	PG_RETURN_POINTER(deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext,
-										fn_set_cache(fcinfo)));
 }
 
 /* ---- final: the margin composite ---- */
@@ -1693,9 +1023,16 @@ interrupt_tick(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* the var method's complaints about the summed P&L vector, as errors */
+/* memory for finalisation's scratch (a joint set's can exceed 1 GB) */
+static void *
+alloc_huge(size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
+/* a method's complaints about the summed P&L vector (the var method's tail), as errors */
 static void
-var_tail_check(const PmMarginResult *r)
+tail_check(const PmMarginResult *r)
 {
 	switch (r->tail_status)
 	{
@@ -1727,8 +1064,9 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	Datum		values[23];
 	bool		nulls[23] = {false};
 	PmMarginResult r;
-	int			nunits = st && st->set ? st->nunits : 0;
-	int			nscen = nunits > 0 ? st->set->nscenarios : 0;
+	const PmScenarioSet *set = st ? st->set : NULL;
+	int			nunits = set ? st->nunits : 0;
+	int			nscen = nunits > 0 ? set->nscenarios : 0;
 	int		   *order = palloc(sizeof(int) * Max(nunits, 1));
 	Datum	   *names = palloc(sizeof(Datum) * Max(nunits, 1));
 	double	   *margins = palloc(sizeof(double) * Max(nunits, 1));
@@ -1737,48 +1075,44 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	tupdesc = pm_result_tupdesc(fcinfo);
 
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
-	r.pnl = palloc(sizeof(double) * Max(nscen, 1));
-	r.work = NULL;
-	r.tail = NULL;
+	r.pnl = palloc(sizeof(double) * Max(set ? set->nscenarios : 0, 1));
+	r.alloc = alloc_huge;
 	r.tick = interrupt_tick;
 	r.tick_arg = NULL;
-	if (nunits > 0 && st->set->method == PM_METHOD_VAR)
+	if (set)
 	{
-		r.work = palloc_extended(sizeof(double) * 4 * (Size) nscen, MCXT_ALLOC_HUGE);
-		r.tail = palloc_extended(sizeof(int) * (Size) nscen, MCXT_ALLOC_HUGE);
-	}
-	if (nunits > 0)
-	{
-		/* the units with their holdings added in, in a copy: a state may be finalised more than once */
-		PmUnit	   *units = palloc(sizeof(PmUnit) * nunits);
-		double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+		PmSetView	view = pm_set_view(set);
+		PmUnit	   *units = NULL;
 
-		memcpy(units, st->units, sizeof(PmUnit) * nunits);
-		for (i = 0; i < nunits; i++)
+		if (nunits > 0)
 		{
-			if (st->holdings == NULL || st->holdings[i].n == 0)
+			/* the units with their holdings added in, in a copy: a state may be finalised more than once */
+			double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+
+			units = palloc(sizeof(PmUnit) * nunits);
+			memcpy(units, st->units, sizeof(PmUnit) * nunits);
+			for (i = 0; i < nunits; i++)
 			{
-				if (units[i].pnl == NULL)
+				if (st->holdings == NULL || st->holdings[i].n == 0)
 				{
-					units[i].pnl = vectors + (Size) i * nscen;
-					memset(units[i].pnl, 0, sizeof(double) * nscen);
+					if (units[i].pnl == NULL)
+					{
+						units[i].pnl = vectors + (Size) i * nscen;
+						memset(units[i].pnl, 0, sizeof(double) * nscen);
+					}
+					continue;
 				}
-				continue;
+				units[i].pnl = vectors + (Size) i * nscen;
+				unit_pnl(st, i, units[i].pnl, &units[i].option_value);
 			}
-			units[i].pnl = vectors + (Size) i * nscen;
-			unit_pnl(st, i, units[i].pnl, &units[i].option_value);
 		}
-		pm_margin_finalize(st->set->method, st->set->params, PM_SET_SCENARIOS(st->set), nscen,
-						   units, nunits, &r);
-		if (st->set->method == PM_METHOD_VAR)
-			var_tail_check(&r);
+		pm_margin_finalize(&view, units, nunits, &r);
+		tail_check(&r);
 	}
 	else
 	{
 		memset(&r, 0, offsetof(PmMarginResult, unit_margin));
-		r.var = r.es = r.floor_statistic = r.apc_buffer = NAN;
-		if (st && st->set && st->set->method == PM_METHOD_VAR)
-			r.var = r.es = 0.0;
+		r.var = r.es = r.floor_statistic = r.apc_buffer = r.worst_quantile = NAN;
 		r.worst_scenario = r.worst_unit = -1;
 	}
 
@@ -1814,13 +1148,12 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
+		char	   *label = pm_set_scenario_label(set, r.worst_scenario);
+
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
-		if (st->set->method == PM_METHOD_VAR)
-			values[14] = CStringGetTextDatum(psprintf("joint scenario %d%s (the %s quantile)", r.worst_scenario + 1,
-													  PM_SET_SCENARIOS(st->set)[r.worst_scenario].extended ? " (floor)" : "",
-													  float8out_internal(st->set->params[PM_P_VAR_CONFIDENCE])));
-		else
-			values[14] = CStringGetTextDatum(pm_scenario_label(&PM_SET_SCENARIOS(st->set)[r.worst_scenario]));
+		if (!isnan(r.worst_quantile))
+			label = psprintf("%s (the %s quantile)", label, float8out_internal(r.worst_quantile));
+		values[14] = CStringGetTextDatum(label);
 		values[15] = CStringGetTextDatum(unit_name(&st->units[r.worst_unit]));
 	}
 	else
@@ -1852,14 +1185,7 @@ portmargin_margin_ffunc(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
 }
 
-/* ---- margin_state: the partial state as an SQL value ---- */
-
-PG_FUNCTION_INFO_V1(portmargin_margin_state_ffunc);
-Datum
-portmargin_margin_state_ffunc(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(serialize_state(PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
-}
+/* ---- margin_state values: merged and finalised ---- */
 
 PG_FUNCTION_INFO_V1(portmargin_margin_merge_sfunc);
 Datum
@@ -1879,10 +1205,10 @@ portmargin_margin_merge_sfunc(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(dst);
 	}
 	b = PG_GETARG_BYTEA_PP(1);
-	src = deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext, NULL);
+	src = pm_deserialize_state(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext, NULL);
 	if (dst == NULL)
-		dst = state_create(aggctx, NULL);
-	dst = combine_into(fn_set_cache(fcinfo), dst, src, aggctx);
+		dst = pm_state_create(aggctx, NULL);
+	dst = combine_into(pm_fn_set_cache(fcinfo), dst, src, aggctx);
 	PG_RETURN_POINTER(dst);
 }
 
@@ -1892,85 +1218,6 @@ portmargin_finalize_margin(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 
-	PG_RETURN_DATUM(margin_datum(fcinfo, deserialize_bytes(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
-														   CurrentMemoryContext, NULL)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_state_in);
-Datum
-portmargin_margin_state_in(PG_FUNCTION_ARGS)
-{
-	char	   *s = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(s);
-	bytea	   *b;
-	uint64		n;
-
-	if (len >= 2 && s[0] == '\\' && s[1] == 'x')
-	{
-		s += 2;
-		len -= 2;
-	}
-	if (len % 2 != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type margin_state: odd number of hex digits")));
-	b = palloc(VARHDRSZ + len / 2);
-	/* in 16 MB pieces (even digit counts); hex_decode skips whitespace, which the text form never has: with any, one call */
-	if (strcspn(s, " \t\n\r") < len)
-		n = hex_decode(s, len, VARDATA(b));
-	else
-		for (n = 0; n < len / 2;)
-		{
-			size_t		piece = Min(len - 2 * n, (size_t) 16 * 1024 * 1024);
-
-			CHECK_FOR_INTERRUPTS();
-			n += hex_decode(s + 2 * n, piece, VARDATA(b) + n);
-		}
-	SET_VARSIZE(b, VARHDRSZ + n);
-	(void) deserialize_bytes(VARDATA(b), n, CurrentMemoryContext, NULL);	/* validates */
-	PG_RETURN_BYTEA_P(b);
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_state_out);
-Datum
-portmargin_margin_state_out(PG_FUNCTION_ARGS)
-{
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	size_t		len = VARSIZE_ANY_EXHDR(b);
-	char	   *out = palloc(2 * len + 3);
-	uint64		n;
-
-	out[0] = '\\';
-	out[1] = 'x';
-	/* in 8 MB pieces, checking for interrupts in between */
-	for (n = 0; n < 2 * len;)
-	{
-		size_t		piece = Min(len - n / 2, (size_t) 8 * 1024 * 1024);
-
-		CHECK_FOR_INTERRUPTS();
-		n += hex_encode(VARDATA_ANY(b) + n / 2, piece, out + 2 + n);
-	}
-	out[2 + n] = '\0';
-	PG_RETURN_CSTRING(out);
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_state_recv);
-Datum
-portmargin_margin_state_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			len = buf->len - buf->cursor;
-	bytea	   *b = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(b, VARHDRSZ + len);
-	pq_copymsgbytes(buf, VARDATA(b), len);
-	(void) deserialize_bytes(VARDATA(b), len, CurrentMemoryContext, NULL);
-	PG_RETURN_BYTEA_P(b);
-}
-
-PG_FUNCTION_INFO_V1(portmargin_margin_state_send);
-Datum
-portmargin_margin_state_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(PG_GETARG_BYTEA_P(0));
+	PG_RETURN_DATUM(margin_datum(fcinfo, pm_deserialize_state(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+															  CurrentMemoryContext, NULL)));
 }

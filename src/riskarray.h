@@ -8,7 +8,7 @@
 #define PORTMARGIN_RISKARRAY_H
 
 /* margin methods */
-typedef enum PmMethod
+typedef enum PmMethodId
 {
 	PM_METHOD_SPAN = 1,
 	PM_METHOD_TIMS = 2,
@@ -16,7 +16,9 @@ typedef enum PmMethod
 	PM_METHOD_OKX = 4,
 	PM_METHOD_GRID = 5,
 	PM_METHOD_VAR = 6			/* joint scenarios, VaR / expected shortfall */
-} PmMethod;
+} PmMethodId;
+
+#define PM_METHOD_MAX PM_METHOD_VAR
 
 /* how a scenario moves an option's implied volatility */
 typedef enum PmVolRule

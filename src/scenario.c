@@ -1,15 +1,17 @@
 /*
  * scenario.c
- *	  The portmargin.scenario_set type: constructors for each margin method
- *	  (CME SPAN, OCC TIMS / FINRA 4210(g), Deribit-style and OKX-style risk
- *	  matrices, user grids), text and binary I/O, equality, inspection, and
- *	  the row-wise risk_array() function.
+ *	  The portmargin.scenario_set type: the SQL constructors of every margin
+ *	  method, text and binary I/O, equality, inspection, the joint (var)
+ *	  sets' layout, and the row-wise risk_array() function.
  *
- * Every method is described by a table of named parameters (ParamSpec).
- * The SQL constructors and the text input both fill the same SetArgs from
- * that table, so validation, defaults and the canonical text form
- * (method(name=value, ...)) have one definition.  The scenarios are
- * expanded when the value is built and stored with it.
+ * Every method is described by a table of named parameters (PmParamSpec,
+ * in its method file; method.h).  The SQL constructors and the text input
+ * both fill the same PmSetArgs from that table, check each argument against
+ * its parameter's rule and then hand them to the method for its
+ * cross-argument rules and the expansion of its scenarios, so validation,
+ * defaults and the canonical text form (method(name=value, ...)) have one
+ * definition.  The scenarios are expanded when the value is built and
+ * stored with it.
  */
 #include "postgres.h"
 
@@ -29,185 +31,24 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 
+#include "method.h"
 #include "scenario.h"
 #include "sqlargs.h"
 
-/* ---- parameter tables ---- */
+/* ---- arguments ---- */
 
-typedef enum SetParamKind
+/* empty arguments of method m, with the server's memory and interrupt check lent to the method's code */
+static void
+init_args(PmSetArgs *a, const PmMethod *m)
 {
-	PK_NUM,						/* float8 */
-	PK_INT,						/* integer */
-	PK_ARRAY,					/* float8[] */
-	PK_VOLRULE,					/* text: absolute | relative */
-	PK_NAMES,					/* text[]: underlying names (var) */
-	PK_STAT						/* text: var | es */
-} SetParamKind;
-
-typedef enum SetParamRule
-{
-	PR_ANY,						/* finite */
-	PR_POS,						/* > 0 */
-	PR_NONNEG,					/* >= 0 */
-	PR_UNIT,					/* in [0, 1] */
-	PR_BELOW_ONE,				/* in [0, 1) */
-	PR_MOVE,					/* in (0, 1): a move down to -x stays above -100% */
-	PR_INT_POS,					/* integer >= 1 */
-	PR_INT_EVEN,				/* even integer >= 2 */
-	PR_MOVES,					/* array: elements > -1, not empty */
-	PR_EXT_MOVES,				/* array: elements > -1 and != 0, may be empty */
-	PR_SHIFTS,					/* array: finite elements */
-	PR_WEIGHTS,					/* array: elements in [0, 1] */
-	PR_TIERS,					/* array: starts at 0, strictly increasing */
-	PR_TIER_MULTS,				/* array: elements >= 0 */
-	PR_OPEN_UNIT,				/* in (0, 1) */
-	PR_INT_NONNEG,				/* integer >= 0 */
-	PR_SHIFTS_OPT,				/* array: finite elements, may be empty */
-	PR_WEIGHTS_OPT				/* array: elements in [0, 1], may be empty */
-} SetParamRule;
-
-typedef struct ParamSpec
-{
-	const char *name;
-	SetParamKind	kind;
-	SetParamRule	rule;
-	bool		required;		/* no default */
-	double		def;			/* PK_NUM / PK_INT default */
-	const double *def_array;	/* PK_ARRAY default; NULL = none (empty) */
-	int			def_count;
-} ParamSpec;
-
-static const double deribit_extended_moves[] = {-0.66, -0.33, 0.5, 1, 2, 3, 4, 5};
-static const double okx_spot_moves[] = {-0.12, -0.08, -0.04, 0, 0.04, 0.08, 0.12};
-static const double okx_tiers[] = {0, 250000, 500000, 1000000, 2000000, 3000000, 4000000};
-static const double okx_multipliers[] = {1, 2, 4, 6, 8, 10, 12};
-
-#define MAX_SPECS 20
-
-static const ParamSpec span_spec[] = {
-	{"price_scan_range", PK_NUM, PR_MOVE, true, 0, NULL},
-	{"vol_scan_range", PK_NUM, PR_NONNEG, true, 0, NULL},
-	{"extreme_multiple", PK_NUM, PR_POS, false, 2, NULL},
-	{"cover_fraction", PK_NUM, PR_UNIT, false, 0.35, NULL},
-	{"short_option_minimum", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"lookahead_days", PK_NUM, PR_NONNEG, false, 1, NULL},
-	{"im_ratio", PK_NUM, PR_POS, false, 1.10, NULL},
-	{NULL}
-};
-
-static const ParamSpec tims_spec[] = {
-	{"down", PK_NUM, PR_MOVE, true, 0, NULL},
-	{"up", PK_NUM, PR_POS, true, 0, NULL},
-	{"points", PK_INT, PR_INT_EVEN, false, 10, NULL},
-	{"per_contract_minimum", PK_NUM, PR_NONNEG, false, 0.375, NULL},
-	{"vol_down", PK_NUM, PR_BELOW_ONE, false, 0, NULL},
-	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{NULL}
-};
-
-static const ParamSpec deribit_spec[] = {
-	{"price_range", PK_NUM, PR_MOVE, false, 0.16, NULL},
-	{"buckets", PK_INT, PR_INT_POS, false, 4, NULL},
-	{"vol_range_up", PK_NUM, PR_NONNEG, false, 0.5, NULL},
-	{"vol_range_down", PK_NUM, PR_NONNEG, false, 0.25, NULL},
-	{"short_term_power", PK_NUM, PR_NONNEG, false, 0.30, NULL},
-	{"long_term_power", PK_NUM, PR_NONNEG, false, 0.13, NULL},
-	{"dte_floor", PK_NUM, PR_POS, false, 1, NULL},
-	{"extended_moves", PK_ARRAY, PR_EXT_MOVES, false, 0, deribit_extended_moves, lengthof(deribit_extended_moves)},
-	{"extended_factor", PK_NUM, PR_NONNEG, false, 1, NULL},
-	{"option_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
-	{"futures_contingency", PK_NUM, PR_NONNEG, false, 0.01, NULL},
-	{"roll_move_risk", PK_NUM, PR_NONNEG, false, 0.075, NULL},
-	{"roll_min_move", PK_NUM, PR_NONNEG, false, 0.01, NULL},
-	{"pnl_offset", PK_NUM, PR_UNIT, false, 0, NULL},
-	{"max_offsetable_pnl", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"mm_factor", PK_NUM, PR_POS, false, 0.8, NULL},
-	{NULL}
-};
-
-static const ParamSpec okx_spec[] = {
-	{"spot_moves", PK_ARRAY, PR_MOVES, false, 0, okx_spot_moves, lengthof(okx_spot_moves)},
-	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"vol_down", PK_NUM, PR_BELOW_ONE, false, 0, NULL},
-	{"extreme_move", PK_NUM, PR_MOVE, false, 0.24, NULL},
-	{"extreme_fraction", PK_NUM, PR_UNIT, false, 0.5, NULL},
-	{"basis_move_risk", PK_NUM, PR_NONNEG, false, 0.05, NULL},
-	{"minimum_charge_rate", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"minimum_charge_tiers", PK_ARRAY, PR_TIERS, false, 0, okx_tiers, lengthof(okx_tiers)},
-	{"minimum_charge_multipliers", PK_ARRAY, PR_TIER_MULTS, false, 0, okx_multipliers, lengthof(okx_multipliers)},
-	{"imr_ratio", PK_NUM, PR_POS, false, 1.3, NULL},
-	{NULL}
-};
-
-static const ParamSpec grid_spec[] = {
-	{"moves", PK_ARRAY, PR_MOVES, true, 0, NULL},
-	{"vol_shifts", PK_ARRAY, PR_SHIFTS, true, 0, NULL},
-	{"weights", PK_ARRAY, PR_WEIGHTS, false, 0, NULL},
-	{"vol_rule", PK_VOLRULE, PR_ANY, false, 0, NULL},
-	{"im_ratio", PK_NUM, PR_POS, false, 1, NULL},
-	{"mm_ratio", PK_NUM, PR_POS, false, 1, NULL},
-	{NULL}
-};
-
-/* joint scenarios: every underlying moves together (VaR / expected shortfall) */
-static const ParamSpec var_spec[] = {
-	{"underlyings", PK_NAMES, PR_ANY, true, 0, NULL},
-	{"moves", PK_ARRAY, PR_MOVES, true, 0, NULL},
-	{"vol_shifts", PK_ARRAY, PR_SHIFTS_OPT, false, 0, NULL},
-	{"weights", PK_ARRAY, PR_WEIGHTS_OPT, false, 0, NULL},
-	{"vol_rule", PK_VOLRULE, PR_ANY, false, 0, NULL},
-	{"confidence", PK_NUM, PR_OPEN_UNIT, false, 0.99, NULL},
-	{"statistic", PK_STAT, PR_ANY, false, 1, NULL},
-	{"buffer", PK_NUM, PR_NONNEG, false, 0, NULL},
-	{"floor_count", PK_INT, PR_INT_NONNEG, false, 0, NULL},
-	{NULL}
-};
-
-static const char *const method_names[] = {NULL, "span", "tims", "deribit", "okx", "grid", "var"};
-
-static const ParamSpec *
-method_spec(int method)
-{
-	switch (method)
-	{
-		case PM_METHOD_SPAN:
-			return span_spec;
-		case PM_METHOD_TIMS:
-			return tims_spec;
-		case PM_METHOD_DERIBIT:
-			return deribit_spec;
-		case PM_METHOD_OKX:
-			return okx_spec;
-		case PM_METHOD_GRID:
-			return grid_spec;
-		case PM_METHOD_VAR:
-			return var_spec;
-	}
-	elog(ERROR, "unknown scenario method %d", method);
-	return NULL;
+	memset(a, 0, sizeof(*a));
+	a->method = m;
+	a->alloc = palloc;
+	a->tick = pm_check_interrupts;
 }
-
-const char *
-pm_method_name(int method)
-{
-	return method >= PM_METHOD_SPAN && method <= PM_METHOD_VAR ? method_names[method] : "unknown";
-}
-
-/* parsed arguments of one constructor call, indexed like its spec */
-typedef struct SetArgs
-{
-	int			method;
-	bool		given[MAX_SPECS];
-	double		num[MAX_SPECS];
-	double	   *arr[MAX_SPECS];
-	int			narr[MAX_SPECS];
-	int			cols[MAX_SPECS];	/* second dimension of a 2-D array argument, else 0 */
-	char	  **names;			/* PK_NAMES */
-	int			nnames;
-} SetArgs;
 
 static int
-spec_index(const ParamSpec *spec, const char *name)
+spec_index(const PmParamSpec *spec, const char *name)
 {
 	int			i;
 
@@ -218,103 +59,63 @@ spec_index(const ParamSpec *spec, const char *name)
 }
 
 /*
- * What is wrong with a set's arguments, as a code and its particulars: the
- * constructors raise it (raise_set_problem, ERROR 22023), the check of a
- * set read from elsewhere reports it (pm_set_is_canonical).  Nothing on the
+ * A problem with a set's arguments (method.h) is raised by the
+ * constructors (raise_set_problem, ERROR 22023) and reported by the check
+ * of a set read from elsewhere (pm_set_is_canonical).  Nothing on the
  * checking path raises an ERROR of its own, so no error has to be caught.
  */
-typedef enum SetProblemCode
-{
-	SP_OK = 0,
-	SP_MISSING,					/* a required argument is absent */
-	SP_VALUE,					/* argument param is value; it must be rule */
-	SP_ELEMENT,					/* element of param is value; each must be rule */
-	SP_ARGUMENT,				/* argument param: what (shape, lengths, names) */
-	SP_EXTREME,					/* SPAN: extreme_multiple x price_scan_range >= 1 */
-	SP_COUNT					/* the set would have count scenarios */
-} SetProblemCode;
-
-typedef struct SetProblem
-{
-	SetProblemCode code;
-	const char *param;
-	int			element;		/* SP_ELEMENT, 0-based */
-	double		value;			/* SP_VALUE, SP_ELEMENT, SP_EXTREME */
-	const char *rule;			/* SP_VALUE, SP_ELEMENT */
-	const char *what;			/* SP_ARGUMENT */
-	int			count;			/* SP_COUNT */
-} SetProblem;
-
-static bool
-set_problem(SetProblem *pr, SetProblemCode code, const char *param, int element, double value,
-			const char *rule, const char *what)
-{
-	pr->code = code;
-	pr->param = param;
-	pr->element = element;
-	pr->value = value;
-	pr->rule = rule;
-	pr->what = what;
-	pr->count = 0;
-	return false;
-}
-
-#define VALUE_PROBLEM(pr, ps, v, rule) set_problem(pr, SP_VALUE, (ps)->name, 0, v, rule, NULL)
-#define ELEMENT_PROBLEM(pr, ps, k, e, rule) set_problem(pr, SP_ELEMENT, (ps)->name, k, e, rule, NULL)
-#define ARGUMENT_PROBLEM(pr, name, what) set_problem(pr, SP_ARGUMENT, name, 0, 0.0, NULL, what)
 
 /* the message and detail (or NULL) of a problem of a method's arguments */
 static void
-set_problem_text(int method, const SetProblem *pr, char **message, char **detail)
+set_problem_text(const PmMethod *m, const PmSetProblem *pr, char **message, char **detail)
 {
 	*detail = NULL;
 	switch (pr->code)
 	{
-		case SP_OK:
+		case PM_SP_OK:
 			*message = pstrdup("no problem");
 			break;
-		case SP_MISSING:
-			*message = psprintf("%s scenarios need argument \"%s\"", method_names[method], pr->param);
+		case PM_SP_MISSING:
+			*message = psprintf("%s scenarios need argument \"%s\"", m->name, pr->param);
 			break;
-		case SP_VALUE:
+		case PM_SP_VALUE:
 			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, float8out_internal(pr->value));
-			*detail = psprintf("The argument must be %s.", pr->rule);
+			*detail = pr->detail ? pstrdup(pr->detail) : psprintf("The argument must be %s.", pr->rule);
 			break;
-		case SP_ELEMENT:
+		case PM_SP_ELEMENT:
 			*message = psprintf("invalid value for argument \"%s\": element %d is %s", pr->param, pr->element + 1,
 								float8out_internal(pr->value));
 			*detail = psprintf("Each element must be %s.", pr->rule);
 			break;
-		case SP_ARGUMENT:
+		case PM_SP_ARGUMENT:
 			*message = psprintf("invalid value for argument \"%s\": %s", pr->param, pr->what);
 			break;
-		case SP_EXTREME:
-			*message = psprintf("invalid value for argument \"extreme_multiple\": %s", float8out_internal(pr->value));
-			*detail = pstrdup("extreme_multiple x price_scan_range must stay below 1 (a move above -100%).");
-			break;
-		case SP_COUNT:
+		case PM_SP_COUNT:
 			*message = psprintf("invalid value for argument \"%s\": the set would have %d scenarios", pr->param, pr->count);
-			*detail = psprintf("A %s scenario set has 1 to %d scenarios.", pm_method_name(method), PM_MAX_SCENARIOS);
+			*detail = psprintf("A %s scenario set has 1 to %d scenarios.", m->name, PM_MAX_SCENARIOS);
 			break;
 	}
 }
 
 static void
-raise_set_problem(int method, const SetProblem *pr)
+raise_set_problem(const PmMethod *m, const PmSetProblem *pr)
 {
 	char	   *message,
 			   *detail;
 
-	set_problem_text(method, pr, &message, &detail);
+	set_problem_text(m, pr, &message, &detail);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s", message),
 			 detail ? errdetail("%s", detail) : 0));
 }
 
+#define VALUE_PROBLEM(pr, ps, v, rule) pm_set_problem(pr, PM_SP_VALUE, (ps)->name, 0, v, rule)
+#define ELEMENT_PROBLEM(pr, ps, k, e, rule) pm_set_problem(pr, PM_SP_ELEMENT, (ps)->name, k, e, rule)
+
 /* check one argument against its rule */
 static bool
-param_ok(const ParamSpec *ps, const SetArgs *a, int i, SetProblem *pr)
+param_ok(const PmParamSpec *ps, const PmSetArgs *a, int i, PmSetProblem *pr)
 {
 	double		v = a->num[i];
 	int			k;
@@ -380,7 +181,7 @@ param_ok(const ParamSpec *ps, const SetArgs *a, int i, SetProblem *pr)
 		case PR_TIERS:
 		case PR_TIER_MULTS:
 			if (a->narr[i] == 0 && ps->rule != PR_EXT_MOVES)
-				return ARGUMENT_PROBLEM(pr, ps->name, "the array is empty");
+				return pm_argument_problem(pr, ps->name, "the array is empty");
 			for (k = 0; k < a->narr[i]; k++)
 			{
 				double		e = a->arr[i][k];
@@ -441,11 +242,35 @@ pm_first_repeated_name(char **names, int n)
 	return first;
 }
 
-/* fill defaults, then check every argument and the cross-argument rules */
+/* a joint set's underlying names: not empty, none empty or repeated */
 static bool
-args_ok(SetArgs *a, SetProblem *pr)
+names_ok(const PmParamSpec *ps, const PmSetArgs *a, PmSetProblem *pr)
 {
-	const ParamSpec *spec = method_spec(a->method);
+	int			U = a->nnames;
+	int			k,
+				j;
+
+	if (U < 1)
+		return pm_argument_problem(pr, ps->name, "the array is empty");
+	/* the first element (in order) that is empty or repeats an earlier one */
+	j = pm_first_repeated_name(a->names, U);
+	for (k = 0; k < U && (j < 0 || k <= j); k++)
+		if (a->names[k][0] == '\0')
+			return pm_argument_problem(pr, ps->name, "element %d is empty", k + 1);
+	if (j >= 0)
+	{
+		pm_set_problem(pr, PM_SP_ARGUMENT, ps->name, 0, 0.0, NULL);
+		pr->what = psprintf("\"%s\" appears twice", a->names[j]);
+		return false;
+	}
+	return true;
+}
+
+/* fill defaults, check every argument, the names, then the method's cross-argument rules */
+static bool
+args_ok(PmSetArgs *a, PmSetProblem *pr)
+{
+	const PmParamSpec *spec = a->method->params;
 	int			i;
 
 	for (i = 0; spec[i].name; i++)
@@ -453,7 +278,7 @@ args_ok(SetArgs *a, SetProblem *pr)
 		if (!a->given[i])
 		{
 			if (spec[i].required)
-				return set_problem(pr, SP_MISSING, spec[i].name, 0, 0.0, NULL, NULL);
+				return pm_set_problem(pr, PM_SP_MISSING, spec[i].name, 0, 0.0, NULL);
 			if (spec[i].kind == PK_ARRAY)
 			{
 				/* a copy: the array may be scaled or kept by the caller */
@@ -475,119 +300,35 @@ args_ok(SetArgs *a, SetProblem *pr)
 		if (!param_ok(&spec[i], a, i, pr))
 			return false;
 	}
-
-	if (a->method == PM_METHOD_SPAN && !(a->num[0] * a->num[2] < 1.0))
-		return set_problem(pr, SP_EXTREME, "extreme_multiple", 0, a->num[2], NULL, NULL);
-	if (a->method == PM_METHOD_OKX && a->narr[7] != a->narr[8])
-		return ARGUMENT_PROBLEM(pr, "minimum_charge_multipliers",
-								psprintf("%d elements for %d minimum_charge_tiers", a->narr[8], a->narr[7]));
-	if (a->method == PM_METHOD_VAR)
-	{
-		int			U = a->nnames;
-		int			S;
-		int			k,
-					j;
-
-		if (U < 1)
-			return ARGUMENT_PROBLEM(pr, "underlyings", "the array is empty");
-		/* the first element (in order) that is empty or repeats an earlier one */
-		j = pm_first_repeated_name(a->names, U);
-		for (k = 0; k < U && (j < 0 || k <= j); k++)
-			if (a->names[k][0] == '\0')
-				return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("element %d is empty", k + 1));
-		if (j >= 0)
-			return ARGUMENT_PROBLEM(pr, "underlyings", psprintf("\"%s\" appears twice", a->names[j]));
-		if (a->cols[1] != 0 && a->cols[1] != U)
-			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d columns for %d underlyings", a->cols[1], U));
-		if (a->narr[1] % U != 0)
-			return ARGUMENT_PROBLEM(pr, "moves",
-									psprintf("%d elements are not a whole number of scenarios of %d underlyings",
-											 a->narr[1], U));
-		S = a->narr[1] / U;
-		if (S > PM_MAX_JOINT_SCENARIOS)
-			return ARGUMENT_PROBLEM(pr, "moves", psprintf("%d scenarios, more than %d", S, PM_MAX_JOINT_SCENARIOS));
-		if (a->narr[2] != 0 && (a->narr[2] != a->narr[1] || (a->cols[2] != 0 && a->cols[2] != U)))
-			return ARGUMENT_PROBLEM(pr, "vol_shifts",
-									psprintf("%d elements for %d scenarios of %d underlyings", a->narr[2], S, U));
-		if (a->narr[3] != 0 && a->narr[3] != S)
-			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d scenarios", a->narr[3], S));
-		if (!(a->num[8] < S))
-			return set_problem(pr, SP_VALUE, "floor_count", 0, a->num[8],
-							   psprintf("less than the %d scenarios (the main group needs one)", S), NULL);
-		if (a->narr[3] != 0)
-		{
-			double		main = 0.0,
-						fl = 0.0;
-			int			F = (int) a->num[8];
-
-			for (k = 0; k < S; k++)
-			{
-				if ((k & 0xFFFF) == 0)
-					CHECK_FOR_INTERRUPTS();
-				if (k < S - F)
-					main += a->arr[3][k];
-				else
-					fl += a->arr[3][k];
-			}
-			if (!(main > 0.0) || (F > 0 && !(fl > 0.0)))
-				return ARGUMENT_PROBLEM(pr, "weights", "the weights of a scenario group sum to 0");
-		}
-	}
-	if (a->method == PM_METHOD_GRID)
-	{
-		if (a->narr[1] != a->narr[0])
-			return ARGUMENT_PROBLEM(pr, "vol_shifts", psprintf("%d elements for %d moves", a->narr[1], a->narr[0]));
-		if (a->narr[2] != 0 && a->narr[2] != a->narr[0])
-			return ARGUMENT_PROBLEM(pr, "weights", psprintf("%d elements for %d moves", a->narr[2], a->narr[0]));
-	}
-	return true;
+	for (i = 0; spec[i].name; i++)
+		if (spec[i].kind == PK_NAMES && !names_ok(&spec[i], a, pr))
+			return false;
+	return a->method->check == NULL || a->method->check(a, pr);
 }
 
-/* the number of scenarios build_set makes of checked arguments (not joint sets) */
-static int
-scenario_count(const SetArgs *a)
-{
-	const double *n = a->num;
-
-	switch (a->method)
-	{
-		case PM_METHOD_SPAN:
-			return 16;
-		case PM_METHOD_TIMS:
-			return 2 * ((int) n[2] / 2) * (1 + (n[5] > 0.0) + (n[4] > 0.0));
-		case PM_METHOD_DERIBIT:
-			return 3 * (2 * (int) n[1] + 1) + a->narr[7];
-		case PM_METHOD_OKX:
-			return a->narr[0] * (1 + (n[1] > 0.0) + (n[2] > 0.0)) + 2;
-		case PM_METHOD_GRID:
-			return a->narr[0];
-	}
-	return 0;
-}
-
-/* the scenario count a method's set may have (joint sets are checked by pm_var_build) */
+/* the scenario count a method's set may have (joint sets are checked by the method) */
 static bool
-count_ok(const SetArgs *a, SetProblem *pr)
+count_ok(const PmSetArgs *a, PmSetProblem *pr)
 {
-	int			m = a->method;
+	const PmMethod *m = a->method;
 	int			nscen;
 
-	if (m == PM_METHOD_VAR)
+	if (m->joint)
 		return true;
-	nscen = scenario_count(a);
+	nscen = m->scenario_count(a);
 	if (nscen >= 1 && nscen <= PM_MAX_SCENARIOS)
 		return true;
-	set_problem(pr, SP_COUNT, m == PM_METHOD_GRID ? "moves" : m == PM_METHOD_OKX ? "spot_moves" :
-				m == PM_METHOD_DERIBIT ? "buckets" : "points", 0, 0.0, NULL, NULL);
+	Assert(m->count_param != NULL);
+	pm_set_problem(pr, PM_SP_COUNT, m->count_param, 0, 0.0, NULL);
 	pr->count = nscen;
 	return false;
 }
 
 /* the constructors' check: ERROR 22023 naming the argument */
 static void
-complete_args(SetArgs *a)
+complete_args(PmSetArgs *a)
 {
-	SetProblem	pr;
+	PmSetProblem pr;
 
 	if (!args_ok(a, &pr) || !count_ok(a, &pr))
 		raise_set_problem(a->method, &pr);
@@ -611,71 +352,60 @@ alloc_set(int method, int nparams, int nscen)
 	return s;
 }
 
+/* ERROR unless a joint set of these sizes stays below 1 GB (values: doubles of moves and shifts) */
 static void
-set_scenario(PmScenario *sc, double move, int rule, double shift, double weight, int extended)
+check_joint_size(int nscen, int nund, double values, Size names_len)
 {
-	sc->move = move;
-	sc->vol_rule = rule;
-	sc->vol_shift = shift;
-	sc->weight = weight;
-	sc->extended = extended;
-}
-
-/*
- * A joint (var) set: moves[i * nund + u] moves underlying u in scenario i;
- * vols (NULL for none) likewise; weights (NULL: all 1) are relative within
- * each group (normalised when the tail is computed, so the text form round
- * trips exactly).  Arguments are already validated.
- */
-PmScenarioSet *
-pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
-			 const double *vols, const double *weights, int vol_relative,
-			 double confidence, int statistic, double buffer, int floor_count)
-{
-	Size		cells = (Size) nscen * nund;
-	int			nparams = PM_P_VAR_N + (int) (cells * (vols ? 2 : 1));
-	Size		names_len = 0;
-	Size		c;
-	Size		size;
-	PmScenarioSet *s;
-	PmScenario *sc;
-	char	   *p;
-	int			i;
-
-	if (nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a joint scenario set needs 1 to %d scenarios, got %d", PM_MAX_JOINT_SCENARIOS, nscen)));
-	for (i = 0; i < nund; i++)
-		names_len += strlen(names[i]) + 1;
-	if ((double) cells * (vols ? 16.0 : 8.0) + 32.0 * nscen + names_len > (double) (MaxAllocSize - 4096))
+	if (values * 8.0 + 32.0 * nscen + names_len > (double) (MaxAllocSize - 4096))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a scenario set of %d scenarios x %d underlyings is larger than 1 GB", nscen, nund)));
+}
+
+/*
+ * A joint set: the method's parameters and scenarios (which hold the moves
+ * and shifts: values of generated sets are checked here), then the
+ * underlying names, NUL-terminated, then the hash of it all.
+ */
+static PmScenarioSet *
+build_joint_set(const PmSetArgs *a)
+{
+	const PmMethod *m = a->method;
+	int			nscen = m->scenario_count(a);
+	int			nund = a->nnames;
+	Size		nparams = m->param_count(a);
+	Size		names_len = 0;
+	Size		cells,
+				c,
+				size;
+	const double *moves,
+			   *vols;
+	PmScenarioSet *s;
+	char	   *p;
+	int			i;
+
+	for (i = 0; i < nund; i++)
+		names_len += strlen(a->names[i]) + 1;
+	check_joint_size(nscen, nund, (double) (nparams - PM_P_VAR_N), names_len);
 	size = PM_SET_SIZE(nparams, nscen) + names_len;
 
 	/*
 	 * Up to 1 GB: not palloc0 (an uninterruptible memset); every byte is
-	 * written below, the header and the tail parameters first.
+	 * written below, the header first.
 	 */
 	s = (PmScenarioSet *) palloc(size);
-	memset(s, 0, PM_SET_SIZE(PM_P_VAR_N, 0));
+	memset(s, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(s, size);
 	s->version = PM_SCENARIO_SET_VERSION;
-	s->method = PM_METHOD_VAR;
+	s->method = m->id;
 	s->nparams = nparams;
 	s->nscenarios = nscen;
-	s->params[PM_P_VAR_CONFIDENCE] = confidence;
-	s->params[PM_P_VAR_STATISTIC] = statistic;
-	s->params[PM_P_VAR_BUFFER] = buffer;
-	s->params[PM_P_VAR_VOL_RELATIVE] = vol_relative;
-	s->params[PM_P_VAR_FLOOR_COUNT] = floor_count;
-	s->params[PM_P_VAR_NUND] = nund;
-	s->params[PM_P_VAR_HAS_VOLS] = vols != NULL;
-	pm_copy_interruptible(s->params + PM_P_VAR_N, moves, sizeof(double) * cells);
-	if (vols)
-		pm_copy_interruptible(s->params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+	m->expand(a, s->params, PM_SET_SCENARIOS(s));
+
 	/* generated moves (Monte Carlo with huge volatilities) can overflow or round to -100% */
+	cells = (Size) nscen * nund;
+	moves = pm_var_moves(s);
+	vols = pm_var_vols(s);
 	for (c = 0; c < cells; c++)
 	{
 		if ((c & 0xFFFF) == 0)
@@ -685,25 +415,60 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("joint scenario %d %s underlying \"%s\" by %s, out of range", (int) (c / nund) + 1,
 							isfinite(moves[c]) && moves[c] > -1.0 ? "shifts the volatility of" : "moves",
-							names[c % nund], float8out_internal(isfinite(moves[c]) && moves[c] > -1.0 ? vols[c] : moves[c])),
+							a->names[c % nund], float8out_internal(isfinite(moves[c]) && moves[c] > -1.0 ? vols[c] : moves[c])),
 					 errdetail("A move must be finite and above -100%%, a volatility shift finite; the inputs are too extreme.")));
-	}
-	sc = PM_SET_SCENARIOS(s);
-	for (i = 0; i < nscen; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		set_scenario(&sc[i], 0.0, vols ? (vol_relative ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE) : PM_VOL_NONE,
-					 0.0, weights ? weights[i] : 1.0, i >= nscen - floor_count);
 	}
 	p = (char *) s + PM_SET_SIZE(nparams, nscen);
 	for (i = 0; i < nund; i++)
 	{
-		strcpy(p, names[i]);
-		p += strlen(names[i]) + 1;
+		strcpy(p, a->names[i]);
+		p += strlen(a->names[i]) + 1;
 	}
 	pm_var_seal(s);
 	return s;
+}
+
+/* the set of checked arguments */
+static PmScenarioSet *
+build_set(const PmSetArgs *a)
+{
+	const PmMethod *m = a->method;
+	PmScenarioSet *s;
+
+	if (m->joint)
+		return build_joint_set(a);
+	s = alloc_set(m->id, m->param_count(a), m->scenario_count(a));
+	m->expand(a, s->params, PM_SET_SCENARIOS(s));
+	return s;
+}
+
+/*
+ * A joint (var) set: moves[i * nund + u] moves underlying u in scenario i;
+ * vols (NULL for none) likewise; weights (NULL: all 1) are relative within
+ * each group.  Arguments are already validated, but generated moves may be
+ * out of range.
+ */
+PmScenarioSet *
+pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
+			 const double *vols, const double *weights, int vol_relative,
+			 double confidence, int statistic, double buffer, int floor_count)
+{
+	Size		names_len = 0;
+	PmSetArgs	a;
+	int			i;
+
+	if (nscen < 1 || nscen > PM_MAX_JOINT_SCENARIOS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a joint scenario set needs 1 to %d scenarios, got %d", PM_MAX_JOINT_SCENARIOS, nscen)));
+	for (i = 0; i < nund; i++)
+		names_len += strlen(names[i]) + 1;
+	/* before the counts are kept as int */
+	check_joint_size(nscen, nund, (double) nscen * nund * (vols ? 2 : 1), names_len);
+	init_args(&a, &pm_method_var);
+	pm_var_args(&a, nund, (char **) names, nscen, moves, vols, weights, vol_relative, confidence, statistic,
+				buffer, floor_count);
+	return build_joint_set(&a);
 }
 
 /* joint sets are hashed in pieces of this size, with an interrupt check between pieces */
@@ -784,7 +549,7 @@ pm_var_reduced_set(const PmScenarioSet *s)
 	memset(r, 0, PM_SET_SIZE(0, 0));
 	SET_VARSIZE(r, size);
 	r->version = PM_SCENARIO_SET_VERSION;
-	r->method = PM_METHOD_VAR;
+	r->method = s->method;
 	r->nparams = nparams;
 	r->nscenarios = s->nscenarios;
 	memcpy(r->params, s->params, sizeof(double) * PM_P_VAR_N);	/* with the full set's hash */
@@ -801,255 +566,32 @@ pm_var_reduced_set(const PmScenarioSet *s)
 	return r;
 }
 
-static PmScenarioSet *
-build_set(const SetArgs *a)
-{
-	PmScenarioSet *s;
-	PmScenario *sc;
-	const double *n = a->num;
-	int			i,
-				k,
-				m = 0;
-
-	switch (a->method)
-	{
-		case PM_METHOD_SPAN:
-			{
-				/* CME order: 0, +1/3, -1/3, +2/3, -2/3, +1, -1 each vol up then down */
-				static const double frac[7] = {0, 1, -1, 2, -2, 3, -3};
-
-				s = alloc_set(PM_METHOD_SPAN, PM_P_SPAN_N, scenario_count(a));
-				memcpy(s->params, n, sizeof(double) * PM_P_SPAN_N);
-				sc = PM_SET_SCENARIOS(s);
-				for (i = 0; i < 7; i++)
-				{
-					set_scenario(&sc[m++], n[0] * frac[i] / 3.0, PM_VOL_ABSOLUTE, n[1], 1.0, 0);
-					set_scenario(&sc[m++], n[0] * frac[i] / 3.0, PM_VOL_ABSOLUTE, -n[1], 1.0, 0);
-				}
-				set_scenario(&sc[m++], n[0] * n[2], PM_VOL_NONE, 0.0, n[3], 0);
-				set_scenario(&sc[m++], -n[0] * n[2], PM_VOL_NONE, 0.0, n[3], 0);
-				return s;
-			}
-		case PM_METHOD_TIMS:
-			{
-				int			per = (int) n[2] / 2;
-
-				s = alloc_set(PM_METHOD_TIMS, PM_P_TIMS_N, scenario_count(a));
-				memcpy(s->params, n, sizeof(double) * PM_P_TIMS_N);
-				sc = PM_SET_SCENARIOS(s);
-				for (i = -per; i <= per; i++)
-				{
-					double		move;
-
-					if (i == 0)
-						continue;
-					/* up may be as large as a double: i / per first when up x i overflows */
-					move = i < 0 ? n[0] * i / per
-						: (isfinite(n[1] * i) ? n[1] * i / per : n[1] * ((double) i / per));
-					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
-					if (n[5] > 0.0)
-						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, n[5], 1.0, 0);
-					if (n[4] > 0.0)
-						set_scenario(&sc[m++], move, PM_VOL_RELATIVE, -n[4], 1.0, 0);
-				}
-				return s;
-			}
-		case PM_METHOD_DERIBIT:
-			{
-				int			B = (int) n[1];
-				int			next = a->narr[7];
-				int			np = PM_P_DB_NEXT + 1 + next;
-
-				s = alloc_set(PM_METHOD_DERIBIT, np, scenario_count(a));
-				s->params[PM_P_DB_RANGE] = n[0];
-				s->params[PM_P_DB_BUCKETS] = n[1];
-				s->params[PM_P_DB_VOL_UP] = n[2];
-				s->params[PM_P_DB_VOL_DOWN] = n[3];
-				s->params[PM_P_DB_SHORT_POWER] = n[4];
-				s->params[PM_P_DB_LONG_POWER] = n[5];
-				s->params[PM_P_DB_DTE_FLOOR] = n[6];
-				s->params[PM_P_DB_EXT_FACTOR] = n[8];
-				s->params[PM_P_DB_OPT_CONT] = n[9];
-				s->params[PM_P_DB_FUT_CONT] = n[10];
-				s->params[PM_P_DB_ROLL_RISK] = n[11];
-				s->params[PM_P_DB_ROLL_MIN] = n[12];
-				s->params[PM_P_DB_PNL_OFFSET] = n[13];
-				s->params[PM_P_DB_MAX_OFFSET] = n[14];
-				s->params[PM_P_DB_MM_FACTOR] = n[15];
-				s->params[PM_P_DB_NEXT] = next;
-				for (k = 0; k < next; k++)
-					s->params[PM_P_DB_NEXT + 1 + k] = a->arr[7][k];
-				sc = PM_SET_SCENARIOS(s);
-				for (k = 0; k <= 2 * B; k++)
-				{
-					double		move = n[0] * (k - B) / B;
-
-					set_scenario(&sc[m++], move, PM_VOL_TERM_UP, 0.0, 1.0, 0);
-					set_scenario(&sc[m++], move, PM_VOL_NONE, 0.0, 1.0, 0);
-					set_scenario(&sc[m++], move, PM_VOL_TERM_DOWN, 0.0, 1.0, 0);
-				}
-				for (k = 0; k < next; k++)
-				{
-					double		move = a->arr[7][k];
-
-					set_scenario(&sc[m++], move, PM_VOL_TERM_UP, 0.0,
-								 fmin(1.0, n[8] * n[0] / fabs(move)), 1);
-				}
-				return s;
-			}
-		case PM_METHOD_OKX:
-			{
-				int			nm = a->narr[0];
-				int			nt = a->narr[7];
-				int			np = PM_P_OKX_NMOVES + 1 + nm + 1 + 2 * nt;
-				double	   *p;
-
-				s = alloc_set(PM_METHOD_OKX, np, scenario_count(a));
-				p = s->params;
-				p[PM_P_OKX_VOL_UP] = n[1];
-				p[PM_P_OKX_VOL_DOWN] = n[2];
-				p[PM_P_OKX_EXTREME] = n[3];
-				p[PM_P_OKX_EXTREME_FRACTION] = n[4];
-				p[PM_P_OKX_BASIS] = n[5];
-				p[PM_P_OKX_MR7_RATE] = n[6];
-				p[PM_P_OKX_IMR_RATIO] = n[9];
-				p[PM_P_OKX_NMOVES] = nm;
-				memcpy(p + PM_P_OKX_NMOVES + 1, a->arr[0], sizeof(double) * nm);
-				p[PM_P_OKX_NMOVES + 1 + nm] = nt;
-				memcpy(p + PM_P_OKX_NMOVES + 2 + nm, a->arr[7], sizeof(double) * nt);
-				memcpy(p + PM_P_OKX_NMOVES + 2 + nm + nt, a->arr[8], sizeof(double) * nt);
-				sc = PM_SET_SCENARIOS(s);
-				for (k = 0; k < nm; k++)
-				{
-					set_scenario(&sc[m++], a->arr[0][k], PM_VOL_NONE, 0.0, 1.0, 0);
-					if (n[1] > 0.0)
-						set_scenario(&sc[m++], a->arr[0][k], PM_VOL_RELATIVE, n[1], 1.0, 0);
-					if (n[2] > 0.0)
-						set_scenario(&sc[m++], a->arr[0][k], PM_VOL_RELATIVE, -n[2], 1.0, 0);
-				}
-				set_scenario(&sc[m++], -n[3], PM_VOL_NONE, 0.0, n[4], 0);
-				set_scenario(&sc[m++], n[3], PM_VOL_NONE, 0.0, n[4], 0);
-				return s;
-			}
-		case PM_METHOD_VAR:
-			return pm_var_build(a->nnames, (const char *const *) a->names, a->narr[1] / a->nnames,
-								a->arr[1], a->narr[2] ? a->arr[2] : NULL, a->narr[3] ? a->arr[3] : NULL,
-								n[4] > 0.0, n[5], (int) n[6], n[7], (int) n[8]);
-		case PM_METHOD_GRID:
-			{
-				int			ns = a->narr[0];
-
-				s = alloc_set(PM_METHOD_GRID, PM_P_GRID_N, scenario_count(a));
-				s->params[PM_P_GRID_RELATIVE] = n[3];
-				s->params[PM_P_GRID_IM_RATIO] = n[4];
-				s->params[PM_P_GRID_MM_RATIO] = n[5];
-				sc = PM_SET_SCENARIOS(s);
-				for (k = 0; k < ns; k++)
-					set_scenario(&sc[k], a->arr[0][k], n[3] > 0.0 ? PM_VOL_RELATIVE : PM_VOL_ABSOLUTE,
-								 a->arr[1][k], a->narr[2] ? a->arr[2][k] : 1.0, 0);
-				return s;
-			}
-	}
-	elog(ERROR, "unknown scenario method %d", a->method);
-	return NULL;
-}
-
-/* ---- reading a value back into SetArgs (for the canonical text form) ---- */
+/* ---- reading a value back into arguments (for the canonical text form) ---- */
 
 static void
-set_args_from_value(const PmScenarioSet *s, SetArgs *a)
+set_args_from_value(const PmScenarioSet *s, PmSetArgs *a)
 {
-	const double *p = s->params;
-	const PmScenario *sc = PM_SET_SCENARIOS(s);
+	const PmMethod *m = pm_set_method(s);
+	PmSetView	view = pm_set_view(s);
 	int			k;
 
-	memset(a, 0, sizeof(*a));
-	a->method = s->method;
-	switch (s->method)
+	init_args(a, m);
+	if (m->joint)
 	{
-		case PM_METHOD_SPAN:
-			memcpy(a->num, p, sizeof(double) * PM_P_SPAN_N);
-			break;
-		case PM_METHOD_TIMS:
-			memcpy(a->num, p, sizeof(double) * PM_P_TIMS_N);
-			break;
-		case PM_METHOD_DERIBIT:
-			memcpy(a->num, p, sizeof(double) * 7);
-			a->narr[7] = (int) p[PM_P_DB_NEXT];
-			a->arr[7] = (double *) (p + PM_P_DB_NEXT + 1);
-			for (k = 8; k <= 15; k++)
-				a->num[k] = p[k - 1];
-			break;
-		case PM_METHOD_OKX:
-			a->narr[0] = (int) p[PM_P_OKX_NMOVES];
-			a->arr[0] = (double *) (p + PM_P_OKX_NMOVES + 1);
-			a->num[1] = p[PM_P_OKX_VOL_UP];
-			a->num[2] = p[PM_P_OKX_VOL_DOWN];
-			a->num[3] = p[PM_P_OKX_EXTREME];
-			a->num[4] = p[PM_P_OKX_EXTREME_FRACTION];
-			a->num[5] = p[PM_P_OKX_BASIS];
-			a->num[6] = p[PM_P_OKX_MR7_RATE];
-			a->narr[7] = a->narr[8] = pm_okx_ntiers_p(p);
-			a->arr[7] = (double *) pm_okx_tiers_p(p);
-			a->arr[8] = a->arr[7] + a->narr[7];
-			a->num[9] = p[PM_P_OKX_IMR_RATIO];
-			break;
-		case PM_METHOD_VAR:
-			{
-				int			U = pm_var_nund(s);
-				const char *np = pm_var_names(s);
-				Size		cells = (Size) s->nscenarios * U;
-				bool		unit = true;
+		int			U = pm_var_nund(s);
+		const char *np = pm_var_names(s);
 
-				a->nnames = U;
-				a->names = palloc(sizeof(char *) * Max(U, 1));
-				for (k = 0; k < U; k++)
-				{
-					if ((k & 0xFFFF) == 0)
-						CHECK_FOR_INTERRUPTS();
-					a->names[k] = (char *) np;
-					np += strlen(np) + 1;
-				}
-				a->narr[1] = cells;
-				a->arr[1] = (double *) pm_var_moves(s);
-				a->narr[2] = pm_var_vols(s) ? cells : 0;
-				a->arr[2] = (double *) pm_var_vols(s);
-				for (k = 0; k < s->nscenarios && unit; k++)
-					unit = sc[k].weight == 1.0;
-				a->narr[3] = unit ? 0 : s->nscenarios;
-				if (!unit)
-				{
-					a->arr[3] = palloc(sizeof(double) * s->nscenarios);
-					for (k = 0; k < s->nscenarios; k++)
-					{
-						if ((k & 0xFFFF) == 0)
-							CHECK_FOR_INTERRUPTS();
-						a->arr[3][k] = sc[k].weight;
-					}
-				}
-				a->num[4] = p[PM_P_VAR_VOL_RELATIVE];
-				a->num[5] = p[PM_P_VAR_CONFIDENCE];
-				a->num[6] = p[PM_P_VAR_STATISTIC];
-				a->num[7] = p[PM_P_VAR_BUFFER];
-				a->num[8] = p[PM_P_VAR_FLOOR_COUNT];
-				break;
-			}
-		case PM_METHOD_GRID:
-			a->narr[0] = a->narr[1] = a->narr[2] = s->nscenarios;
-			a->arr[0] = palloc(sizeof(double) * s->nscenarios);
-			a->arr[1] = palloc(sizeof(double) * s->nscenarios);
-			a->arr[2] = palloc(sizeof(double) * s->nscenarios);
-			for (k = 0; k < s->nscenarios; k++)
-			{
-				a->arr[0][k] = sc[k].move;
-				a->arr[1][k] = sc[k].vol_shift;
-				a->arr[2][k] = sc[k].weight;
-			}
-			a->num[3] = p[PM_P_GRID_RELATIVE];
-			a->num[4] = p[PM_P_GRID_IM_RATIO];
-			a->num[5] = p[PM_P_GRID_MM_RATIO];
-			break;
+		a->nnames = U;
+		a->names = palloc(sizeof(char *) * Max(U, 1));
+		for (k = 0; k < U; k++)
+		{
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			a->names[k] = (char *) np;
+			np += strlen(np) + 1;
+		}
 	}
+	m->read_args(&view, a);
 }
 
 static void
@@ -1064,15 +606,15 @@ append_double(StringInfo buf, double v)
 static char *
 scenario_set_to_text(const PmScenarioSet *s)
 {
-	const ParamSpec *spec = method_spec(s->method);
+	const PmParamSpec *spec = pm_set_method(s)->params;
 	StringInfoData buf;
-	SetArgs		a;
+	PmSetArgs	a;
 	int			i,
 				k;
 
 	set_args_from_value(s, &a);
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%s(", method_names[s->method]);
+	appendStringInfo(&buf, "%s(", pm_set_method(s)->name);
 	for (i = 0; spec[i].name; i++)
 	{
 		if (i > 0)
@@ -1182,27 +724,42 @@ read_number(const char *input, const char *p, double *v)
 	return end;
 }
 
+/* the methods' names: "a, b and c" */
+static char *
+method_list(void)
+{
+	StringInfoData buf;
+	const PmMethod *m;
+	int			id;
+
+	initStringInfo(&buf);
+	for (id = 1; (m = pm_method(id)) != NULL; id++)
+	{
+		if (id > 1)
+			appendStringInfoString(&buf, pm_method(id + 1) ? ", " : " and ");
+		appendStringInfoString(&buf, m->name);
+	}
+	return buf.data;
+}
+
 static PmScenarioSet *
 scenario_set_from_text(const char *input)
 {
-	SetArgs		a;
-	const ParamSpec *spec;
+	PmSetArgs	a;
+	const PmParamSpec *spec;
+	const PmMethod *m;
 	char		word[64];
 	const char *p = skip_space(input);
-	int			m;
 
-	memset(&a, 0, sizeof(a));
 	p = read_word(p, word, sizeof(word));
-	for (m = PM_METHOD_SPAN; m <= PM_METHOD_VAR; m++)
-		if (strcmp(word, method_names[m]) == 0)
-			break;
-	if (m > PM_METHOD_VAR)
+	m = pm_method_by_name(word);
+	if (m == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown margin method \"%s\"", word),
-				 errhint("Valid methods are span, tims, deribit, okx, grid and var.")));
-	a.method = m;
-	spec = method_spec(m);
+				 errhint("Valid methods are %s.", method_list())));
+	init_args(&a, m);
+	spec = m->params;
 	p = skip_space(p);
 	if (*p++ != '(')
 		syntax_error(input, "\"(\" was expected after the method name");
@@ -1216,7 +773,7 @@ scenario_set_from_text(const char *input)
 		if (i < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s scenarios have no parameter \"%s\"", method_names[m], word)));
+					 errmsg("%s scenarios have no parameter \"%s\"", m->name, word)));
 		p = skip_space(p);
 		if (*p++ != '=')
 			syntax_error(input, "\"=\" was expected after a parameter name");
@@ -1337,22 +894,19 @@ scenario_set_from_text(const char *input)
 
 /* read a constructor's arguments, in spec order, from fcinfo */
 static PmScenarioSet *
-construct(FunctionCallInfo fcinfo, int method)
+construct(FunctionCallInfo fcinfo, const PmMethod *m)
 {
-	const ParamSpec *spec = method_spec(method);
-	SetArgs		a;
+	const PmParamSpec *spec = m->params;
+	PmSetArgs	a;
 	int			i;
 
-	memset(&a, 0, sizeof(a));
-	a.method = method;
+	init_args(&a, m);
 	for (i = 0; spec[i].name; i++)
 	{
 		if (PG_ARGISNULL(i))
 		{
-			if ((method == PM_METHOD_GRID || method == PM_METHOD_VAR) && strcmp(spec[i].name, "weights") == 0)
-				continue;		/* NULL weights: all 1 */
-			if (method == PM_METHOD_VAR && strcmp(spec[i].name, "vol_shifts") == 0)
-				continue;		/* NULL: prices move, volatilities stay */
+			if (spec[i].flags & PM_PARAM_NULL_IS_EMPTY)
+				continue;		/* e.g. NULL weights: all 1 */
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument \"%s\" must not be NULL", spec[i].name)));
@@ -1425,7 +979,7 @@ construct(FunctionCallInfo fcinfo, int method)
 					int			k;
 
 					/* joint moves and shifts may come as [scenario][underlying] */
-					if (ARR_NDIM(arr) == 2 && method == PM_METHOD_VAR && i <= 2)
+					if (ARR_NDIM(arr) == 2 && (spec[i].flags & PM_PARAM_MATRIX))
 						a.cols[i] = ARR_DIMS(arr)[1];
 					else if (ARR_NDIM(arr) > 1)
 						pm_arg_error(spec[i].name, "the array must have one dimension");
@@ -1458,82 +1012,45 @@ PG_FUNCTION_INFO_V1(portmargin_span_scenarios);
 Datum
 portmargin_span_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_SPAN));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_span));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_tims_scenarios);
 Datum
 portmargin_tims_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_TIMS));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_tims));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_deribit_scenarios);
 Datum
 portmargin_deribit_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_DERIBIT));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_deribit));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_okx_scenarios);
 Datum
 portmargin_okx_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_OKX));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_okx));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_grid_scenarios);
 Datum
 portmargin_grid_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_GRID));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_grid));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_var_scenarios);
 Datum
 portmargin_var_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, PM_METHOD_VAR));
+	PG_RETURN_POINTER(construct(fcinfo, &pm_method_var));
 }
 
 /* ---- SQL: I/O and equality ---- */
-
-/*
- * Whether the parameters of a (not joint) set have its method's layout: the
- * counts stored among them (Deribit's extended moves, OKX's moves and tiers)
- * are integers that fit, checked before they are converted or used as sizes.
- */
-static bool
-set_layout_ok(const PmScenarioSet *s)
-{
-	const double *p = s->params;
-	int			np = s->nparams;
-
-	switch (s->method)
-	{
-		case PM_METHOD_SPAN:
-			return np == PM_P_SPAN_N;
-		case PM_METHOD_TIMS:
-			return np == PM_P_TIMS_N;
-		case PM_METHOD_GRID:
-			return np == PM_P_GRID_N;
-		case PM_METHOD_DERIBIT:
-			return np > PM_P_DB_NEXT && p[PM_P_DB_NEXT] >= 0 && p[PM_P_DB_NEXT] <= PM_MAX_SCENARIOS &&
-				p[PM_P_DB_NEXT] == floor(p[PM_P_DB_NEXT]) && np == PM_P_DB_NEXT + 1 + (int) p[PM_P_DB_NEXT];
-		case PM_METHOD_OKX:
-			{
-				double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
-				double		nt;
-
-				if (!(nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np))
-					return false;
-				nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
-				return nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
-					np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
-			}
-	}
-	return false;
-}
 
 /*
  * A value that did not come from build_set (binary input, disk) is checked:
@@ -1543,13 +1060,15 @@ set_layout_ok(const PmScenarioSet *s)
 void
 pm_check_scenario_set(const PmScenarioSet *s, Size size)
 {
+	const PmMethod *m = NULL;
 	bool		ok;
 
 	if (size < offsetof(PmScenarioSet, params) || s->version != PM_SCENARIO_SET_VERSION ||
-		s->method < PM_METHOD_SPAN || s->method > PM_METHOD_VAR || s->nparams < 0 || s->nscenarios < 1)
+		(m = pm_set_method(s)) == NULL || s->nparams < 0 || s->nscenarios < 1)
 		ok = false;
-	else if (s->method != PM_METHOD_VAR)
-		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios) && set_layout_ok(s);
+	else if (!m->joint)
+		ok = s->nscenarios <= PM_MAX_SCENARIOS && size == PM_SET_SIZE(s->nparams, s->nscenarios) &&
+			m->layout_ok(s->params, s->nparams, s->nscenarios);
 	else
 	{
 		/* joint: the parameter count matches the moves, the names fill the rest */
@@ -1565,17 +1084,9 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 			ok = U >= 1 && U == floor(U) && (hv == 0 || hv == 1) &&
 				(double) s->nparams == PM_P_VAR_N + (double) s->nscenarios * U * (1 + hv);
 		}
+		/* the method's parameters (a joint set's tail parameters) */
 		if (ok)
-		{
-			const double *p = s->params;
-			double		fc = p[PM_P_VAR_FLOOR_COUNT];
-
-			ok = p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0 &&
-				(p[PM_P_VAR_STATISTIC] == 0.0 || p[PM_P_VAR_STATISTIC] == 1.0) &&
-				p[PM_P_VAR_BUFFER] >= 0.0 && isfinite(p[PM_P_VAR_BUFFER]) &&
-				(p[PM_P_VAR_VOL_RELATIVE] == 0.0 || p[PM_P_VAR_VOL_RELATIVE] == 1.0) &&
-				fc >= 0.0 && fc < s->nscenarios && fc == floor(fc);
-		}
+			ok = m->layout_ok(s->params, s->nparams, s->nscenarios);
 		if (ok)
 		{
 			const char *p = (const char *) s + base;
@@ -1611,25 +1122,26 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 bool
 pm_set_is_canonical(const PmScenarioSet *s, char **problem)
 {
-	SetArgs		a;
-	SetProblem	pr;
+	const PmMethod *m = pm_set_method(s);
+	PmSetArgs	a;
+	PmSetProblem pr;
 	PmScenarioSet *r;
 	int			i;
 
-	if (!set_layout_ok(s))
+	if (!m->layout_ok(s->params, s->nparams, s->nscenarios))
 	{
-		*problem = psprintf("%d parameters do not fit the %s method's layout", s->nparams, pm_method_name(s->method));
+		*problem = psprintf("%d parameters do not fit the %s method's layout", s->nparams, m->name);
 		return false;
 	}
 	set_args_from_value(s, &a);
-	for (i = 0; i < MAX_SPECS; i++)
+	for (i = 0; i < PM_MAX_PARAMS; i++)
 		a.given[i] = true;
 	if (!args_ok(&a, &pr) || !count_ok(&a, &pr))
 	{
 		char	   *message,
 				   *detail;
 
-		set_problem_text(s->method, &pr, &message, &detail);
+		set_problem_text(m, &pr, &message, &detail);
 		*problem = detail ? psprintf("%s (%s)", message, detail) : message;
 		return false;
 	}
@@ -1785,20 +1297,13 @@ portmargin_scenario_set_hash(PG_FUNCTION_ARGS)
 void
 pm_reval_params(const PmScenarioSet *s, PmRevalParams *p)
 {
+	const PmMethod *m = pm_set_method(s);
+
 	memset(p, 0, sizeof(*p));
 	p->dte_floor = 1.0;
 	p->tick = pm_check_interrupts;	/* a joint set's risk array can take seconds */
-	if (s->method == PM_METHOD_SPAN)
-		p->lookahead_years = s->params[PM_P_SPAN_LOOKAHEAD] / 365.0;
-	if (s->method == PM_METHOD_DERIBIT)
-	{
-		p->clamp = s->params[PM_P_DB_RANGE];
-		p->vol_range_up = s->params[PM_P_DB_VOL_UP];
-		p->vol_range_down = s->params[PM_P_DB_VOL_DOWN];
-		p->short_term_power = s->params[PM_P_DB_SHORT_POWER];
-		p->long_term_power = s->params[PM_P_DB_LONG_POWER];
-		p->dte_floor = s->params[PM_P_DB_DTE_FLOOR];
-	}
+	if (m->reval_params)
+		m->reval_params(s->params, p);
 }
 
 static const char *
@@ -1881,6 +1386,17 @@ pm_scenario_label(const PmScenario *sc)
 	return buf.data;
 }
 
+/* scenario i of set s: its label, or, in a joint set, its number (and group: extended = floor) */
+char *
+pm_set_scenario_label(const PmScenarioSet *s, int i)
+{
+	const PmScenario *sc = &PM_SET_SCENARIOS(s)[i];
+
+	if (pm_set_method(s)->joint)
+		return psprintf("joint scenario %d%s", i + 1, sc->extended ? " (floor)" : "");
+	return pm_scenario_label(sc);
+}
+
 PG_FUNCTION_INFO_V1(portmargin_scenarios);
 Datum
 portmargin_scenarios(PG_FUNCTION_ARGS)
@@ -1900,14 +1416,11 @@ portmargin_scenarios(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = CStringGetTextDatum(pm_scenario_label(&sc[i]));
+		values[1] = CStringGetTextDatum(pm_set_scenario_label(s, i));
 		values[2] = Float8GetDatum(sc[i].move);
-		if (s->method == PM_METHOD_VAR)
-		{
-			/* joint: the moves are per underlying (joint_moves()); extended = floor group */
-			values[1] = CStringGetTextDatum(psprintf("joint scenario %d%s", i + 1, sc[i].extended ? " (floor)" : ""));
+		/* joint: the moves are per underlying (joint_moves()) */
+		if (pm_set_method(s)->joint)
 			nulls[2] = nulls[4] = true;
-		}
 		values[3] = CStringGetTextDatum(vol_rule_name(sc[i].vol_rule));
 		values[4] = Float8GetDatum(sc[i].vol_shift);
 		values[5] = Float8GetDatum(sc[i].weight);
@@ -1933,7 +1446,7 @@ portmargin_joint_moves(PG_FUNCTION_ARGS)
 				u;
 
 	pm_check_scenario_set(s, VARSIZE(s));
-	if (s->method != PM_METHOD_VAR)
+	if (!pm_set_method(s)->joint)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"scenario_set\": a %s set", pm_method_name(s->method)),
@@ -2152,7 +1665,7 @@ portmargin_risk_array(PG_FUNCTION_ARGS)
 	pm_instrument_args(fcinfo, 1, &ins);
 	pm_reval_params(s, &p);
 	pnl = palloc(sizeof(double) * s->nscenarios);
-	if (s->method == PM_METHOD_VAR)
+	if (pm_set_method(s)->joint)
 	{
 		/* joint scenarios: the moves of the row's underlying */
 		PmScenario *col = palloc(sizeof(PmScenario) * s->nscenarios);

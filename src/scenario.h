@@ -4,10 +4,11 @@
  *	  its expanded scenarios in one varlena value.
  *
  * Layout (version 1): header, nparams doubles, nscenarios PmScenario.  The
- * parameters are method-specific (PM_P_* below); the scenarios are expanded
- * once, when the value is built, so revaluation never re-derives them.
- * Joint (var) sets keep their moves among the parameters and are followed
- * by the underlying names, NUL-terminated, in column order.
+ * parameters are method-specific (scenario_params.h; each method's code is
+ * in its method file, method.h); the scenarios are expanded once, when the
+ * value is built, so revaluation never re-derives them.  Joint sets (the
+ * var method) keep their moves among the parameters and are followed by
+ * the underlying names, NUL-terminated, in column order.
  */
 #ifndef PORTMARGIN_SCENARIO_H
 #define PORTMARGIN_SCENARIO_H
@@ -15,18 +16,17 @@
 #include "postgres.h"
 #include "fmgr.h"
 
+#include "method.h"
 #include "riskarray.h"
 #include "scenario_params.h"
 
 #define PM_SCENARIO_SET_VERSION 1
-#define PM_MAX_SCENARIOS 10000
-#define PM_MAX_JOINT_SCENARIOS 10000000
 
 typedef struct PmScenarioSet
 {
 	int32		vl_len_;		/* varlena header */
 	int16		version;
-	int16		method;			/* PmMethod */
+	int16		method;			/* PmMethodId (riskarray.h) */
 	int32		nparams;
 	int32		nscenarios;
 	double		params[FLEXIBLE_ARRAY_MEMBER];
@@ -40,8 +40,29 @@ typedef struct PmScenarioSet
 #define DatumGetScenarioSet(d) ((PmScenarioSet *) PG_DETOAST_DATUM(d))
 #define PG_GETARG_SCENARIO_SET(n) DatumGetScenarioSet(PG_GETARG_DATUM(n))
 
-extern const char *pm_method_name(int method);
+/* the set's method (method.h); NULL for a number no method has (an unchecked set) */
+static inline const PmMethod *
+pm_set_method(const PmScenarioSet *s)
+{
+	return pm_method(s->method);
+}
+
+/* the set as its method's code sees it (a checked set) */
+static inline PmSetView
+pm_set_view(const PmScenarioSet *s)
+{
+	PmSetView	v;
+
+	v.method = pm_method(s->method);
+	v.params = s->params;
+	v.nparams = s->nparams;
+	v.sc = PM_SET_SCENARIOS(s);
+	v.nscen = s->nscenarios;
+	return v;
+}
+
 extern char *pm_scenario_label(const PmScenario *sc);
+extern char *pm_set_scenario_label(const PmScenarioSet *s, int i);
 extern int	pm_kind_arg(const text *kind);
 extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);

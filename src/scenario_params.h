@@ -7,6 +7,10 @@
 #ifndef PORTMARGIN_SCENARIO_PARAMS_H
 #define PORTMARGIN_SCENARIO_PARAMS_H
 
+/* scenarios a set may have: a joint (var) set, any other */
+#define PM_MAX_SCENARIOS 10000
+#define PM_MAX_JOINT_SCENARIOS 10000000
+
 /* span */
 #define PM_P_SPAN_PSR 0
 #define PM_P_SPAN_VSR 1

@@ -7,12 +7,17 @@
  *	  money),
  *	  with the number of Householder steps each solve took; the
  *	  double-double discount factors; model round trips (BSM, Black-76,
- *	  coin-settled) over random options down to seconds to expiry.
+ *	  coin-settled) over random options down to seconds to expiry; the
+ *	  margin methods' registry and interface contract (method.h): every
+ *	  method found by its number and name, its hooks present, and a set
+ *	  expanded from arguments, read back into arguments and expanded again
+ *	  gives the same parameters and scenarios.
  *
  *	  Expected values are closed-form identities (the round trip itself,
  *	  put-call parity), not outputs pasted from an earlier run.
  */
 #include "implied_vol.h"
+#include "method.h"
 #include "pricing.h"
 
 #include <float.h>
@@ -20,6 +25,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int	failures = 0;
 static int	checks = 0;
@@ -34,6 +40,180 @@ check(int ok, const char *what, double a, double b, double c)
 		if (failures <= 20)
 			fprintf(stderr, "not ok: %s (%.17g, %.17g, %.17g)\n", what, a, b, c);
 	}
+}
+
+/* what read_args allocates (PmSetArgs.alloc), freed after each round trip */
+static void *arena[64];
+static int	narena = 0;
+
+static void *
+arena_alloc(size_t size)
+{
+	if (narena == (int) (sizeof(arena) / sizeof(arena[0])))
+		abort();
+	return arena[narena++] = malloc(size);
+}
+
+static void
+arena_free(void)
+{
+	while (narena > 0)
+		free(arena[--narena]);
+}
+
+/* the arguments of method m: its defaults, then name = value for the given numbers and arrays */
+static void
+method_args(const PmMethod *m, PmSetArgs *a, const char *const *names, const double *values,
+			const char *const *arrays, const double *const *elems, const int *counts)
+{
+	int			i,
+				k;
+
+	memset(a, 0, sizeof(*a));
+	a->method = m;
+	a->alloc = arena_alloc;
+	for (i = 0; m->params[i].name; i++)
+	{
+		const PmParamSpec *ps = &m->params[i];
+
+		a->given[i] = 1;
+		a->num[i] = ps->def;
+		a->arr[i] = (double *) ps->def_array;
+		a->narr[i] = ps->def_count;
+		for (k = 0; names && names[k]; k++)
+			if (strcmp(names[k], ps->name) == 0)
+				a->num[i] = values[k];
+		for (k = 0; arrays && arrays[k]; k++)
+			if (strcmp(arrays[k], ps->name) == 0)
+			{
+				a->arr[i] = (double *) elems[k];
+				a->narr[i] = counts[k];
+			}
+	}
+}
+
+/*
+ * The set of a's arguments, read back into arguments and expanded again,
+ * is the same set; its layout is one the method accepts.
+ */
+static void
+check_expand_round_trip(const PmSetArgs *a)
+{
+	const PmMethod *m = a->method;
+	PmSetProblem pr;
+	PmSetArgs	b;
+	PmSetView	v;
+	int			nscen,
+				ok;
+	size_t		np;
+	double	   *p1,
+			   *p2;
+	PmScenario *s1,
+			   *s2;
+
+	check(m->check == NULL || m->check(a, &pr), m->name, 0, 0, 0);
+	nscen = m->scenario_count(a);
+	np = m->param_count(a);
+	check(nscen >= 1, "scenario count", nscen, 0, 0);
+	p1 = calloc(np, sizeof(double));
+	p2 = calloc(np, sizeof(double));
+	s1 = calloc(nscen, sizeof(PmScenario));
+	s2 = calloc(nscen, sizeof(PmScenario));
+	m->expand(a, p1, s1);
+	check(m->layout_ok(p1, (int) np, nscen), "layout of an expanded set", m->id, np, nscen);
+	v.method = m;
+	v.params = p1;
+	v.nparams = (int) np;
+	v.sc = s1;
+	v.nscen = nscen;
+	memset(&b, 0, sizeof(b));
+	b.method = m;
+	b.alloc = arena_alloc;
+	b.names = a->names;			/* a joint set's names are the type's, not the method's */
+	b.nnames = a->nnames;
+	m->read_args(&v, &b);
+	check(m->scenario_count(&b) == nscen && m->param_count(&b) == np, "counts read back", m->id,
+		  m->scenario_count(&b), (double) m->param_count(&b));
+	if (m->scenario_count(&b) == nscen && m->param_count(&b) == np)
+	{
+		m->expand(&b, p2, s2);
+		ok = memcmp(p1, p2, sizeof(double) * np) == 0 && memcmp(s1, s2, sizeof(PmScenario) * nscen) == 0;
+		check(ok, "expand(read_args(expand(args))) == expand(args)", m->id, np, nscen);
+	}
+	free(p1);
+	free(p2);
+	free(s1);
+	free(s2);
+	arena_free();
+}
+
+static void
+check_methods(void)
+{
+	static const char *const span_names[] = {"price_scan_range", "vol_scan_range", NULL};
+	static const double span_values[] = {0.08, 0.04};
+	static const char *const tims_names[] = {"down", "up", "vol_up", "vol_down", NULL};
+	static const double tims_values[] = {0.15, 0.1, 0.2, 0.1};
+	static const char *const okx_names[] = {"vol_up", NULL};
+	static const double okx_values[] = {0.25};
+	static const char *const grid_arrays[] = {"moves", "vol_shifts", NULL};
+	static const double grid_moves[] = {-0.1, 0, 0.1};
+	static const double grid_shifts[] = {0.05, 0, -0.05};
+	static const double *const grid_elems[] = {grid_moves, grid_shifts};
+	static const int grid_counts[] = {3, 3};
+	static const char *const var_names[] = {"floor_count", "statistic", "vol_rule", NULL};
+	static const double var_values[] = {1, 0, 1};
+	static const char *const var_arrays[] = {"moves", "vol_shifts", "weights", NULL};
+	static const double var_moves[] = {-0.1, -0.2, 0.05, 0.02, 0, 0.1};
+	static const double var_shifts[] = {0.1, 0.1, 0, 0, -0.05, 0.2};
+	static const double var_weights[] = {1, 0.5, 0.25};
+	static const double *const var_elems[] = {var_moves, var_shifts, var_weights};
+	static const int var_counts[] = {6, 6, 3};
+	static char *var_und[] = {"BTC", "ETH"};
+	PmSetArgs	a;
+	const PmMethod *m;
+	int			id,
+				n = 0;
+
+	check(pm_method(0) == NULL, "no method 0", 0, 0, 0);
+	for (id = 1; (m = pm_method(id)) != NULL; id++, n++)
+	{
+		int			i,
+					k,
+					names = 0,
+					count_param = m->count_param == NULL;
+
+		check(m->id == id && pm_method_by_name(m->name) == m, "registry", id, m->id, 0);
+		check(m->scenario_count && m->param_count && m->expand && m->layout_ok && m->read_args,
+			  "hooks that build and read a set", id, 0, 0);
+		check(m->finalize != NULL || m->account_margin != NULL, "a margin rule", id, 0, 0);
+		for (i = 0; m->params[i].name; i++)
+		{
+			for (k = 0; k < i; k++)
+				check(strcmp(m->params[k].name, m->params[i].name) != 0, "parameter names unique", id, i, k);
+			names += m->params[i].kind == PK_NAMES;
+			count_param |= m->count_param && strcmp(m->count_param, m->params[i].name) == 0;
+		}
+		check(i <= PM_MAX_PARAMS, "parameters fit PmSetArgs", id, i, PM_MAX_PARAMS);
+		check(names == (m->joint ? 1 : 0), "a joint set's underlyings, only there", id, names, m->joint);
+		check(count_param, "count_param is a parameter", id, 0, 0);
+	}
+	check(n == 6 && pm_method_by_name("none") == NULL, "six methods", n, 0, 0);
+
+	method_args(&pm_method_span, &a, span_names, span_values, NULL, NULL, NULL);
+	check_expand_round_trip(&a);
+	method_args(&pm_method_tims, &a, tims_names, tims_values, NULL, NULL, NULL);
+	check_expand_round_trip(&a);
+	method_args(&pm_method_deribit, &a, NULL, NULL, NULL, NULL, NULL);
+	check_expand_round_trip(&a);
+	method_args(&pm_method_okx, &a, okx_names, okx_values, NULL, NULL, NULL);
+	check_expand_round_trip(&a);
+	method_args(&pm_method_grid, &a, NULL, NULL, grid_arrays, grid_elems, grid_counts);
+	check_expand_round_trip(&a);
+	method_args(&pm_method_var, &a, var_names, var_values, var_arrays, var_elems, var_counts);
+	a.names = var_und;
+	a.nnames = 2;
+	check_expand_round_trip(&a);
 }
 
 int
@@ -246,6 +426,8 @@ main(void)
 				}
 	}
 
+	check_methods();
+	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
 }
