@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "method.h"
 #include "rulebook.h"
 #include "sqlargs.h"
 
@@ -91,7 +92,7 @@ build_rulebook(RuleIn *rules, int n, const char *argname)
 	{
 		if (i > 0 && rule_in_cmp(&rules[i - 1], &rules[i]) == 0)
 			pm_arg_error(argname, psprintf("two rules for %s", key_text(rules[i].underlying, rules[i].settlement)));
-		if (rules[i].set->method == PM_METHOD_VAR && n > 1)
+		if (pm_method(rules[i].set->method) && pm_method(rules[i].set->method)->joint && n > 1)
 			pm_arg_error(argname, psprintf("the rule for %s is a joint (var) scenario set, which must be the only rule: "
 										   "VaR and expected shortfall need every unit in the same scenarios",
 										   key_text(rules[i].underlying, rules[i].settlement)));
