@@ -84,3 +84,21 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.rulebook_rules', 'WHERE 
 CREATE FUNCTION @extschema@.rulebook_preset(name text) RETURNS @extschema@.rulebook
 AS 'MODULE_PATHNAME', 'portmargin_rulebook_preset' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rulebook_preset(text) IS 'the rulebook stored under a name in portmargin.rulebook_rules (each rule named after its preset)';
+
+-- ---------------------------------------------------------------------
+-- the aggregate: rulebooks, per-unit breakdown, account-level rows
+-- ---------------------------------------------------------------------
+
+-- (aggregate section)
+
+-- ---------------------------------------------------------------------
+-- Deribit: the current portfolio-margin model and its published parameters
+-- ---------------------------------------------------------------------
+
+-- (deribit section)
+
+-- ---------------------------------------------------------------------
+-- OKX: MR1 to MR9 and the published tiers
+-- ---------------------------------------------------------------------
+
+-- (okx section)

@@ -88,7 +88,13 @@ scan_units(const PmSetView *set, const PmUnit *units, int nunits, PmMarginResult
 			r->pnl[j] += unit->pnl[j] * fx;
 		}
 		scan = fmax(0.0, worst_loss);
+		r->cur_unit = u;
+		pm_unit_component(r, PM_COMP_SCAN, scan);
+		pm_unit_component(r, PM_COMP_NET_OPTION_VALUE, unit->option_value);
+		if (r->unit_worst)
+			r->unit_worst[u] = worst;
 		req = m->unit_margin ? m->unit_margin(set, unit, scan, fx, r) : scan;
+		pm_unit_component(r, PM_COMP_INITIAL, req);
 
 		r->scan += scan * fx;
 		r->net_option_value += unit->option_value * fx;
@@ -104,10 +110,36 @@ scan_units(const PmSetView *set, const PmUnit *units, int nunits, PmMarginResult
 	m->account_margin(set, units, nunits, total, r);
 }
 
+/*
+ * A unit's maintenance margin, where its method did not set one: its initial
+ * margin scaled as the account's is (maintenance / initial), which is each
+ * method's own ratio (SPAN 1 / 1.10, Deribit mm_factor, OKX 1 / imr_ratio).
+ */
+static void
+unit_maintenance(const PmUnit *units, int nunits, PmMarginResult *r)
+{
+	int			u;
+
+	if (r->unit_comp == NULL)
+		return;
+	for (u = 0; u < nunits; u++)
+	{
+		double	   *c = r->unit_comp + u * PM_COMP_N;
+
+		if (isnan(c[PM_COMP_INITIAL]) && r->unit_margin)
+			c[PM_COMP_INITIAL] = r->unit_margin[u] / pm_unit_fx(r, &units[u]);
+		if (isnan(c[PM_COMP_MAINTENANCE]) && !isnan(c[PM_COMP_INITIAL]))
+			c[PM_COMP_MAINTENANCE] = r->initial > 0.0 ? c[PM_COMP_INITIAL] * (r->maintenance / r->initial)
+				: c[PM_COMP_INITIAL];
+	}
+}
+
 void
 pm_margin_finalize(const PmSetView *set, const PmUnit *units, int nunits, PmMarginResult *r)
 {
 	double	   *unit_margin = r->unit_margin;
+	double	   *unit_comp = r->unit_comp;
+	int		   *unit_worst = r->unit_worst;
 	double	   *pnl = r->pnl;
 	void	   *(*alloc) (size_t) = r->alloc;
 	void		(*tick) (void *) = r->tick;
@@ -116,6 +148,8 @@ pm_margin_finalize(const PmSetView *set, const PmUnit *units, int nunits, PmMarg
 
 	memset(r, 0, sizeof(*r));
 	r->unit_margin = unit_margin;
+	r->unit_comp = unit_comp;
+	r->unit_worst = unit_worst;
 	r->pnl = pnl;
 	r->alloc = alloc;
 	r->tick = tick;
@@ -127,8 +161,13 @@ pm_margin_finalize(const PmSetView *set, const PmUnit *units, int nunits, PmMarg
 		pnl[j] = 0.0;
 	if (nunits > 0)
 		r->fx_to_usd = !single_currency(units, nunits);
+	for (j = 0; unit_comp && j < nunits * PM_COMP_N; j++)
+		unit_comp[j] = NAN;
+	for (j = 0; unit_worst && j < nunits; j++)
+		unit_worst[j] = -1;
 	if (set->method->finalize)
 		set->method->finalize(set, units, nunits, r);
 	else if (nunits > 0)
 		scan_units(set, units, nunits, r);
+	unit_maintenance(units, nunits, r);
 }

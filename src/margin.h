@@ -55,10 +55,46 @@ typedef struct PmUnit
 	double		long_futures;	/* size, underlying units */
 	double		short_futures;
 	double		gross_notional; /* linear: USD; inverse: coin */
+	/* account-level inputs carried by rows of their own kinds (0 when none): */
+	double		mmp_size;		/* Deribit MMP: max(max quote quantity, quantity limit), underlying units */
+	double		liability;		/* OKX MR8: amount borrowed, in the unit's currency (its underlying) */
+	/* resting orders (kind 'order:...'): their P&L per scenario if all buys / all sells fill; NULL if none */
+	double	   *buy_pnl;
+	double	   *sell_pnl;
 	double	   *pnl;			/* one per scenario, unit currency */
 	PmBucketSet expiries;		/* t: net delta, forward */
 	PmBucketSet strikes;		/* (t, strike): net option quantity */
 } PmUnit;
+
+/*
+ * Per-unit components of the requirement, in the unit's own currency (coin
+ * for an inverse unit), NAN where the unit's method has none: the breakdown a
+ * BI tool reads per account and risk unit (the margin type's units field).
+ */
+typedef enum PmComponent
+{
+	PM_COMP_INITIAL,			/* the unit's initial margin */
+	PM_COMP_MAINTENANCE,		/* and maintenance margin */
+	PM_COMP_SCAN,				/* worst weighted scenario loss (SPAN scan risk, Deribit worst case, OKX MR1) */
+	PM_COMP_SHORT_OPTION_MINIMUM,	/* SPAN */
+	PM_COMP_NET_OPTION_VALUE,	/* value of the unit's options */
+	PM_COMP_PER_CONTRACT_MINIMUM,	/* TIMS / FINRA */
+	PM_COMP_OPTION_CONTINGENCY, /* Deribit (legacy model) */
+	PM_COMP_FUTURES_CONTINGENCY,	/* Deribit (legacy model) */
+	PM_COMP_ROLL_SHOCK,			/* Deribit */
+	PM_COMP_DELTA_SHOCK,		/* Deribit */
+	PM_COMP_OPEN_ORDERS,		/* Deribit: initial margin of open orders */
+	PM_COMP_MMP,				/* Deribit: market-maker protection margin */
+	PM_COMP_EXTREME_MOVE,		/* OKX MR6 */
+	PM_COMP_THETA_DECAY,		/* OKX MR2 */
+	PM_COMP_VEGA_TERM,			/* OKX MR3 */
+	PM_COMP_BASIS,				/* OKX MR4 */
+	PM_COMP_INTEREST_RATE,		/* OKX MR5 */
+	PM_COMP_MINIMUM_CHARGE,		/* OKX MR7 */
+	PM_COMP_BORROWING,			/* OKX MR8 */
+	PM_COMP_DEPEG,				/* OKX MR9 */
+	PM_COMP_N
+} PmComponent;
 
 typedef struct PmMarginResult
 {
@@ -83,6 +119,9 @@ typedef struct PmMarginResult
 	int			worst_scenario; /* 0-based; -1 when none */
 	int			worst_unit;		/* index into units; -1 when none */
 	double	   *unit_margin;	/* [nunits], report currency */
+	double	   *unit_comp;		/* [nunits][PM_COMP_N], unit currency (NULL: not wanted) */
+	int		   *unit_worst;		/* [nunits]: the unit's worst scenario, -1 if none (NULL: not wanted) */
+	int			cur_unit;		/* the unit whose unit_margin hook runs */
 	double	   *pnl;			/* [nscen], report currency */
 	double	   *work;			/* var method: 4 nscen doubles of scratch (from alloc) */
 	int		   *tail;			/* var method: nscen ints of scratch (from alloc) */
@@ -109,6 +148,21 @@ extern void pm_margin_finalize(const struct PmSetView *set, const PmUnit *units,
 extern double pm_expiry_charge(const PmUnit *unit, double annual_rate, double min_move);
 
 /* what one unit currency is worth in the report currency */
+/* set component c of the unit whose unit_margin hook runs (or of unit u) */
+static inline void
+pm_unit_component(PmMarginResult *r, PmComponent c, double value)
+{
+	if (r->unit_comp)
+		r->unit_comp[r->cur_unit * PM_COMP_N + c] = value;
+}
+
+static inline void
+pm_unit_component_of(PmMarginResult *r, int u, PmComponent c, double value)
+{
+	if (r->unit_comp)
+		r->unit_comp[u * PM_COMP_N + c] = value;
+}
+
 static inline double
 pm_unit_fx(const PmMarginResult *r, const PmUnit *unit)
 {

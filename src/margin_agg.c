@@ -1063,7 +1063,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	TupleDesc	tupdesc;
 	Datum		values[23];
 	bool		nulls[23] = {false};
-	PmMarginResult r;
+	PmMarginResult r = {0};
 	const PmScenarioSet *set = st ? st->set : NULL;
 	int			nunits = set ? st->nunits : 0;
 	int			nscen = nunits > 0 ? set->nscenarios : 0;

@@ -135,6 +135,9 @@ deribit_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double 
 	r->option_contingency += oc * fx;
 	r->futures_contingency += fc * fx;
 	r->roll_shock += roll * fx;
+	pm_unit_component(r, PM_COMP_OPTION_CONTINGENCY, oc);
+	pm_unit_component(r, PM_COMP_FUTURES_CONTINGENCY, fc);
+	pm_unit_component(r, PM_COMP_ROLL_SHOCK, roll);
 	return scan + oc + fc + roll;
 }
 

@@ -146,6 +146,8 @@ okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx, 
 							   pm_okx_ntiers_p(params)) / usd;
 	r->basis_risk += basis * fx;
 	r->minimum_charge += mr7 * fx;
+	pm_unit_component(r, PM_COMP_BASIS, basis);
+	pm_unit_component(r, PM_COMP_MINIMUM_CHARGE, mr7);
 	return fmax(scan + basis, mr7);
 }
 

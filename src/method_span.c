@@ -99,6 +99,7 @@ span_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx,
 		(unit->inverse ? unit->index_price : 1.0);
 
 	r->short_option_minimum += som * fx;
+	pm_unit_component(r, PM_COMP_SHORT_OPTION_MINIMUM, som);
 	return fmax(scan, som);
 }
 

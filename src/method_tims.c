@@ -87,6 +87,7 @@ tims_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx,
 		(unit->inverse ? unit->index_price : 1.0);
 
 	r->per_contract_minimum += pcm * fx;
+	pm_unit_component(r, PM_COMP_PER_CONTRACT_MINIMUM, pcm);
 	return fmax(scan, pcm);
 }
 
