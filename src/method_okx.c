@@ -1,10 +1,23 @@
 /*
  * method_okx.c
- *	  OKX-style portfolio margin (pure numeric code): the spot moves, each
- *	  also with relative volatility shifts up and down when given, and the
- *	  two extreme moves at their fraction; per unit the larger of the scan
- *	  loss plus basis risk (MR4) and the tiered minimum charge (MR7);
- *	  IMR = imr_ratio x MMR.  doc/margin.md cites the sources.
+ *	  OKX portfolio margin (pure numeric code), per risk unit (OKX API v5
+ *	  position builder, riskUnitData; doc/venues/okx.md cites the sources):
+ *
+ *	    MR1  worst loss over the spot moves, each also with relative volatility
+ *	         shifts up and down when given                       (PM_COMP_SCAN)
+ *	    MR6  extreme_fraction x worst loss at +/- extreme_move    (EXTREME_MOVE)
+ *	    MR4  sum over expiries of |cash delta| x max(basis_minimum,
+ *	         basis_move_risk x t): perpetuals (t = 0) at basis_minimum (BASIS)
+ *	    MR7  the tiered minimum charge on minimum_charge_rate x gross notional
+ *	                                                             (MINIMUM_CHARGE)
+ *	    MR2, MR3, MR5  0 for a unit without options (OKX defines them for
+ *	         options); not computed for a unit with options (NAN)
+ *	    MR8  borrowing_mmr_rate x the unit's liability           (BORROWING)
+ *	    MR9  not computed (NAN): see doc/venues/okx.md
+ *	    MMR_u = max(max(MR1, MR6) + MR4, MR7)  (OKX's risk-unit mmr, MAINTENANCE)
+ *	    IMR_u = imr_ratio x MMR_u              (OKX's risk-unit imr, INITIAL)
+ *	  Account: maintenance = sum (MMR_u + MR8_u); initial = sum (imr_ratio x
+ *	  MMR_u + borrowing_imr_rate x liability_u), in report currency.
  */
 #include "method.h"
 
@@ -17,6 +30,17 @@ static const double okx_multipliers[] = {1, 2, 4, 6, 8, 10, 12};
 
 #define OKX_DEFAULT(a) (a), (int) (sizeof(a) / sizeof(double))
 
+/*
+ * The 0.4.0 parameters' defaults, which a 0.3.x set (stored without them)
+ * reads back as.  Borrowing: 2% (MMR) and 10% (IMR) of the liability, as
+ * OKX's published position-builder example computes them (borrowMmr and
+ * borrowImr over the USDT liability); no rows carried liabilities before
+ * 0.4.0, so 0.3.x results are unchanged.
+ */
+#define OKX_BASIS_MIN_DEFAULT 0.0
+#define OKX_BORROW_MMR_DEFAULT 0.02
+#define OKX_BORROW_IMR_DEFAULT 0.10
+
 static const PmParamSpec okx_params[] = {
 	{"spot_moves", PK_ARRAY, PR_MOVES, false, 0, OKX_DEFAULT(okx_spot_moves), 0},
 	{"vol_up", PK_NUM, PR_NONNEG, false, 0, NULL, 0, 0},
@@ -28,6 +52,10 @@ static const PmParamSpec okx_params[] = {
 	{"minimum_charge_tiers", PK_ARRAY, PR_TIERS, false, 0, OKX_DEFAULT(okx_tiers), 0},
 	{"minimum_charge_multipliers", PK_ARRAY, PR_TIER_MULTS, false, 0, OKX_DEFAULT(okx_multipliers), 0},
 	{"imr_ratio", PK_NUM, PR_POS, false, 1.3, NULL, 0, 0},
+	/* 0.4.0, stored after the multipliers (scenario_params.h) */
+	{"basis_minimum", PK_NUM, PR_NONNEG, false, OKX_BASIS_MIN_DEFAULT, NULL, 0, 0},
+	{"borrowing_mmr_rate", PK_NUM, PR_NONNEG, false, OKX_BORROW_MMR_DEFAULT, NULL, 0, 0},
+	{"borrowing_imr_rate", PK_NUM, PR_NONNEG, false, OKX_BORROW_IMR_DEFAULT, NULL, 0, 0},
 	{0}
 };
 
@@ -38,7 +66,8 @@ static const PmParamSpec okx_params[] = {
 enum
 {
 	OKX_ARG_MOVES, OKX_ARG_VOL_UP, OKX_ARG_VOL_DOWN, OKX_ARG_EXTREME, OKX_ARG_FRACTION, OKX_ARG_BASIS,
-	OKX_ARG_MR7_RATE, OKX_ARG_TIERS, OKX_ARG_MULTS, OKX_ARG_IMR_RATIO
+	OKX_ARG_MR7_RATE, OKX_ARG_TIERS, OKX_ARG_MULTS, OKX_ARG_IMR_RATIO, OKX_ARG_BASIS_MIN,
+	OKX_ARG_BORROW_MMR, OKX_ARG_BORROW_IMR
 };
 
 static bool
@@ -59,7 +88,7 @@ okx_scenario_count(const PmSetArgs *a)
 static size_t
 okx_param_count(const PmSetArgs *a)
 {
-	return PM_P_OKX_NMOVES + 1 + a->narr[OKX_ARG_MOVES] + 1 + 2 * a->narr[OKX_ARG_TIERS];
+	return PM_P_OKX_NMOVES + 1 + a->narr[OKX_ARG_MOVES] + 1 + 2 * a->narr[OKX_ARG_TIERS] + 1 + PM_P_OKX_NEXT;
 }
 
 static void
@@ -86,6 +115,14 @@ okx_expand(const PmSetArgs *a, double *p, PmScenario *sc)
 	p[PM_P_OKX_NMOVES + 1 + nm] = nt;
 	memcpy(p + PM_P_OKX_NMOVES + 2 + nm, a->arr[OKX_ARG_TIERS], sizeof(double) * nt);
 	memcpy(p + PM_P_OKX_NMOVES + 2 + nm + nt, a->arr[OKX_ARG_MULTS], sizeof(double) * nt);
+	{
+		double	   *ext = p + PM_P_OKX_NMOVES + 2 + nm + 2 * nt;
+
+		ext[0] = PM_P_OKX_NEXT;
+		ext[1 + PM_P_OKX_EXT_BASIS_MIN] = n[OKX_ARG_BASIS_MIN];
+		ext[1 + PM_P_OKX_EXT_BORROW_MMR] = n[OKX_ARG_BORROW_MMR];
+		ext[1 + PM_P_OKX_EXT_BORROW_IMR] = n[OKX_ARG_BORROW_IMR];
+	}
 	for (k = 0; k < nm; k++)
 	{
 		pm_set_scenario(&sc[m++], moves[k], PM_VOL_NONE, 0.0, 1.0, 0);
@@ -98,18 +135,25 @@ okx_expand(const PmSetArgs *a, double *p, PmScenario *sc)
 	pm_set_scenario(&sc[m++], n[OKX_ARG_EXTREME], PM_VOL_NONE, 0.0, n[OKX_ARG_FRACTION], 0);
 }
 
-/* the counts of moves and tiers are integers that fit before they are used as sizes */
+/*
+ * The counts of moves and tiers are integers that fit before they are used
+ * as sizes; the set ends after the multipliers (0.3.x) or after the 0.4.0
+ * tail, whose count is PM_P_OKX_NEXT.
+ */
 static bool
 okx_layout_ok(const double *p, int np, int nscen PM_UNUSED)
 {
 	double		nm = np > PM_P_OKX_NMOVES ? p[PM_P_OKX_NMOVES] : -1;
 	double		nt;
+	int			base;
 
 	if (!(nm >= 0 && nm <= PM_MAX_SCENARIOS && nm == floor(nm) && PM_P_OKX_NMOVES + 1 + (int) nm < np))
 		return false;
 	nt = p[PM_P_OKX_NMOVES + 1 + (int) nm];
-	return nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt) &&
-		np == PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
+	if (!(nt >= 0 && nt <= PM_MAX_SCENARIOS && nt == floor(nt)))
+		return false;
+	base = PM_P_OKX_NMOVES + 2 + (int) nm + 2 * (int) nt;
+	return np == base || (np == base + 1 + PM_P_OKX_NEXT && p[base] == PM_P_OKX_NEXT);
 }
 
 static void
@@ -129,34 +173,99 @@ okx_read_args(const PmSetView *s, PmSetArgs *a)
 	a->arr[OKX_ARG_TIERS] = (double *) pm_okx_tiers_p(p);
 	a->arr[OKX_ARG_MULTS] = a->arr[OKX_ARG_TIERS] + a->narr[OKX_ARG_TIERS];
 	a->num[OKX_ARG_IMR_RATIO] = p[PM_P_OKX_IMR_RATIO];
+	a->num[OKX_ARG_BASIS_MIN] = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BASIS_MIN, OKX_BASIS_MIN_DEFAULT);
+	a->num[OKX_ARG_BORROW_MMR] = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_MMR, OKX_BORROW_MMR_DEFAULT);
+	a->num[OKX_ARG_BORROW_IMR] = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_IMR, OKX_BORROW_IMR_DEFAULT);
 }
 
+/* the liability a unit's MR8 is charged on: none when negative (not a borrowing) */
+static inline double
+okx_liability(const PmUnit *unit)
+{
+	return fmax(0.0, unit->liability);
+}
+
+/*
+ * One risk unit: records MR1 to MR8 (MR9 and, for a unit with options, MR2,
+ * MR3 and MR5 stay NAN: not computed) and OKX's risk-unit mmr, and returns
+ * the unit's share of the account's maintenance margin: mmr + MR8.  Its
+ * initial margin (imr_ratio x mmr) is recorded by okx_account_margin, after
+ * margin.c has set the component to this return value.
+ */
 static double
-okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx, PmMarginResult *r)
+okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan PM_UNUSED, double fx, PmMarginResult *r)
 {
 	const double *params = s->params;
-	double		basis = pm_expiry_charge(unit, params[PM_P_OKX_BASIS], 0.0);
+	int			nscen = s->nscen;
+	double		basis = pm_expiry_charge(unit, params[PM_P_OKX_BASIS],
+										 pm_okx_ext_p(params, s->nparams, PM_P_OKX_EXT_BASIS_MIN,
+													  OKX_BASIS_MIN_DEFAULT));
 	double		usd = unit->inverse ? unit->index_price : 1.0;
 	double		raw = params[PM_P_OKX_MR7_RATE] * unit->gross_notional;
-	double		mr7 = 0.0;
+	double		mr1 = 0.0,
+				mr6 = 0.0,
+				mr7 = 0.0,
+				mr8,
+				mmr;
+	int			j;
 
+	/* the MR1 scenarios (weight 1), then the two MR6 ones at their fraction (okx_expand) */
+	for (j = 0; j < nscen - 2; j++)
+		mr1 = fmax(mr1, -unit->pnl[j] * s->sc[j].weight);
+	for (j = nscen - 2; j < nscen; j++)
+		mr6 = fmax(mr6, -unit->pnl[j] * s->sc[j].weight);
 	if (raw > 0.0 && usd > 0.0)
 		mr7 = pm_tiered_charge(raw * usd, pm_okx_tiers_p(params),
 							   pm_okx_tiers_p(params) + pm_okx_ntiers_p(params),
 							   pm_okx_ntiers_p(params)) / usd;
+	mmr = fmax(fmax(mr1, mr6) + basis, mr7);
+	mr8 = okx_liability(unit) * pm_okx_ext_p(params, s->nparams, PM_P_OKX_EXT_BORROW_MMR,
+											 OKX_BORROW_MMR_DEFAULT);
 	r->basis_risk += basis * fx;
 	r->minimum_charge += mr7 * fx;
+	pm_unit_component(r, PM_COMP_SCAN, mr1);
+	pm_unit_component(r, PM_COMP_EXTREME_MOVE, mr6);
 	pm_unit_component(r, PM_COMP_BASIS, basis);
 	pm_unit_component(r, PM_COMP_MINIMUM_CHARGE, mr7);
-	return fmax(scan + basis, mr7);
+	pm_unit_component(r, PM_COMP_BORROWING, mr8);
+	if (unit->option_contracts == 0.0)
+	{
+		/* OKX: MR2 (time value), MR3 (volatility span), MR5 (interest rate) are "for options" */
+		pm_unit_component(r, PM_COMP_THETA_DECAY, 0.0);
+		pm_unit_component(r, PM_COMP_VEGA_TERM, 0.0);
+		pm_unit_component(r, PM_COMP_INTEREST_RATE, 0.0);
+	}
+	pm_unit_component(r, PM_COMP_MAINTENANCE, mmr);
+	return mmr + mr8;
 }
 
+/*
+ * maintenance = sum over units of (mmr_u + MR8_u) fx_u = total;
+ * initial = sum of (imr_ratio x mmr_u + borrowing_imr_rate x liability_u) fx_u
+ */
 static void
-okx_account_margin(const PmSetView *s, const PmUnit *units PM_UNUSED, int nunits PM_UNUSED, double total,
-				   PmMarginResult *r)
+okx_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double total, PmMarginResult *r)
 {
+	const double *p = s->params;
+	double		ratio = p[PM_P_OKX_IMR_RATIO];
+	double		mmr_rate = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_MMR, OKX_BORROW_MMR_DEFAULT);
+	double		imr_rate = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_IMR, OKX_BORROW_IMR_DEFAULT);
+	double		initial = 0.0;
+	int			u;
+
+	for (u = 0; u < nunits; u++)
+	{
+		double		fx = pm_unit_fx(r, &units[u]);
+		double		liability = okx_liability(&units[u]);
+		/* the unit's mmr in unit currency (recorded, else its requirement less its MR8) */
+		double		mmr = r->unit_comp ? r->unit_comp[u * PM_COMP_N + PM_COMP_MAINTENANCE]
+			: r->unit_margin[u] / fx - liability * mmr_rate;
+
+		initial += (ratio * mmr + imr_rate * liability) * fx;
+		pm_unit_component_of(r, u, PM_COMP_INITIAL, ratio * mmr);
+	}
 	r->maintenance = total;
-	r->initial = s->params[PM_P_OKX_IMR_RATIO] * total;
+	r->initial = initial;
 }
 
 const PmMethod pm_method_okx = {
@@ -164,7 +273,7 @@ const PmMethod pm_method_okx = {
 	.name = "okx",
 	.params = okx_params,
 	.count_param = "spot_moves",
-	.folds = PM_FOLD_EXPIRIES,	/* basis risk */
+	.folds = PM_FOLD_EXPIRIES,	/* MR4 */
 	.check = okx_check,
 	.scenario_count = okx_scenario_count,
 	.param_count = okx_param_count,

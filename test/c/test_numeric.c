@@ -216,6 +216,165 @@ check_methods(void)
 	check_expand_round_trip(&a);
 }
 
+/* set component c of unit u, or NAN */
+static double
+comp(const double *unit_comp, int u, PmComponent c)
+{
+	return unit_comp[u * PM_COMP_N + c];
+}
+
+/* a equals the hand-derived b to 1e-9 relative (1e-9 absolute below 1) */
+static int
+NEAR(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b));
+}
+
+/*
+ * OKX MR1 to MR8 on hand-built units (pure numeric core, no server), the
+ * expected values derived by hand:
+ *   set: okx(basis_minimum 0.002, minimum_charge_rate 0.0045), otherwise the
+ *   defaults: MR1 moves 0, +/-4, 8, 12%; MR6 +/-24% at 50%; MR4 5% a year;
+ *   MR7 tiers from 0 x1; IMR 1.3 x MMR; borrowing 2% (MMR) and 10% (IMR).
+ *   unit 0: BTC linear, short 0.1 perpetual at F = 100,000 (t = 0), liability
+ *     50,000 USD.  MR1 = 0.1 x 100,000 x 0.12 = 1,200; MR6 = 0.5 x 0.1 x
+ *     100,000 x 0.24 = 1,200; MR4 = 0.1 x 100,000 x max(0.002, 0.05 x 0) = 20;
+ *     MR7 = 0.0045 x 10,000 = 45 (first tier, x1); mmr = max(1,200 + 20, 45)
+ *     = 1,220; imr = 1.3 x 1,220 = 1,586; MR8 = 0.02 x 50,000 = 1,000.
+ *   unit 1: ETH linear, long 2 futures at F = 3,000, t = 0.5, no liability.
+ *     MR1 = 2 x 3,000 x 0.12 = 720; MR6 = 0.5 x 2 x 3,000 x 0.24 = 720;
+ *     MR4 = 6,000 x max(0.002, 0.05 x 0.5 = 0.025) = 150; MR7 = 0.0045 x
+ *     6,000 = 27; mmr = 870; imr = 1,131; MR8 = 0.
+ *   account: maintenance = 1,220 + 1,000 + 870 = 3,090; initial = 1,586 +
+ *     0.10 x 50,000 + 1,131 = 7,717.
+ * Then the same set stored as 0.3.x did (no 0.4.0 tail): its layout is
+ * accepted and reads back with basis_minimum 0 and the borrowing defaults,
+ * so unit 0's MR4 is 0 and unit 1's stays 150.
+ */
+static void
+check_okx_units(void)
+{
+	static const char *const names[] = {"basis_minimum", "minimum_charge_rate", NULL};
+	static const double values[] = {0.002, 0.0045};
+	PmSetArgs	a;
+	PmSetView	v;
+	PmRevalParams rp;
+	PmUnit		units[2];
+	PmBucket	b0 = {0.0, 100000.0, -0.1},
+				b1 = {0.5, 3000.0, 2.0};
+	PmMarginResult r;
+	PmInstrument ins;
+	double		unit_margin[2],
+				unit_comp[2 * PM_COMP_N],
+			   *params,
+			   *pnl0,
+			   *pnl1,
+			   *acct,
+				value,
+				delta;
+	PmScenario *sc;
+	int			nscen,
+				np,
+				j;
+
+	method_args(&pm_method_okx, &a, names, values, NULL, NULL, NULL);
+	nscen = pm_method_okx.scenario_count(&a);
+	np = (int) pm_method_okx.param_count(&a);
+	params = calloc(np, sizeof(double));
+	sc = calloc(nscen, sizeof(PmScenario));
+	pnl0 = calloc(nscen, sizeof(double));
+	pnl1 = calloc(nscen, sizeof(double));
+	acct = calloc(nscen, sizeof(double));
+	pm_method_okx.expand(&a, params, sc);
+	memset(&rp, 0, sizeof(rp));
+
+	memset(units, 0, sizeof(units));
+	memset(&ins, 0, sizeof(ins));
+	ins.kind = PM_KIND_PERPETUAL;
+	ins.forward = 100000.0;
+	ins.multiplier = 1.0;
+	pm_risk_array(&rp, sc, nscen, &ins, pnl0, &value, &delta);
+	for (j = 0; j < nscen; j++)
+		pnl0[j] *= -0.1;
+	units[0].underlying = "BTC";
+	units[0].pnl = pnl0;
+	units[0].gross_notional = 0.1 * 100000.0;
+	units[0].liability = 50000.0;
+	units[0].expiries.n = units[0].expiries.max = 1;
+	units[0].expiries.b = &b0;
+	ins.kind = PM_KIND_FUTURE;
+	ins.forward = 3000.0;
+	ins.t = 0.5;
+	pm_risk_array(&rp, sc, nscen, &ins, pnl1, &value, &delta);
+	for (j = 0; j < nscen; j++)
+		pnl1[j] *= 2.0;
+	units[1].underlying = "ETH";
+	units[1].pnl = pnl1;
+	units[1].gross_notional = 2.0 * 3000.0;
+	units[1].expiries.n = units[1].expiries.max = 1;
+	units[1].expiries.b = &b1;
+
+	v.method = &pm_method_okx;
+	v.params = params;
+	v.nparams = np;
+	v.sc = sc;
+	v.nscen = nscen;
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.unit_comp = unit_comp;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_SCAN), 1200), "okx MR1", comp(unit_comp, 0, PM_COMP_SCAN), 1200, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_EXTREME_MOVE), 1200), "okx MR6", comp(unit_comp, 0, PM_COMP_EXTREME_MOVE), 1200, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BASIS), 20), "okx MR4 perpetual", comp(unit_comp, 0, PM_COMP_BASIS), 20, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_MINIMUM_CHARGE), 45), "okx MR7", comp(unit_comp, 0, PM_COMP_MINIMUM_CHARGE), 45, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BORROWING), 1000), "okx MR8", comp(unit_comp, 0, PM_COMP_BORROWING), 1000, 0);
+	check(comp(unit_comp, 0, PM_COMP_THETA_DECAY) == 0 && comp(unit_comp, 0, PM_COMP_VEGA_TERM) == 0 &&
+		  comp(unit_comp, 0, PM_COMP_INTEREST_RATE) == 0, "okx MR2, MR3, MR5: 0 without options", 0, 0, 0);
+	check(isnan(comp(unit_comp, 0, PM_COMP_DEPEG)), "okx MR9 not computed", comp(unit_comp, 0, PM_COMP_DEPEG), 0, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_MAINTENANCE), 1220), "okx unit mmr", comp(unit_comp, 0, PM_COMP_MAINTENANCE), 1220, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_INITIAL), 1586), "okx unit imr", comp(unit_comp, 0, PM_COMP_INITIAL), 1586, 0);
+	check(NEAR(unit_margin[0], 2220), "okx unit requirement: mmr + MR8", unit_margin[0], 2220, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_BASIS), 150), "okx MR4 future", comp(unit_comp, 1, PM_COMP_BASIS), 150, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_MINIMUM_CHARGE), 27), "okx MR7 unit 1", comp(unit_comp, 1, PM_COMP_MINIMUM_CHARGE), 27, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_MAINTENANCE), 870), "okx unit 1 mmr", comp(unit_comp, 1, PM_COMP_MAINTENANCE), 870, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_INITIAL), 1131), "okx unit 1 imr", comp(unit_comp, 1, PM_COMP_INITIAL), 1131, 0);
+	check(comp(unit_comp, 1, PM_COMP_BORROWING) == 0, "okx unit 1 MR8 0", comp(unit_comp, 1, PM_COMP_BORROWING), 0, 0);
+	check(NEAR(r.maintenance, 3090), "okx account maintenance", r.maintenance, 3090, 0);
+	check(NEAR(r.initial, 7717), "okx account initial", r.initial, 7717, 0);
+
+	/* without the breakdown (unit_comp NULL), the same account */
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(NEAR(r.maintenance, 3090) && NEAR(r.initial, 7717), "okx account without the breakdown",
+		  r.maintenance, r.initial, 0);
+
+	/* the set as 0.3.x stored it: no tail after the multipliers */
+	v.nparams = np - 1 - PM_P_OKX_NEXT;
+	check(pm_method_okx.layout_ok(params, v.nparams, nscen), "okx 0.3.x layout accepted", v.nparams, 0, 0);
+	check(!pm_method_okx.layout_ok(params, v.nparams + 1, nscen), "okx cut tail rejected", v.nparams + 1, 0, 0);
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.unit_comp = unit_comp;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(comp(unit_comp, 0, PM_COMP_BASIS) == 0, "okx 0.3.x set: MR4 of a perpetual 0", comp(unit_comp, 0, PM_COMP_BASIS), 0, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_BASIS), 150), "okx 0.3.x set: MR4 of the future", comp(unit_comp, 1, PM_COMP_BASIS), 150, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BORROWING), 1000), "okx 0.3.x set: borrowing default", comp(unit_comp, 0, PM_COMP_BORROWING), 1000, 0);
+
+	free(params);
+	free(sc);
+	free(pnl0);
+	free(pnl1);
+	free(acct);
+	arena_free();
+}
+
 int
 main(void)
 {
@@ -427,6 +586,7 @@ main(void)
 	}
 
 	check_methods();
+	check_okx_units();
 	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
