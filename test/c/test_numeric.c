@@ -375,6 +375,143 @@ check_okx_units(void)
 	arena_free();
 }
 
+/* one linear perpetual unit of OKX's example: P&L on the index price, cash delta at the mark price */
+static void
+okx_example_unit(const PmSetView *v, PmUnit *u, PmBucket *b, double *pnl, double pos, double index_usd,
+				 double mark_usd, double liability)
+{
+	PmRevalParams rp;
+	PmInstrument ins;
+	double		value,
+				delta;
+	int			j;
+
+	memset(&rp, 0, sizeof(rp));
+	memset(&ins, 0, sizeof(ins));
+	memset(u, 0, sizeof(*u));
+	ins.kind = PM_KIND_PERPETUAL;
+	ins.forward = index_usd;
+	ins.multiplier = 1.0;
+	pm_risk_array(&rp, v->sc, v->nscen, &ins, pnl, &value, &delta);
+	for (j = 0; j < v->nscen; j++)
+		pnl[j] *= pos;
+	b->t = 0.0;
+	b->x = mark_usd;
+	b->value = pos;
+	u->underlying = "X";
+	u->pnl = pnl;
+	u->gross_notional = fabs(pos) * mark_usd;
+	u->liability = liability;
+	u->expiries.n = u->expiries.max = 1;
+	u->expiries.b = b;
+}
+
+/* |a - b| <= 1e-8 */
+static int
+EQ8(double a, double b)
+{
+	return fabs(a - b) <= 1e-8;
+}
+
+/*
+ * OKX's published position-builder example (API v5, "Position builder
+ * (new)", response of 15 January 2025:
+ * https://www.okx.com/docs-v5/en/#trading-account-rest-api-position-builder-new),
+ * every field to 1e-8, with the parameters of the shipped presets (okx-btc,
+ * okx-mid: sql/portmargin--0.3.1--0.4.0.sql).  Inputs (test/okx.sql derives
+ * them from the response): USDT/USD 0.99954; BTC: -0.1 BTC (-10 contracts
+ * of 0.01), index 97,078.9 and mark 97,093.7 USDT; LTC: +10 LTC, index
+ * 101.9951 and mark 102 USDT; the USDT liability 78,589.37 (100 USDT of
+ * assets + 290.63 - 78,980 of P&L) = 78,553.2188898 USD, carried by the BTC
+ * unit.  Here a unit can hold both prices (the scan on the index, the cash
+ * delta at the mark), which a portfolio_margin row cannot (test/okx.sql).
+ * Published: BTC mr1 1164.4109244719994, mr6 1164.4109244720003, mr4
+ * 19.4098073796, mr7 43.67206660410001, mmr 1183.8207318516002, imr
+ * 1538.9669514070802; LTC mr1 183.50672805719995, mr6 183.5067280572, mr4
+ * 8.1562464, mr7 7.1367156, mmr 191.6629744572, imr 249.16186679436;
+ * borrowMmr (mr8) 1571.064377796, USDT borrowImr 7855.32188898; derivMmr
+ * 1375.4837063088003, totalMmr 2946.5480841048, totalImr 9643.45070718144.
+ */
+static void
+check_okx_example(void)
+{
+	static const char *const btc_names[] = {"basis_minimum", "minimum_charge_rate", NULL};
+	static const double btc_values[] = {0.002, 0.0045};
+	static const char *const mid_names[] = {"extreme_move", "basis_move_risk", "basis_minimum", "minimum_charge_rate", NULL};
+	static const double mid_values[] = {0.36, 0.15, 0.008, 0.007};
+	static const char *const mid_arrays[] = {"spot_moves", NULL};
+	static const double mid_moves[] = {-0.18, -0.12, -0.06, 0, 0.06, 0.12, 0.18};
+	static const double *const mid_elems[] = {mid_moves};
+	static const int mid_counts[] = {7};
+	const double usdt = 0.99954;
+	PmSetArgs	a;
+	PmSetView	v[2];
+	PmUnit		u[2];
+	PmBucket	b[2];
+	PmMarginResult r[2];
+	double		pnl[2][9],
+				acct[9],
+				unit_margin[2][1],
+				comp_[2][PM_COMP_N],
+				params[2][64],
+				mmr_total,
+				imr_total;
+	PmScenario	sc[2][9];
+	int			k;
+
+	method_args(&pm_method_okx, &a, btc_names, btc_values, NULL, NULL, NULL);
+	v[0].nscen = pm_method_okx.scenario_count(&a);
+	v[0].nparams = (int) pm_method_okx.param_count(&a);
+	pm_method_okx.expand(&a, params[0], sc[0]);
+	method_args(&pm_method_okx, &a, mid_names, mid_values, mid_arrays, mid_elems, mid_counts);
+	v[1].nscen = pm_method_okx.scenario_count(&a);
+	v[1].nparams = (int) pm_method_okx.param_count(&a);
+	pm_method_okx.expand(&a, params[1], sc[1]);
+	check(v[0].nscen == 9 && v[1].nscen == 9 && v[0].nparams <= 64 && v[1].nparams <= 64, "okx example sets", 0, 0, 0);
+	for (k = 0; k < 2; k++)
+	{
+		v[k].method = &pm_method_okx;
+		v[k].params = params[k];
+		v[k].sc = sc[k];
+	}
+	okx_example_unit(&v[0], &u[0], &b[0], pnl[0], -0.1, 97078.9 * usdt, 97093.7 * usdt, 78589.37 * usdt);
+	okx_example_unit(&v[1], &u[1], &b[1], pnl[1], 10.0, 101.9951 * usdt, 102.0 * usdt, 0.0);
+	/* each unit under its own set (a rulebook), the account summed as OKX does */
+	mmr_total = imr_total = 0.0;
+	for (k = 0; k < 2; k++)
+	{
+		memset(&r[k], 0, sizeof(r[k]));
+		r[k].unit_margin = unit_margin[k];
+		r[k].unit_comp = comp_[k];
+		r[k].pnl = acct;
+		r[k].alloc = arena_alloc;
+		pm_margin_finalize(&v[k], &u[k], 1, &r[k]);
+		mmr_total += r[k].maintenance;
+		imr_total += r[k].initial;
+	}
+	check(EQ8(comp_[0][PM_COMP_SCAN], 1164.4109244719994), "okx example BTC mr1", comp_[0][PM_COMP_SCAN], 1164.4109244719994, 0);
+	check(EQ8(comp_[0][PM_COMP_EXTREME_MOVE], 1164.4109244720003), "okx example BTC mr6", comp_[0][PM_COMP_EXTREME_MOVE], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_BASIS], 19.4098073796), "okx example BTC mr4", comp_[0][PM_COMP_BASIS], 19.4098073796, 0);
+	check(EQ8(comp_[0][PM_COMP_MINIMUM_CHARGE], 43.67206660410001), "okx example BTC mr7", comp_[0][PM_COMP_MINIMUM_CHARGE], 0, 0);
+	check(comp_[0][PM_COMP_THETA_DECAY] == 0 && comp_[0][PM_COMP_VEGA_TERM] == 0 && comp_[0][PM_COMP_INTEREST_RATE] == 0,
+		  "okx example BTC mr2, mr3, mr5 0", 0, 0, 0);
+	check(EQ8(comp_[0][PM_COMP_MAINTENANCE], 1183.8207318516002), "okx example BTC mmr", comp_[0][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_INITIAL], 1538.9669514070802), "okx example BTC imr", comp_[0][PM_COMP_INITIAL], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_BORROWING], 1571.064377796), "okx example mr8 (borrowMmr)", comp_[0][PM_COMP_BORROWING], 0, 0);
+	check(EQ8(r[0].initial - comp_[0][PM_COMP_INITIAL], 7855.32188898), "okx example borrowImr", r[0].initial, 0, 0);
+	check(EQ8(comp_[1][PM_COMP_SCAN], 183.50672805719995), "okx example LTC mr1", comp_[1][PM_COMP_SCAN], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_EXTREME_MOVE], 183.5067280572), "okx example LTC mr6", comp_[1][PM_COMP_EXTREME_MOVE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_BASIS], 8.1562464), "okx example LTC mr4", comp_[1][PM_COMP_BASIS], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_MINIMUM_CHARGE], 7.1367156), "okx example LTC mr7", comp_[1][PM_COMP_MINIMUM_CHARGE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_MAINTENANCE], 191.6629744572), "okx example LTC mmr", comp_[1][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_INITIAL], 249.16186679436), "okx example LTC imr", comp_[1][PM_COMP_INITIAL], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_MAINTENANCE] + comp_[1][PM_COMP_MAINTENANCE], 1375.4837063088003), "okx example derivMmr",
+		  comp_[0][PM_COMP_MAINTENANCE] + comp_[1][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(mmr_total, 2946.5480841048), "okx example totalMmr", mmr_total, 2946.5480841048, 0);
+	check(EQ8(imr_total, 9643.45070718144), "okx example totalImr", imr_total, 9643.45070718144, 0);
+	arena_free();
+}
+
 int
 main(void)
 {
@@ -587,6 +724,7 @@ main(void)
 
 	check_methods();
 	check_okx_units();
+	check_okx_example();
 	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
