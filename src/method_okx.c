@@ -268,6 +268,8 @@ okx_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double t
 	r->initial = initial;
 }
 
+static const int okx_account_params[] = {PM_P_OKX_IMR_RATIO, -1};
+
 const PmMethod pm_method_okx = {
 	.id = PM_METHOD_OKX,
 	.name = "okx",
@@ -282,4 +284,5 @@ const PmMethod pm_method_okx = {
 	.read_args = okx_read_args,
 	.unit_margin = okx_unit_margin,
 	.account_margin = okx_account_margin,
+	.account_params = okx_account_params,
 };
