@@ -15,9 +15,10 @@
  *	    MR8  borrowing_mmr_rate x the unit's liability           (BORROWING)
  *	    MR9  not computed (NAN): see doc/venues/okx.md
  *	    MMR_u = max(max(MR1, MR6) + MR4, MR7)  (OKX's risk-unit mmr, MAINTENANCE)
- *	    IMR_u = imr_ratio x MMR_u              (OKX's risk-unit imr, INITIAL)
- *	  Account: maintenance = sum (MMR_u + MR8_u); initial = sum (imr_ratio x
- *	  MMR_u + borrowing_imr_rate x liability_u), in report currency.
+ *	    IMR_u = imr_ratio x (MMR_u + orders_u) (OKX's risk-unit imr, INITIAL;
+ *	         orders_u: margin.c's rule for resting orders)
+ *	  Account: maintenance = sum (MMR_u + MR8_u); initial = sum (IMR_u +
+ *	  borrowing_imr_rate x liability_u), in report currency.
  */
 #include "method.h"
 
@@ -185,48 +186,67 @@ okx_liability(const PmUnit *unit)
 	return fmax(0.0, unit->liability);
 }
 
-/*
- * One risk unit: records MR1 to MR8 (MR9 and, for a unit with options, MR2,
- * MR3 and MR5 stay NAN: not computed) and OKX's risk-unit mmr, and returns
- * the unit's share of the account's maintenance margin: mmr + MR8.  Its
- * initial margin (imr_ratio x mmr) is recorded by okx_account_margin, after
- * margin.c has set the component to this return value.
- */
-static double
-okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan PM_UNUSED, double fx, PmMarginResult *r)
+/* a unit's MR1, MR6, MR4, MR7 (unit currency) and its mmr = max(max(MR1, MR6) + MR4, MR7) */
+typedef struct OkxParts
+{
+	double		mr1,
+				mr6,
+				mr4,
+				mr7,
+				mmr;
+} OkxParts;
+
+static OkxParts
+okx_parts(const PmSetView *s, const PmUnit *unit)
 {
 	const double *params = s->params;
 	int			nscen = s->nscen;
-	double		basis = pm_expiry_charge(unit, params[PM_P_OKX_BASIS],
-										 pm_okx_ext_p(params, s->nparams, PM_P_OKX_EXT_BASIS_MIN,
-													  OKX_BASIS_MIN_DEFAULT));
 	double		usd = unit->inverse ? unit->index_price : 1.0;
 	double		raw = params[PM_P_OKX_MR7_RATE] * unit->gross_notional;
-	double		mr1 = 0.0,
-				mr6 = 0.0,
-				mr7 = 0.0,
-				mr8,
-				mmr;
+	OkxParts	o = {0.0, 0.0, 0.0, 0.0, 0.0};
 	int			j;
 
 	/* the MR1 scenarios (weight 1), then the two MR6 ones at their fraction (okx_expand) */
 	for (j = 0; j < nscen - 2; j++)
-		mr1 = fmax(mr1, -unit->pnl[j] * s->sc[j].weight);
+		o.mr1 = fmax(o.mr1, -unit->pnl[j] * s->sc[j].weight);
 	for (j = nscen - 2; j < nscen; j++)
-		mr6 = fmax(mr6, -unit->pnl[j] * s->sc[j].weight);
+		o.mr6 = fmax(o.mr6, -unit->pnl[j] * s->sc[j].weight);
+	o.mr4 = pm_expiry_charge(unit, params[PM_P_OKX_BASIS],
+							 pm_okx_ext_p(params, s->nparams, PM_P_OKX_EXT_BASIS_MIN, OKX_BASIS_MIN_DEFAULT));
 	if (raw > 0.0 && usd > 0.0)
-		mr7 = pm_tiered_charge(raw * usd, pm_okx_tiers_p(params),
-							   pm_okx_tiers_p(params) + pm_okx_ntiers_p(params),
-							   pm_okx_ntiers_p(params)) / usd;
-	mmr = fmax(fmax(mr1, mr6) + basis, mr7);
-	mr8 = okx_liability(unit) * pm_okx_ext_p(params, s->nparams, PM_P_OKX_EXT_BORROW_MMR,
-											 OKX_BORROW_MMR_DEFAULT);
-	r->basis_risk += basis * fx;
-	r->minimum_charge += mr7 * fx;
-	pm_unit_component(r, PM_COMP_SCAN, mr1);
-	pm_unit_component(r, PM_COMP_EXTREME_MOVE, mr6);
-	pm_unit_component(r, PM_COMP_BASIS, basis);
-	pm_unit_component(r, PM_COMP_MINIMUM_CHARGE, mr7);
+		o.mr7 = pm_tiered_charge(raw * usd, pm_okx_tiers_p(params),
+								 pm_okx_tiers_p(params) + pm_okx_ntiers_p(params),
+								 pm_okx_ntiers_p(params)) / usd;
+	o.mmr = fmax(fmax(o.mr1, o.mr6) + o.mr4, o.mr7);
+	return o;
+}
+
+static inline double
+okx_mr8(const PmSetView *s, const PmUnit *unit)
+{
+	return okx_liability(unit) * pm_okx_ext_p(s->params, s->nparams, PM_P_OKX_EXT_BORROW_MMR,
+											  OKX_BORROW_MMR_DEFAULT);
+}
+
+/*
+ * One risk unit: records MR1 to MR8 (MR9 and, for a unit with options, MR2,
+ * MR3 and MR5 stay NAN: not computed) and OKX's risk-unit mmr, and returns
+ * the unit's requirement, mmr + MR8 (margin.c adds its resting orders'
+ * margin).  Its imr is recorded by okx_account_margin, which sees the
+ * orders' margin too.
+ */
+static double
+okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan PM_UNUSED, double fx, PmMarginResult *r)
+{
+	OkxParts	o = okx_parts(s, unit);
+	double		mr8 = okx_mr8(s, unit);
+
+	r->basis_risk += o.mr4 * fx;
+	r->minimum_charge += o.mr7 * fx;
+	pm_unit_component(r, PM_COMP_SCAN, o.mr1);
+	pm_unit_component(r, PM_COMP_EXTREME_MOVE, o.mr6);
+	pm_unit_component(r, PM_COMP_BASIS, o.mr4);
+	pm_unit_component(r, PM_COMP_MINIMUM_CHARGE, o.mr7);
 	pm_unit_component(r, PM_COMP_BORROWING, mr8);
 	if (unit->option_contracts == 0.0)
 	{
@@ -235,36 +255,46 @@ okx_unit_margin(const PmSetView *s, const PmUnit *unit, double scan PM_UNUSED, d
 		pm_unit_component(r, PM_COMP_VEGA_TERM, 0.0);
 		pm_unit_component(r, PM_COMP_INTEREST_RATE, 0.0);
 	}
-	pm_unit_component(r, PM_COMP_MAINTENANCE, mmr);
-	return mmr + mr8;
+	pm_unit_component(r, PM_COMP_MAINTENANCE, o.mmr);
+	return o.mmr + mr8;
 }
 
 /*
- * maintenance = sum over units of (mmr_u + MR8_u) fx_u = total;
- * initial = sum of (imr_ratio x mmr_u + borrowing_imr_rate x liability_u) fx_u
+ * With orders_u = the unit's resting orders' margin (its requirement less
+ * mmr_u and MR8_u; 0 without orders), in report currency:
+ *   maintenance = sum of (mmr_u + MR8_u): orders add no maintenance margin;
+ *   initial = sum of (imr_ratio x (mmr_u + orders_u) + borrowing_imr_rate x
+ *   liability_u), each unit with the rates of its own set (a rulebook's
+ *   units share imr_ratio: account_params).
+ * The unit's INITIAL component is imr_ratio x (mmr_u + orders_u), OKX's
+ * risk-unit imr; its borrowing IMR is account-level, as OKX reports it.
  */
 static void
-okx_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double total, PmMarginResult *r)
+okx_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double total PM_UNUSED,
+				   PmMarginResult *r)
 {
-	const double *p = s->params;
-	double		ratio = p[PM_P_OKX_IMR_RATIO];
-	double		mmr_rate = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_MMR, OKX_BORROW_MMR_DEFAULT);
-	double		imr_rate = pm_okx_ext_p(p, s->nparams, PM_P_OKX_EXT_BORROW_IMR, OKX_BORROW_IMR_DEFAULT);
-	double		initial = 0.0;
+	double		ratio = s->params[PM_P_OKX_IMR_RATIO];
+	double		initial = 0.0,
+				maintenance = 0.0;
 	int			u;
 
 	for (u = 0; u < nunits; u++)
 	{
-		double		fx = pm_unit_fx(r, &units[u]);
-		double		liability = okx_liability(&units[u]);
-		/* the unit's mmr in unit currency (recorded, else its requirement less its MR8) */
-		double		mmr = r->unit_comp ? r->unit_comp[u * PM_COMP_N + PM_COMP_MAINTENANCE]
-			: r->unit_margin[u] / fx - liability * mmr_rate;
+		const PmSetView *us = pm_unit_set(s, r, u);
+		const PmUnit *unit = &units[u];
+		double		fx = pm_unit_fx(r, unit);
+		OkxParts	o = okx_parts(us, unit);
+		double		mr8 = okx_mr8(us, unit);
+		double		orders = unit->buy_orders || unit->sell_orders
+			? fmax(0.0, r->unit_margin[u] / fx - (o.mmr + mr8)) : 0.0;
+		double		imr = ratio * (o.mmr + orders);
 
-		initial += (ratio * mmr + imr_rate * liability) * fx;
-		pm_unit_component_of(r, u, PM_COMP_INITIAL, ratio * mmr);
+		maintenance += (o.mmr + mr8) * fx;
+		initial += (imr + okx_liability(unit) * pm_okx_ext_p(us->params, us->nparams, PM_P_OKX_EXT_BORROW_IMR,
+															  OKX_BORROW_IMR_DEFAULT)) * fx;
+		pm_unit_component_of(r, u, PM_COMP_INITIAL, imr);
 	}
-	r->maintenance = total;
+	r->maintenance = maintenance;
 	r->initial = initial;
 }
 

@@ -30,10 +30,11 @@
 --    call whose row carries the price OKX used for it: F = index x 0.99954
 --    for MR1 / MR6, F = markPx x 0.99954 for MR4 / MR7; mmr = max(MR1, MR6)
 --    + MR4 and imr = 1.3 x mmr then follow from those.  One call at the index
---    price alone is within 3e-6 (checked below).  MR8 (borrowing) needs the
---    'liability' row kind (aggregate, 0.4.0): until it is on this branch the
---    numeric part is checked by the C self-test (test/c/test_numeric.c,
---    check_okx_example), which reproduces every field above, MR8 included.
+--    price alone is within 3e-6 (checked below).  MR8 (borrowing) comes from
+--    a 'liability' row: the USDT liability 100 + 290.63 - 78,980 = -78,589.37
+--    USDT = 78,553.2188898 USD.  The C self-test (test/c/test_numeric.c,
+--    check_okx_example) reproduces every field above to 1e-8 from units that
+--    hold both prices.
 -- 2. Hand-derived cases per component (derivation in the comments).
 -- 3. 0.3.x text forms still read; bad input: ERROR 22023 naming the argument.
 \set ON_ERROR_ROLLBACK on
@@ -41,7 +42,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(45);
+SELECT plan(67);
 
 -- |got - want| <= 1e-8 (absolute)
 CREATE FUNCTION pg_temp.eq8(got float8, want float8, descr text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -103,6 +104,32 @@ SELECT pg_temp.near((SELECT (ltc_idx).initial_margin FROM ex), 249.16186679436, 
 SELECT is((SELECT (btc_idx).maintenance_margin < 1183.8207318516002 FROM ex), true,
           'at the index price MR4 is below OKX''s (index 97,034.24 < mark 97,049.04 USD)');
 
+-- 1b. the example as one account under the okx rulebook (index prices; the USDT liability on the BTC unit)
+CREATE TEMP TABLE acct AS
+SELECT portmargin.portfolio_margin(q, u, k, NULL, NULL, 0, f, NULL, 'linear', mult, NULL, portmargin.rulebook_preset('okx')) AS m
+FROM (VALUES (-10::float8, 'BTC', 'perpetual', 97078.9 * 0.99954, 0.01::float8),
+             (10, 'LTC', 'perpetual', 101.9951 * 0.99954, 1),
+             (78589.37 * 0.99954, 'BTC', 'liability', NULL, NULL)) v(q, u, k, f, mult);
+CREATE TEMP VIEW au AS SELECT x.* FROM acct, unnest((m).units) x;
+SELECT is((SELECT string_agg(underlying || ':' || rule_name, ',' ORDER BY underlying) FROM au), 'BTC:okx-btc,LTC:okx-mid',
+          'account under rulebook okx: BTC under okx-btc, LTC under okx-mid');
+SELECT pg_temp.eq8((SELECT scan_loss FROM au WHERE underlying = 'BTC'), 1164.4109244719994, 'account: BTC unit scan_loss = mr1');
+SELECT pg_temp.eq8((SELECT extreme_move FROM au WHERE underlying = 'BTC'), 1164.4109244720003, 'account: BTC unit extreme_move = mr6');
+SELECT pg_temp.eq8((SELECT borrowing FROM au WHERE underlying = 'BTC'), 1571.064377796, 'account: BTC unit borrowing = borrowMmr (2% of 78,553.22)');
+SELECT pg_temp.eq8((SELECT scan_loss FROM au WHERE underlying = 'LTC'), 183.50672805719995, 'account: LTC unit scan_loss = mr1');
+SELECT pg_temp.eq8((SELECT extreme_move FROM au WHERE underlying = 'LTC'), 183.5067280572, 'account: LTC unit extreme_move = mr6');
+SELECT is((SELECT borrowing FROM au WHERE underlying = 'LTC'), 0::float8, 'account: LTC unit carries no liability');
+SELECT is((SELECT array_agg(ARRAY[theta_decay, vega_term_structure, interest_rate]) FROM au), '{{0,0,0},{0,0,0}}'::float8[],
+          'account: mr2, mr3, mr5 = 0 (no options)');
+SELECT is((SELECT count(*) FROM au WHERE depeg IS NULL), 2::bigint, 'account: mr9 not computed (NULL)');
+SELECT pg_temp.eq8((SELECT (m).maintenance_margin FROM acct) - (SELECT sum(maintenance_margin) FROM au), 1571.064377796,
+                   'account maintenance = sum of units'' mmr + borrowMmr');
+SELECT pg_temp.eq8((SELECT (m).initial_margin FROM acct) - (SELECT sum(initial_margin) FROM au), 7855.32188898,
+                   'account initial = sum of units'' imr + borrowImr (10% of 78,553.22)');
+SELECT pg_temp.eq8((SELECT initial_margin - 1.3 * maintenance_margin FROM au WHERE underlying = 'BTC'), 0, 'account: unit imr = 1.3 x unit mmr');
+SELECT pg_temp.near((SELECT (m).maintenance_margin FROM acct), 2946.5480841048, 3e-6, 'account: totalMmr within 3e-6 at index prices');
+SELECT pg_temp.near((SELECT (m).initial_margin FROM acct), 9643.45070718144, 3e-6, 'account: totalImr within 3e-6 at index prices');
+
 -- 2. hand-derived cases (okx-btc: MR1 +/-12%, MR6 24% x 50%, MR4 5%/yr with 0.2% floor, MR7 0.45%, IMR 1.3)
 CREATE FUNCTION pg_temp.m(q float8, kind text, t float8, f float8, s portmargin.scenario_set) RETURNS portmargin.margin
 LANGUAGE sql AS $f$ SELECT portmargin.portfolio_margin(q, 'BTC', kind, NULL, NULL, t, f, NULL, 'linear', 1, NULL, s) $f$;
@@ -144,6 +171,32 @@ SELECT pg_temp.eq8((SELECT (portmargin.portfolio_margin(1, 'LTC', 'perpetual', N
                    18.8, 'okx-mid: MMR = 18 + 0.8');
 SELECT pg_temp.eq8((SELECT (portmargin.portfolio_margin(1, 'LTC', 'perpetual', NULL, NULL, 0, 100, NULL, 'linear', 1, NULL, ltc)).minimum_charge FROM okx),
                    0.7, 'okx-mid: MR7 0.70%');
+
+-- (h) MR8 on a coin-margined unit: 1 BTC inverse perpetual (F = index = 100,000) and a 2 BTC liability:
+--     MR8 = 0.02 x 2 = 0.04 BTC; maintenance = 0.24/1.52 + 0.002 + 0.04; initial = 1.3 x (0.24/1.52 + 0.002) + 0.1 x 2
+CREATE TEMP TABLE h AS
+SELECT portmargin.portfolio_margin(q, 'BTC', k, NULL, NULL, 0, f, NULL, 'inverse', 1, 100000, portmargin.rulebook_preset('okx')) AS m
+FROM (VALUES (1::float8, 'perpetual', 100000::float8), (2, 'liability', NULL)) v(q, k, f);
+SELECT pg_temp.eq8((SELECT (m).units[1].borrowing FROM h), 0.04, 'MR8 inverse: 2% of 2 BTC');
+SELECT pg_temp.eq8((SELECT (m).maintenance_margin FROM h), 0.24 / 1.52 + 0.002 + 0.04, 'MR8 inverse: maintenance = mmr + MR8');
+SELECT pg_temp.eq8((SELECT (m).initial_margin FROM h), 1.3 * (0.24 / 1.52 + 0.002) + 0.2, 'MR8 inverse: initial = 1.3 x mmr + 10% of 2 BTC');
+-- (i) a resting order: 1 linear perpetual at 100,000 and a buy order for 1 more: filled, mmr = 24,000 + 400 =
+--     24,400, the order's margin 24,400 - 12,200 = 12,200; maintenance 12,200 (orders add none), initial =
+--     1.3 x (12,200 + 12,200) = 31,720
+CREATE TEMP TABLE o AS
+SELECT portmargin.portfolio_margin(q, 'BTC', k, NULL, NULL, 0, 100000, NULL, 'linear', 1, NULL, portmargin.rulebook_preset('okx')) AS m
+FROM (VALUES (1::float8, 'perpetual'), (1, 'order:perpetual')) v(q, k);
+SELECT pg_temp.eq8((SELECT (m).units[1].open_orders_margin FROM o), 12200, 'order: its margin is the rise of mmr if filled');
+SELECT pg_temp.eq8((SELECT (m).maintenance_margin FROM o), 12200, 'order: no maintenance margin for orders');
+SELECT pg_temp.eq8((SELECT (m).initial_margin FROM o), 31720, 'order: initial = 1.3 x (mmr + order margin)');
+-- (j) a unit with options: MR2, MR3, MR5 not computed (NULL)
+SELECT is((SELECT ARRAY[(u).theta_decay, (u).vega_term_structure, (u).interest_rate]
+           FROM (SELECT (portmargin.portfolio_margin(-1, 'BTC', 'option', 'call', 110000, 0.1, 100000, 0.5, 'linear', 1, NULL,
+                                                     portmargin.rulebook_preset('okx'))).units[1] AS u) x),
+          '{NULL,NULL,NULL}'::float8[], 'options: MR2, MR3, MR5 not computed (NULL)');
+-- (k) a liability of an underlying the okx rulebook has no rule for: 22023
+SELECT is(pg_temp.err($$SELECT portmargin.portfolio_margin(1000, 'SOL', 'liability', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL, portmargin.rulebook_preset('okx'))$$) LIKE '22023:%', true,
+          'liability of a unit without a rule (SOL under okx) -> 22023');
 
 -- 3. compatibility: the 0.3.x text form (no basis_minimum, borrowing_*) reads with the defaults
 SELECT ok('okx(spot_moves={-0.12,-0.08,-0.04,0,0.04,0.08,0.12}, vol_up=0, vol_down=0, extreme_move=0.24, extreme_fraction=0.5, basis_move_risk=0.05, minimum_charge_rate=0, minimum_charge_tiers={0,250000,500000,1000000,2000000,3000000,4000000}, minimum_charge_multipliers={1,2,4,6,8,10,12}, imr_ratio=1.3)'::portmargin.scenario_set
