@@ -86,10 +86,24 @@ okx_scenario_count(const PmSetArgs *a)
 	return a->narr[OKX_ARG_MOVES] * (1 + (a->num[OKX_ARG_VOL_UP] > 0.0) + (a->num[OKX_ARG_VOL_DOWN] > 0.0)) + 2;
 }
 
+/*
+ * The 0.4.0 parameters all at their defaults: the set is stored without
+ * the tail, byte for byte as 0.3.x stored it (so that states and sets
+ * written by 0.3.x equal the ones built now)
+ */
+static bool
+okx_ext_default(const PmSetArgs *a)
+{
+	return a->num[OKX_ARG_BASIS_MIN] == OKX_BASIS_MIN_DEFAULT &&
+		a->num[OKX_ARG_BORROW_MMR] == OKX_BORROW_MMR_DEFAULT &&
+		a->num[OKX_ARG_BORROW_IMR] == OKX_BORROW_IMR_DEFAULT;
+}
+
 static size_t
 okx_param_count(const PmSetArgs *a)
 {
-	return PM_P_OKX_NMOVES + 1 + a->narr[OKX_ARG_MOVES] + 1 + 2 * a->narr[OKX_ARG_TIERS] + 1 + PM_P_OKX_NEXT;
+	return PM_P_OKX_NMOVES + 1 + a->narr[OKX_ARG_MOVES] + 1 + 2 * a->narr[OKX_ARG_TIERS] +
+		(okx_ext_default(a) ? 0 : 1 + PM_P_OKX_NEXT);
 }
 
 static void
@@ -116,6 +130,7 @@ okx_expand(const PmSetArgs *a, double *p, PmScenario *sc)
 	p[PM_P_OKX_NMOVES + 1 + nm] = nt;
 	memcpy(p + PM_P_OKX_NMOVES + 2 + nm, a->arr[OKX_ARG_TIERS], sizeof(double) * nt);
 	memcpy(p + PM_P_OKX_NMOVES + 2 + nm + nt, a->arr[OKX_ARG_MULTS], sizeof(double) * nt);
+	if (!okx_ext_default(a))
 	{
 		double	   *ext = p + PM_P_OKX_NMOVES + 2 + nm + 2 * nt;
 
@@ -138,8 +153,9 @@ okx_expand(const PmSetArgs *a, double *p, PmScenario *sc)
 
 /*
  * The counts of moves and tiers are integers that fit before they are used
- * as sizes; the set ends after the multipliers (0.3.x) or after the 0.4.0
- * tail, whose count is PM_P_OKX_NEXT.
+ * as sizes; the set ends after the multipliers (0.3.x, or the 0.4.0
+ * parameters at their defaults) or after the 0.4.0 tail, whose count is
+ * PM_P_OKX_NEXT.
  */
 static bool
 okx_layout_ok(const double *p, int np, int nscen PM_UNUSED)

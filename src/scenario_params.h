@@ -48,8 +48,9 @@
 /*
  * okx; then [nmoves, moves..., ntiers, tiers..., multipliers...], then (0.4.0)
  * [next, basis_minimum, borrowing_mmr_rate, borrowing_imr_rate] with next =
- * PM_P_OKX_NEXT; a 0.3.x set ends after the multipliers and reads as if the
- * 0.4.0 parameters had their defaults (pm_okx_ext_p)
+ * PM_P_OKX_NEXT, present only when one of them is not its default; a set
+ * without it (0.3.x's, or 0.4.0's at the defaults) reads as if they had
+ * their defaults (pm_okx_ext_p)
  */
 #define PM_P_OKX_VOL_UP 0
 #define PM_P_OKX_VOL_DOWN 1

@@ -277,6 +277,10 @@ check_okx_units(void)
 				np,
 				j;
 
+	/* at the 0.4.0 parameters' defaults, the 0.3.x layout: 7 + [7 moves] + [7 tiers, 7 multipliers] */
+	method_args(&pm_method_okx, &a, NULL, NULL, NULL, NULL, NULL);
+	check(pm_method_okx.param_count(&a) == PM_P_OKX_NMOVES + 1 + 7 + 1 + 14, "okx defaults: no 0.4.0 tail",
+		  (double) pm_method_okx.param_count(&a), 0, 0);
 	method_args(&pm_method_okx, &a, names, values, NULL, NULL, NULL);
 	nscen = pm_method_okx.scenario_count(&a);
 	np = (int) pm_method_okx.param_count(&a);
