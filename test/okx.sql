@@ -42,7 +42,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(67);
+SELECT plan(68);
 
 -- |got - want| <= 1e-8 (absolute)
 CREATE FUNCTION pg_temp.eq8(got float8, want float8, descr text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -206,6 +206,14 @@ SELECT ok(portmargin.okx_scenarios(basis_minimum => 0.002)::text LIKE '%basis_mi
 SELECT pg_temp.eq8((pg_temp.m(1, 'perpetual', 0, 100000, portmargin.okx_scenarios())).basis_risk, 0, 'okx_scenarios() default: no MR4 floor, perpetual MR4 0 as in 0.3.x');
 SELECT ok(portmargin.okx_scenarios(basis_minimum => 0.002, minimum_charge_rate => 0.0045)
           OPERATOR(portmargin.=) portmargin.preset('okx-btc'), 'okx-btc = okx_scenarios(basis_minimum 0.002, minimum_charge_rate 0.0045)');
+
+-- 0.3.x's 10-argument okx_scenarios declaration over this library (before ALTER EXTENSION UPDATE): the
+-- constructor reads only the arguments declared, the rest at their defaults
+CREATE FUNCTION pg_temp.okx_031(float8[], float8, float8, float8, float8, float8, float8, float8[], float8[], float8)
+RETURNS portmargin.scenario_set AS '$libdir/portmargin', 'portmargin_okx_scenarios' LANGUAGE C IMMUTABLE STRICT;
+SELECT ok(pg_temp.okx_031('{-0.1,0,0.1}', 0.2, 0.1, 0.3, 0.4, 0.06, 0.01, '{0,10000}', '{1,2}', 1.25)
+          OPERATOR(portmargin.=) portmargin.okx_scenarios('{-0.1,0,0.1}', 0.2, 0.1, 0.3, 0.4, 0.06, 0.01, '{0,10000}', '{1,2}', 1.25),
+          '0.3.1''s 10-argument declaration over the 0.4.0 library: the 0.4.0 parameters at their defaults');
 
 -- bad input: 22023 naming the argument and value
 SELECT is(pg_temp.err($$SELECT portmargin.okx_scenarios(basis_minimum => -0.001)$$) LIKE '22023: invalid value for argument "basis_minimum": -0.001%', true,
