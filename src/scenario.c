@@ -901,7 +901,12 @@ construct(FunctionCallInfo fcinfo, const PmMethod *m)
 	int			i;
 
 	init_args(&a, m);
-	for (i = 0; spec[i].name; i++)
+	/*
+	 * a function declared with fewer arguments than the method has
+	 * parameters (an older version's SQL over this library) leaves the rest
+	 * at their defaults
+	 */
+	for (i = 0; spec[i].name && i < PG_NARGS(); i++)
 	{
 		if (PG_ARGISNULL(i))
 		{
