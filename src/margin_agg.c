@@ -1297,6 +1297,64 @@ tail_check(const PmMarginResult *r)
 	}
 }
 
+/*
+ * Scenario labels, formatted once per set and call site: every account's
+ * result names its worst scenario and each unit's, and printf-formatting
+ * them was a visible share of the leader's serial Finalize in parallel
+ * plans.  Sets are recognised by content (a finalize_margin call frees its
+ * set, whose address may come back for another); sets over 64 kB (joint)
+ * are not cached.
+ */
+#define LABEL_SETS 8
+
+typedef struct LabelCache
+{
+	int			n;
+	int			next;			/* the entry replaced when full */
+	PmScenarioSet *sets[LABEL_SETS];	/* copies */
+	char	  **labels[LABEL_SETS];	/* [nscenarios], filled on use */
+} LabelCache;
+
+static const char *
+scenario_label(FunctionCallInfo fcinfo, const PmScenarioSet *set, int j)
+{
+	LabelCache *lc = (LabelCache *) fcinfo->flinfo->fn_extra;
+	Size		size = VARSIZE(set);
+	int			k;
+
+	if (size > 64 * 1024)
+		return pm_set_scenario_label(set, j);
+	if (lc == NULL)
+	{
+		lc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LabelCache));
+		fcinfo->flinfo->fn_extra = lc;
+	}
+	for (k = 0; k < lc->n; k++)
+		if (VARSIZE(lc->sets[k]) == size && memcmp(lc->sets[k], set, size) == 0)
+			break;
+	if (k == lc->n)
+	{
+		if (lc->n < LABEL_SETS)
+			k = lc->n++;
+		else
+		{
+			k = lc->next;
+			lc->next = (lc->next + 1) % LABEL_SETS;
+			for (int i = 0; i < lc->sets[k]->nscenarios; i++)
+				if (lc->labels[k][i])
+					pfree(lc->labels[k][i]);
+			pfree(lc->labels[k]);
+			pfree(lc->sets[k]);
+		}
+		lc->sets[k] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, size);
+		memcpy(lc->sets[k], set, size);
+		lc->labels[k] = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(char *) * Max(1, set->nscenarios));
+	}
+	if (lc->labels[k][j] == NULL)
+		lc->labels[k][j] = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, pm_set_scenario_label(set, j));
+	return lc->labels[k][j];
+}
+
 /* the names of unit_margin's component columns, in PmComponent order */
 #define UNIT_FIELDS_TEXT 6
 #define UNIT_NATTS (UNIT_FIELDS_TEXT + PM_COMP_N + 3)
@@ -1306,7 +1364,7 @@ tail_check(const PmMarginResult *r)
  * order), every component NULL where the unit's method has none.
  */
 static Datum
-units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
+units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
 			const int *order, const PmMarginResult *r, const PmSetView *const *views)
 {
 	Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
@@ -1362,7 +1420,7 @@ units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *u
 		{
 			v[UNIT_FIELDS_TEXT + PM_COMP_N + 1] = Int32GetDatum(r->unit_worst[u] + 1);
 			v[UNIT_FIELDS_TEXT + PM_COMP_N + 2] =
-				CStringGetTextDatum(pm_set_scenario_label(st->rules ? st->rules->sets[unit->rule] : st->set,
+				CStringGetTextDatum(scenario_label(fcinfo, st->rules ? st->rules->sets[unit->rule] : st->set,
 														  r->unit_worst[u]));
 		}
 		else
@@ -1540,8 +1598,8 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
-		char	   *label = pm_set_scenario_label(st->rules ? st->rules->sets[units[r.worst_unit].rule]
-												  : st->set, r.worst_scenario);
+		const char *label = scenario_label(fcinfo, st->rules ? st->rules->sets[units[r.worst_unit].rule]
+										   : st->set, r.worst_scenario);
 
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
 		if (!isnan(r.worst_quantile))
@@ -1573,7 +1631,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	}
 	/* the per-unit breakdown (0.4.0's margin type; absent before) */
 	if (tupdesc->natts >= 24)
-		values[23] = units_datum(tupdesc, 23, st, units, nunits, order, &r, views);
+		values[23] = units_datum(fcinfo, tupdesc, 23, st, units, nunits, order, &r, views);
 	Assert(tupdesc->natts <= 24);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
