@@ -1315,20 +1315,45 @@ typedef struct LabelCache
 	char	  **labels[LABEL_SETS];	/* [nscenarios], filled on use */
 } LabelCache;
 
+/* what a final function keeps in its fn_extra: the result's and units' row types, the labels */
+typedef struct FinalCache
+{
+	TupleDesc	tupdesc;
+	TupleDesc	unit_tupdesc;	/* NULL until a result has a units field */
+	LabelCache	labels;
+} FinalCache;
+
+static FinalCache *
+final_cache(FunctionCallInfo fcinfo)
+{
+	FinalCache *fc = (FinalCache *) fcinfo->flinfo->fn_extra;
+
+	if (fc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	rt;
+
+		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning a composite called in a context that cannot accept one")));
+		fc = palloc0(sizeof(FinalCache));
+		fc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = fc;
+	}
+	return fc;
+}
+
 static const char *
 scenario_label(FunctionCallInfo fcinfo, const PmScenarioSet *set, int j)
 {
-	LabelCache *lc = (LabelCache *) fcinfo->flinfo->fn_extra;
+	LabelCache *lc = &final_cache(fcinfo)->labels;
 	Size		size = VARSIZE(set);
 	int			k;
 
-	if (size > 64 * 1024)
+	if (size > 64 * 1024 || j < 0 || j >= set->nscenarios || pm_set_method(set)->joint)
 		return pm_set_scenario_label(set, j);
-	if (lc == NULL)
-	{
-		lc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LabelCache));
-		fcinfo->flinfo->fn_extra = lc;
-	}
 	for (k = 0; k < lc->n; k++)
 		if (VARSIZE(lc->sets[k]) == size && memcmp(lc->sets[k], set, size) == 0)
 			break;
@@ -1368,6 +1393,7 @@ units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginS
 			const int *order, const PmMarginResult *r, const PmSetView *const *views)
 {
 	Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
+	FinalCache *fc = final_cache(fcinfo);
 	TupleDesc	utd;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(nunits, 1));
 	int16		typlen;
@@ -1378,7 +1404,14 @@ units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginS
 
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "portmargin: the margin type's units field is not an array");
-	utd = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (fc->unit_tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		fc->unit_tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+		MemoryContextSwitchTo(old);
+	}
+	utd = fc->unit_tupdesc;
 	if (utd->natts != UNIT_NATTS)
 		elog(ERROR, "portmargin: unit_margin has %d fields, the library writes %d", utd->natts, UNIT_NATTS);
 	for (i = 0; i < nunits; i++)
@@ -1516,7 +1549,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	double	   *margins;
 	int			i;
 
-	tupdesc = pm_result_tupdesc(fcinfo);
+	tupdesc = final_cache(fcinfo)->tupdesc;
 	if (used)
 		units = final_units(st, &nunits);
 	order = palloc(sizeof(int) * Max(nunits, 1));
