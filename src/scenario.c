@@ -903,6 +903,9 @@ construct(FunctionCallInfo fcinfo, const PmMethod *m)
 	init_args(&a, m);
 	for (i = 0; spec[i].name; i++)
 	{
+		/* an older SQL declaration without the method's newer parameters: their defaults */
+		if (i >= PG_NARGS())
+			break;
 		if (PG_ARGISNULL(i))
 		{
 			if (spec[i].flags & PM_PARAM_NULL_IS_EMPTY)
