@@ -213,11 +213,16 @@ SELECT is_empty($$
                ('finra-equity', portmargin.tims_scenarios(0.15, 0.15)),
                ('finra-broad-index', portmargin.tims_scenarios(0.10, 0.10)),
                ('finra-high-cap-index', portmargin.tims_scenarios(0.08, 0.06)),
-               ('deribit-btc', portmargin.deribit_scenarios(0.16)),
-               ('deribit-eth', portmargin.deribit_scenarios(0.18, pnl_offset => 0.6)),
+               -- 0.4.0: Deribit's pme/simulate parameters (doc/venues/deribit.md)
+               ('deribit-btc', portmargin.deribit_scenarios(0.16, option_contingency => 0, futures_contingency => 0,
+                                                            min_volatility_for_shock_up => 0.5)),
+               ('deribit-eth', portmargin.deribit_scenarios(0.18, vol_range_up => 0.4, option_contingency => 0,
+                                                            futures_contingency => 0, roll_move_risk => 0.05, roll_min_move => 0.005,
+                                                            pnl_offset => 0.6, max_offsetable_pnl => 20000000,
+                                                            min_volatility_for_shock_up => 0.5)),
                ('okx-btc', portmargin.okx_scenarios())) e(name, s) ON e.name = p.name
   WHERE NOT (p.scenarios OPERATOR(portmargin.=) e.s) OR NOT (portmargin.preset(p.name) OPERATOR(portmargin.=) e.s)
-$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% + offset 0.6; OKX defaults) and preset(name)');
+$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% (pme/simulate parameters); OKX defaults) and preset(name)');
 SELECT is((SELECT array_agg(portmargin.scenario_count(scenarios) ORDER BY name) FROM portmargin.scenario_presets),
   '{35,35,10,10,10,9,16}'::int[], 'preset scenario counts');
 SELECT throws_ok($$SELECT portmargin.preset('no-such-preset')$$, '22023', NULL, 'preset(unknown name) -> 22023');
