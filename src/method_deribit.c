@@ -193,25 +193,39 @@ deribit_mmp(const double *params, const PmUnit *unit)
 	return db_tail_param(params, PM_P_DB_T_MMP_RATE) * unit->mmp_size * (unit->inverse ? 1.0 : price);
 }
 
-static double
-deribit_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx, PmMarginResult *r)
+/* the risk-matrix add-ons of a unit: legacy contingencies and the roll shock, unit currency */
+static void
+deribit_addons(const double *params, const PmUnit *unit, double *oc, double *fc, double *roll)
 {
-	const double *params = s->params;
-	double		net_short = 0.0,
-				oc,
-				fc,
-				roll,
-				mmp;
+	double		net_short = 0.0;
 	int			k;
 
 	for (k = 0; k < unit->strikes.n; k++)
 		net_short += fmax(0.0, -unit->strikes.b[k].value);
 	/* contingencies are quoted in coin: cash units pay them at the unit's highest forward */
-	oc = params[PM_P_DB_OPT_CONT] * net_short * (unit->inverse ? 1.0 : unit->max_forward);
-	fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures) *
+	*oc = params[PM_P_DB_OPT_CONT] * net_short * (unit->inverse ? 1.0 : unit->max_forward);
+	*fc = params[PM_P_DB_FUT_CONT] * fmin(unit->long_futures, unit->short_futures) *
 		(unit->inverse ? 1.0 : unit->max_forward);
-	roll = pm_expiry_charge(unit, params[PM_P_DB_ROLL_RISK], params[PM_P_DB_ROLL_MIN]);
-	mmp = deribit_mmp(params, unit);
+	*roll = pm_expiry_charge(unit, params[PM_P_DB_ROLL_RISK], params[PM_P_DB_ROLL_MIN]);
+}
+
+/*
+ * A unit's requirement before its orders: the risk-matrix margin (worst
+ * case, contingencies, roll shock) plus the MMP margin.  Open orders are
+ * margined by margin.c's rule (the larger rise of this requirement if all
+ * buys or all sells filled); the delta shock is not implemented
+ * (doc/venues/deribit.md), its component left NULL.
+ */
+static double
+deribit_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double fx, PmMarginResult *r)
+{
+	const double *params = s->params;
+	double		oc,
+				fc,
+				roll,
+				mmp = deribit_mmp(params, unit);
+
+	deribit_addons(params, unit, &oc, &fc, &roll);
 	r->option_contingency += oc * fx;
 	r->futures_contingency += fc * fx;
 	r->roll_shock += roll * fx;
@@ -219,36 +233,61 @@ deribit_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double 
 	pm_unit_component(r, PM_COMP_FUTURES_CONTINGENCY, fc);
 	pm_unit_component(r, PM_COMP_ROLL_SHOCK, roll);
 	pm_unit_component(r, PM_COMP_MMP, mmp);
-	/* the API's maintenance_margin: mm_factor x risk_matrix_margin, without MMP or open orders */
-	pm_unit_component(r, PM_COMP_MAINTENANCE, params[PM_P_DB_MM_FACTOR] * (scan + oc + fc + roll));
-	/* open orders and the delta shock: not implemented (doc/venues/deribit.md), left NULL */
 	return scan + oc + fc + roll + mmp;
+}
+
+/* a unit's risk-matrix margin (its scan under its own set and the add-ons), unit currency */
+static double
+deribit_risk_matrix(const PmSetView *us, const PmUnit *unit)
+{
+	double		scan = 0.0,
+				oc,
+				fc,
+				roll;
+	int			j;
+
+	for (j = 0; j < us->nscen; j++)
+		scan = fmax(scan, -unit->pnl[j] * us->sc[j].weight);
+	deribit_addons(us->params, unit, &oc, &fc, &roll);
+	return scan + oc + fc + roll;
 }
 
 /*
  * The cross-currency offset: scenario by scenario, gains of one unit offset
- * losses of others (pnl_offset of a gain, at most max_offsetable_pnl); the
- * units must share the scenarios' shape and weights.
+ * losses of others (pnl_offset of a gain, at most max_offsetable_pnl).
+ * Scenario j is the same cell of each unit's risk matrix (each unit weighs
+ * it by its own set); a unit whose matrix has fewer cells adds nothing to
+ * the extra ones.  Maintenance margin is mm_factor x the risk-matrix
+ * margin, less the offset: neither the MMP margin nor the margin of open
+ * orders is in it (Deribit's pme/simulate example: maintenance_margin
+ * 0.050274504784 = 0.8 x risk_matrix_margin 0.06284313098 while
+ * initial_margin adds mmp_margin and open_orders_margin).
  */
 static void
 deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double total, PmMarginResult *r)
 {
 	const double *params = s->params;
-	double		mmp = 0.0;
-	int			u,
+	double		risk_matrix = 0.0,
+				share;
+	int			nscen = s->nscen,
+				u,
 				j;
+
+	for (u = 1; u < nunits; u++)
+		nscen = nscen > pm_unit_set(s, r, u)->nscen ? nscen : pm_unit_set(s, r, u)->nscen;
 
 	if (params[PM_P_DB_PNL_OFFSET] > 0.0 && nunits >= 2)
 	{
 		double		worst_combined = 0.0;
 
-		for (j = 0; j < s->nscen; j++)
+		for (j = 0; j < nscen; j++)
 		{
 			double		combined = 0.0;
 
 			for (u = 0; u < nunits; u++)
 			{
-				double		loss = -units[u].pnl[j] * s->sc[j].weight * pm_unit_fx(r, &units[u]);
+				const PmSetView *us = pm_unit_set(s, r, u);
+				double		loss = j < us->nscen ? -units[u].pnl[j] * us->sc[j].weight * pm_unit_fx(r, &units[u]) : 0.0;
 
 				combined += loss >= 0.0 ? loss
 					: -fmin(params[PM_P_DB_PNL_OFFSET] * -loss, params[PM_P_DB_MAX_OFFSET]);
@@ -257,12 +296,18 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 		}
 		r->cross_offset = fmax(0.0, r->scan - worst_combined);
 	}
-	/* maintenance: mm_factor x the risk-matrix part (the MMP margin is initial margin only) */
 	for (u = 0; u < nunits; u++)
-		mmp += deribit_mmp(params, &units[u]) * pm_unit_fx(r, &units[u]);
+		risk_matrix += deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]) * pm_unit_fx(r, &units[u]);
 	r->initial = total - r->cross_offset;
-	r->maintenance = params[PM_P_DB_MM_FACTOR] * (r->initial - mmp);
+	r->maintenance = params[PM_P_DB_MM_FACTOR] * fmax(0.0, risk_matrix - r->cross_offset);
+	/* each unit's maintenance: mm_factor x its risk-matrix margin, the offset shared pro rata */
+	share = risk_matrix > 0.0 ? fmax(0.0, risk_matrix - r->cross_offset) / risk_matrix : 0.0;
+	for (u = 0; u < nunits; u++)
+		pm_unit_component_of(r, u, PM_COMP_MAINTENANCE,
+							 params[PM_P_DB_MM_FACTOR] * share * deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]));
 }
+
+static const int deribit_account_params[] = {PM_P_DB_PNL_OFFSET, PM_P_DB_MAX_OFFSET, PM_P_DB_MM_FACTOR, -1};
 
 const PmMethod pm_method_deribit = {
 	.id = PM_METHOD_DERIBIT,
@@ -278,4 +323,5 @@ const PmMethod pm_method_deribit = {
 	.reval_params = deribit_reval_params,
 	.unit_margin = deribit_unit_margin,
 	.account_margin = deribit_account_margin,
+	.account_params = deribit_account_params,
 };

@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(39);
+SELECT plan(53);
 
 -- =====================================================================
 -- 1. The published example, with the SHIPPED parameters
@@ -85,6 +85,48 @@ SELECT pg_temp.arr_is(
         -0.013056284583333334, -0.013056284583333334, -0.013056284583333334,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::float8[],
   1e-9, 'example: aggregated standard vector (losses kept, gains x pnl_offset 0)');
+
+-- the same account through the rulebook aggregate with an mmp row of 2 BTC (see above): the per-unit
+-- breakdown carries every field of margins.btc that is implemented
+CREATE TEMP TABLE exr AS
+SELECT portmargin.portfolio_margin(q, 'BTC', kind, NULL, NULL, t, f, NULL, 'inverse', 1, 65666.19, portmargin.rulebook_preset('deribit')) AS m
+FROM (SELECT * FROM ex UNION ALL SELECT 2, 'mmp', NULL, NULL) x;
+SELECT pg_temp.near((SELECT ((m).units[1]).scan_loss FROM exr), 0.05968587238095239, 1e-9, 'example, per unit: worst_case');
+SELECT pg_temp.near((SELECT ((m).units[1]).roll_shock FROM exr), 0.00315725898, 1e-9, 'example, per unit: roll_shock');
+SELECT pg_temp.near((SELECT ((m).units[1]).mmp_margin FROM exr), 0.06, 1e-9, 'example, per unit: mmp_margin = 3% x 2 BTC');
+SELECT pg_temp.near((SELECT ((m).units[1]).initial_margin FROM exr) + 0.000018212, 0.122861343, 1e-9,
+  'example, per unit: initial_margin = risk-matrix + MMP (+ the published open_orders_margin)');
+SELECT pg_temp.near((SELECT (m).initial_margin FROM exr) + 0.000018212, 0.122861343, 1e-9, 'example: account initial_margin likewise');
+SELECT pg_temp.near((SELECT ((m).units[1]).maintenance_margin FROM exr), 0.050274504784, 1e-9,
+  'example, per unit: maintenance_margin without the MMP margin');
+SELECT pg_temp.near((SELECT (m).maintenance_margin FROM exr), 0.050274504784, 1e-9, 'example: account maintenance_margin likewise');
+SELECT ok((SELECT ((m).units[1]).delta_shock IS NULL AND ((m).units[1]).open_orders_margin IS NULL
+                  AND ((m).units[1]).rule_name = 'deribit-btc' FROM exr),
+          'example, per unit: delta shock not computed (NULL), no orders, rule deribit-btc');
+
+-- open orders (portmargin's generic rule: the larger rise of the requirement if all buys or all sells
+-- filled; Deribit publishes no formula) are initial margin only, as in the example (maintenance
+-- 0.8 x risk_matrix_margin while initial_margin adds open_orders_margin): no position, a resting buy of
+-- 1 BTC perpetual.  Filled: worst -16%: 0.16 / 0.84 = 0.19047619047619047, roll 1 x 0.01:
+-- open_orders_margin = 0.20047619047619047 = initial margin; maintenance 0.
+CREATE TEMP TABLE oo AS
+SELECT portmargin.portfolio_margin(1, 'BTC', 'order:perpetual', NULL, NULL, 0, 100000, NULL, 'inverse', 1, 100000,
+                                   portmargin.rulebook_preset('deribit')) AS m;
+SELECT pg_temp.near((SELECT ((m).units[1]).open_orders_margin FROM oo), 0.16 / 0.84 + 0.01, 1e-12, 'open order: margin of the filled book');
+SELECT pg_temp.near((SELECT (m).initial_margin FROM oo), 0.16 / 0.84 + 0.01, 1e-12, 'open order: in the initial margin');
+SELECT is((SELECT (m).maintenance_margin FROM oo), 0::float8, 'open order: not in the maintenance margin');
+
+-- MMP margin of a linear unit, in cash at the unit's price (no index given: its highest forward):
+-- 10 SOL of MMP size, 1 SOL future (F 150, t 0.25): 0.03 x 10 x 150 = 45 USD.  Scan 150 x 0.16 = 24,
+-- roll 1 x max(0.01, 0.1 x 0.25) x 150 = 3.75; IM = 24 + 3.75 + 45 = 72.75; MM = 0.8 x 27.75 = 22.2
+CREATE TEMP TABLE lin AS
+SELECT portmargin.portfolio_margin(q, 'SOL', kind, NULL, NULL, t, f, NULL, 'linear', 1, NULL,
+                                   portmargin.deribit_scenarios(0.16, option_contingency => 0, futures_contingency => 0,
+                                                                roll_move_risk => 0.1)) AS m
+FROM (VALUES (1::float8, 'future', 0.25::float8, 150::float8), (10, 'mmp', NULL, NULL)) v(q, kind, t, f);
+SELECT pg_temp.near((SELECT ((m).units[1]).mmp_margin FROM lin), 45, 1e-12, 'MMP, linear: 3% x 10 SOL x 150');
+SELECT pg_temp.near((SELECT (m).initial_margin FROM lin), 72.75, 1e-12, 'MMP, linear: IM = 24 + 3.75 + 45');
+SELECT pg_temp.near((SELECT (m).maintenance_margin FROM lin), 22.2, 1e-12, 'MMP, linear: MM = 0.8 x (24 + 3.75)');
 
 -- =====================================================================
 -- 2. The shipped parameters (doc/venues/deribit.md: values, sources, dates)
