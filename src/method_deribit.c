@@ -181,7 +181,9 @@ db_tail_param(const double *params, int k)
  * Market-maker-protection margin: mmp_rate x the unit's MMP size (Deribit:
  * "MMP margin reserved will be set to 3% of max(MQQ, Quantity Limit)"), a
  * size in the underlying: coin for an inverse unit, valued at the index
- * price (else its highest forward) for a linear one.
+ * price (else its highest forward) for a linear one.  A linear unit with an
+ * MMP size but no price (no position or order to take one from) gets NaN,
+ * which the aggregate reports as an error, rather than a margin of 0.
  */
 static double
 deribit_mmp(const double *params, const PmUnit *unit)
@@ -190,6 +192,8 @@ deribit_mmp(const double *params, const PmUnit *unit)
 
 	if (unit->mmp_size <= 0.0)
 		return 0.0;
+	if (!unit->inverse && !(price > 0.0))
+		return NAN;
 	return db_tail_param(params, PM_P_DB_T_MMP_RATE) * unit->mmp_size * (unit->inverse ? 1.0 : price);
 }
 

@@ -11,7 +11,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(53);
+SELECT plan(55);
 
 -- =====================================================================
 -- 1. The published example, with the SHIPPED parameters
@@ -259,6 +259,13 @@ SELECT matches(pg_temp.err($$SELECT portmargin.deribit_scenarios(mmp_rate => 'Na
                '^22023: .*"mmp_rate".*NaN', 'NaN mmp_rate');
 SELECT matches(pg_temp.err($$SELECT 'deribit(mmp_rate=-1)'::portmargin.scenario_set$$),
                '^22023: .*"mmp_rate".*-1', 'text form: negative mmp_rate');
+SELECT matches(pg_temp.err($$SELECT portmargin.portfolio_margin(-2, 'BTC', 'mmp', NULL, NULL, NULL, NULL, NULL, 'inverse', NULL, NULL,
+                                                                 portmargin.rulebook_preset('deribit'))$$),
+               '^22023: .*"quantity".*-2', 'a negative MMP size');
+-- a linear unit's MMP margin needs a price (a position's forward): without one it is an error, not 0
+SELECT ok(pg_temp.err($$SELECT portmargin.portfolio_margin(10, 'SOL', 'mmp', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL,
+                                                             portmargin.preset('deribit-btc'))$$) <> 'no error',
+          'an MMP size on a linear unit without a price: an error, not a margin of 0');
 
 SELECT * FROM finish();
 ROLLBACK;
