@@ -9,10 +9,11 @@
  *	  futures contingencies, 0 in the current presets) is the risk-matrix
  *	  margin, to which the market-maker-protection margin (mmp_rate x the
  *	  unit's MMP size) is added for the initial margin; maintenance margin is
- *	  mm_factor x the risk-matrix margin only; optionally gains of one unit
- *	  offset losses of others.  doc/venues/deribit.md cites the sources and
- *	  lists what is not implemented (open orders, delta shock, the
- *	  extended-table dampener) and why.
+ *	  mm_factor x the risk-matrix margin only (resting orders, margined by
+ *	  margin.c's generic rule, are initial margin only too); optionally
+ *	  gains of one unit offset losses of others.  doc/venues/deribit.md cites
+ *	  the sources and lists what is not implemented (Deribit's own
+ *	  open-order rule, the delta shock, the extended-table dampener) and why.
  */
 #include "method.h"
 
