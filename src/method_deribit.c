@@ -277,11 +277,15 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 	int			nscen = s->nscen,
 				u,
 				j;
+	bool		offsets = false;
 
-	for (u = 1; u < nunits; u++)
+	for (u = 0; u < nunits; u++)
+	{
 		nscen = nscen > pm_unit_set(s, r, u)->nscen ? nscen : pm_unit_set(s, r, u)->nscen;
+		offsets = offsets || pm_unit_set(s, r, u)->params[PM_P_DB_PNL_OFFSET] > 0.0;
+	}
 
-	if (params[PM_P_DB_PNL_OFFSET] > 0.0 && nunits >= 2)
+	if (offsets && nunits >= 2)
 	{
 		double		worst_combined = 0.0;
 
@@ -294,8 +298,9 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 				const PmSetView *us = pm_unit_set(s, r, u);
 				double		loss = j < us->nscen ? -units[u].pnl[j] * us->sc[j].weight * pm_unit_fx(r, &units[u]) : 0.0;
 
+				/* a gain offsets other units' losses at its own currency's rate and cap */
 				combined += loss >= 0.0 ? loss
-					: -fmin(params[PM_P_DB_PNL_OFFSET] * -loss, params[PM_P_DB_MAX_OFFSET]);
+					: -fmin(us->params[PM_P_DB_PNL_OFFSET] * -loss, us->params[PM_P_DB_MAX_OFFSET]);
 			}
 			worst_combined = fmax(worst_combined, combined);
 		}
@@ -312,7 +317,8 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 							 params[PM_P_DB_MM_FACTOR] * share * deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]));
 }
 
-static const int deribit_account_params[] = {PM_P_DB_PNL_OFFSET, PM_P_DB_MAX_OFFSET, PM_P_DB_MM_FACTOR, -1};
+/* pnl_offset and max_offsetable_pnl are each unit's own (its gains offset at its rate): not group keys */
+static const int deribit_account_params[] = {PM_P_DB_MM_FACTOR, -1};
 
 const PmMethod pm_method_deribit = {
 	.id = PM_METHOD_DERIBIT,

@@ -8,7 +8,8 @@
 --   * Deribit's cross-currency offset, restated here in SQL from each unit's
 --     P&L vector (margined alone) and its own set's weights:
 --     offset = max(0, sum_u scan_u - max_j sum_u c_uj), c_uj = loss_uj if
---     loss_uj >= 0 else -min(pnl_offset x -loss_uj, max_offsetable_pnl),
+--     loss_uj >= 0 else -min(pnl_offset_u x -loss_uj, max_offsetable_pnl_u)
+--     (a gain offsets at its own unit's rate),
 --     loss_uj = -pnl_uj w_uj fx_u (doc/margin.md, Deribit's cross-collateral
 --     offset);
 --   * resting orders: the rise of the unit's requirement if all its buys, or
@@ -37,15 +38,16 @@ INSERT INTO pos VALUES
   (3, 50, 'SOL', 'perpetual', NULL, NULL, NULL, 180, NULL, 'linear', 1, NULL),
   (3, -20, 'SOL', 'option', 'put', 170, 0.05, 180, 0.9, 'linear', 1, NULL);
 
--- the rulebook under test: both Deribit presets (no cross offset in the presets) and OKX for the rest
+-- the rulebook under test: two Deribit sets with different ranges and no cross offset
+-- (pnl_offset 0, so units add up; the offset has its own test below) and OKX for the rest
+CREATE FUNCTION pg_temp.set_of(u text) RETURNS portmargin.scenario_set LANGUAGE sql AS $$
+  SELECT CASE u WHEN 'BTC' THEN portmargin.deribit_scenarios()
+                WHEN 'ETH' THEN portmargin.deribit_scenarios(price_range => 0.18, vol_range_up => 0.4, roll_move_risk => 0.05, roll_min_move => 0.005)
+         ELSE portmargin.preset('okx-btc') END $$;
 CREATE TEMP TABLE books AS
 SELECT portmargin.rulebook(ARRAY['BTC', 'ETH', '*'], ARRAY['inverse', 'inverse', '*'],
-                           ARRAY[portmargin.preset('deribit-btc'), portmargin.preset('deribit-eth'), portmargin.preset('okx-btc')],
+                           ARRAY[pg_temp.set_of('BTC'), pg_temp.set_of('ETH'), pg_temp.set_of('SOL')],
                            ARRAY['btc', 'eth', 'rest']) AS rb;
-
-CREATE FUNCTION pg_temp.set_of(u text) RETURNS portmargin.scenario_set LANGUAGE sql AS $$
-  SELECT CASE u WHEN 'BTC' THEN portmargin.preset('deribit-btc') WHEN 'ETH' THEN portmargin.preset('deribit-eth')
-         ELSE portmargin.preset('okx-btc') END $$;
 
 -- 1. a rulebook of one default rule is its set ------------------------------------------
 SELECT is_empty($$
@@ -107,15 +109,16 @@ SELECT is((SELECT x.short_option_minimum FROM together t, unnest((t.r).units) x 
 CREATE TEMP TABLE xbook AS
 SELECT portmargin.rulebook(ARRAY['BTC', 'ETH'], ARRAY['inverse', 'inverse'],
          ARRAY[portmargin.deribit_scenarios(pnl_offset => 0.5, max_offsetable_pnl => 1e12),
-               portmargin.deribit_scenarios(price_range => 0.2, pnl_offset => 0.5, max_offsetable_pnl => 1e12)]) AS rb;
+               portmargin.deribit_scenarios(price_range => 0.2, pnl_offset => 0.3, max_offsetable_pnl => 1e12)]) AS rb;
 CREATE TEMP TABLE xalone AS
 SELECT u, max(ix) AS ix, portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, portmargin.rule_for((SELECT rb FROM xbook), u, s)) AS r
 FROM pos WHERE acct = 1 AND u IN ('BTC', 'ETH') GROUP BY u;
 CREATE TEMP TABLE xexpected AS
 WITH loss AS (
-  SELECT a.u, sc.idx, -(a.r).pnl[sc.idx] * sc.weight * a.ix AS l, (a.r).scan_loss * a.ix AS scan
+  SELECT a.u, sc.idx, -(a.r).pnl[sc.idx] * sc.weight * a.ix AS l, (a.r).scan_loss * a.ix AS scan,
+         CASE a.u WHEN 'BTC' THEN 0.5 ELSE 0.3 END AS pnl_offset
   FROM xalone a, portmargin.scenarios(portmargin.rule_for((SELECT rb FROM xbook), a.u, 'inverse')) sc),
-combined AS (SELECT idx, sum(CASE WHEN l >= 0 THEN l ELSE -least(0.5 * -l, 1e12) END) AS c FROM loss GROUP BY idx)
+combined AS (SELECT idx, sum(CASE WHEN l >= 0 THEN l ELSE -least(pnl_offset * -l, 1e12) END) AS c FROM loss GROUP BY idx)
 SELECT greatest(0, (SELECT sum(scan) FROM (SELECT DISTINCT u, scan FROM loss) z) - (SELECT greatest(0, max(c)) FROM combined)) AS offset_usd,
        (SELECT sum((r).initial_margin * ix) FROM xalone) AS sum_alone;
 CREATE TEMP TABLE xtogether AS
@@ -123,7 +126,7 @@ SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, (SELECT
 FROM pos WHERE acct = 1 AND u IN ('BTC', 'ETH');
 SELECT ok((SELECT offset_usd > 0 FROM xexpected), 'the cross-currency case has an offset (not a vacuous check)');
 SELECT ok((SELECT abs((r).cross_margin_offset - offset_usd) <= 1e-9 * offset_usd FROM xtogether, xexpected),
-          'cross offset between BTC (range 16%) and ETH (range 20%) = the rule restated in SQL over each unit''s own weights');
+          'cross offset between BTC (range 16%, offset 50%) and ETH (range 20%, offset 30%) = the rule restated in SQL over each unit''s own weights and rate');
 SELECT ok((SELECT abs((r).initial_margin - (sum_alone - offset_usd)) <= 1e-9 * sum_alone FROM xtogether, xexpected),
           'initial margin = sum of the units alone - the offset');
 
