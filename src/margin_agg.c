@@ -22,6 +22,9 @@
 #include "funcapi.h"
 #include "access/htup_details.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -135,7 +138,8 @@ typedef struct RevalCache
 	SetCtx		cur;			/* the current set's */
 	/* rulebook rows: the last rulebook (its interned form) and a context per rule, built on first use */
 	const PmRules *rules;
-	const void *rules_arg;		/* the argument's pointer, for the common constant rulebook */
+	const void *rules_arg;		/* the argument's pointer, for a constant rulebook */
+	int			rules_arg_kind; /* 0 unknown, 1 constant (Const or query parameter), 2 other */
 	SetCtx	   *rule_ctx;
 	bool	   *rule_ready;
 	int			cur_rule;
@@ -1007,7 +1011,22 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
 static bool
 rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
 {
-	if (c->rules == NULL || DatumGetPointer(rbdatum) != c->rules_arg)
+	/*
+	 * The same address holds the same rulebook only when the argument is a
+	 * constant or a query parameter; a per-row value (a column, a LATERAL
+	 * or nestloop parameter) may reuse the address for another rulebook,
+	 * so its bytes are compared on every row.
+	 */
+	if (c->rules_arg_kind == 0)
+	{
+		Aggref	   *agg = AggGetAggref(fcinfo);
+		Node	   *arg = agg && list_length(agg->args) >= 12
+			? (Node *) ((TargetEntry *) list_nth(agg->args, 11))->expr : NULL;
+
+		c->rules_arg_kind = arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN))
+			? 1 : 2;
+	}
+	if (c->rules == NULL || c->rules_arg_kind != 1 || DatumGetPointer(rbdatum) != c->rules_arg)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
 

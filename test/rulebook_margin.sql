@@ -22,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 SET search_path = public;
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE TEMP TABLE pos (acct int, q float8, u text, kind text, ot text, k float8, t float8, f float8,
                        v float8, s text, m float8, ix float8);
@@ -188,6 +188,23 @@ SELECT ok((SELECT abs((m).initial_margin - (o).initial_margin) <= 1e-12 * (o).in
                 (SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, (SELECT rb FROM books)) AS o
                  FROM big WHERE acct = 11) b),
           'states of one account computed per underlying and merged = one pass (1e-12)');
+
+-- a rulebook that changes from row to row of a rescanned sub-select (a parameter whose
+-- value can come back at the same address, as a rescanned CTE row does) is read afresh
+CREATE TEMP TABLE rb_rows AS
+SELECT n, portmargin.rulebook(ARRAY['BTC', '*'], ARRAY['*', '*'],
+                              ARRAY[portmargin.deribit_scenarios(price_range => 0.1 + 0.02 * n), portmargin.preset('okx-btc')]) AS rb
+FROM generate_series(1, 6) n;
+SELECT is_empty($$
+  WITH r AS MATERIALIZED (SELECT n, rb FROM rb_rows)
+  SELECT n FROM (
+    SELECT n, (SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, r.rb)).initial_margin
+               FROM pos WHERE acct = 1) AS im
+    FROM r) x
+  WHERE im IS DISTINCT FROM (SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix,
+                                       (SELECT rb FROM rb_rows WHERE rb_rows.n = x.n))).initial_margin
+                             FROM pos WHERE acct = 1)$$,
+  'a rulebook from a rescanned CTE, different on each row: each row margined under its own');
 
 -- 6. bad input ---------------------------------------------------------------------------
 SELECT throws_like($$SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix,
