@@ -1181,6 +1181,9 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	{
 		if (index != 0.0 && inverse)
 			pm_unit_index_price(u, index);
+		/* an MMP size is in the underlying: a linear unit values it at the row's forward */
+		if (!PG_ARGISNULL(7))
+			u->max_forward = fmax(u->max_forward, pm_positive_arg("forward", PG_GETARG_FLOAT8(7)));
 		if (row == PM_ROW_MMP)
 			u->mmp_size += quantity;
 		else
@@ -1515,8 +1518,18 @@ final_units(const MarginState *st, int *nunits_out)
 		all[i].buy_orders = all[i].sell_orders = NULL;
 	}
 	for (i = 0; i < n; i++)
+	{
 		if (all[i].side == PM_SIDE_POSITIONS)
 			units[npos++] = all[i];
+		/* an MMP size is in the underlying: a linear unit needs a price to value it */
+		if (all[i].mmp_size > 0.0 && !all[i].inverse && !(all[i].max_forward > 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for argument \"forward\": NULL for the mmp row of risk unit %s (linear)",
+							all[i].underlying),
+					 errdetail("The unit has no position or order whose forward could value its MMP size."),
+					 errhint("Give the mmp row the underlying's price as its forward.")));
+	}
 	for (i = 0; i < n; i++)
 	{
 		PmUnit	   *pos = NULL;

@@ -22,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 SET search_path = public;
-SELECT plan(26);
+SELECT plan(28);
 
 CREATE TEMP TABLE pos (acct int, q float8, u text, kind text, ot text, k float8, t float8, f float8,
                        v float8, s text, m float8, ix float8);
@@ -154,7 +154,7 @@ SELECT ok((SELECT abs(x.open_orders_margin - greatest(0, greatest(buys, sells) -
 SELECT ok((SELECT abs((r).unit_margins[1] - greatest(base, buys, sells)) <= 1e-9 * base FROM ord_got, ord_exp),
           'the unit''s requirement includes its orders');
 SELECT is((SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, portmargin.preset('span'))).initial_margin
-           FROM (SELECT * FROM ord UNION ALL SELECT 7, 'X', 'mmp', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL) z),
+           FROM (SELECT * FROM ord UNION ALL SELECT 7, 'X', 'mmp', NULL, NULL, NULL, 100, NULL, 'linear', NULL, NULL) z),
           (SELECT (r).initial_margin FROM ord_got),
           'an mmp row changes nothing under a method that does not charge MMP (SPAN)');
 
@@ -214,5 +214,12 @@ SELECT throws_ok($$SELECT portmargin.portfolio_margin(0, 'X', 'order:future', NU
                  '22023', 'invalid value for argument "quantity": 0', 'an order of amount 0 -> 22023');
 SELECT throws_ok($$SELECT portmargin.portfolio_margin(1, 'X', 'order:swap', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, portmargin.preset('span'))$$,
                  '22023', 'invalid value for argument "kind": "order:swap"', 'an order of an unknown kind -> 22023 naming it');
+
+SELECT throws_ok($$SELECT portmargin.portfolio_margin(2, 'SOL', 'mmp', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL, portmargin.preset('deribit-btc'))$$,
+                 '22023', NULL, 'an mmp row of a linear unit with no forward and no position (nothing to value its size at) -> 22023');
+SELECT ok((SELECT abs(x.mmp_margin - 0.03 * 2 * 150) <= 1e-12
+           FROM (SELECT portmargin.portfolio_margin(2, 'SOL', 'mmp', NULL, NULL, NULL, 150, NULL, 'linear', NULL, NULL, portmargin.preset('deribit-btc')) m) z,
+                unnest((m).units) x),
+          'an mmp row of a linear unit with no position: 3% (deribit-btc mmp_rate) x 2 SOL x its forward 150');
 
 SELECT * FROM finish();
