@@ -1009,13 +1009,18 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
  * that rule's context current.
  */
 static bool
-rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
+rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_group)
 {
+	bool		same;
+
 	/*
-	 * The same address holds the same rulebook only when the argument is a
-	 * constant or a query parameter; a per-row value (a column, a LATERAL
-	 * or nestloop parameter) may reuse the address for another rulebook,
-	 * so its bytes are compared on every row.
+	 * The same address holds the same rulebook when the argument is a
+	 * constant or a query parameter; an executor parameter (an InitPlan's
+	 * result, or a value from an outer query) is fixed during one scan of
+	 * the aggregate's input but may change, at the same address, when the
+	 * aggregate is rescanned, which starts every group afresh: it is
+	 * compared on each group's first row.  Any other argument (a column, an
+	 * expression) may change from row to row and is compared on every row.
 	 */
 	if (c->rules_arg_kind == 0)
 	{
@@ -1023,10 +1028,16 @@ rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
 		Node	   *arg = agg && list_length(agg->args) >= 12
 			? (Node *) ((TargetEntry *) list_nth(agg->args, 11))->expr : NULL;
 
-		c->rules_arg_kind = arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN))
-			? 1 : 2;
+		if (arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN)))
+			c->rules_arg_kind = 1;
+		else if (arg && IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXEC)
+			c->rules_arg_kind = 3;
+		else
+			c->rules_arg_kind = 2;
 	}
-	if (c->rules == NULL || c->rules_arg_kind != 1 || DatumGetPointer(rbdatum) != c->rules_arg)
+	same = c->rules != NULL && DatumGetPointer(rbdatum) == c->rules_arg &&
+		(c->rules_arg_kind == 1 || (c->rules_arg_kind == 3 && !new_group));
+	if (!same)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
 
@@ -1154,7 +1165,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 			c->cur_rule = -1;
 			fcinfo->flinfo->fn_extra = c;
 		}
-		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12));
+		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12), st == NULL);
 	}
 	else
 		c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
