@@ -62,6 +62,8 @@ typedef struct InstrumentEntry
 	double		value;
 	double		delta;
 	double	   *pnl;
+	uint32		strike_hash;	/* bucket_hash of its (t, strike) and (t, 0) buckets */
+	uint32		expiry_hash;
 	/* the P&L vector itself for sets of up to INLINE_SCENARIOS scenarios (pnl points here) */
 	double		inline_pnl[FLEXIBLE_ARRAY_MEMBER];
 } InstrumentEntry;
@@ -364,6 +366,8 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	return c->columns[u];
 }
 
+static inline uint32 bucket_hash(double a, double b);
+
 #define REVAL_SLICE 16384
 
 static InstrumentEntry *
@@ -412,6 +416,11 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 		c->cached_bytes += sizeof(double) * (double) c->cur.set->nscenarios + 64.0;
 		e->pnl = c->cur.set->nscenarios <= INLINE_SCENARIOS ? e->inline_pnl
 			: MemoryContextAlloc(c->cur.arrays, sizeof(double) * c->cur.set->nscenarios);
+	}
+	if (!found)
+	{
+		e->strike_hash = bucket_hash(ins->t + 0.0, ins->strike + 0.0);
+		e->expiry_hash = bucket_hash(ins->t + 0.0, 0.0);
 	}
 	if (!found)
 	{
@@ -799,16 +808,18 @@ bucket_grow(MemoryContext mcxt, PmBucketSet *bs)
 	}
 }
 
-/* add value to the bucket of (t, x), creating it when new */
-void
-pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
+/*
+ * add value to the bucket of (t, x), creating it when new; hash is
+ * bucket_hash(t, keyed_x ? x : 0) of the normalised key (the transition
+ * function passes the one its instrument entry keeps)
+ */
+static inline void
+bucket_add_hashed(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value, uint32 hash)
 {
 	uint32		h = 0;
 	int			i;
 	PmBucket   *b;
 
-	t += 0.0;					/* -0 and +0 are one key: make their bits equal */
-	x += 0.0;
 	if (bs->n < PM_BUCKET_LINEAR)
 	{
 		for (i = 0; i < bs->n; i++)
@@ -822,7 +833,7 @@ pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double va
 	{
 		if (bs->slots == NULL)
 			bucket_reindex(mcxt, bs);
-		for (h = bucket_slot0(bs, t, x); (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
+		for (h = hash & bs->mask; (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
 			if (bucket_match(bs, &bs->b[i], t, x))
 			{
 				bs->b[i].value += value;
@@ -837,6 +848,14 @@ pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double va
 	b->t = t;
 	b->x = x;
 	b->value = value;
+}
+
+void
+pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
+{
+	t += 0.0;					/* -0 and +0 are one key: make their bits equal */
+	x += 0.0;
+	bucket_add_hashed(mcxt, bs, t, x, value, bucket_hash(t, bs->keyed_x ? x : 0.0));
 }
 
 /* a copy of src's buckets, without an index */
@@ -875,7 +894,8 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
 		if (folds & PM_FOLD_STRIKES)
-			pm_bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
+			bucket_add_hashed(st->mcxt, &u->strikes, ins->t + 0.0, ins->strike + 0.0, q * ins->multiplier,
+							  e->strike_hash);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -885,7 +905,7 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 			u->short_futures += aq * ins->multiplier;
 	}
 	if (ins->kind != PM_KIND_SPOT && (folds & PM_FOLD_EXPIRIES))
-		pm_bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
+		bucket_add_hashed(st->mcxt, &u->expiries, ins->t + 0.0, ins->forward, q * e->delta, e->expiry_hash);
 
 	/* last: the vector's loads were started by the lookup (instrument_entry) */
 	if (cached)
