@@ -222,7 +222,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->cur.set = pm_intern_set(&c->sets, s);
 		c->cur.method = pm_set_method(c->cur.set);
-		c->cur.folds = c->cur.method->folds;
+		c->cur.folds = c->cur.method->folds_of
+			? c->cur.method->folds_of(c->cur.set->params, c->cur.set->nparams) : c->cur.method->folds;
 		c->cur.state_set = c->cur.set;
 		if (c->columns)
 		{
