@@ -102,3 +102,398 @@ COMMENT ON FUNCTION @extschema@.rulebook_preset(text) IS 'the rulebook stored un
 -- ---------------------------------------------------------------------
 
 -- (okx section)
+
+-- ---------------------------------------------------------------------
+-- collateral: tiered discounts and haircuts; the reference schema
+-- ---------------------------------------------------------------------
+
+-- (reference section)
+
+CREATE FUNCTION @extschema@.tiered_value(amount float8, lower_bounds float8[], upper_bounds float8[], rates float8[],
+                                         rate_beyond float8 DEFAULT 0)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'portmargin_tiered_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tiered_value(float8, float8[], float8[], float8[], float8) IS
+  'the value of amount (>= 0) under discount tiers, as OKX defines its discount rates: tier k counts the part of the amount in [lower_bounds[k], upper_bounds[k]) at rates[k] (upper NULL: no bound, last tier only; tiers start at 0 and are contiguous), the part above the last bound at rate_beyond; a haircut h is one tier at rate 1 - h';
+
+CREATE TABLE @extschema@.collateral_schedules (
+    schedule          text PRIMARY KEY,
+    maintenance_basis text NOT NULL CHECK (maintenance_basis IN ('gross', 'discounted')),
+    description       text,
+    source            text,
+    shipped           boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.collateral_schedules IS
+  'collateral schedules: a venue''s (shipped) or the user''s set of per-currency discount tiers (collateral_tiers); maintenance_basis says whether maintenance margin is compared with the discounted equity (OKX: adjusted equity) or the gross one (Deribit: haircuts apply to initial margin)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.collateral_schedules', 'WHERE NOT shipped');
+
+CREATE TABLE @extschema@.collateral_tiers (
+    schedule      text NOT NULL REFERENCES @extschema@.collateral_schedules (schedule) ON UPDATE CASCADE,
+    currency      text NOT NULL,
+    tier          integer NOT NULL CHECK (tier >= 1),
+    lower_bound   float8 NOT NULL CHECK (lower_bound >= 0),
+    upper_bound   float8 CHECK (upper_bound > lower_bound),
+    discount_rate float8 NOT NULL CHECK (discount_rate >= 0 AND discount_rate <= 1),
+    bound_unit    text NOT NULL DEFAULT 'currency' CHECK (bound_unit IN ('currency', 'usd')),
+    source        text,
+    published     date,
+    shipped       boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (schedule, currency, tier)
+);
+COMMENT ON TABLE @extschema@.collateral_tiers IS
+  'discount tiers per collateral schedule and currency: the part of a currency''s equity in [lower_bound, upper_bound) (NULL: no bound) counts at discount_rate; bounds in the currency (bound_unit currency, as OKX publishes them since 2025) or in USD; a flat haircut h is one tier [0, NULL) at 1 - h; shipped rows carry a venue''s published values with source and date (doc/collateral.md), user rows are kept by pg_dump';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.collateral_tiers', 'WHERE NOT shipped');
+
+INSERT INTO @extschema@.collateral_schedules (schedule, maintenance_basis, description, source, shipped) VALUES
+  ('deribit', 'gross',
+   'Deribit cross collateral (X:SM, X:PM): a haircut per currency on its USD value for initial margin; only the haircuts portmargin could read in Deribit''s own publications are shipped, add the others (doc/collateral.md)',
+   'https://support.deribit.com/hc/en-us/articles/25944777203869-Cross-collateral-specifications', true),
+  ('okx', 'discounted',
+   'OKX multi-currency and portfolio margin: each currency''s equity counts at its tiered discount rates (adjusted equity, used for order checks and liquidation); OKX publishes the live tiers through GET /api/v5/public/discount-rate-interest-free-quota, load them as in doc/collateral.md',
+   'https://www.okx.com/docs-v5/en/#public-data-rest-api-get-discount-rate-and-interest-free-quota', true);
+
+INSERT INTO @extschema@.collateral_tiers (schedule, currency, tier, lower_bound, upper_bound, discount_rate, bound_unit, source, published, shipped) VALUES
+  -- "Cross-collateral haircut for stETH reduced from 15% to 7.5%", in effect from 2026-01-13
+  ('deribit', 'STETH', 1, 0, NULL, 0.925, 'currency',
+   'https://insights.deribit.com/exchange-updates/portfolio-margin-improvements-for-steth-and-cross-collateral-haircuts', '2026-01-13', true),
+  -- OKX, BETH, tiers in USD, in effect from 2024-07-18: 0 ~ 2,000,000 0.95; 2,000,000 ~ 4,000,000 0.85; 4,000,000 ~ 8,000,000 0.5; > 8,000,000 0
+  ('okx', 'BETH', 1, 0, 2000000, 0.95, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 2, 2000000, 4000000, 0.85, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 3, 4000000, 8000000, 0.5, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 4, 8000000, NULL, 0, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true);
+
+-- the reference schema: accounts.collateral_schedule, account_margin's gross_equity and collateral_discount
+CREATE OR REPLACE FUNCTION @extschema@.upgrade_reference_schema(target text DEFAULT 'venue')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm   text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                WHERE e.extname = 'portmargin');
+  body text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF to_regnamespace(quote_ident(target)) IS NULL
+     OR to_regclass(format('%I.%I', target, 'accounts')) IS NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'margin_history')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema does not exist or has no reference-schema tables.',
+      HINT = 'Create one with portmargin.create_reference_schema().';
+  END IF;
+  -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before); account_margin_at returns
+  -- gross_equity and collateral_discount, so a 0.3.x one is dropped with the views over it (recreated below)
+  EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS collateral_schedule text REFERENCES %2$I.collateral_schedules (schedule)',
+                 target, pm);
+  EXECUTE format('COMMENT ON COLUMN %1$I.accounts.collateral_schedule IS %2$L', target,
+                 'the collateral schedule (portmargin.collateral_schedules) that discounts the account''s equity per currency; NULL: every currency at its full USD value');
+  IF to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target)) IS NOT NULL
+     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%gross_equity%' THEN
+    EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
+  END IF;
+
+  -- market data per instrument, optionally with one underlying moved to another price
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.instrument_market_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL)
+RETURNS TABLE (instrument_id bigint, underlying text, kind text, option_type text, strike float8, expiry timestamptz,
+               settlement text, multiplier float8, index_price float8, forward float8, t float8, vol float8, rate float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT i.instrument_id, i.underlying, i.kind, i.option_type, i.strike, i.expiry, i.settlement, i.multiplier,
+         ix.price * x.scale, coalesce(f.forward, ix.price) * x.scale,
+         CASE WHEN i.kind IN ('option', 'future') THEN greatest(0, %2$I.year_fraction(ix.as_of, i.expiry)) ELSE 0 END,
+         v.vol, coalesce(r.rate, 0)
+  FROM %1$I.instruments i
+  JOIN %1$I.index_prices ix ON ix.underlying = i.underlying
+  CROSS JOIN LATERAL (SELECT CASE WHEN i.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS scale) x
+  LEFT JOIN %1$I.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+  LEFT JOIN %1$I.implied_vols v ON v.instrument_id = i.instrument_id
+  LEFT JOIN %1$I.rates r ON r.currency = CASE WHEN i.settlement = 'linear' THEN 'USD' ELSE i.underlying END;
+END;
+COMMENT ON FUNCTION %1$I.instrument_market_at(text, float8) IS 'market data per instrument (index, forward, years to expiry ACT/365, vol, rate); with shift_underlying and shift_price, that underlying''s index and forwards scaled to shift_price';
+
+CREATE OR REPLACE VIEW %1$I.instrument_market AS SELECT * FROM %1$I.instrument_market_at();
+COMMENT ON VIEW %1$I.instrument_market IS 'market data per instrument at the current prices';
+
+-- positions with market data and mark-to-market value (USD), optionally one account with proposed orders
+CREATE OR REPLACE FUNCTION %1$I.position_values_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, instrument_id bigint, quantity float8, entry_price float8, underlying text, kind text,
+               option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
+               index_price float8, rate float8, unit_value float8, value_usd float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH pos AS (
+    SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
+    FROM %1$I.positions p WHERE only_account IS NULL OR p.account_id = only_account
+    UNION ALL
+    SELECT only_account, o.id, o.q, NULL, true FROM unnest(order_ids, order_qty) AS o(id, q) WHERE only_account IS NOT NULL
+  ), net AS (
+    -- an order on an instrument already held changes that position, as an upsert would
+    SELECT account_id, instrument_id, sum(quantity) AS quantity, max(entry_price) AS entry_price,
+           sum(CASE WHEN is_order THEN 0 ELSE quantity END) AS held
+    FROM pos GROUP BY account_id, instrument_id
+  )
+  SELECT n.account_id, n.instrument_id, n.quantity, n.entry_price, m.underlying, m.kind, m.option_type, m.strike, m.t,
+         m.forward, m.vol, m.settlement, m.multiplier, m.index_price, m.rate, v.unit_value,
+         -- equity counts the held quantity: a proposed order is assumed filled at the mark (no P&L, premium paid from collateral)
+         n.held * m.multiplier * v.unit_value
+  FROM net n JOIN %1$I.instrument_market_at(shift_underlying, shift_price) m USING (instrument_id)
+  CROSS JOIN LATERAL (SELECT CASE m.kind
+      WHEN 'option' THEN CASE WHEN m.settlement = 'inverse'
+                              THEN %2$I.inverse_price(m.option_type, m.forward, m.strike, m.t, coalesce(m.vol, 0)) * m.index_price
+                              ELSE %2$I.black76_price(m.option_type, m.forward, m.strike, m.t, coalesce(m.vol, 0), m.rate) END
+      WHEN 'spot' THEN m.forward
+      ELSE CASE WHEN m.settlement = 'inverse'
+                THEN (1 - coalesce(n.entry_price, m.forward) / m.forward) * m.index_price
+                ELSE m.forward - coalesce(n.entry_price, m.forward) END
+    END AS unit_value) v;
+END;
+COMMENT ON FUNCTION %1$I.position_values_at(text, float8, bigint, bigint[], float8[]) IS 'positions with market data and USD mark-to-market value per contract (options: value; futures, perpetuals: unrealised P&L from entry_price; spot: price); optionally with one underlying moved, and for one account with proposed orders';
+
+CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                      only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
+               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
+  m AS (
+    SELECT pv.account_id,
+           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                 pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
+    FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
+    JOIN %2$I.scenario_presets ps ON ps.name = a.method
+    GROUP BY pv.account_id),
+  fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
+         FROM %1$I.index_prices ix),
+  -- equity per account and currency: the balance plus the mark-to-market of the positions settled in it
+  -- (coin-settled: in the coin; linear: in USD)
+  ccy AS (
+    SELECT x.account_id, x.currency, sum(x.amount) AS amount
+    FROM (SELECT c.account_id, c.currency, c.balance AS amount
+          FROM %1$I.collateral c WHERE only_account IS NULL OR c.account_id = only_account
+          UNION ALL
+          SELECT pv.account_id, CASE WHEN pv.settlement = 'inverse' THEN pv.underlying ELSE 'USD' END,
+                 CASE WHEN pv.settlement = 'inverse' THEN pv.value_usd / pv.index_price ELSE pv.value_usd END
+          FROM pv) x
+    GROUP BY x.account_id, x.currency),
+  -- its USD value gross, and under the account's collateral schedule (NULL: none): a positive equity in a currency other
+  -- than USD counts at portmargin.tiered_value of the schedule's tiers for it (in the currency, or in USD for tiers in USD);
+  -- a currency the schedule has no tiers for is an error (no tiers), not a silent zero or full value
+  val AS (
+    SELECT ccy.account_id, ccy.amount * px.usd AS gross_usd,
+           CASE WHEN a.collateral_schedule IS NULL OR ccy.currency = 'USD' OR ccy.amount <= 0 THEN ccy.amount * px.usd
+                WHEN t.unit = 'usd' THEN %2$I.tiered_value(ccy.amount * px.usd, t.lo, t.hi, t.rt)
+                ELSE %2$I.tiered_value(ccy.amount, coalesce(t.lo, '{}'), coalesce(t.hi, '{}'), coalesce(t.rt, '{}')) * px.usd
+           END AS adjusted_usd
+    FROM ccy
+    JOIN %1$I.accounts a ON a.account_id = ccy.account_id
+    CROSS JOIN LATERAL (SELECT CASE WHEN ccy.currency IN ('USD', 'USDC', 'USDT') THEN 1
+                                    ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = ccy.currency) END AS usd) px
+    LEFT JOIN LATERAL (SELECT min(ct.bound_unit) AS unit, array_agg(ct.lower_bound ORDER BY ct.tier) AS lo,
+                              array_agg(ct.upper_bound ORDER BY ct.tier) AS hi, array_agg(ct.discount_rate ORDER BY ct.tier) AS rt
+                       FROM %2$I.collateral_tiers ct
+                       WHERE ct.schedule = a.collateral_schedule AND ct.currency = ccy.currency) t
+      ON a.collateral_schedule IS NOT NULL),
+  eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
+  r AS (
+    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m,
+           coalesce(eq.gross, 0) AS gross_equity, coalesce(eq.adjusted, 0) AS equity,
+           -- the equity maintenance margin is compared with: the discounted one where the schedule says so (OKX's adjusted
+           -- equity), else the gross one (Deribit's haircuts apply to initial margin)
+           CASE WHEN cs.maintenance_basis = 'discounted' THEN coalesce(eq.adjusted, 0) ELSE coalesce(eq.gross, 0) END AS mm_equity,
+           CASE WHEN m.m IS NULL THEN 1 WHEN (m.m).currency IS NULL OR (m.m).currency = 'USD' THEN 1
+                ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
+    FROM %1$I.accounts a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
+    LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
+    WHERE only_account IS NULL OR a.account_id = only_account)
+  SELECT r.account_id, r.name, r.method, r.equity,
+         coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
+         r.equity - coalesce((r.m).initial_margin, 0) * r.to_usd,
+         CASE WHEN r.mm_equity > 0 THEN coalesce((r.m).maintenance_margin, 0) * r.to_usd / r.mm_equity END,
+         CASE WHEN r.mm_equity <= r.liquidation_level * coalesce((r.m).maintenance_margin, 0) * r.to_usd THEN 'liquidation'
+              WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
+              ELSE 'healthy' END,
+         r.m, r.gross_equity, r.gross_equity - r.equity
+  FROM r;
+END;
+COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency; equity is discounted by the account''s collateral schedule (gross_equity before it)';
+
+CREATE OR REPLACE VIEW %1$I.account_margin AS
+SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
+       (margin).currency AS margin_currency, (margin).worst_label, (margin).worst_unit, gross_equity, collateral_discount
+FROM %1$I.account_margin_at();
+COMMENT ON VIEW %1$I.account_margin IS 'one row per account: equity (collateral + mark-to-market, USD, each currency discounted by the account''s collateral schedule), initial and maintenance margin under the account''s method (USD), excess = equity - initial margin, margin_ratio = maintenance / equity (gross equity where the schedule discounts for initial margin only), status healthy / call / liquidation by the account''s thresholds, the margin''s own currency, worst scenario and risk unit, gross_equity (no discount) and collateral_discount = gross_equity - equity';
+
+CREATE OR REPLACE VIEW %1$I.account_risk_matrix AS
+SELECT a.account_id, s.idx AS scenario, s.label, s.price_move, s.vol_rule, s.vol_shift, s.weight,
+       (a.margin).pnl[s.idx] AS pnl, (a.margin).currency
+FROM %1$I.account_margin_at() a
+JOIN %1$I.accounts acc USING (account_id)
+JOIN %2$I.scenario_presets ps ON ps.name = acc.method
+CROSS JOIN LATERAL %2$I.scenarios(ps.scenarios) s
+WHERE (a.margin).initial_margin IS NOT NULL AND cardinality((a.margin).pnl) > 0;
+COMMENT ON VIEW %1$I.account_risk_matrix IS 'one row per account and scenario of its method: the scenario (index, label, price move, vol rule and shift, weight) and the account''s P&L in it, gains positive, in the margin''s currency: the source of a risk-matrix heatmap';
+
+CREATE OR REPLACE VIEW %1$I.position_greeks AS
+SELECT p.account_id, p.instrument_id, i.name, p.underlying, p.kind, p.settlement, p.quantity,
+       p.quantity * p.multiplier * g.delta AS delta,
+       p.quantity * p.multiplier * g.delta * p.index_price AS delta_usd,
+       p.quantity * p.multiplier * g.gamma AS gamma,
+       p.quantity * p.multiplier * g.vega / 100 AS vega_usd,
+       p.quantity * p.multiplier * g.vega / 100 / p.index_price AS vega_coin,
+       p.quantity * p.multiplier * g.theta_day AS theta_day_usd,
+       p.quantity * p.multiplier * g.theta_day / p.index_price AS theta_day_coin,
+       p.quantity * p.multiplier * p.unit_value AS value_usd,
+       p.quantity * p.multiplier * p.unit_value / p.index_price AS value_coin
+FROM %1$I.position_values_at() p
+JOIN %1$I.instruments i USING (instrument_id)
+LEFT JOIN LATERAL %2$I.black76_greeks(p.option_type, p.forward, p.strike, p.t, coalesce(p.vol, 0),
+                                      CASE WHEN p.settlement = 'linear' THEN p.rate ELSE 0 END) g0 ON p.kind = 'option'
+CROSS JOIN LATERAL (
+  -- a coin-settled option pays its Black-76 USD value / forward in coin, worth index / forward of it in USD
+  SELECT CASE WHEN p.settlement = 'inverse' THEN p.index_price / p.forward ELSE 1 END AS scale) sc
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN p.kind = 'option' THEN g0.delta * sc.scale ELSE 1 END AS delta,
+         CASE WHEN p.kind = 'option' THEN g0.gamma * sc.scale ELSE 0 END AS gamma,
+         CASE WHEN p.kind = 'option' THEN g0.vega * sc.scale ELSE 0 END AS vega,
+         CASE WHEN p.kind = 'option' THEN g0.theta_day * sc.scale ELSE 0 END AS theta_day) g;
+COMMENT ON VIEW %1$I.position_greeks IS 'Greeks per position (Black-76 on the forward; coin-settled options: of the coin payoff valued at the index): delta in underlying units and USD, gamma per underlying unit, vega per vol point and theta per day in USD and in coin, mark-to-market value in USD and coin; futures and perpetuals have delta = quantity x multiplier';
+
+CREATE OR REPLACE VIEW %1$I.account_greeks AS
+SELECT account_id, underlying, sum(delta) AS delta, sum(delta_usd) AS delta_usd, sum(gamma) AS gamma,
+       sum(vega_usd) AS vega_usd, sum(vega_coin) AS vega_coin, sum(theta_day_usd) AS theta_day_usd,
+       sum(theta_day_coin) AS theta_day_coin, sum(value_usd) AS value_usd, count(*) AS positions
+FROM %1$I.position_greeks GROUP BY account_id, underlying;
+COMMENT ON VIEW %1$I.account_greeks IS 'position_greeks summed per account and underlying';
+
+CREATE OR REPLACE VIEW %1$I.margin_attribution AS
+SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, (a.margin).worst_scenario AS scenario,
+       -p.quantity * (%2$I.risk_array(ps.scenarios, p.kind, p.option_type, p.strike, p.t, p.forward, p.vol,
+                                      p.settlement, p.multiplier, p.underlying))[(a.margin).worst_scenario]
+         * CASE WHEN (a.margin).currency = 'USD' AND p.settlement = 'inverse' THEN p.index_price ELSE 1 END AS loss,
+       (a.margin).currency
+FROM %1$I.account_margin_at() a
+JOIN %1$I.accounts acc USING (account_id)
+JOIN %2$I.scenario_presets ps ON ps.name = acc.method
+JOIN %1$I.position_values_at() p ON p.account_id = a.account_id
+JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
+WHERE (a.margin).worst_scenario IS NOT NULL;
+COMMENT ON VIEW %1$I.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario';
+
+CREATE OR REPLACE FUNCTION %1$I.liquidation_prices(account_id bigint, underlying text, search_range float8 DEFAULT 0.9,
+                                       OUT lower float8, OUT upper float8)
+LANGUAGE sql STABLE PARALLEL UNSAFE
+BEGIN ATOMIC
+  SELECT l.lower, l.upper FROM %2$I.liquidation_prices(%3$L, account_id, underlying, search_range) l;
+END;
+COMMENT ON FUNCTION %1$I.liquidation_prices(bigint, text, float8) IS 'the underlying prices nearest to the index, below and above, at which the account''s equity falls to its maintenance margin (other underlyings fixed); NULL when there is none within [index x (1 - search_range), index / (1 - search_range)]';
+
+CREATE OR REPLACE VIEW %1$I.margin_daily AS
+WITH last_of_day AS (
+  SELECT DISTINCT ON (account_id, snapshot_at::date) account_id, snapshot_at::date AS day, snapshot_at, equity,
+         initial_margin, maintenance_margin, excess, margin_ratio, status
+  FROM %1$I.margin_history ORDER BY account_id, snapshot_at::date, snapshot_at DESC)
+SELECT account_id, day, snapshot_at, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
+       lag(initial_margin) OVER w AS prev_initial_margin,
+       initial_margin - lag(initial_margin) OVER w AS initial_margin_change,
+       lag(status) OVER w AS prev_status,
+       status IS DISTINCT FROM lag(status) OVER w AND lag(status) OVER w IS NOT NULL AS status_changed,
+       status <> 'healthy' AND coalesce(lag(status) OVER w, 'healthy') = 'healthy' AS crossed_threshold
+FROM last_of_day
+WINDOW w AS (PARTITION BY account_id ORDER BY day);
+COMMENT ON VIEW %1$I.margin_daily IS 'the last snapshot of each account per day with the day-over-day change of initial margin and status; crossed_threshold marks a healthy account that went to call or liquidation';
+$ddl$, target, pm, target);
+
+  -- PL/pgSQL functions: their queries (with the *_at functions inlined) are planned once per session; their
+  -- bodies are text, built here with %I and passed as one literal (%L), and run with search_path = pg_catalog
+  body := format($b$
+BEGIN
+  IF whatif_margin.account_id IS NULL OR instrument_ids IS NULL OR quantities IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL',
+      CASE WHEN whatif_margin.account_id IS NULL THEN 'account_id' WHEN instrument_ids IS NULL THEN 'instrument_ids' ELSE 'quantities' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(instrument_ids) <> cardinality(quantities) THEN
+    RAISE EXCEPTION 'invalid value for argument "quantities": %% quantities for %% instrument_ids', cardinality(quantities), cardinality(instrument_ids)
+      USING ERRCODE = '22023', DETAIL = 'One quantity per instrument.';
+  END IF;
+  IF array_position(instrument_ids, NULL) IS NOT NULL OR array_position(quantities, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "%%": element %% is NULL',
+      CASE WHEN array_position(instrument_ids, NULL) IS NOT NULL THEN 'instrument_ids' ELSE 'quantities' END,
+      coalesce(array_position(instrument_ids, NULL), array_position(quantities, NULL))
+      USING ERRCODE = '22004';
+  END IF;
+  RETURN (SELECT a.margin FROM %1$I.account_margin_at(NULL, NULL, whatif_margin.account_id, instrument_ids, quantities) a);
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.whatif_margin(account_id bigint, instrument_ids bigint[], quantities float8[])
+RETURNS %2$I.margin
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS %3$L;
+COMMENT ON FUNCTION %1$I.whatif_margin(bigint, bigint[], float8[]) IS 'the margin of an account plus proposed orders (instrument_ids[k], quantities[k] contracts, negative = sell), without writing positions; equals inserting the orders (added to a position already held) and recomputing';
+$ddl$, target, pm, body);
+
+  body := format($b$
+BEGIN
+  IF equity_excess_at.account_id IS NULL OR equity_excess_at.underlying IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL', CASE WHEN equity_excess_at.account_id IS NULL THEN 'account_id' ELSE 'underlying' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF price IS NULL OR NOT (price > 1e-300 AND price < 1e300) THEN
+    RAISE EXCEPTION 'invalid value for argument "price": %%', price USING ERRCODE = '22023',
+      DETAIL = 'A price must be a finite number greater than zero.';
+  END IF;
+  RETURN (SELECT a.equity - a.maintenance_margin
+          FROM %1$I.account_margin_at(equity_excess_at.underlying, price, equity_excess_at.account_id) a);
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.equity_excess_at(account_id bigint, underlying text, price float8)
+RETURNS float8
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.equity_excess_at(bigint, text, float8) IS 'equity minus maintenance margin (USD) of an account with the underlying''s index and forwards moved to price, other underlyings fixed';
+$ddl$, target, body);
+
+  -- a second snapshot at the same timestamp is refused by name (never overwritten)
+  body := format($b$
+DECLARE
+  n integer;
+BEGIN
+  IF at IS NULL THEN
+    RAISE EXCEPTION 'argument "at" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  INSERT INTO %1$I.margin_history (snapshot_at, account_id, method, equity, initial_margin, maintenance_margin,
+                                   excess, margin_ratio, status)
+  SELECT at, m.account_id, m.method, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status
+  FROM %1$I.account_margin m;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'a margin snapshot at %% is already in %%', at, %2$L USING ERRCODE = '23505',
+    DETAIL = 'Snapshots are never overwritten.',
+    HINT = 'Pass another timestamp, or delete the rows of that snapshot_at first.';
+END
+$b$, target, format('%I.margin_history', target));
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.snapshot_margins(at timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.snapshot_margins(timestamptz) IS 'writes every account''s margin at a timestamp into margin_history and returns the number of rows (schedule with pg_cron); a timestamp already snapshotted is refused (23505), never overwritten';
+$ddl$, target, body);
+  RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.upgrade_reference_schema(text) IS
+  'rebuilds the functions and views of an existing reference schema (created by create_reference_schema of this or an earlier version) at this version, keeping its tables and data; run it after ALTER EXTENSION portmargin UPDATE';
+
