@@ -91,6 +91,81 @@ COMMENT ON FUNCTION @extschema@.rulebook_preset(text) IS 'the rulebook stored un
 
 -- (aggregate section)
 
+-- the per-unit breakdown: one row per risk unit, every component in the unit's currency
+CREATE TYPE @extschema@.unit_margin AS (
+    underlying            text,
+    settlement            text,
+    rule                  text,
+    rule_name             text,
+    method                text,
+    currency              text,
+    initial_margin        float8,
+    maintenance_margin    float8,
+    scan_loss             float8,
+    short_option_minimum  float8,
+    net_option_value      float8,
+    per_contract_minimum  float8,
+    option_contingency    float8,
+    futures_contingency   float8,
+    roll_shock            float8,
+    delta_shock           float8,
+    open_orders_margin    float8,
+    mmp_margin            float8,
+    extreme_move          float8,
+    theta_decay           float8,
+    vega_term_structure   float8,
+    basis_risk            float8,
+    interest_rate         float8,
+    minimum_charge        float8,
+    borrowing             float8,
+    depeg                 float8,
+    margin_report         float8,
+    worst_scenario        integer,
+    worst_label           text
+);
+COMMENT ON TYPE @extschema@.unit_margin IS
+  'one risk unit of a portfolio_margin result: underlying, settlement, the rulebook rule that applied (key and name; NULL for a plain scenario set), the method, the unit''s currency (its coin when inverse, USD when linear), every component of its requirement in that currency (NULL where the method has none: initial_margin = the unit''s initial margin; maintenance_margin = its maintenance margin; scan_loss = worst weighted scenario loss: SPAN scan risk, Deribit worst case, OKX MR1; short_option_minimum = SPAN short option minimum; net_option_value = value of the unit''s options; per_contract_minimum = TIMS / FINRA per-contract minimum; option_contingency = Deribit option contingency; futures_contingency = Deribit futures contingency; roll_shock = Deribit roll shock; delta_shock = Deribit delta shock; open_orders_margin = initial margin of resting orders; mmp_margin = Deribit market-maker protection margin; extreme_move = OKX MR6; theta_decay = OKX MR2; vega_term_structure = OKX MR3; basis_risk = OKX MR4; interest_rate = OKX MR5; minimum_charge = OKX MR7; borrowing = OKX MR8; depeg = OKX MR9), margin_report = its requirement in the margin''s currency, and its worst scenario';
+
+ALTER TYPE @extschema@.margin ADD ATTRIBUTE units @extschema@.unit_margin[];
+COMMENT ON TYPE @extschema@.margin IS
+  'result of portfolio_margin (in currency: the coin when every unit settles in one coin, else USD): initial and maintenance margin, their components summed over risk units, cross-unit offset, the worst scenario and unit, per-unit requirements (risk_units, unit_margins), the account P&L per scenario (NULL for a rulebook whose units have different sets), VaR/ES fields for the var method, and units: the per-unit breakdown (unit_margin[])';
+
+CREATE FUNCTION @extschema@.margin_rules_sfunc(internal, float8, text, text, text, float8, float8,
+                                               float8, float8, text, float8, float8, @extschema@.rulebook)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_margin_rules_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.margin_rules_sfunc(internal, float8, text, text, text, float8, float8, float8, float8, text, float8, float8, @extschema@.rulebook) IS
+  'state transition of portfolio_margin over a rulebook: folds the row into its risk unit under the unit''s rule';
+
+CREATE AGGREGATE @extschema@.portfolio_margin(
+    quantity float8, underlying text, kind text, option_type text, strike float8, t float8,
+    forward float8, vol float8, settlement text, multiplier float8, index_price float8,
+    rules @extschema@.rulebook) (
+    SFUNC = @extschema@.margin_rules_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin(float8, text, text, text, float8, float8, float8, float8, text, float8, float8, @extschema@.rulebook) IS
+  'portfolio margin of the rows of a group under a rulebook: each risk unit (underlying, settlement) under its own rule''s scenario set, units of one method and account parameters margined together (cross-unit offsets apply among them), the groups summed; rows of kind order:<kind> are resting orders (quantity > 0 buy, < 0 sell), mmp and liability rows the unit''s market-maker protection size and borrowed amount';
+
+CREATE AGGREGATE @extschema@.portfolio_margin_state(
+    quantity float8, underlying text, kind text, option_type text, strike float8, t float8,
+    forward float8, vol float8, settlement text, multiplier float8, index_price float8,
+    rules @extschema@.rulebook) (
+    SFUNC = @extschema@.margin_rules_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_state_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(float8, text, text, text, float8, float8, float8, float8, text, float8, float8, @extschema@.rulebook) IS
+  'the partial state of portfolio_margin over a rulebook as a value, to merge across servers';
+
 -- ---------------------------------------------------------------------
 -- Deribit: the current portfolio-margin model and its published parameters
 -- ---------------------------------------------------------------------

@@ -42,6 +42,10 @@ typedef struct PmBucketSet
 	int		   *slots;
 } PmBucketSet;
 
+#define PM_SIDE_POSITIONS 0
+#define PM_SIDE_BUY 1
+#define PM_SIDE_SELL 2
+
 /* the positions of one underlying and settlement, folded */
 typedef struct PmUnit
 {
@@ -58,9 +62,16 @@ typedef struct PmUnit
 	/* account-level inputs carried by rows of their own kinds (0 when none): */
 	double		mmp_size;		/* Deribit MMP: max(max quote quantity, quantity limit), underlying units */
 	double		liability;		/* OKX MR8: amount borrowed, in the unit's currency (its underlying) */
-	/* resting orders (kind 'order:...'): their P&L per scenario if all buys / all sells fill; NULL if none */
-	double	   *buy_pnl;
-	double	   *sell_pnl;
+	/*
+	 * The unit's resting orders (kind 'order:...'), folded like positions:
+	 * all its buy orders, all its sell orders; NULL when none.  Set at
+	 * finalisation (the aggregate keeps them as units of side 1 and 2).
+	 */
+	const struct PmUnit *buy_orders;
+	const struct PmUnit *sell_orders;
+	int			side;			/* in the aggregate's state: 0 positions, PM_SIDE_BUY / PM_SIDE_SELL orders */
+	int			nscen;			/* length of pnl: the scenario count of the unit's set */
+	int			rule;			/* in the aggregate: the index of the unit's rule in its rulebook (0 without one) */
 	double	   *pnl;			/* one per scenario, unit currency */
 	PmBucketSet expiries;		/* t: net delta, forward */
 	PmBucketSet strikes;		/* (t, strike): net option quantity */
@@ -119,6 +130,8 @@ typedef struct PmMarginResult
 	int			worst_scenario; /* 0-based; -1 when none */
 	int			worst_unit;		/* index into units; -1 when none */
 	double	   *unit_margin;	/* [nunits], report currency */
+	/* [nunits]: each unit's own set (a rulebook's rule), NULL when all share the one set passed */
+	const struct PmSetView *const *unit_sets;
 	double	   *unit_comp;		/* [nunits][PM_COMP_N], unit currency (NULL: not wanted) */
 	int		   *unit_worst;		/* [nunits]: the unit's worst scenario, -1 if none (NULL: not wanted) */
 	int			cur_unit;		/* the unit whose unit_margin hook runs */
@@ -137,6 +150,22 @@ typedef struct PmMarginResult
 struct PmSetView;
 
 /*
+ * A rulebook's units, each under its own set (sets[u]): units are margined
+ * in groups of one method and equal account parameters (method.h), each
+ * group by its method's rules, and the groups' requirements added.  r as
+ * for pm_margin_finalize; r->pnl (the account P&L per scenario) is filled
+ * only when every unit has the same set, else left zero with nscen 0.
+ */
+extern void pm_margin_finalize_units(const struct PmSetView *const *sets, const PmUnit *units, int nunits,
+									 PmMarginResult *r);
+
+/*
+ * positions with orders added (a new unit from alloc): P&L vectors, sums
+ * and buckets added up; orders' buy_orders / sell_orders are not followed
+ */
+extern PmUnit *pm_unit_with(const PmUnit *positions, const PmUnit *orders, int nscen, void *(*alloc) (size_t));
+
+/*
  * Apply the rules of set's method (method.h) to units[0..nunits), which may
  * be none.  r->unit_margin and r->pnl must point to arrays of nunits and
  * set->nscen doubles, r->alloc, r->tick and r->tick_arg be set.
@@ -147,7 +176,6 @@ extern void pm_margin_finalize(const struct PmSetView *set, const PmUnit *units,
 /* roll shock (Deribit) or basis risk (OKX): sum_e |delta_e| x max(min_move, rate t_e), unit currency */
 extern double pm_expiry_charge(const PmUnit *unit, double annual_rate, double min_move);
 
-/* what one unit currency is worth in the report currency */
 /* set component c of the unit whose unit_margin hook runs (or of unit u) */
 static inline void
 pm_unit_component(PmMarginResult *r, PmComponent c, double value)
@@ -163,6 +191,7 @@ pm_unit_component_of(PmMarginResult *r, int u, PmComponent c, double value)
 		r->unit_comp[u * PM_COMP_N + c] = value;
 }
 
+/* what one unit currency is worth in the report currency */
 static inline double
 pm_unit_fx(const PmMarginResult *r, const PmUnit *unit)
 {

@@ -26,11 +26,14 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 
 #include "margin.h"
 #include "margin_state.h"
 #include "method.h"
+#include "rulebook.h"
 #include "scenario.h"
 #include "sqlargs.h"
 #include "tailstat.h"
@@ -93,16 +96,34 @@ typedef struct SetInstruments
 	MemoryContext arrays;		/* their P&L vectors */
 } SetInstruments;
 
-typedef struct RevalCache
+/* what rows of one scenario set are revalued and folded with */
+typedef struct SetCtx
 {
-	SetCache	sets;
-	const PmScenarioSet *set;	/* the current set, interned in sets */
+	const PmScenarioSet *set;	/* interned in the call site's SetCache */
 	const PmMethod *method;		/* its method */
 	int			folds;			/* what the method needs folded per unit (PM_FOLD_*) */
 	const PmScenarioSet *state_set; /* what states point to: set, or its reduced form (joint) */
 	PmRevalParams params;
-	HTAB	   *instruments;	/* the current set's, one of per_set */
+	HTAB	   *instruments;	/* the set's, one of per_set */
 	MemoryContext arrays;		/* its P&L vectors */
+} SetCtx;
+
+typedef struct RevalCache
+{
+	SetCache	sets;
+	SetCtx		cur;			/* the current set's */
+	/* rulebook rows: the last rulebook (its interned form) and a context per rule, built on first use */
+	const PmRules *rules;
+	const void *rules_arg;		/* the argument's pointer, for the common constant rulebook */
+	SetCtx	   *rule_ctx;
+	bool	   *rule_ready;
+	int			cur_rule;
+	int			last_rule;		/* rule of the last row's unit (last_rule_name, inverse) */
+	int			last_rule_inverse;
+	char	   *last_rule_name;
+	int			last_rule_len;
+	int			last_rule_cap;
+	int			scratch_n;		/* scratch's P&L capacity */
 	SetInstruments *per_set;
 	int			nper_set;
 	int			max_per_set;
@@ -130,8 +151,8 @@ mixed_sets_error(void)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("all rows of a portfolio_margin group must use the same scenario set"),
-			 errhint("Group by the scenario set, or pass one set to every row.")));
+			 errmsg("all rows of a portfolio_margin group must use the same scenario set or rulebook"),
+			 errhint("Group by the scenario set or rulebook, or pass one to every row; a rulebook gives each risk unit its own set.")));
 }
 
 static RevalCache *
@@ -155,7 +176,7 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	 * bytes as the last row's mean the same value, without detoasting it
 	 * again for every row.
 	 */
-	if (packed && c->set != NULL && c->raw != NULL && c->raw_len > 0 && c->raw_len == VARSIZE_ANY(raw) &&
+	if (packed && c->cur.set != NULL && c->raw != NULL && c->raw_len > 0 && c->raw_len == VARSIZE_ANY(raw) &&
 		memcmp(c->raw, raw, c->raw_len) == 0)
 		return c;
 	s = DatumGetScenarioSet(setdatum);
@@ -170,17 +191,17 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 	}
 	else
 		c->raw_len = 0;
-	if (c->set == NULL || !pm_sets_equal(s, c->set))
+	if (c->cur.set == NULL || !pm_sets_equal(s, c->cur.set))
 	{
 		HASHCTL		ctl;
 		int			k;
 
 		pm_check_scenario_set(s, VARSIZE(s));
 		/* states of earlier groups keep pointing to the old set: it stays interned */
-		c->set = pm_intern_set(&c->sets, s);
-		c->method = pm_set_method(c->set);
-		c->folds = c->method->folds;
-		c->state_set = c->set;
+		c->cur.set = pm_intern_set(&c->sets, s);
+		c->cur.method = pm_set_method(c->cur.set);
+		c->cur.folds = c->cur.method->folds;
+		c->cur.state_set = c->cur.set;
 		if (c->columns)
 		{
 			int			u;
@@ -193,22 +214,22 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		c->columns = NULL;
 		c->ncolumns = 0;
 		c->last_len = -1;		/* no cached column for the new set */
-		if (c->method->joint)
+		if (c->cur.method->joint)
 		{
 			/*
 			 * States keep the weights and a hash, not the moves
 			 * (scenario_params.h).  The reduced form of each full set is
 			 * remembered, so alternating sets are reduced once each.
 			 */
-			c->state_set = NULL;
+			c->cur.state_set = NULL;
 			for (k = 0; k < c->nreduced; k++)
-				if (c->reduced_from[k] == c->set)
-					c->state_set = c->reduced[k];
-			if (c->state_set == NULL)
+				if (c->reduced_from[k] == c->cur.set)
+					c->cur.state_set = c->reduced[k];
+			if (c->cur.state_set == NULL)
 			{
-				PmScenarioSet *red = pm_var_reduced_set(c->set);
+				PmScenarioSet *red = pm_var_reduced_set(c->cur.set);
 
-				c->state_set = pm_intern_set(&c->sets, red);
+				c->cur.state_set = pm_intern_set(&c->sets, red);
 				pfree(red);
 				if (c->nreduced == c->maxreduced)
 				{
@@ -220,35 +241,35 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 						? repalloc(c->reduced, sizeof(PmScenarioSet *) * c->maxreduced)
 						: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenarioSet *) * c->maxreduced);
 				}
-				c->reduced_from[c->nreduced] = c->set;
-				c->reduced[c->nreduced++] = c->state_set;
+				c->reduced_from[c->nreduced] = c->cur.set;
+				c->reduced[c->nreduced++] = c->cur.state_set;
 			}
-			c->ncolumns = pm_var_nund(c->set);
+			c->ncolumns = pm_var_nund(c->cur.set);
 			c->columns = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario *) * c->ncolumns);
 		}
-		pm_reval_params(c->set, &c->params);
+		pm_reval_params(c->cur.set, &c->cur.params);
 
 		/*
 		 * The set's instrument cache: found again when rows go back to a set
 		 * seen before (states of pending groups hold its entries, so no
 		 * cache is dropped before the query ends).
 		 */
-		c->instruments = NULL;
+		c->cur.instruments = NULL;
 		for (k = 0; k < c->nper_set; k++)
-			if (c->per_set[k].set == c->set)
+			if (c->per_set[k].set == c->cur.set)
 			{
-				c->instruments = c->per_set[k].instruments;
-				c->arrays = c->per_set[k].arrays;
+				c->cur.instruments = c->per_set[k].instruments;
+				c->cur.arrays = c->per_set[k].arrays;
 			}
-		if (c->instruments == NULL)
+		if (c->cur.instruments == NULL)
 		{
 			memset(&ctl, 0, sizeof(ctl));
 			ctl.keysize = sizeof(InstrumentKey);
 			ctl.entrysize = sizeof(InstrumentEntry);
 			ctl.hcxt = fcinfo->flinfo->fn_mcxt;
-			c->instruments = hash_create("portmargin risk arrays", 256, &ctl,
+			c->cur.instruments = hash_create("portmargin risk arrays", 256, &ctl,
 										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-			c->arrays = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "portmargin risk array vectors",
+			c->cur.arrays = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "portmargin risk array vectors",
 											  ALLOCSET_DEFAULT_SIZES);
 			if (c->nper_set == c->max_per_set)
 			{
@@ -257,20 +278,25 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 					? repalloc(c->per_set, sizeof(SetInstruments) * c->max_per_set)
 					: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(SetInstruments) * c->max_per_set);
 			}
-			c->per_set[c->nper_set].set = c->set;
-			c->per_set[c->nper_set].instruments = c->instruments;
-			c->per_set[c->nper_set++].arrays = c->arrays;
+			c->per_set[c->nper_set].set = c->cur.set;
+			c->per_set[c->nper_set].instruments = c->cur.instruments;
+			c->per_set[c->nper_set++].arrays = c->cur.arrays;
 		}
 		/* cache up to max(work_mem, 512 MB) of risk arrays in all; large joint sets recompute beyond */
 		c->max_cached_bytes = Max((double) work_mem * 1024.0, 512.0 * 1024 * 1024);
-		if (c->scratch)
+		/* the scratch entry holds the largest set's vector: a rulebook's rules switch back and forth */
+		if (c->scratch == NULL || c->scratch_n < c->cur.set->nscenarios)
 		{
-			pfree(((InstrumentEntry *) c->scratch)->pnl);
-			pfree(c->scratch);
+			if (c->scratch)
+			{
+				pfree(((InstrumentEntry *) c->scratch)->pnl);
+				pfree(c->scratch);
+			}
+			c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(InstrumentEntry));
+			((InstrumentEntry *) c->scratch)->pnl =
+				MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * c->cur.set->nscenarios);
+			c->scratch_n = c->cur.set->nscenarios;
 		}
-		c->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(InstrumentEntry));
-		((InstrumentEntry *) c->scratch)->pnl =
-			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * c->set->nscenarios);
 	}
 	if ((Pointer) s != DatumGetPointer(setdatum))
 		pfree(s);
@@ -283,16 +309,16 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 {
 	int			u;
 
-	if (!c->method->joint)
+	if (!c->cur.method->joint)
 	{
 		*column = 0;
-		return PM_SET_SCENARIOS(c->set);
+		return PM_SET_SCENARIOS(c->cur.set);
 	}
 	if (c->last_name && c->last_len == len && memcmp(c->last_name, name, len) == 0)
 		u = c->last_column;
 	else
 	{
-		u = pm_var_column_arg(c->set, name, len);
+		u = pm_var_column_arg(c->cur.set, name, len);
 		c->last_column = u;
 		/* one buffer, grown as needed: rows alternate between underlyings */
 		if (c->last_name == NULL || len > c->last_cap)
@@ -307,8 +333,8 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	}
 	if (c->columns[u] == NULL)
 	{
-		c->columns[u] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario) * c->set->nscenarios);
-		pm_var_column_scenarios(c->set, u, c->columns[u]);
+		c->columns[u] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(PmScenario) * c->cur.set->nscenarios);
+		pm_var_column_scenarios(c->cur.set, u, c->columns[u]);
 	}
 	*column = u;
 	return c->columns[u];
@@ -333,25 +359,25 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 	key.forward = ins->forward;
 	key.vol = ins->vol;
 	key.multiplier = ins->multiplier;
-	e = (InstrumentEntry *) hash_search(c->instruments, &key,
+	e = (InstrumentEntry *) hash_search(c->cur.instruments, &key,
 										c->cached_bytes < c->max_cached_bytes ? HASH_ENTER : HASH_FIND, &found);
 	if (e == NULL)
 		e = (InstrumentEntry *) c->scratch; /* cache full: revalue into scratch */
 	else if (!found)
 	{
-		c->cached_bytes += sizeof(double) * (double) c->set->nscenarios + 64.0;
-		e->pnl = MemoryContextAlloc(c->arrays, sizeof(double) * c->set->nscenarios);
+		c->cached_bytes += sizeof(double) * (double) c->cur.set->nscenarios + 64.0;
+		e->pnl = MemoryContextAlloc(c->cur.arrays, sizeof(double) * c->cur.set->nscenarios);
 	}
 	if (!found)
 	{
 		/* in slices, checking for interrupts: a 10M-scenario option takes about a second */
-		int			n = c->set->nscenarios,
+		int			n = c->cur.set->nscenarios,
 					off;
 
 		for (off = 0; off < n; off += REVAL_SLICE)
 		{
 			CHECK_FOR_INTERRUPTS();
-			pm_risk_array(&c->params, sc + off, Min(REVAL_SLICE, n - off), ins, e->pnl + off,
+			pm_risk_array(&c->cur.params, sc + off, Min(REVAL_SLICE, n - off), ins, e->pnl + off,
 						  &e->value, &e->delta);
 		}
 	}
@@ -377,7 +403,7 @@ pm_state_create(MemoryContext mcxt, const PmScenarioSet *set)
  * have none until something must be added densely; see fold_position).
  */
 static PmUnit *
-state_unit_ex(MarginState *st, const char *name, int len, int inverse, bool dense)
+state_unit_ex(MarginState *st, const char *name, int len, int inverse, int side, bool dense)
 {
 	PmUnit	   *u;
 	int			i;
@@ -385,13 +411,15 @@ state_unit_ex(MarginState *st, const char *name, int len, int inverse, bool dens
 	if (st->nunits > 0)
 	{
 		u = &st->units[st->last_unit];
-		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
+		if (u->inverse == inverse && u->side == side && strncmp(u->underlying, name, len) == 0 &&
+			u->underlying[len] == '\0')
 			goto found;
 	}
 	for (i = 0; i < st->nunits; i++)
 	{
 		u = &st->units[i];
-		if (u->inverse == inverse && strncmp(u->underlying, name, len) == 0 && u->underlying[len] == '\0')
+		if (u->inverse == inverse && u->side == side && strncmp(u->underlying, name, len) == 0 &&
+			u->underlying[len] == '\0')
 		{
 			st->last_unit = i;
 			goto found;
@@ -416,19 +444,30 @@ state_unit_ex(MarginState *st, const char *name, int len, int inverse, bool dens
 	memcpy(u->underlying, name, len);
 	u->underlying[len] = '\0';
 	u->inverse = inverse;
+	u->side = side;
 	u->strikes.keyed_x = 1;
+	if (st->rules)
+	{
+		/* the unit's rule: ERROR 22023 naming the unit when the rulebook has none for it */
+		const PmRule *rule = pm_rulebook_rule(st->rules->rb, name, len, inverse);
+
+		u->rule = rule - st->rules->rb->rules;
+		u->nscen = st->rules->sets[u->rule]->nscenarios;
+	}
+	else
+		u->nscen = st->set->nscenarios;
 	st->last_unit = st->nunits++;
 found:
 	if (dense && u->pnl == NULL)
-		u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * st->set->nscenarios);
+		u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * u->nscen);
 	return u;
 }
 
 /* the unit, with a P&L vector (what the state readers add into) */
 PmUnit *
-pm_state_unit(MarginState *st, const char *name, int len, int inverse)
+pm_state_unit(MarginState *st, const char *name, int len, int inverse, int side)
 {
-	return state_unit_ex(st, name, len, inverse, true);
+	return state_unit_ex(st, name, len, inverse, side, true);
 }
 
 static inline uint32
@@ -558,7 +597,7 @@ unit_pnl(const MarginState *st, int ui, double *out, double *option_value)
 {
 	const PmUnit *u = &st->units[ui];
 	const UnitHoldings *uh = st->holdings ? &st->holdings[ui] : NULL;
-	int			n = st->set->nscenarios;
+	int			n = u->nscen;
 	int			nh = uh ? uh->n : 0;
 	double		ov = u->option_value;
 	long		work = 0;
@@ -609,7 +648,7 @@ pm_materialise_state(MarginState *st)
 
 		if (uh->n == 0 && u->pnl)
 			continue;
-		v = MemoryContextAlloc(st->mcxt, sizeof(double) * st->set->nscenarios);
+		v = MemoryContextAlloc(st->mcxt, sizeof(double) * u->nscen);
 		unit_pnl(st, i, v, &u->option_value);
 		if (u->pnl)
 			pfree(u->pnl);
@@ -778,7 +817,7 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 			  bool cached, int folds)
 {
 	PmUnit	   *u = &st->units[ui];
-	int			n = st->set->nscenarios;
+	int			n = u->nscen;
 	double		aq = fabs(q);
 	int			j;
 
@@ -821,7 +860,6 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 static void
 merge_states(MarginState *dst, const MarginState *src)
 {
-	int			nscen = dst->set->nscenarios;
 	int			i,
 				j,
 				k;
@@ -830,7 +868,8 @@ merge_states(MarginState *dst, const MarginState *src)
 	{
 		const PmUnit *s = &src->units[i];
 		int			before = dst->nunits;
-		PmUnit	   *d = state_unit_ex(dst, s->underlying, strlen(s->underlying), s->inverse, false);
+		PmUnit	   *d = state_unit_ex(dst, s->underlying, strlen(s->underlying), s->inverse, s->side, false);
+		int			nscen = d->nscen;
 		int			di = d - dst->units;
 
 		if (dst->nunits > before)
@@ -855,6 +894,8 @@ merge_states(MarginState *dst, const MarginState *src)
 			d->long_futures += s->long_futures;
 			d->short_futures += s->short_futures;
 			d->gross_notional += s->gross_notional;
+			d->mmp_size += s->mmp_size;
+			d->liability += s->liability;
 			for (k = 0; k < s->expiries.n; k++)
 				pm_bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
 						   s->expiries.b[k].value);
@@ -883,10 +924,20 @@ merge_states(MarginState *dst, const MarginState *src)
 static MarginState *
 combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryContext mcxt)
 {
-	if (src == NULL || src->set == NULL)
+	if (!pm_state_used(src))
 		return dst ? dst : (src ? pm_state_create(mcxt, NULL) : NULL);
 	if (dst == NULL)
-		dst = pm_state_create(mcxt, pm_intern_set(sc, src->set));
+		dst = pm_state_create(mcxt, NULL);
+	if (src->rules)
+	{
+		const PmRules *rules = pm_intern_rules(sc, src->rules->rb);
+
+		if (dst->set != NULL || (dst->rules != NULL && dst->rules != rules))
+			mixed_sets_error();
+		dst->rules = rules;
+	}
+	else if (dst->rules != NULL)
+		mixed_sets_error();
 	else if (dst->set == NULL)
 		dst->set = pm_intern_set(sc, src->set);
 	else if (!pm_sets_equal(dst->set, src->set))
@@ -897,9 +948,87 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
 
 /* ---- transition and combine ---- */
 
-PG_FUNCTION_INFO_V1(portmargin_margin_sfunc);
-Datum
-portmargin_margin_sfunc(PG_FUNCTION_ARGS)
+/*
+ * Rows of a rulebook: the current set becomes the row unit's rule's.  A
+ * rulebook whose only rule is the default is that rule's set (states and
+ * results are those of the set); else each rule's context is built on its
+ * first row and switched to by a struct copy.  Returns false for the
+ * former, with c->cur the set's.
+ */
+static bool
+rules_for_row(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, const char *name, int len, int inverse)
+{
+	int			k;
+
+	if (c->rules == NULL || DatumGetPointer(rbdatum) != c->rules_arg)
+	{
+		PmRulebook *rb = DatumGetRulebook(rbdatum);
+		const PmRules *rules;
+
+		if (c->rules == NULL || VARSIZE(rb) != VARSIZE(c->rules->rb) || memcmp(rb, c->rules->rb, VARSIZE(rb)) != 0)
+		{
+			pm_check_rulebook(rb, VARSIZE(rb));
+			rules = pm_intern_rules(&c->sets, rb);
+			if (rules != c->rules)
+			{
+				c->rules = rules;
+				c->rule_ctx = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetCtx) * Max(1, rules->nrules));
+				c->rule_ready = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(bool) * Max(1, rules->nrules));
+				c->cur_rule = -1;
+				c->last_rule = -1;
+			}
+		}
+		c->rules_arg = DatumGetPointer(rbdatum);
+	}
+	if (c->rules->nrules == 1 && c->rules->rb->rules[0].underlying == 0 &&
+		c->rules->rb->rules[0].settlement == PM_RULE_ANY)
+	{
+		if (c->cur_rule != 0)
+		{
+			reval_cache(fcinfo, PointerGetDatum(c->rules->sets[0]));
+			c->cur_rule = 0;
+		}
+		return false;
+	}
+	if (c->last_rule >= 0 && c->last_rule_inverse == inverse && c->last_rule_len == len &&
+		memcmp(c->last_rule_name, name, len) == 0)
+		k = c->last_rule;
+	else
+	{
+		k = pm_rulebook_rule(c->rules->rb, name, len, inverse) - c->rules->rb->rules;
+		if (c->last_rule_name == NULL || len > c->last_rule_cap)
+		{
+			if (c->last_rule_name)
+				pfree(c->last_rule_name);
+			c->last_rule_cap = Max(len, 32);
+			c->last_rule_name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->last_rule_cap);
+		}
+		memcpy(c->last_rule_name, name, len);
+		c->last_rule_len = len;
+		c->last_rule_inverse = inverse;
+		c->last_rule = k;
+	}
+	if (k != c->cur_rule)
+	{
+		if (!c->rule_ready[k])
+		{
+			reval_cache(fcinfo, PointerGetDatum(c->rules->sets[k]));
+			c->rule_ctx[k] = c->cur;
+			c->rule_ready[k] = true;
+		}
+		else
+			c->cur = c->rule_ctx[k];
+		c->cur_rule = k;
+	}
+	return true;
+}
+
+/*
+ * One row: a position, a resting order, or an account input (mmp,
+ * liability) of its risk unit.  rulebook: argument 12 is a rulebook.
+ */
+static Datum
+margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 {
 	MemoryContext aggctx;
 	MarginState *st;
@@ -907,6 +1036,12 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 	PmInstrument ins;
 	PmUnit	   *u;
 	text	   *underlying;
+	const char *name;
+	int			len,
+				row,
+				kind,
+				inverse;
+	bool		by_rules = false;
 	double		quantity,
 				index = 0.0;
 
@@ -923,33 +1058,89 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 	}
 	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
 	if (PG_ARGISNULL(12))
-		pm_null_arg_error("scenarios", "");
-	c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
+		pm_null_arg_error(rulebook ? "rules" : "scenarios", "");
 	if (PG_ARGISNULL(2))
 		pm_null_arg_error("underlying", "");
 	underlying = PG_GETARG_TEXT_PP(2);
-	pm_instrument_args(fcinfo, 3, &ins);
+	name = VARDATA_ANY(underlying);
+	len = VARSIZE_ANY_EXHDR(underlying);
+	if (PG_ARGISNULL(3))
+		pm_null_arg_error("kind", "");
+	kind = pm_row_kind_arg(PG_GETARG_TEXT_PP(3), &row);
+	if (PG_ARGISNULL(9))
+		pm_null_arg_error("settlement", "");
+	inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(9));
+	if (row == PM_ROW_POSITION || row == PM_ROW_ORDER)
+		pm_instrument_args_as(fcinfo, 3, kind, &ins);
+	if (row == PM_ROW_ORDER && quantity == 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"quantity\": 0"),
+				 errdetail("An order's quantity is its amount, positive for a buy and negative for a sell.")));
+	if ((row == PM_ROW_MMP || row == PM_ROW_LIABILITY) && quantity < 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"quantity\": %s", float8out_internal(quantity)),
+				 errdetail("The quantity of a%s row is %s; it must not be negative.",
+						   row == PM_ROW_MMP ? "n mmp" : " liability",
+						   row == PM_ROW_MMP ? "the unit's market-maker protection size" : "the amount borrowed")));
 	/* required for coin-settled rows; checked wherever given */
 	if (!PG_ARGISNULL(11))
 		index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
-	else if (ins.inverse)
+	else if (inverse && row != PM_ROW_MMP && row != PM_ROW_LIABILITY)
 		pm_null_arg_error("index_price", " for a coin-settled (inverse) instrument");
 
-	/* the state's set and c->state_set are interned in the same cache: equal iff identical */
+	if (rulebook)
+	{
+		c = (RevalCache *) fcinfo->flinfo->fn_extra;
+		if (c == NULL)
+		{
+			c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
+			c->sets.mcxt = fcinfo->flinfo->fn_mcxt;
+			c->cur_rule = -1;
+			c->last_rule = -1;
+			fcinfo->flinfo->fn_extra = c;
+		}
+		by_rules = rules_for_row(fcinfo, c, PG_GETARG_DATUM(12), name, len, inverse);
+	}
+	else
+		c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
+
+	/* the state's set and c->cur.state_set are interned in the same cache: equal iff identical */
 	if (st == NULL)
-		st = pm_state_create(aggctx, c->state_set);
+		st = pm_state_create(aggctx, NULL);
+	if (by_rules)
+	{
+		if (st->set != NULL || (st->rules != NULL && st->rules != c->rules))
+			mixed_sets_error();
+		st->rules = c->rules;
+	}
+	else if (st->rules != NULL)
+		mixed_sets_error();
 	else if (st->set == NULL)
-		st->set = c->state_set;
-	else if (st->set != c->state_set)
+		st->set = c->cur.state_set;
+	else if (st->set != c->cur.state_set)
 		mixed_sets_error();
 
+	if (row == PM_ROW_MMP || row == PM_ROW_LIABILITY)
+	{
+		u = state_unit_ex(st, name, len, inverse, PM_SIDE_POSITIONS, false);
+		if (index != 0.0 && inverse)
+			pm_unit_index_price(u, index);
+		if (row == PM_ROW_MMP)
+			u->mmp_size += quantity;
+		else
+			u->liability += quantity;
+		PG_RETURN_POINTER(st);
+	}
 	{
 		int			column;
-		const PmScenario *sc = row_scenarios(fcinfo, c, VARDATA_ANY(underlying),
-											 VARSIZE_ANY_EXHDR(underlying), &column);
+		const PmScenario *sc = row_scenarios(fcinfo, c, name, len, &column);
 		InstrumentEntry *e;
 
-		u = state_unit_ex(st, VARDATA_ANY(underlying), VARSIZE_ANY_EXHDR(underlying), ins.inverse, false);
+		u = state_unit_ex(st, name, len, ins.inverse,
+						  row == PM_ROW_ORDER ? (quantity > 0.0 ? PM_SIDE_BUY : PM_SIDE_SELL) : PM_SIDE_POSITIONS,
+						  false);
 		if (ins.inverse)
 			pm_unit_index_price(u, index);
 		e = instrument_entry(c, &ins, sc, column);
@@ -961,9 +1152,23 @@ portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 		 * parallel workers.
 		 */
 		fold_position(st, u - st->units, &ins, e, quantity,
-					  e != (InstrumentEntry *) c->scratch && (c->folds & PM_FOLD_HOLDINGS), c->folds);
+					  e != (InstrumentEntry *) c->scratch && (c->cur.folds & PM_FOLD_HOLDINGS), c->cur.folds);
 	}
 	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_sfunc);
+Datum
+portmargin_margin_sfunc(PG_FUNCTION_ARGS)
+{
+	return margin_transition(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_rules_sfunc);
+Datum
+portmargin_margin_rules_sfunc(PG_FUNCTION_ARGS)
+{
+	return margin_transition(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_combine);
@@ -1057,56 +1262,207 @@ tail_check(const PmMarginResult *r)
 	}
 }
 
+/* the names of unit_margin's component columns, in PmComponent order */
+#define UNIT_FIELDS_TEXT 6
+#define UNIT_NATTS (UNIT_FIELDS_TEXT + PM_COMP_N + 3)
+
+/*
+ * The units field: one portmargin.unit_margin per risk unit (in output
+ * order), every component NULL where the unit's method has none.
+ */
+static Datum
+units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
+			const int *order, const PmMarginResult *r, const PmSetView *const *views)
+{
+	Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
+	TupleDesc	utd;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(nunits, 1));
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			i,
+				k;
+
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "portmargin: the margin type's units field is not an array");
+	utd = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (utd->natts != UNIT_NATTS)
+		elog(ERROR, "portmargin: unit_margin has %d fields, the library writes %d", utd->natts, UNIT_NATTS);
+	for (i = 0; i < nunits; i++)
+	{
+		int			u = order[i];
+		const PmUnit *unit = &units[u];
+		const PmSetView *view = views[u];
+		Datum		v[UNIT_NATTS];
+		bool		n[UNIT_NATTS] = {false};
+		const PmRule *rule = st->rules ? &st->rules->rb->rules[unit->rule] : NULL;
+		double		comp;
+
+		v[0] = CStringGetTextDatum(unit->underlying);
+		v[1] = CStringGetTextDatum(unit->inverse ? "inverse" : "linear");
+		if (rule)
+		{
+			v[2] = CStringGetTextDatum(pm_rule_key(st->rules->rb, rule));
+			n[3] = pm_rule_name(st->rules->rb, rule)[0] == '\0';
+			if (!n[3])
+				v[3] = CStringGetTextDatum(pm_rule_name(st->rules->rb, rule));
+		}
+		else
+			n[2] = n[3] = true;
+		v[4] = CStringGetTextDatum(view->method->name);
+		v[5] = CStringGetTextDatum(unit->inverse ? unit->underlying : "USD");
+		for (k = 0; k < PM_COMP_N; k++)
+		{
+			comp = r->unit_comp[u * PM_COMP_N + k];
+			n[UNIT_FIELDS_TEXT + k] = isnan(comp);
+			if (!isnan(comp))
+			{
+				if (!isfinite(comp))
+					pm_result_error("portfolio_margin: a unit's component", comp);
+				v[UNIT_FIELDS_TEXT + k] = Float8GetDatum(comp);
+			}
+		}
+		v[UNIT_FIELDS_TEXT + PM_COMP_N] = Float8GetDatum(r->unit_margin[u]);
+		if (r->unit_worst && r->unit_worst[u] >= 0)
+		{
+			v[UNIT_FIELDS_TEXT + PM_COMP_N + 1] = Int32GetDatum(r->unit_worst[u] + 1);
+			v[UNIT_FIELDS_TEXT + PM_COMP_N + 2] =
+				CStringGetTextDatum(pm_set_scenario_label(st->rules ? st->rules->sets[unit->rule] : st->set,
+														  r->unit_worst[u]));
+		}
+		else
+			n[UNIT_FIELDS_TEXT + PM_COMP_N + 1] = n[UNIT_FIELDS_TEXT + PM_COMP_N + 2] = true;
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(utd, v, n));
+	}
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, nunits, elemtype, typlen, typbyval, typalign));
+}
+
+/*
+ * The units a state is margined as: its position units (side 0) with their
+ * holdings added in, in a copy (a state may be finalised more than once),
+ * each pointing to its resting buy and sell orders (order units, folded
+ * the same way); a unit with orders and no positions gets an empty one.
+ */
+static PmUnit *
+final_units(const MarginState *st, int *nunits_out)
+{
+	int			n = st->nunits,
+				npos = 0,
+				i,
+				k;
+	PmUnit	   *all = palloc(sizeof(PmUnit) * Max(n, 1));
+	PmUnit	   *units = palloc(sizeof(PmUnit) * Max(n, 1));
+
+	for (i = 0; i < n; i++)
+	{
+		all[i] = st->units[i];
+		all[i].pnl = palloc_extended(sizeof(double) * Max(all[i].nscen, 1), MCXT_ALLOC_HUGE);
+		if (st->holdings == NULL || st->holdings[i].n == 0)
+		{
+			if (st->units[i].pnl)
+				memcpy(all[i].pnl, st->units[i].pnl, sizeof(double) * all[i].nscen);
+			else
+				memset(all[i].pnl, 0, sizeof(double) * all[i].nscen);
+		}
+		else
+			unit_pnl(st, i, all[i].pnl, &all[i].option_value);
+		all[i].buy_orders = all[i].sell_orders = NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (all[i].side == PM_SIDE_POSITIONS)
+			units[npos++] = all[i];
+	for (i = 0; i < n; i++)
+	{
+		PmUnit	   *pos = NULL;
+
+		if (all[i].side == PM_SIDE_POSITIONS)
+			continue;
+		for (k = 0; k < npos && pos == NULL; k++)
+			if (units[k].inverse == all[i].inverse && strcmp(units[k].underlying, all[i].underlying) == 0)
+				pos = &units[k];
+		if (pos == NULL)
+		{
+			pos = &units[npos++];
+			memset(pos, 0, sizeof(PmUnit));
+			pos->underlying = all[i].underlying;
+			pos->inverse = all[i].inverse;
+			pos->index_price = all[i].index_price;
+			pos->rule = all[i].rule;
+			pos->nscen = all[i].nscen;
+			pos->strikes.keyed_x = 1;
+			pos->pnl = palloc0(sizeof(double) * Max(pos->nscen, 1));
+		}
+		if (pos->index_price == 0.0)
+			pos->index_price = all[i].index_price;
+		if (all[i].side == PM_SIDE_BUY)
+			pos->buy_orders = &all[i];
+		else
+			pos->sell_orders = &all[i];
+	}
+	*nunits_out = npos;
+	return units;
+}
+
 static Datum
 margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 {
 	TupleDesc	tupdesc;
-	Datum		values[23];
-	bool		nulls[23] = {false};
+	Datum		values[24];
+	bool		nulls[24] = {false};
 	PmMarginResult r = {0};
-	const PmScenarioSet *set = st ? st->set : NULL;
-	int			nunits = set ? st->nunits : 0;
-	int			nscen = nunits > 0 ? set->nscenarios : 0;
-	int		   *order = palloc(sizeof(int) * Max(nunits, 1));
-	Datum	   *names = palloc(sizeof(Datum) * Max(nunits, 1));
-	double	   *margins = palloc(sizeof(double) * Max(nunits, 1));
+	bool		used = pm_state_used(st);
+	const PmScenarioSet *set = used ? st->set : NULL;
+	PmUnit	   *units = NULL;
+	const PmSetView **views = NULL;
+	int			nunits = 0;
+	int			nscen = 0;
+	int		   *order;
+	Datum	   *names;
+	double	   *margins;
 	int			i;
 
 	tupdesc = pm_result_tupdesc(fcinfo);
+	if (used)
+		units = final_units(st, &nunits);
+	order = palloc(sizeof(int) * Max(nunits, 1));
+	names = palloc(sizeof(Datum) * Max(nunits, 1));
+	margins = palloc(sizeof(double) * Max(nunits, 1));
+	views = palloc(sizeof(PmSetView *) * Max(nunits, 1));
+	for (i = 0; i < nunits; i++)
+	{
+		PmSetView  *v = palloc(sizeof(PmSetView));
+
+		*v = pm_set_view(st->rules ? st->rules->sets[units[i].rule] : st->set);
+		views[i] = v;
+	}
+	/* the account's P&L per scenario: when every unit has one set */
+	if (set == NULL && nunits > 0)
+	{
+		set = st->rules->sets[units[0].rule];
+		for (i = 1; i < nunits && set; i++)
+			if (st->rules->sets[units[i].rule] != set)
+				set = NULL;
+	}
+	nscen = set && nunits > 0 ? set->nscenarios : 0;
 
 	r.unit_margin = palloc(sizeof(double) * Max(nunits, 1));
+	r.unit_comp = palloc(sizeof(double) * Max(nunits, 1) * PM_COMP_N);
+	r.unit_worst = palloc(sizeof(int) * Max(nunits, 1));
 	r.pnl = palloc(sizeof(double) * Max(set ? set->nscenarios : 0, 1));
 	r.alloc = alloc_huge;
 	r.tick = interrupt_tick;
 	r.tick_arg = NULL;
-	if (set)
+	if (used && (set != NULL || nunits > 0))
 	{
-		PmSetView	view = pm_set_view(set);
-		PmUnit	   *units = NULL;
-
-		if (nunits > 0)
+		if (st->rules == NULL)
 		{
-			/* the units with their holdings added in, in a copy: a state may be finalised more than once */
-			double	   *vectors = palloc_extended(sizeof(double) * (Size) nscen * nunits, MCXT_ALLOC_HUGE);
+			PmSetView	view = pm_set_view(st->set);
 
-			units = palloc(sizeof(PmUnit) * nunits);
-			memcpy(units, st->units, sizeof(PmUnit) * nunits);
-			for (i = 0; i < nunits; i++)
-			{
-				if (st->holdings == NULL || st->holdings[i].n == 0)
-				{
-					if (units[i].pnl == NULL)
-					{
-						units[i].pnl = vectors + (Size) i * nscen;
-						memset(units[i].pnl, 0, sizeof(double) * nscen);
-					}
-					continue;
-				}
-				units[i].pnl = vectors + (Size) i * nscen;
-				unit_pnl(st, i, units[i].pnl, &units[i].option_value);
-			}
+			pm_margin_finalize(&view, units, nunits, &r);
 		}
-		pm_margin_finalize(&view, units, nunits, &r);
+		else
+			pm_margin_finalize_units(views, units, nunits, &r);
 		tail_check(&r);
 	}
 	else
@@ -1119,19 +1475,19 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	for (i = 0; i < nunits; i++)
 		order[i] = i;
 	if (nunits > 1)
-		qsort_arg(order, nunits, sizeof(int), unit_order, st->units);
+		qsort_arg(order, nunits, sizeof(int), unit_order, units);
 	for (i = 0; i < nunits; i++)
 	{
-		names[i] = CStringGetTextDatum(unit_name(&st->units[order[i]]));
+		names[i] = CStringGetTextDatum(unit_name(&units[order[i]]));
 		margins[i] = r.unit_margin[order[i]];
 	}
 
 	if (nunits == 0)
 		nulls[0] = true;
-	else if (r.fx_to_usd || !st->units[0].inverse)
+	else if (r.fx_to_usd || !units[0].inverse)
 		values[0] = CStringGetTextDatum("USD");
 	else
-		values[0] = CStringGetTextDatum(st->units[0].underlying);
+		values[0] = CStringGetTextDatum(units[0].underlying);
 	values[1] = Float8GetDatum(r.initial);
 	values[2] = Float8GetDatum(r.maintenance);
 	values[3] = Float8GetDatum(r.scan);
@@ -1148,13 +1504,14 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
-		char	   *label = pm_set_scenario_label(set, r.worst_scenario);
+		char	   *label = pm_set_scenario_label(st->rules ? st->rules->sets[units[r.worst_unit].rule]
+												  : st->set, r.worst_scenario);
 
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
 		if (!isnan(r.worst_quantile))
 			label = psprintf("%s (the %s quantile)", label, float8out_internal(r.worst_quantile));
 		values[14] = CStringGetTextDatum(label);
-		values[15] = CStringGetTextDatum(unit_name(&st->units[r.worst_unit]));
+		values[15] = CStringGetTextDatum(unit_name(&units[r.worst_unit]));
 	}
 	else
 		nulls[13] = nulls[14] = nulls[15] = true;
@@ -1162,7 +1519,11 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	for (i = 0; i < nunits; i++)
 		finite_field(17, margins[i]);
 	values[17] = PointerGetDatum(pm_float8_array(margins, nunits));
-	values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
+	/* a rulebook whose units have different sets has no account P&L vector */
+	if (nunits > 0 && set == NULL)
+		nulls[18] = true;
+	else
+		values[18] = PointerGetDatum(pm_float8_array(r.pnl, nscen));
 	/* var method only (NULL otherwise; absent from a 0.2.0 margin type, which has 19 fields) */
 	values[19] = Float8GetDatum(r.var);
 	values[20] = Float8GetDatum(r.es);
@@ -1174,7 +1535,10 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		if (!nulls[i])
 			finite_field(i, DatumGetFloat8(values[i]));
 	}
-	Assert(tupdesc->natts <= 23);
+	/* the per-unit breakdown (0.4.0's margin type; absent before) */
+	if (tupdesc->natts >= 24)
+		values[23] = units_datum(tupdesc, 23, st, units, nunits, order, &r, views);
+	Assert(tupdesc->natts <= 24);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 

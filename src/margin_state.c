@@ -34,6 +34,14 @@
  */
 #define MARGIN_STATE_VERSION 2
 
+/*
+ * Version 3 (0.4.0) is written only for what version 2 cannot carry: a
+ * rulebook (has_set 2: the rulebook's bytes; each unit's P&L vector as long
+ * as its rule's set), or units with resting orders or account inputs (each
+ * unit adds its side byte, MMP size and liability after its settlement).
+ */
+#define MARGIN_STATE_VERSION_RULES 3
+
 /* ---- the set cache ---- */
 
 const PmScenarioSet *
@@ -65,6 +73,34 @@ pm_intern_set(SetCache *sc, const PmScenarioSet *s)
 	}
 	sc->sets[sc->n++] = copy;
 	return copy;
+}
+
+const PmRules *
+pm_intern_rules(SetCache *sc, const PmRulebook *rb)
+{
+	PmRules    *r;
+	PmRulebook *copy;
+	int			i;
+
+	for (i = 0; i < sc->nrules; i++)
+		if (VARSIZE(sc->rules[i]->rb) == VARSIZE(rb) && memcmp(sc->rules[i]->rb, rb, VARSIZE(rb)) == 0)
+			return sc->rules[i];
+	if (sc->nrules == sc->maxrules)
+	{
+		sc->maxrules = Max(4, 2 * sc->maxrules);
+		sc->rules = sc->rules ? repalloc(sc->rules, sizeof(PmRules *) * sc->maxrules)
+			: MemoryContextAlloc(sc->mcxt, sizeof(PmRules *) * sc->maxrules);
+	}
+	copy = MemoryContextAlloc(sc->mcxt, VARSIZE(rb));
+	memcpy(copy, rb, VARSIZE(rb));
+	r = MemoryContextAlloc(sc->mcxt, sizeof(PmRules));
+	r->rb = copy;
+	r->nrules = copy->nrules;
+	r->sets = MemoryContextAlloc(sc->mcxt, sizeof(PmScenarioSet *) * Max(1, copy->nrules));
+	for (i = 0; i < copy->nrules; i++)
+		r->sets[i] = pm_intern_set(sc, pm_rule_set(copy, &copy->rules[i]));
+	sc->rules[sc->nrules++] = r;
+	return r;
 }
 
 /* the SetCache of a call site that keeps nothing else in fn_extra */
@@ -179,16 +215,40 @@ send_set(StringInfo buf, const PmScenarioSet *set)
 	}
 }
 
-static void
-send_state(StringInfo buf, const MarginState *st)
+/* the version a state needs: 2 unless it has a rulebook, orders or account inputs */
+static int
+state_version(const MarginState *st)
 {
 	int			i;
 
-	pq_sendbyte(buf, MARGIN_STATE_VERSION);
-	pq_sendbyte(buf, st && st->set ? 1 : 0);
-	if (!st || !st->set)
+	if (st == NULL)
+		return MARGIN_STATE_VERSION;
+	if (st->rules)
+		return MARGIN_STATE_VERSION_RULES;
+	for (i = 0; i < st->nunits; i++)
+		if (st->units[i].side != PM_SIDE_POSITIONS || st->units[i].mmp_size != 0.0 ||
+			st->units[i].liability != 0.0)
+			return MARGIN_STATE_VERSION_RULES;
+	return MARGIN_STATE_VERSION;
+}
+
+static void
+send_state(StringInfo buf, const MarginState *st)
+{
+	int			version = state_version(st);
+	int			i;
+
+	pq_sendbyte(buf, version);
+	pq_sendbyte(buf, st && st->rules ? 2 : (st && st->set ? 1 : 0));
+	if (!pm_state_used(st))
 		return;
-	send_set(buf, st->set);
+	if (st->rules)
+	{
+		pq_sendint32(buf, VARSIZE(st->rules->rb));
+		pq_sendbytes(buf, (const char *) st->rules->rb, VARSIZE(st->rules->rb));
+	}
+	else
+		send_set(buf, st->set);
 	pq_sendint32(buf, st->nunits);
 	for (i = 0; i < st->nunits; i++)
 	{
@@ -202,7 +262,8 @@ send_state(StringInfo buf, const MarginState *st)
 		 */
 		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
 						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
-		for (j = 0; j < st->set->nscenarios; j++)
+		pm_finite_result("portfolio_margin", u->mmp_size + u->liability);
+		for (j = 0; j < u->nscen; j++)
 		{
 			if ((j & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
@@ -211,6 +272,12 @@ send_state(StringInfo buf, const MarginState *st)
 
 		pq_sendstring(buf, u->underlying);
 		pq_sendbyte(buf, u->inverse);
+		if (version >= MARGIN_STATE_VERSION_RULES)
+		{
+			pq_sendbyte(buf, u->side);
+			pq_sendfloat8(buf, u->mmp_size);
+			pq_sendfloat8(buf, u->liability);
+		}
 		pq_sendfloat8(buf, u->index_price);
 		pq_sendfloat8(buf, u->max_forward);
 		pq_sendfloat8(buf, u->option_value);
@@ -219,7 +286,7 @@ send_state(StringInfo buf, const MarginState *st)
 		pq_sendfloat8(buf, u->long_futures);
 		pq_sendfloat8(buf, u->short_futures);
 		pq_sendfloat8(buf, u->gross_notional);
-		send_float8s(buf, u->pnl, st->set->nscenarios);
+		send_float8s(buf, u->pnl, u->nscen);
 		send_buckets(buf, &u->expiries);
 		send_buckets(buf, &u->strikes);
 	}
@@ -568,16 +635,47 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 				nunits,
 				i;
 
-	if (version != 1 && version != MARGIN_STATE_VERSION)
+	int			has;
+
+	if (version < 1 || version > MARGIN_STATE_VERSION_RULES)
 		corrupt_state(psprintf("unsupported version %d", version));
-	if (get_u8(buf) == 0)
+	has = get_u8(buf);
+	if (has == 0)
 	{
 		get_end(buf);
 		return pm_state_create(mcxt, NULL);
 	}
-	set = receive_set(buf, mcxt, cache);
-	nscen = set->nscenarios;
-	st = pm_state_create(mcxt, set);
+	if (has == 2 && version >= MARGIN_STATE_VERSION_RULES)
+	{
+		int			len = get_count(buf, 1, MaxAllocSize, "rulebook byte");
+		PmRulebook *rb;
+		SetCache	local = {0};
+
+		if (len < (int) offsetof(PmRulebook, rules))
+			corrupt_state("a rulebook too short for its header");
+		rb = palloc(len);
+		memcpy(rb, buf->data + buf->cursor, len);
+		buf->cursor += len;
+		if (VARSIZE(rb) != (Size) len)
+			corrupt_state("a rulebook whose length does not match its header");
+		pm_check_rulebook(rb, len);
+		local.mcxt = mcxt;
+		st = pm_state_create(mcxt, NULL);
+		st->rules = pm_intern_rules(cache ? cache : &local, rb);
+		pfree(rb);
+		/* the smallest vector a unit may have */
+		nscen = PM_MAX_SCENARIOS;
+		for (i = 0; i < st->rules->nrules; i++)
+			nscen = Min(nscen, st->rules->sets[i]->nscenarios);
+	}
+	else if (has == 1)
+	{
+		set = receive_set(buf, mcxt, cache);
+		nscen = set->nscenarios;
+		st = pm_state_create(mcxt, set);
+	}
+	else
+		corrupt_state(psprintf("set flag %d out of range", has));
 	nunits = get_count(buf, (int) unit_min_bytes(nscen), 1000000, "risk unit");
 	if (nunits == 0)
 		corrupt_state("a scenario set without risk units");	/* never sent: a unit comes with the set */
@@ -589,10 +687,24 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 		PmUnit	   *u;
 		bool		fresh;
 
+		int			side = PM_SIDE_POSITIONS;
+		double		mmp = 0.0,
+					liability = 0.0;
+
 		CHECK_FOR_INTERRUPTS();
 		if (inverse > 1)
 			corrupt_state("settlement flag out of range");
-		u = pm_state_unit(st, name, strlen(name), inverse);
+		if (version >= MARGIN_STATE_VERSION_RULES)
+		{
+			side = get_u8(buf);
+			if (side > PM_SIDE_SELL)
+				corrupt_state("order side out of range");
+			mmp = get_finite(buf, "an MMP size");
+			liability = get_finite(buf, "a liability");
+		}
+		u = pm_state_unit(st, name, strlen(name), inverse, side);
+		u->mmp_size += mmp;
+		u->liability += liability;
 		fresh = st->nunits > before;	/* a repeated unit is added, not appended */
 		{
 			double		index = get_finite(buf, "an index price");
@@ -607,7 +719,7 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 		u->long_futures += get_finite(buf, "a futures size");
 		u->short_futures += get_finite(buf, "a futures size");
 		u->gross_notional += get_finite(buf, "a notional");
-		get_float8s(buf, u->pnl, nscen, true, "a scenario P&L vector");
+		get_float8s(buf, u->pnl, u->nscen, true, "a scenario P&L vector");
 		receive_buckets(buf, version, st->mcxt, &u->expiries, fresh, "expiry");
 		receive_buckets(buf, version, st->mcxt, &u->strikes, fresh, "strike");
 	}

@@ -12,7 +12,20 @@
 #include "fmgr.h"
 
 #include "margin.h"
+#include "rulebook.h"
 #include "scenario.h"
+
+/*
+ * A rulebook as states use it: interned per call site (SetCache), with each
+ * rule's scenario set interned there too, so that units of one rule in two
+ * states share a set pointer.
+ */
+typedef struct PmRules
+{
+	const PmRulebook *rb;
+	int			nrules;
+	const PmScenarioSet **sets; /* [nrules], rule k's set */
+} PmRules;
 
 typedef struct MarginState
 {
@@ -22,6 +35,12 @@ typedef struct MarginState
 	 * the state's memory), so a state costs no copy of its scenario set.
 	 */
 	const PmScenarioSet *set;
+	/*
+	 * A state of a rulebook with more than a default rule: set is NULL and
+	 * each unit is margined under rules->sets[unit.rule] (unit.nscen
+	 * scenarios).  NULL otherwise: every unit under set.
+	 */
+	const PmRules *rules;
 	int			nunits;
 	int			max_units;
 	int			last_unit;
@@ -44,6 +63,9 @@ typedef struct SetCache
 	int			n;
 	int			max;
 	PmScenarioSet **sets;
+	int			nrules;
+	int			maxrules;
+	PmRules   **rules;
 	char	   *last_image;
 	int			last_len;
 	const PmScenarioSet *last_set;
@@ -67,6 +89,14 @@ pm_sets_equal(const PmScenarioSet *a, const PmScenarioSet *b)
 /* margin_state.c: the set cache */
 extern const PmScenarioSet *pm_intern_set(SetCache *sc, const PmScenarioSet *s);
 extern SetCache *pm_fn_set_cache(FunctionCallInfo fcinfo);
+extern const PmRules *pm_intern_rules(SetCache *sc, const PmRulebook *rb);
+
+/* a state has rows (a set or a rulebook) */
+static inline bool
+pm_state_used(const MarginState *st)
+{
+	return st != NULL && (st->set != NULL || st->rules != NULL);
+}
 
 /*
  * margin_state.c: a serialised state read into mcxt; with a cache its set
@@ -77,7 +107,7 @@ extern MarginState *pm_deserialize_state(const char *data, int len, MemoryContex
 
 /* margin_agg.c: what a state is built and read with */
 extern MarginState *pm_state_create(MemoryContext mcxt, const PmScenarioSet *set);
-extern PmUnit *pm_state_unit(MarginState *st, const char *name, int len, int inverse);
+extern PmUnit *pm_state_unit(MarginState *st, const char *name, int len, int inverse, int side);
 extern void pm_unit_index_price(PmUnit *u, double index);
 extern void pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value);
 extern void pm_materialise_state(MarginState *st);

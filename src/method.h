@@ -194,7 +194,29 @@ typedef struct PmMethod
 	void		(*account_margin) (const PmSetView *s, const PmUnit *units, int nunits, double total,
 								   PmMarginResult *r);
 	void		(*finalize) (const PmSetView *s, const PmUnit *units, int nunits, PmMarginResult *r);
+
+	/*
+	 * The margin of a unit's resting orders (unit->buy_orders, sell_orders)
+	 * on top of req, its requirement without them; NULL: margin.c's rule
+	 * (the larger rise of the requirement if all buys or all sells filled).
+	 */
+	double		(*orders_margin) (const PmSetView *s, const PmUnit *unit, double req, double fx,
+								  PmMarginResult *r);
+
+	/*
+	 * Indices into the stored parameters of those account_margin reads, -1
+	 * ended; a rulebook's units are margined together only where their
+	 * sets agree on them.  NULL: none.
+	 */
+	const int  *account_params;
 } PmMethod;
+
+/* the set of unit u inside account_margin: a rulebook gives each unit its own (r->unit_sets) */
+static inline const PmSetView *
+pm_unit_set(const PmSetView *s, const PmMarginResult *r, int u)
+{
+	return r->unit_sets ? r->unit_sets[u] : s;
+}
 
 /* the registry (method.c), indexed by method number; [0] is NULL */
 extern const PmMethod *const pm_method_registry[PM_METHOD_MAX + 1];

@@ -143,27 +143,34 @@ deribit_unit_margin(const PmSetView *s, const PmUnit *unit, double scan, double 
 
 /*
  * The cross-currency offset: scenario by scenario, gains of one unit offset
- * losses of others (pnl_offset of a gain, at most max_offsetable_pnl); the
- * units must share the scenarios' shape and weights.
+ * losses of others (pnl_offset of a gain, at most max_offsetable_pnl).
+ * Scenario j is the same cell of each unit's risk matrix (each unit weighs
+ * it by its own set); a unit whose matrix has fewer cells adds nothing to
+ * the extra ones.
  */
 static void
 deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, double total, PmMarginResult *r)
 {
 	const double *params = s->params;
-	int			u,
+	int			nscen = s->nscen,
+				u,
 				j;
+
+	for (u = 1; u < nunits; u++)
+		nscen = nscen > pm_unit_set(s, r, u)->nscen ? nscen : pm_unit_set(s, r, u)->nscen;
 
 	if (params[PM_P_DB_PNL_OFFSET] > 0.0 && nunits >= 2)
 	{
 		double		worst_combined = 0.0;
 
-		for (j = 0; j < s->nscen; j++)
+		for (j = 0; j < nscen; j++)
 		{
 			double		combined = 0.0;
 
 			for (u = 0; u < nunits; u++)
 			{
-				double		loss = -units[u].pnl[j] * s->sc[j].weight * pm_unit_fx(r, &units[u]);
+				const PmSetView *us = pm_unit_set(s, r, u);
+				double		loss = j < us->nscen ? -units[u].pnl[j] * us->sc[j].weight * pm_unit_fx(r, &units[u]) : 0.0;
 
 				combined += loss >= 0.0 ? loss
 					: -fmin(params[PM_P_DB_PNL_OFFSET] * -loss, params[PM_P_DB_MAX_OFFSET]);
@@ -175,6 +182,8 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 	r->initial = total - r->cross_offset;
 	r->maintenance = params[PM_P_DB_MM_FACTOR] * r->initial;
 }
+
+static const int deribit_account_params[] = {PM_P_DB_PNL_OFFSET, PM_P_DB_MAX_OFFSET, PM_P_DB_MM_FACTOR, -1};
 
 const PmMethod pm_method_deribit = {
 	.id = PM_METHOD_DERIBIT,
@@ -190,4 +199,5 @@ const PmMethod pm_method_deribit = {
 	.reval_params = deribit_reval_params,
 	.unit_margin = deribit_unit_margin,
 	.account_margin = deribit_account_margin,
+	.account_params = deribit_account_params,
 };

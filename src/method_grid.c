@@ -96,6 +96,8 @@ grid_account_margin(const PmSetView *s, const PmUnit *units PM_UNUSED, int nunit
 	r->initial = s->params[PM_P_GRID_IM_RATIO] * total;
 }
 
+static const int grid_account_params[] = {PM_P_GRID_IM_RATIO, PM_P_GRID_MM_RATIO, -1};
+
 const PmMethod pm_method_grid = {
 	.id = PM_METHOD_GRID,
 	.name = "grid",
@@ -108,4 +110,5 @@ const PmMethod pm_method_grid = {
 	.layout_ok = grid_layout_ok,
 	.read_args = grid_read_args,
 	.account_margin = grid_account_margin,
+	.account_params = grid_account_params,
 };

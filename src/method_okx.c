@@ -159,6 +159,8 @@ okx_account_margin(const PmSetView *s, const PmUnit *units PM_UNUSED, int nunits
 	r->initial = s->params[PM_P_OKX_IMR_RATIO] * total;
 }
 
+static const int okx_account_params[] = {PM_P_OKX_IMR_RATIO, -1};
+
 const PmMethod pm_method_okx = {
 	.id = PM_METHOD_OKX,
 	.name = "okx",
@@ -173,4 +175,5 @@ const PmMethod pm_method_okx = {
 	.read_args = okx_read_args,
 	.unit_margin = okx_unit_margin,
 	.account_margin = okx_account_margin,
+	.account_params = okx_account_params,
 };

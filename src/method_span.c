@@ -111,6 +111,8 @@ span_account_margin(const PmSetView *s, const PmUnit *units PM_UNUSED, int nunit
 	r->initial = s->params[PM_P_SPAN_IM_RATIO] * r->maintenance;
 }
 
+static const int span_account_params[] = {PM_P_SPAN_IM_RATIO, -1};
+
 const PmMethod pm_method_span = {
 	.id = PM_METHOD_SPAN,
 	.name = "span",
@@ -125,4 +127,5 @@ const PmMethod pm_method_span = {
 	.reval_params = span_reval_params,
 	.unit_margin = span_unit_margin,
 	.account_margin = span_account_margin,
+	.account_params = span_account_params,
 };

@@ -172,7 +172,7 @@ pm_rulebook_rule(const PmRulebook *rb, const char *underlying, int len, bool inv
 	if (r == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"scenarios\": the rulebook has no rule for risk unit %.*s/%s",
+				 errmsg("invalid value for argument \"rules\": the rulebook has no rule for risk unit %.*s/%s",
 						len, underlying, inverse ? "inverse" : "linear"),
 				 errdetail("A unit takes the rule of (underlying, settlement), (underlying, *), (*, settlement) or (*, *); this rulebook has none of them."),
 				 errhint("Add a rule for the unit or a default rule */*.")));

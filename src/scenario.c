@@ -1558,8 +1558,9 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 /* ---- SQL: risk_array ---- */
 
 /* kind, settlement and option type of one instrument row, validated */
-int
-pm_kind_arg(const text *kind)
+/* the instrument kind named, or 0 */
+static int
+pm_kind_try(const text *kind)
 {
 	const char *s = VARDATA_ANY(kind);
 	int			len = VARSIZE_ANY_EXHDR(kind);
@@ -1572,6 +1573,16 @@ pm_kind_arg(const text *kind)
 		return PM_KIND_PERPETUAL;
 	if (len == 4 && pg_strncasecmp(s, "spot", 4) == 0)
 		return PM_KIND_SPOT;
+	return 0;
+}
+
+int
+pm_kind_arg(const text *kind)
+{
+	int			k = pm_kind_try(kind);
+
+	if (k != 0)
+		return k;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for argument \"kind\": \"%s\"", text_to_cstring(kind)),
@@ -1604,11 +1615,58 @@ pm_settlement_arg(const text *settlement)
 void
 pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins)
 {
+	if (PG_ARGISNULL(first))
+		pm_null_arg_error("kind", "");
+	pm_instrument_args_as(fcinfo, first, pm_kind_arg(PG_GETARG_TEXT_PP(first)), ins);
+}
+
+/*
+ * A portfolio_margin row's kind: an instrument kind (a position), 'order:'
+ * and an instrument kind (a resting order), 'mmp' or 'liability' (an
+ * account input of the risk unit); *row says which (PM_ROW_*), the result
+ * is the instrument kind (0 for mmp and liability).
+ */
+int
+pm_row_kind_arg(const text *kind, int *row)
+{
+	const char *s = VARDATA_ANY(kind);
+	int			len = VARSIZE_ANY_EXHDR(kind);
+	int			k;
+
+	*row = PM_ROW_POSITION;
+	if (len == 3 && pg_strncasecmp(s, "mmp", 3) == 0)
+	{
+		*row = PM_ROW_MMP;
+		return 0;
+	}
+	if (len == 9 && pg_strncasecmp(s, "liability", 9) == 0)
+	{
+		*row = PM_ROW_LIABILITY;
+		return 0;
+	}
+	if (len > 6 && pg_strncasecmp(s, "order:", 6) == 0)
+	{
+		text	   *rest = cstring_to_text_with_len(s + 6, len - 6);
+
+		*row = PM_ROW_ORDER;
+		if ((k = pm_kind_try(rest)) != 0)
+			return k;
+	}
+	else if ((k = pm_kind_try(kind)) != 0)
+		return k;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"kind\": \"%s\"", text_to_cstring(kind)),
+			 errhint("Valid kinds are option, future, perpetual and spot (positions), order:option, order:future, order:perpetual and order:spot (resting orders), mmp and liability.")));
+	return 0;
+}
+
+void
+pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, PmInstrument *ins)
+{
 	int			i = first;
 
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error("kind", "");
-	ins->kind = pm_kind_arg(PG_GETARG_TEXT_PP(i));
+	ins->kind = kind;
 	if (PG_ARGISNULL(i + 6))
 		pm_null_arg_error("settlement", "");
 	ins->inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(i + 6));

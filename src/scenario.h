@@ -66,6 +66,14 @@ extern char *pm_set_scenario_label(const PmScenarioSet *s, int i);
 extern int	pm_kind_arg(const text *kind);
 extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);
+extern void pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, PmInstrument *ins);
+
+/* what a portfolio_margin row is (pm_row_kind_arg) */
+#define PM_ROW_POSITION 0
+#define PM_ROW_ORDER 1
+#define PM_ROW_MMP 2
+#define PM_ROW_LIABILITY 3
+extern int	pm_row_kind_arg(const text *kind, int *row);
 extern void pm_reval_params(const PmScenarioSet *s, PmRevalParams *p);
 extern void pm_check_scenario_set(const PmScenarioSet *s, Size size);
 extern bool pm_set_is_canonical(const PmScenarioSet *s, char **problem);

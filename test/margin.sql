@@ -14,7 +14,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(249);
+SELECT plan(250);
 
 -- helpers -------------------------------------------------------------------------
 -- vectors equal norm-wise: max_i |got_i - want_i| <= tol * max(1, max_i |want_i|).  Used where
@@ -322,7 +322,7 @@ SELECT is((pg_temp.m('g3')).currency, 'BTC', 'g3: okx inverse unit in BTC');
 SELECT row_eq($$SELECT (r).* FROM (SELECT portmargin.portfolio_margin(qty, und, kind, otype, k, t, f, vol, settle, mult, idx, s) r FROM pos WHERE false) x$$,
   ROW(NULL::text, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8, 0::float8,
       NULL::int, NULL::text, NULL::text, '{}'::text[], '{}'::float8[], '{}'::float8[],
-      NULL::float8, NULL::float8, NULL::float8, NULL::float8)::portmargin.margin,
+      NULL::float8, NULL::float8, NULL::float8, NULL::float8, '{}'::portmargin.unit_margin[])::portmargin.margin,
   'empty group: currency NULL, every amount 0, worst_* NULL, arrays empty, var fields NULL');
 
 -- errors ------------------------------------------------------------------------
@@ -334,7 +334,8 @@ INSERT INTO bad VALUES
   ($$SELECT portmargin.portfolio_margin(1, 'X', 'option', 'call', NULL, 0.25, 100, 0.3, 'linear', 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL strike'),
   ($$SELECT portmargin.portfolio_margin(1, 'X', 'option', 'call', 100, NULL, 100, 0.3, 'linear', 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL t'),
   ($$SELECT portmargin.portfolio_margin(1, 'X', 'option', 'call', 100, 0.25, 100, NULL, 'linear', 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL vol'),
-  ($$SELECT portmargin.portfolio_margin(1, 'X', 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, NULL)$$, '22004', 'NULL scenarios'),
+  ($$SELECT portmargin.portfolio_margin(1, 'X', 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, NULL::portmargin.scenario_set)$$, '22004', 'NULL scenarios'),
+  ($$SELECT portmargin.portfolio_margin(1, 'X', 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, NULL::portmargin.rulebook)$$, '22004', 'NULL rules'),
   ($$SELECT portmargin.portfolio_margin(1, NULL, 'future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL underlying'),
   ($$SELECT portmargin.portfolio_margin(1, 'X', NULL, NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL kind'),
   ($$SELECT portmargin.portfolio_margin(1, 'X', 'future', NULL, NULL, 0.25, 100, NULL, NULL, 1, NULL, portmargin.preset('span'))$$, '22004', 'NULL settlement'),
