@@ -262,14 +262,18 @@ BEGIN
       DETAIL = 'The schema does not exist or has no reference-schema tables.',
       HINT = 'Create one with portmargin.create_reference_schema().';
   END IF;
-  -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before); account_margin_at returns
-  -- gross_equity and collateral_discount, so a 0.3.x one is dropped with the views over it (recreated below)
+  -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before) and a rulebook (NULL: the
+  -- method's preset); account_margin_at returns gross_equity, collateral_discount, rulebook and rules, so a 0.3.x one
+  -- is dropped with the views over it (recreated below)
   EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS collateral_schedule text REFERENCES %2$I.collateral_schedules (schedule)',
                  target, pm);
   EXECUTE format('COMMENT ON COLUMN %1$I.accounts.collateral_schedule IS %2$L', target,
                  'the collateral schedule (portmargin.collateral_schedules) that discounts the account''s equity per currency; NULL: every currency at its full USD value');
+  EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS rulebook text', target);
+  EXECUTE format('COMMENT ON COLUMN %1$I.accounts.rulebook IS %2$L', target,
+                 'the rulebook (a name in portmargin.rulebook_rules) that margins the account, each risk unit under its own rule; NULL: the preset named by method, as the rulebook of one default rule');
   IF to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target)) IS NOT NULL
-     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%gross_equity%' THEN
+     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rules %' THEN
     EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
   END IF;
 
@@ -335,16 +339,30 @@ COMMENT ON FUNCTION %1$I.position_values_at(text, float8, bigint, bigint[], floa
 CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
 RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
-               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8)
+               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
+               rulebook text, rules %2$I.rulebook)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
+  -- the named rulebooks in use, each built once per query (rulebook_preset)
+  books AS MATERIALIZED (
+    SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
+    FROM (SELECT DISTINCT a.rulebook FROM %1$I.accounts a
+          WHERE a.rulebook IS NOT NULL AND (only_account IS NULL OR a.account_id = only_account)) n),
+  -- an account with a rulebook is margined over it, each risk unit under its own rule; one without, over its method's
+  -- preset (the scenario-set aggregate: the same as its rulebook of one default rule)
   m AS (
     SELECT pv.account_id,
-           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
-                                 pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
+           CASE WHEN bool_and(a.rulebook IS NULL) THEN
+             %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                   pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) FILTER (WHERE a.rulebook IS NULL)
+           ELSE
+             %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                   pv.settlement, pv.multiplier, pv.index_price, b.rules) FILTER (WHERE a.rulebook IS NOT NULL)
+           END AS m
     FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
     JOIN %2$I.scenario_presets ps ON ps.name = a.method
+    LEFT JOIN books b ON b.rulebook = a.rulebook
     GROUP BY pv.account_id),
   fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
          FROM %1$I.index_prices ix),
@@ -379,7 +397,8 @@ BEGIN ATOMIC
       ON a.collateral_schedule IS NOT NULL),
   eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
   r AS (
-    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m,
+    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, a.rulebook,
+           coalesce(bk.rules, %2$I.rulebook(ps.scenarios)) AS rules,
            coalesce(eq.gross, 0) AS gross_equity, coalesce(eq.adjusted, 0) AS equity,
            -- the equity maintenance margin is compared with: the discounted one where the schedule says so (OKX's adjusted
            -- equity), else the gross one (Deribit's haircuts apply to initial margin)
@@ -388,6 +407,8 @@ BEGIN ATOMIC
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
     FROM %1$I.accounts a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
+    JOIN %2$I.scenario_presets ps ON ps.name = a.method
+    LEFT JOIN books bk ON bk.rulebook = a.rulebook
     WHERE only_account IS NULL OR a.account_id = only_account)
   SELECT r.account_id, r.name, r.method, r.equity,
          coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
@@ -396,26 +417,24 @@ BEGIN ATOMIC
          CASE WHEN r.mm_equity <= r.liquidation_level * coalesce((r.m).maintenance_margin, 0) * r.to_usd THEN 'liquidation'
               WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
               ELSE 'healthy' END,
-         r.m, r.gross_equity, r.gross_equity - r.equity
+         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook, r.rules
   FROM r;
 END;
-COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency; equity is discounted by the account''s collateral schedule (gross_equity before it)';
+COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency, rules the rulebook that margined the account (its rulebook, else its method''s preset as one default rule); equity is discounted by the account''s collateral schedule (gross_equity before it)';
 
 CREATE OR REPLACE VIEW %1$I.account_margin AS
 SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
-       (margin).currency AS margin_currency, (margin).worst_label, (margin).worst_unit, gross_equity, collateral_discount
+       (margin).currency AS margin_currency, (margin).worst_label, (margin).worst_unit, gross_equity, collateral_discount, rulebook
 FROM %1$I.account_margin_at();
-COMMENT ON VIEW %1$I.account_margin IS 'one row per account: equity (collateral + mark-to-market, USD, each currency discounted by the account''s collateral schedule), initial and maintenance margin under the account''s method (USD), excess = equity - initial margin, margin_ratio = maintenance / equity (gross equity where the schedule discounts for initial margin only), status healthy / call / liquidation by the account''s thresholds, the margin''s own currency, worst scenario and risk unit, gross_equity (no discount) and collateral_discount = gross_equity - equity';
+COMMENT ON VIEW %1$I.account_margin IS 'one row per account: equity (collateral + mark-to-market, USD, each currency discounted by the account''s collateral schedule), initial and maintenance margin under the account''s method (USD), excess = equity - initial margin, margin_ratio = maintenance / equity (gross equity where the schedule discounts for initial margin only), status healthy / call / liquidation by the account''s thresholds, the margin''s own currency, worst scenario and risk unit, gross_equity (no discount) and collateral_discount = gross_equity - equity, the account''s rulebook (NULL: its method''s preset)';
 
 CREATE OR REPLACE VIEW %1$I.account_risk_matrix AS
 SELECT a.account_id, s.idx AS scenario, s.label, s.price_move, s.vol_rule, s.vol_shift, s.weight,
        (a.margin).pnl[s.idx] AS pnl, (a.margin).currency
 FROM %1$I.account_margin_at() a
-JOIN %1$I.accounts acc USING (account_id)
-JOIN %2$I.scenario_presets ps ON ps.name = acc.method
-CROSS JOIN LATERAL %2$I.scenarios(ps.scenarios) s
+CROSS JOIN LATERAL %2$I.scenarios(%2$I.rule_for(a.rules, ((a.margin).units[1]).underlying, ((a.margin).units[1]).settlement)) s
 WHERE (a.margin).initial_margin IS NOT NULL AND cardinality((a.margin).pnl) > 0;
-COMMENT ON VIEW %1$I.account_risk_matrix IS 'one row per account and scenario of its method: the scenario (index, label, price move, vol rule and shift, weight) and the account''s P&L in it, gains positive, in the margin''s currency: the source of a risk-matrix heatmap';
+COMMENT ON VIEW %1$I.account_risk_matrix IS 'one row per account and scenario of its method (of the rule its units share under a rulebook; an account whose units take different scenario sets has no account P&L vector and no rows): the scenario (index, label, price move, vol rule and shift, weight) and the account''s P&L in it, gains positive, in the margin''s currency: the source of a risk-matrix heatmap';
 
 CREATE OR REPLACE VIEW %1$I.position_greeks AS
 SELECT p.account_id, p.instrument_id, i.name, p.underlying, p.kind, p.settlement, p.quantity,
@@ -450,18 +469,35 @@ FROM %1$I.position_greeks GROUP BY account_id, underlying;
 COMMENT ON VIEW %1$I.account_greeks IS 'position_greeks summed per account and underlying';
 
 CREATE OR REPLACE VIEW %1$I.margin_attribution AS
-SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, (a.margin).worst_scenario AS scenario,
-       -p.quantity * (%2$I.risk_array(ps.scenarios, p.kind, p.option_type, p.strike, p.t, p.forward, p.vol,
-                                      p.settlement, p.multiplier, p.underlying))[(a.margin).worst_scenario]
+SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, w.scenario,
+       -p.quantity * (%2$I.risk_array(%2$I.rule_for(a.rules, p.underlying, p.settlement), p.kind, p.option_type, p.strike, p.t,
+                                      p.forward, p.vol, p.settlement, p.multiplier, p.underlying))[w.scenario]
          * CASE WHEN (a.margin).currency = 'USD' AND p.settlement = 'inverse' THEN p.index_price ELSE 1 END AS loss,
-       (a.margin).currency
+       (a.margin).currency, w.scope
 FROM %1$I.account_margin_at() a
-JOIN %1$I.accounts acc USING (account_id)
-JOIN %2$I.scenario_presets ps ON ps.name = acc.method
 JOIN %1$I.position_values_at() p ON p.account_id = a.account_id
 JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
-WHERE (a.margin).worst_scenario IS NOT NULL;
-COMMENT ON VIEW %1$I.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario';
+-- the account's worst scenario when its units share one scenario set (the account has a P&L vector), else each unit's own
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN (a.margin).pnl IS NOT NULL THEN (a.margin).worst_scenario
+              ELSE (SELECT u.worst_scenario FROM unnest((a.margin).units) u
+                    WHERE u.underlying = p.underlying AND u.settlement = p.settlement) END AS scenario,
+         CASE WHEN (a.margin).pnl IS NOT NULL THEN 'account' ELSE 'unit' END AS scope) w
+WHERE w.scenario IS NOT NULL;
+COMMENT ON VIEW %1$I.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label; scope account), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario.  Under a rulebook whose units take different scenario sets (no account P&L vector), each position''s loss in its risk unit''s worst scenario under the unit''s rule (scope unit): the losses of a unit add up to its loss there';
+
+CREATE OR REPLACE VIEW %1$I.account_unit_margin AS
+SELECT a.account_id, a.rulebook, u.ordinality::integer AS unit, u.underlying, u.settlement, u.rule, u.rule_name, u.method,
+       u.currency, u.initial_margin, u.maintenance_margin, u.scan_loss, u.short_option_minimum, u.net_option_value,
+       u.per_contract_minimum, u.option_contingency, u.futures_contingency, u.roll_shock, u.delta_shock,
+       u.open_orders_margin, u.mmp_margin, u.extreme_move, u.theta_decay, u.vega_term_structure, u.basis_risk,
+       u.interest_rate, u.minimum_charge, u.borrowing, u.depeg, u.worst_scenario, u.worst_label,
+       u.margin_report, (a.margin).currency AS report_currency,
+       u.margin_report * CASE WHEN (a.margin).currency = 'USD' THEN 1
+                              ELSE (SELECT ix.price FROM %1$I.index_prices ix WHERE ix.underlying = (a.margin).currency) END AS margin_usd
+FROM %1$I.account_margin_at() a
+CROSS JOIN LATERAL unnest((a.margin).units) WITH ORDINALITY u;
+COMMENT ON VIEW %1$I.account_unit_margin IS 'the per-unit breakdown for BI tools: one row per account and risk unit (underlying, settlement) with the rulebook rule that applied (key and name), its method and every component of the unit''s requirement in the unit''s currency (its coin when inverse, USD when linear; NULL where the method has none: Deribit worst case = scan_loss, roll and delta shock, contingencies, open orders, MMP; OKX MR1 = scan_loss, MR2 to MR9; SPAN scan, short option minimum, net option value), its requirement in the account margin''s currency (margin_report) and in USD';
 
 CREATE OR REPLACE FUNCTION %1$I.liquidation_prices(account_id bigint, underlying text, search_range float8 DEFAULT 0.9,
                                        OUT lower float8, OUT upper float8)
