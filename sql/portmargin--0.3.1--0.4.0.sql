@@ -608,3 +608,177 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.upgrade_reference_schema(text) IS
   'rebuilds the functions and views of an existing reference schema (created by create_reference_schema of this or an earlier version) at this version, keeping its tables and data; run it after ALTER EXTENSION portmargin UPDATE';
 
+-- the demo book: crypto accounts under the venues' rulebooks where they cover every unit
+CREATE OR REPLACE FUNCTION @extschema@.generate_demo_book(target text DEFAULT 'venue', accounts integer DEFAULT 1000,
+                                               seed float8 DEFAULT 0.42)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  s   text := quote_ident(target);
+  sql text;
+  nonempty boolean;
+BEGIN
+  IF accounts IS NULL OR accounts < 1 OR accounts > 1000000 THEN
+    RAISE EXCEPTION 'invalid value for argument "accounts": %', accounts USING ERRCODE = '22023',
+      DETAIL = 'Each must be an integer from 1 to 1,000,000.';
+  END IF;
+  IF seed IS NULL OR NOT (seed BETWEEN -1 AND 1) THEN
+    RAISE EXCEPTION 'invalid value for argument "seed": %', seed USING ERRCODE = '22023',
+      DETAIL = 'The seed is passed to setseed(): between -1 and 1.';
+  END IF;
+  IF target IS NULL OR to_regclass(s || '.accounts') IS NULL OR to_regclass(s || '.instruments') IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', coalesce(quote_literal(target), 'NULL') USING ERRCODE = '22023',
+      DETAIL = 'The schema has no reference-schema tables.', HINT = 'Run portmargin.create_reference_schema() first.';
+  END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.accounts) OR EXISTS (SELECT 1 FROM %s.instruments)', s, s) INTO nonempty;
+  IF nonempty THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema already holds accounts or instruments; the demo book goes into an empty reference schema.';
+  END IF;
+  PERFORM setseed(seed);
+  sql := $tmpl$
+-- market: BTC, ETH (coin-settled, Deribit style), SOL (USDC-settled options), SPX (index options, multiplier 100)
+INSERT INTO @S@.index_prices VALUES
+  ('BTC', 97000, '2026-11-25 08:00+00'), ('ETH', 3400, '2026-11-25 08:00+00'),
+  ('SOL', 240, '2026-11-25 08:00+00'), ('SPX', 5900, '2026-11-25 08:00+00');
+INSERT INTO @S@.rates VALUES ('USD', 0.043);
+DROP TABLE IF EXISTS pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;
+CREATE TEMP TABLE demo_und (underlying text, settlement text, multiplier float8, basis float8, atm float8, step float8,
+                            nstrikes int, expiries int[], futures boolean);
+INSERT INTO demo_und VALUES
+  ('BTC', 'inverse', 1,   0.05,  0.52, 2500, 17, '{7,30,91,182}', true),
+  ('ETH', 'inverse', 1,   0.06,  0.66, 100,  17, '{7,30,91,182}', true),
+  ('SOL', 'linear',  10,  0.04,  0.82, 10,   13, '{7,30,91}', false),
+  ('SPX', 'linear',  100, 0.03,  0.15, 100,  13, '{23,58,114}', false);
+INSERT INTO @S@.instruments (instrument_id, name, underlying, kind, option_type, strike, expiry, settlement, multiplier)
+SELECT row_number() OVER (ORDER BY x.underlying, x.kind, x.expiry, x.strike, x.option_type), x.*
+FROM (
+  SELECT u.underlying || '-' || to_char(e.expiry, 'DDMONYY') || '-' || k.strike || '-' || upper(left(ot, 1)) AS name,
+         u.underlying, 'option' AS kind, ot AS option_type, k.strike, e.expiry, u.settlement, u.multiplier
+  FROM demo_und u
+  CROSS JOIN LATERAL (SELECT timestamptz '2026-11-25 08:00+00' + make_interval(days => d) AS expiry FROM unnest(u.expiries) d) e
+  CROSS JOIN LATERAL (SELECT round(ix.price / u.step) * u.step + (j - (u.nstrikes + 1) / 2) * u.step AS strike
+                      FROM @S@.index_prices ix, generate_series(1, u.nstrikes) j WHERE ix.underlying = u.underlying) k
+  CROSS JOIN unnest('{call,put}'::text[]) ot
+  UNION ALL
+  SELECT u.underlying || '-' || to_char(timestamptz '2026-11-25 08:00+00' + make_interval(days => d), 'DDMONYY'),
+         u.underlying, 'future', NULL, NULL, timestamptz '2026-11-25 08:00+00' + make_interval(days => d), u.settlement, 1
+  FROM demo_und u, unnest(u.expiries) d WHERE u.futures
+  UNION ALL
+  SELECT u.underlying || '-PERPETUAL', u.underlying, 'perpetual', NULL, NULL, NULL, u.settlement, 1
+  FROM demo_und u WHERE u.futures) x;
+INSERT INTO @S@.forwards
+SELECT DISTINCT i.underlying, i.expiry, ix.price * exp(u.basis * extract(epoch FROM i.expiry - ix.as_of) / (365 * 86400))
+FROM @S@.instruments i JOIN @S@.index_prices ix USING (underlying) JOIN demo_und u USING (underlying)
+WHERE i.expiry IS NOT NULL;
+-- a smile in ln(K/F) with a put skew and a front-end term premium
+INSERT INTO @S@.implied_vols
+SELECT i.instrument_id,
+       u.atm * (0.92 + 0.08 * sqrt(30.0 / greatest(1, extract(epoch FROM i.expiry - ix.as_of) / 86400)))
+       + 0.35 * ln(i.strike / f.forward) ^ 2 - 0.12 * ln(i.strike / f.forward)
+FROM @S@.instruments i JOIN @S@.index_prices ix USING (underlying) JOIN demo_und u USING (underlying)
+JOIN @S@.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+WHERE i.kind = 'option';
+
+-- accounts: a strategy each, drawn in account order
+CREATE TEMP TABLE demo_acct AS
+SELECT a AS account_id, r1, r2, r3, r4, r5, r6, r7,
+       CASE WHEN r1 < 0.22 THEN 'BTC' WHEN r1 < 0.38 THEN 'ETH' WHEN r1 < 0.50 THEN 'SOL'
+            WHEN r1 < 0.65 THEN 'SPX' ELSE 'MIX' END AS book,
+       CASE WHEN r1 >= 0.38 AND r1 < 0.65   -- SOL and SPX: options only (no futures listed)
+            THEN (ARRAY['short strangle', 'short put', 'put spread'])[1 + floor(r2 * 3)::int]
+            ELSE (ARRAY['covered call', 'protective put', 'short strangle', 'short put', 'calendar spread', 'naked perpetual',
+                        'put spread', 'delta-hedged short call'])[1 + floor(r2 * 8)::int] END AS strategy,
+       1 + floor(r3 * 20)::int AS size
+FROM (SELECT a, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5, random() AS r6,
+             random() AS r7 FROM generate_series(1, @N@) a) g;
+INSERT INTO @S@.accounts (account_id, name, method)
+SELECT account_id, format('%s %s #%s', book, strategy, account_id),
+       CASE book WHEN 'SPX' THEN CASE WHEN r3 < 0.5 THEN 'span' ELSE 'finra-broad-index' END
+                 ELSE CASE WHEN r4 < 0.3 THEN 'okx-btc' ELSE 'deribit-btc' END END
+FROM demo_acct;
+
+-- positions per strategy on the account's underlying (MIX: BTC, ETH and SOL legs)
+CREATE TEMP TABLE demo_legs AS
+SELECT a.account_id, l.underlying, l.kind, l.option_type, l.moneyness, l.expiry_rank, l.sign * a.size * l.ratio AS quantity
+FROM demo_acct a
+CROSS JOIN LATERAL (
+  SELECT und AS underlying, leg.*
+  FROM unnest(CASE WHEN a.book = 'MIX' THEN ARRAY['BTC', 'ETH', 'SOL'] ELSE ARRAY[a.book] END) und
+  CROSS JOIN LATERAL (VALUES
+    -- kind, option_type, moneyness (strike / index), expiry rank, sign, ratio
+    ('perpetual', NULL, NULL::float8, NULL::int, 1, 1.0, 'covered call'), ('option', 'call', 1.10, 2, -1, 1.0, 'covered call'),
+    ('future', NULL, NULL, 2, 1, 1.0, 'protective put'), ('option', 'put', 0.90, 2, 1, 1.0, 'protective put'),
+    ('option', 'call', 1.12, 1, -1, 1.0, 'short strangle'), ('option', 'put', 0.88, 1, -1, 1.0, 'short strangle'),
+    ('option', 'put', 0.92, 2, -1, 1.0, 'short put'),
+    ('future', NULL, NULL, 3, 1, 1.0, 'calendar spread'), ('future', NULL, NULL, 1, -1, 1.0, 'calendar spread'),
+    ('perpetual', NULL, NULL, NULL, 1, 1.0, 'naked perpetual'),
+    ('option', 'put', 0.95, 2, -1, 1.0, 'put spread'), ('option', 'put', 0.85, 2, 1, 1.0, 'put spread'),
+    ('option', 'call', 1.05, 1, -1, 2.0, 'delta-hedged short call'), ('future', NULL, NULL, 1, 1, 0.8, 'delta-hedged short call')
+  ) AS leg(kind, option_type, moneyness, expiry_rank, sign, ratio, strategy)
+  WHERE leg.strategy = a.strategy) l;
+-- expiry rank of each instrument within its underlying (1 = nearest)
+CREATE TEMP TABLE demo_rank AS
+SELECT instrument_id, CASE WHEN expiry IS NULL THEN NULL ELSE dense_rank() OVER (PARTITION BY underlying ORDER BY expiry) END AS expiry_rank
+FROM @S@.instruments;
+-- (a future or perpetual leg on an underlying without one would fall back to the nearest call)
+INSERT INTO @S@.positions (account_id, instrument_id, quantity, entry_price)
+SELECT l.account_id, pick.instrument_id, sum(l.quantity), max(pick.entry)
+FROM demo_legs l
+JOIN @S@.index_prices ix ON ix.underlying = l.underlying
+CROSS JOIN LATERAL (
+  SELECT i.instrument_id,
+         CASE WHEN i.kind IN ('future', 'perpetual')
+              THEN coalesce(f.forward, ix.price) * (1 + 0.04 * (((l.account_id * 7919) % 101) / 50.0 - 1)) END AS entry
+  FROM @S@.instruments i
+  JOIN demo_rank dr ON dr.instrument_id = i.instrument_id
+  LEFT JOIN @S@.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+  WHERE i.underlying = l.underlying
+    AND (i.kind = l.kind OR (l.kind IN ('future', 'perpetual') AND NOT EXISTS (
+           SELECT 1 FROM @S@.instruments j WHERE j.underlying = l.underlying AND j.kind IN ('future', 'perpetual'))
+         AND i.kind = 'option' AND i.option_type = 'call'))
+    AND (i.kind <> 'option' OR i.option_type = coalesce(l.option_type, 'call'))
+  ORDER BY CASE WHEN i.expiry IS NULL THEN 0 ELSE abs(dr.expiry_rank - coalesce(l.expiry_rank, 1)) END,
+           abs(coalesce(i.strike / ix.price, 1) - coalesce(l.moneyness, 1.0)), i.instrument_id
+  LIMIT 1) pick
+GROUP BY l.account_id, pick.instrument_id;
+DELETE FROM @S@.positions WHERE quantity = 0;
+
+-- rulebooks: an account margined with deribit-btc (okx-btc) takes the rulebook 'deribit' ('okx') of
+-- portmargin.rulebook_rules when there is one with a rule for each of the account's risk units, so that every unit is
+-- margined with its own currency's parameters; otherwise (no such rulebook, or a unit it has no rule for) the preset
+UPDATE @S@.accounts a SET rulebook = v.rulebook
+FROM (SELECT acc.account_id, CASE acc.method WHEN 'deribit-btc' THEN 'deribit' WHEN 'okx-btc' THEN 'okx' END AS rulebook
+      FROM @S@.accounts acc) v
+WHERE v.account_id = a.account_id AND v.rulebook IS NOT NULL
+  AND EXISTS (SELECT 1 FROM @extschema@.rulebook_rules r WHERE r.rulebook = v.rulebook)
+  AND NOT EXISTS (SELECT 1 FROM @S@.positions p JOIN @S@.instruments i ON i.instrument_id = p.instrument_id
+                  WHERE p.account_id = a.account_id
+                    AND NOT EXISTS (SELECT 1 FROM @extschema@.rulebook_rules r
+                                    WHERE r.rulebook = v.rulebook AND r.underlying IN (i.underlying, '*')
+                                      AND r.settlement IN (i.settlement, '*')));
+
+-- collateral: equity = initial margin x a factor (most healthy, some in call, a few in liquidation),
+-- held in the account's settlement currency (a coin for coin-settled books, USDC / USD otherwise)
+INSERT INTO @S@.collateral (account_id, currency, balance)
+SELECT m.account_id, c.currency,
+       (greatest(m.initial_margin, 100) * f.factor - m.equity) / CASE WHEN c.currency IN ('USD', 'USDC') THEN 1 ELSE ix.price END
+FROM @S@.account_margin m
+JOIN demo_acct a USING (account_id)
+CROSS JOIN LATERAL (SELECT CASE WHEN a.book IN ('BTC', 'ETH') THEN a.book WHEN a.book = 'SPX' THEN 'USD' ELSE 'USDC' END AS currency) c
+LEFT JOIN @S@.index_prices ix ON ix.underlying = c.currency
+CROSS JOIN LATERAL (SELECT CASE WHEN a.r5 < 0.06 THEN (0.6 + 0.35 * a.r6) * m.maintenance_margin / greatest(m.initial_margin, 100)
+                                WHEN a.r5 < 0.16 THEN 0.85 + 0.1 * a.r6
+                                ELSE 1.2 + 2.8 * a.r7 END AS factor) f;
+DROP TABLE pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;
+$tmpl$;
+  sql := replace(replace(sql, '@S@', s), '@N@', accounts::text);
+  EXECUTE sql;
+  RETURN accounts;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.generate_demo_book(text, integer, float8) IS
+  'fills an empty reference schema (create_reference_schema) with a demo book from setseed(seed): BTC and ETH coin-settled options, futures and perpetuals, SOL USDC-settled options, SPX index options; accounts with hedged and naked strategies under deribit-btc, okx-btc, span and finra-broad-index (the crypto ones under the rulebook deribit or okx of portmargin.rulebook_rules where it has a rule for each of their risk units), collateral sized so that most are healthy and some are in call or liquidation';
