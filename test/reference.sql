@@ -9,7 +9,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(113);
+SELECT plan(114);
 
 SELECT is(portmargin.create_reference_schema('tiny'), 'tiny', 'create_reference_schema returns the schema');
 SELECT has_table('tiny', t, 'table tiny.' || t) FROM unnest('{accounts,collateral,instruments,positions,index_prices,forwards,implied_vols,rates,margin_history}'::text[]) t;
@@ -219,6 +219,13 @@ SELECT is((SELECT count(*)::int FROM demorb.account_unit_margin),
 SELECT is_empty($$SELECT x.account_id FROM demorb.account_unit_margin x JOIN demorb.accounts a USING (account_id)
                   WHERE a.rulebook = 'deribit' AND x.rule_name <> CASE x.underlying WHEN 'BTC' THEN 'deribit-btc' ELSE 'deribit-eth' END$$,
                 'ETH units of deribit accounts under deribit-eth, BTC units under deribit-btc');
+-- the whole book in one query = each account alone (rulebook and preset accounts interleaved in one aggregate)
+SELECT is((SELECT count(*)::int FROM demorb.account_margin_at() a
+           CROSS JOIN LATERAL demorb.account_margin_at(only_account => a.account_id) o
+           WHERE a.account_id % 10 = 0
+             AND abs((a.margin).initial_margin - (o.margin).initial_margin) <= 1e-12 * greatest(1, abs((o.margin).initial_margin))
+             AND abs((a.margin).maintenance_margin - (o.margin).maintenance_margin) <= 1e-12 * greatest(1, abs((o.margin).maintenance_margin))), 30,
+          'demo book under rulebooks: margins of the whole book = each account margined alone (30 accounts)');
 DELETE FROM portmargin.rulebook_rules WHERE rulebook IN ('deribit', 'okx') AND NOT shipped;
 
 -- ---------------------------------------------------------------------------
