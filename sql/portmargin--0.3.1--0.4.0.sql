@@ -263,7 +263,7 @@ BEGIN
       HINT = 'Create one with portmargin.create_reference_schema().';
   END IF;
   -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before) and a rulebook (NULL: the
-  -- method's preset); account_margin_at returns gross_equity, collateral_discount, rulebook and rules, so a 0.3.x one
+  -- method's preset); account_margin_at returns gross_equity, collateral_discount and rulebook, so a 0.3.x one
   -- is dropped with the views over it (recreated below)
   EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS collateral_schedule text REFERENCES %2$I.collateral_schedules (schedule)',
                  target, pm);
@@ -273,7 +273,7 @@ BEGIN
   EXECUTE format('COMMENT ON COLUMN %1$I.accounts.rulebook IS %2$L', target,
                  'the rulebook (a name in portmargin.rulebook_rules) that margins the account, each risk unit under its own rule; NULL: the preset named by method, as the rulebook of one default rule');
   IF to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target)) IS NOT NULL
-     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rules %' THEN
+     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rulebook text)' THEN
     EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
   END IF;
 
@@ -340,7 +340,7 @@ CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT 
                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
 RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
                excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
-               rulebook text, rules %2$I.rulebook)
+               rulebook text)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
@@ -398,7 +398,6 @@ BEGIN ATOMIC
   eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
   r AS (
     SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, a.rulebook,
-           coalesce(bk.rules, %2$I.rulebook(ps.scenarios)) AS rules,
            coalesce(eq.gross, 0) AS gross_equity, coalesce(eq.adjusted, 0) AS equity,
            -- the equity maintenance margin is compared with: the discounted one where the schedule says so (OKX's adjusted
            -- equity), else the gross one (Deribit's haircuts apply to initial margin)
@@ -407,8 +406,6 @@ BEGIN ATOMIC
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
     FROM %1$I.accounts a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
-    JOIN %2$I.scenario_presets ps ON ps.name = a.method
-    LEFT JOIN books bk ON bk.rulebook = a.rulebook
     WHERE only_account IS NULL OR a.account_id = only_account)
   SELECT r.account_id, r.name, r.method, r.equity,
          coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
@@ -417,10 +414,10 @@ BEGIN ATOMIC
          CASE WHEN r.mm_equity <= r.liquidation_level * coalesce((r.m).maintenance_margin, 0) * r.to_usd THEN 'liquidation'
               WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
               ELSE 'healthy' END,
-         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook, r.rules
+         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook
   FROM r;
 END;
-COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency, rules the rulebook that margined the account (its rulebook, else its method''s preset as one default rule); equity is discounted by the account''s collateral schedule (gross_equity before it)';
+COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency (units: each risk unit with the rule that applied, named after its preset), rulebook the account''s (NULL: its method''s preset); equity is discounted by the account''s collateral schedule (gross_equity before it)';
 
 CREATE OR REPLACE VIEW %1$I.account_margin AS
 SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
@@ -432,7 +429,10 @@ CREATE OR REPLACE VIEW %1$I.account_risk_matrix AS
 SELECT a.account_id, s.idx AS scenario, s.label, s.price_move, s.vol_rule, s.vol_shift, s.weight,
        (a.margin).pnl[s.idx] AS pnl, (a.margin).currency
 FROM %1$I.account_margin_at() a
-CROSS JOIN LATERAL %2$I.scenarios(%2$I.rule_for(a.rules, ((a.margin).units[1]).underlying, ((a.margin).units[1]).settlement)) s
+JOIN %1$I.accounts acc USING (account_id)
+-- the set the units share: their rule's preset (a rulebook_rules rule is named after its preset), else the method's
+JOIN %2$I.scenario_presets ps ON ps.name = coalesce(((a.margin).units[1]).rule_name, acc.method)
+CROSS JOIN LATERAL %2$I.scenarios(ps.scenarios) s
 WHERE (a.margin).initial_margin IS NOT NULL AND cardinality((a.margin).pnl) > 0;
 COMMENT ON VIEW %1$I.account_risk_matrix IS 'one row per account and scenario of its method (of the rule its units share under a rulebook; an account whose units take different scenario sets has no account P&L vector and no rows): the scenario (index, label, price move, vol rule and shift, weight) and the account''s P&L in it, gains positive, in the margin''s currency: the source of a risk-matrix heatmap';
 
@@ -470,18 +470,22 @@ COMMENT ON VIEW %1$I.account_greeks IS 'position_greeks summed per account and u
 
 CREATE OR REPLACE VIEW %1$I.margin_attribution AS
 SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, w.scenario,
-       -p.quantity * (%2$I.risk_array(%2$I.rule_for(a.rules, p.underlying, p.settlement), p.kind, p.option_type, p.strike, p.t,
+       -p.quantity * (%2$I.risk_array(ps.scenarios, p.kind, p.option_type, p.strike, p.t,
                                       p.forward, p.vol, p.settlement, p.multiplier, p.underlying))[w.scenario]
          * CASE WHEN (a.margin).currency = 'USD' AND p.settlement = 'inverse' THEN p.index_price ELSE 1 END AS loss,
        (a.margin).currency, w.scope
 FROM %1$I.account_margin_at() a
+JOIN %1$I.accounts acc USING (account_id)
 JOIN %1$I.position_values_at() p ON p.account_id = a.account_id
 JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
--- the account's worst scenario when its units share one scenario set (the account has a P&L vector), else each unit's own
+-- the position's unit: the rule that applied to it (named after its preset; NULL for the method's preset) and its worst
+-- scenario; the account's worst scenario when its units share one scenario set (the account has a P&L vector), else
+-- the unit's own
+CROSS JOIN LATERAL (SELECT u.rule_name, u.worst_scenario FROM unnest((a.margin).units) u
+                    WHERE u.underlying = p.underlying AND u.settlement = p.settlement) pu
+JOIN %2$I.scenario_presets ps ON ps.name = coalesce(pu.rule_name, acc.method)
 CROSS JOIN LATERAL (
-  SELECT CASE WHEN (a.margin).pnl IS NOT NULL THEN (a.margin).worst_scenario
-              ELSE (SELECT u.worst_scenario FROM unnest((a.margin).units) u
-                    WHERE u.underlying = p.underlying AND u.settlement = p.settlement) END AS scenario,
+  SELECT CASE WHEN (a.margin).pnl IS NOT NULL THEN (a.margin).worst_scenario ELSE pu.worst_scenario END AS scenario,
          CASE WHEN (a.margin).pnl IS NOT NULL THEN 'account' ELSE 'unit' END AS scope) w
 WHERE w.scenario IS NOT NULL;
 COMMENT ON VIEW %1$I.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label; scope account), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario.  Under a rulebook whose units take different scenario sets (no account P&L vector), each position''s loss in its risk unit''s worst scenario under the unit''s rule (scope unit): the losses of a unit add up to its loss there';
