@@ -24,7 +24,9 @@
 -- JOIN market; (b) the issue's account-margin query, portfolio_margin over
 -- the same join with the scenario set from CROSS JOIN (SELECT
 -- portmargin.preset('deribit-btc') AS scenarios) s; (c), (d) the same
--- aggregate with the scenario set obtained once; ref: preset() per row.
+-- aggregate with the scenario set obtained once; (e) with a rulebook (a
+-- set per risk unit: BTC, ETH coin-settled under their Deribit presets, SOL
+-- under OKX's), obtained once; ref: preset() per row.
 -- Timing is clock_timestamp() around EXECUTE in PL/pgSQL; every query is
 -- timed with max_parallel_workers_per_gather = 0 and = 2 in the same rounds.
 
@@ -293,6 +295,22 @@ INSERT INTO bench_queries VALUES
           JOIN market k USING (instrument_id)
           JOIN portmargin.scenario_presets s ON s.name = 'deribit-btc'
           GROUP BY p.account_id) x$q$),
+-- (e): the rulebook query of issue 10: each risk unit under its own rule
+-- (BTC coin-settled: deribit-btc, ETH coin-settled: deribit-eth, the rest,
+-- here SOL USDC-settled: okx-btc), the rulebook obtained once as in (c)
+(6, '(e) portfolio_margin, rulebook BTC/ETH/* = (SELECT rulebook(...))',
+ $q$SELECT count(*), sum((x.m).initial_margin)
+    FROM (SELECT p.account_id,
+                 portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
+                     portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
+                     i.settlement, i.multiplier, k.index_price,
+                     (SELECT portmargin.rulebook(ARRAY['BTC', 'ETH', '*'], ARRAY['inverse', 'inverse', '*'],
+                                                 ARRAY[portmargin.preset('deribit-btc'), portmargin.preset('deribit-eth'),
+                                                       portmargin.preset('okx-btc')]))) AS m
+          FROM positions p
+          JOIN instruments i USING (instrument_id)
+          JOIN market k USING (instrument_id)
+          GROUP BY p.account_id) x$q$),
 (5, 'ref: preset(''deribit-btc'') on every position',
  $q$SELECT count(*), sum(portmargin.scenario_count(portmargin.preset('deribit-btc')))
     FROM positions$q$);
@@ -463,7 +481,25 @@ SELECT q.label || ': speed-up 0 -> 2 workers',
 FROM (VALUES (2), (3)) AS v(ord)
 JOIN bench_queries q USING (ord)
 JOIN bench_summary b0 ON b0.ord = v.ord AND b0.workers = 0
-JOIN bench_summary b2 ON b2.ord = v.ord AND b2.workers = 2;
+JOIN bench_summary b2 ON b2.ord = v.ord AND b2.workers = 2
+UNION ALL
+-- issue 10: the rulebook query (e), serial, against the plain GROUP BY of the same run
+SELECT '(e) rulebook / (a), 0 workers',
+       round((e.median_ms / a.median_ms)::numeric, 2), '<= 2.5',
+       CASE WHEN e.median_ms <= 2.5 * a.median_ms THEN 'met' ELSE 'NOT met' END
+FROM bench_summary e JOIN bench_summary a ON a.ord = 1 AND a.workers = 0
+WHERE e.ord = 6 AND e.workers = 0
+UNION ALL
+-- and its speed-up 0 -> 2 workers against the plain GROUP BY's own speed-up in the same run
+SELECT '(e) rulebook speed-up 0 -> 2 workers / (a)''s speed-up ('
+       || round((a0.median_ms / a2.median_ms)::numeric, 2) || ')',
+       round(((e0.median_ms / e2.median_ms) / (a0.median_ms / a2.median_ms))::numeric, 2), '>= 0.9',
+       CASE WHEN (e0.median_ms / e2.median_ms) >= 0.9 * (a0.median_ms / a2.median_ms) THEN 'met' ELSE 'NOT met' END
+FROM bench_summary e0
+JOIN bench_summary e2 ON e2.ord = 6 AND e2.workers = 2
+JOIN bench_summary a0 ON a0.ord = 1 AND a0.workers = 0
+JOIN bench_summary a2 ON a2.ord = 1 AND a2.workers = 2
+WHERE e0.ord = 6 AND e0.workers = 0;
 
 \echo == sanity: every run of a query returns the same accounts and sum (parallel combine = serial, within 1e-9 relative)
 SELECT s.label AS query,

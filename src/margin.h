@@ -50,6 +50,7 @@ typedef struct PmBucketSet
 typedef struct PmUnit
 {
 	char	   *underlying;
+	int			name_len;		/* strlen(underlying) */
 	int			inverse;
 	double		index_price;	/* 0 when no row carried one */
 	double		max_forward;	/* highest forward of the unit's rows */

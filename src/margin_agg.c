@@ -59,7 +59,18 @@ typedef struct InstrumentEntry
 	double		value;
 	double		delta;
 	double	   *pnl;
+	/* the P&L vector itself for sets of up to INLINE_SCENARIOS scenarios (pnl points here) */
+	double		inline_pnl[FLEXIBLE_ARRAY_MEMBER];
 } InstrumentEntry;
+
+/*
+ * The grid methods' vectors (16 to a few hundred scenarios) live in the
+ * hash entry, next to its key: a row's lookup and its P&L then touch
+ * adjacent memory, and dynahash allocates entries in batches, so the
+ * instruments of a set are packed together instead of one power-of-two
+ * chunk each.
+ */
+#define INLINE_SCENARIOS 256
 
 /*
  * A unit's net quantity per cached instrument (joint sets).  The transition
@@ -94,7 +105,16 @@ typedef struct SetInstruments
 	const PmScenarioSet *set;	/* interned */
 	HTAB	   *instruments;
 	MemoryContext arrays;		/* their P&L vectors */
+	struct InstrumentEntry **front;
 } SetInstruments;
+
+/*
+ * Every row looks its instrument up: a direct-mapped table of entries,
+ * indexed by a multiplicative hash of the key's words, answers most rows
+ * with one memcmp before dynahash (tag_hash over 56 bytes) is asked.
+ */
+#define FRONT_BITS 13
+#define FRONT_SLOTS (1 << FRONT_BITS)
 
 /* what rows of one scenario set are revalued and folded with */
 typedef struct SetCtx
@@ -106,6 +126,7 @@ typedef struct SetCtx
 	PmRevalParams params;
 	HTAB	   *instruments;	/* the set's, one of per_set */
 	MemoryContext arrays;		/* its P&L vectors */
+	struct InstrumentEntry **front; /* a direct-mapped cache in front of instruments */
 } SetCtx;
 
 typedef struct RevalCache
@@ -118,11 +139,6 @@ typedef struct RevalCache
 	SetCtx	   *rule_ctx;
 	bool	   *rule_ready;
 	int			cur_rule;
-	int			last_rule;		/* rule of the last row's unit (last_rule_name, inverse) */
-	int			last_rule_inverse;
-	char	   *last_rule_name;
-	int			last_rule_len;
-	int			last_rule_cap;
 	int			scratch_n;		/* scratch's P&L capacity */
 	SetInstruments *per_set;
 	int			nper_set;
@@ -260,12 +276,14 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 			{
 				c->cur.instruments = c->per_set[k].instruments;
 				c->cur.arrays = c->per_set[k].arrays;
+				c->cur.front = c->per_set[k].front;
 			}
 		if (c->cur.instruments == NULL)
 		{
 			memset(&ctl, 0, sizeof(ctl));
 			ctl.keysize = sizeof(InstrumentKey);
-			ctl.entrysize = sizeof(InstrumentEntry);
+			ctl.entrysize = offsetof(InstrumentEntry, inline_pnl) +
+				(c->cur.set->nscenarios <= INLINE_SCENARIOS ? sizeof(double) * c->cur.set->nscenarios : 0);
 			ctl.hcxt = fcinfo->flinfo->fn_mcxt;
 			c->cur.instruments = hash_create("portmargin risk arrays", 256, &ctl,
 										 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -278,6 +296,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 					? repalloc(c->per_set, sizeof(SetInstruments) * c->max_per_set)
 					: MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(SetInstruments) * c->max_per_set);
 			}
+			c->cur.front = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(InstrumentEntry *) * FRONT_SLOTS);
+			c->per_set[c->nper_set].front = c->cur.front;
 			c->per_set[c->nper_set].set = c->cur.set;
 			c->per_set[c->nper_set].instruments = c->cur.instruments;
 			c->per_set[c->nper_set++].arrays = c->cur.arrays;
@@ -349,16 +369,36 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 	InstrumentEntry *e;
 	bool		found;
 
+	uint64		words[sizeof(InstrumentKey) / sizeof(uint64)];
+	uint64		h = 0;
+	uint32		slot;
+	int			w;
+
+	StaticAssertStmt(sizeof(InstrumentKey) % sizeof(uint64) == 0, "InstrumentKey is whole words");
 	memset(&key, 0, sizeof(key));
 	key.column = column;
 	key.kind = ins->kind;
 	key.inverse = ins->inverse;
 	key.theta = ins->theta;
-	key.strike = ins->strike;
-	key.t = ins->t;
+	key.strike = ins->strike + 0.0;	/* -0 and +0 are one key */
+	key.t = ins->t + 0.0;
 	key.forward = ins->forward;
-	key.vol = ins->vol;
+	key.vol = ins->vol + 0.0;
 	key.multiplier = ins->multiplier;
+	memcpy(words, &key, sizeof(key));
+	for (w = 0; w < (int) lengthof(words); w++)
+		h = (h ^ words[w]) * UINT64CONST(0x9E3779B97F4A7C15);
+	slot = (uint32) (h >> (64 - FRONT_BITS));
+	e = c->cur.front[slot];
+	if (e != NULL && memcmp(&e->key, &key, sizeof(key)) == 0)
+	{
+		/* the vector is read after the unit's summaries are folded: start loading it */
+		__builtin_prefetch(e->pnl);
+		__builtin_prefetch(e->pnl + 8);
+		__builtin_prefetch(e->pnl + 16);
+		__builtin_prefetch(e->pnl + 24);
+		return e;
+	}
 	e = (InstrumentEntry *) hash_search(c->cur.instruments, &key,
 										c->cached_bytes < c->max_cached_bytes ? HASH_ENTER : HASH_FIND, &found);
 	if (e == NULL)
@@ -366,7 +406,8 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 	else if (!found)
 	{
 		c->cached_bytes += sizeof(double) * (double) c->cur.set->nscenarios + 64.0;
-		e->pnl = MemoryContextAlloc(c->cur.arrays, sizeof(double) * c->cur.set->nscenarios);
+		e->pnl = c->cur.set->nscenarios <= INLINE_SCENARIOS ? e->inline_pnl
+			: MemoryContextAlloc(c->cur.arrays, sizeof(double) * c->cur.set->nscenarios);
 	}
 	if (!found)
 	{
@@ -381,6 +422,8 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 						  &e->value, &e->delta);
 		}
 	}
+	if (e != (InstrumentEntry *) c->scratch)
+		c->cur.front[slot] = e;
 	return e;
 }
 
@@ -411,15 +454,13 @@ state_unit_ex(MarginState *st, const char *name, int len, int inverse, int side,
 	if (st->nunits > 0)
 	{
 		u = &st->units[st->last_unit];
-		if (u->inverse == inverse && u->side == side && strncmp(u->underlying, name, len) == 0 &&
-			u->underlying[len] == '\0')
+		if (u->name_len == len && u->inverse == inverse && u->side == side && memcmp(u->underlying, name, len) == 0)
 			goto found;
 	}
 	for (i = 0; i < st->nunits; i++)
 	{
 		u = &st->units[i];
-		if (u->inverse == inverse && u->side == side && strncmp(u->underlying, name, len) == 0 &&
-			u->underlying[len] == '\0')
+		if (u->name_len == len && u->inverse == inverse && u->side == side && memcmp(u->underlying, name, len) == 0)
 		{
 			st->last_unit = i;
 			goto found;
@@ -443,6 +484,7 @@ state_unit_ex(MarginState *st, const char *name, int len, int inverse, int side,
 	u->underlying = MemoryContextAlloc(st->mcxt, len + 1);
 	memcpy(u->underlying, name, len);
 	u->underlying[len] = '\0';
+	u->name_len = len;
 	u->inverse = inverse;
 	u->side = side;
 	u->strikes.keyed_x = 1;
@@ -821,17 +863,6 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 	double		aq = fabs(q);
 	int			j;
 
-	if (cached)
-		holding_add(st, ui, e, q);
-	else
-	{
-		if (u->pnl == NULL)
-			u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * n);
-		for (j = 0; j < n; j++)
-			u->pnl[j] += q * e->pnl[j];
-		if (ins->kind == PM_KIND_OPTION)
-			u->option_value += q * e->value;
-	}
 	u->max_forward = fmax(u->max_forward, ins->forward);
 	u->gross_notional += aq * ins->multiplier * (ins->inverse ? 1.0 : ins->forward);
 	if (ins->kind == PM_KIND_OPTION)
@@ -851,6 +882,23 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 	}
 	if (ins->kind != PM_KIND_SPOT && (folds & PM_FOLD_EXPIRIES))
 		pm_bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
+
+	/* last: the vector's loads were started by the lookup (instrument_entry) */
+	if (cached)
+		holding_add(st, ui, e, q);
+	else
+	{
+		double	   *restrict acc;
+		const double *restrict p = e->pnl;
+
+		if (u->pnl == NULL)
+			u->pnl = MemoryContextAllocZero(st->mcxt, sizeof(double) * n);
+		acc = u->pnl;
+		for (j = 0; j < n; j++)
+			acc[j] += q * p[j];
+		if (ins->kind == PM_KIND_OPTION)
+			u->option_value += q * e->value;
+	}
 }
 
 /*
@@ -949,24 +997,24 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
 /* ---- transition and combine ---- */
 
 /*
- * Rows of a rulebook: the current set becomes the row unit's rule's.  A
- * rulebook whose only rule is the default is that rule's set (states and
- * results are those of the set); else each rule's context is built on its
- * first row and switched to by a struct copy.  Returns false for the
- * former, with c->cur the set's.
+ * Rows of a rulebook.  A rulebook whose only rule is the default is that
+ * rule's set (states and results are those of the set): c->cur becomes the
+ * set's and the result is false.  Otherwise c->rules is the rulebook's
+ * interned form and the result true; the row's unit then gives its rule
+ * (state_unit_ex looks it up when the unit is new) and switch_rule makes
+ * that rule's context current.
  */
 static bool
-rules_for_row(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, const char *name, int len, int inverse)
+rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
 {
-	int			k;
-
 	if (c->rules == NULL || DatumGetPointer(rbdatum) != c->rules_arg)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
-		const PmRules *rules;
 
 		if (c->rules == NULL || VARSIZE(rb) != VARSIZE(c->rules->rb) || memcmp(rb, c->rules->rb, VARSIZE(rb)) != 0)
 		{
+			const PmRules *rules;
+
 			pm_check_rulebook(rb, VARSIZE(rb));
 			rules = pm_intern_rules(&c->sets, rb);
 			if (rules != c->rules)
@@ -975,7 +1023,6 @@ rules_for_row(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, const char 
 				c->rule_ctx = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SetCtx) * Max(1, rules->nrules));
 				c->rule_ready = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(bool) * Max(1, rules->nrules));
 				c->cur_rule = -1;
-				c->last_rule = -1;
 			}
 		}
 		c->rules_arg = DatumGetPointer(rbdatum);
@@ -990,37 +1037,24 @@ rules_for_row(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, const char 
 		}
 		return false;
 	}
-	if (c->last_rule >= 0 && c->last_rule_inverse == inverse && c->last_rule_len == len &&
-		memcmp(c->last_rule_name, name, len) == 0)
-		k = c->last_rule;
-	else
-	{
-		k = pm_rulebook_rule(c->rules->rb, name, len, inverse) - c->rules->rb->rules;
-		if (c->last_rule_name == NULL || len > c->last_rule_cap)
-		{
-			if (c->last_rule_name)
-				pfree(c->last_rule_name);
-			c->last_rule_cap = Max(len, 32);
-			c->last_rule_name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->last_rule_cap);
-		}
-		memcpy(c->last_rule_name, name, len);
-		c->last_rule_len = len;
-		c->last_rule_inverse = inverse;
-		c->last_rule = k;
-	}
-	if (k != c->cur_rule)
-	{
-		if (!c->rule_ready[k])
-		{
-			reval_cache(fcinfo, PointerGetDatum(c->rules->sets[k]));
-			c->rule_ctx[k] = c->cur;
-			c->rule_ready[k] = true;
-		}
-		else
-			c->cur = c->rule_ctx[k];
-		c->cur_rule = k;
-	}
 	return true;
+}
+
+/* rule k's context current: built on its first row, then switched to by a struct copy */
+static inline void
+switch_rule(FunctionCallInfo fcinfo, RevalCache *c, int k)
+{
+	if (k == c->cur_rule)
+		return;
+	if (!c->rule_ready[k])
+	{
+		reval_cache(fcinfo, PointerGetDatum(c->rules->sets[k]));
+		c->rule_ctx[k] = c->cur;
+		c->rule_ready[k] = true;
+	}
+	else
+		c->cur = c->rule_ctx[k];
+	c->cur_rule = k;
 }
 
 /*
@@ -1040,7 +1074,8 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	int			len,
 				row,
 				kind,
-				inverse;
+				inverse,
+				side;
 	bool		by_rules = false;
 	double		quantity,
 				index = 0.0;
@@ -1071,7 +1106,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 		pm_null_arg_error("settlement", "");
 	inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(9));
 	if (row == PM_ROW_POSITION || row == PM_ROW_ORDER)
-		pm_instrument_args_as(fcinfo, 3, kind, &ins);
+		pm_instrument_args_as(fcinfo, 3, kind, inverse, &ins);
 	if (row == PM_ROW_ORDER && quantity == 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1098,10 +1133,9 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 			c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
 			c->sets.mcxt = fcinfo->flinfo->fn_mcxt;
 			c->cur_rule = -1;
-			c->last_rule = -1;
 			fcinfo->flinfo->fn_extra = c;
 		}
-		by_rules = rules_for_row(fcinfo, c, PG_GETARG_DATUM(12), name, len, inverse);
+		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12));
 	}
 	else
 		c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
@@ -1122,9 +1156,10 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	else if (st->set != c->cur.state_set)
 		mixed_sets_error();
 
+	side = row != PM_ROW_ORDER ? PM_SIDE_POSITIONS : quantity > 0.0 ? PM_SIDE_BUY : PM_SIDE_SELL;
+	u = state_unit_ex(st, name, len, inverse, side, false);
 	if (row == PM_ROW_MMP || row == PM_ROW_LIABILITY)
 	{
-		u = state_unit_ex(st, name, len, inverse, PM_SIDE_POSITIONS, false);
 		if (index != 0.0 && inverse)
 			pm_unit_index_price(u, index);
 		if (row == PM_ROW_MMP)
@@ -1135,12 +1170,12 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	}
 	{
 		int			column;
-		const PmScenario *sc = row_scenarios(fcinfo, c, name, len, &column);
+		const PmScenario *sc;
 		InstrumentEntry *e;
 
-		u = state_unit_ex(st, name, len, ins.inverse,
-						  row == PM_ROW_ORDER ? (quantity > 0.0 ? PM_SIDE_BUY : PM_SIDE_SELL) : PM_SIDE_POSITIONS,
-						  false);
+		if (by_rules)
+			switch_rule(fcinfo, c, u->rule);
+		sc = row_scenarios(fcinfo, c, name, len, &column);
 		if (ins.inverse)
 			pm_unit_index_price(u, index);
 		e = instrument_entry(c, &ins, sc, column);
@@ -1386,6 +1421,7 @@ final_units(const MarginState *st, int *nunits_out)
 			pos = &units[npos++];
 			memset(pos, 0, sizeof(PmUnit));
 			pos->underlying = all[i].underlying;
+			pos->name_len = all[i].name_len;
 			pos->inverse = all[i].inverse;
 			pos->index_price = all[i].index_price;
 			pos->rule = all[i].rule;

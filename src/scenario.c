@@ -901,7 +901,12 @@ construct(FunctionCallInfo fcinfo, const PmMethod *m)
 	int			i;
 
 	init_args(&a, m);
-	for (i = 0; spec[i].name; i++)
+	/*
+	 * a function declared with fewer arguments than the method has
+	 * parameters (an older version's SQL over this library) leaves the rest
+	 * at their defaults
+	 */
+	for (i = 0; spec[i].name && i < PG_NARGS(); i++)
 	{
 		if (PG_ARGISNULL(i))
 		{
@@ -1558,22 +1563,43 @@ portmargin_scenario_vols(PG_FUNCTION_ARGS)
 /* ---- SQL: risk_array ---- */
 
 /* kind, settlement and option type of one instrument row, validated */
-/* the instrument kind named, or 0 */
+/*
+ * s[0..len) equals lit (lower-case ASCII letters and ':') in any case.  Rows
+ * are parsed for every position, so this compares bytes directly: c | 0x20
+ * folds an ASCII letter's case.
+ */
+static inline bool
+word_is(const char *s, int len, const char *lit, int litlen)
+{
+	int			i;
+
+	if (len != litlen)
+		return false;
+	for (i = 0; i < len; i++)
+		if (lit[i] == ':' ? s[i] != ':' : (s[i] | 0x20) != lit[i])
+			return false;
+	return true;
+}
+
+/* the instrument kind named by s[0..len), or 0 */
+static inline int
+kind_of(const char *s, int len)
+{
+	if (word_is(s, len, "option", 6))
+		return PM_KIND_OPTION;
+	if (word_is(s, len, "future", 6))
+		return PM_KIND_FUTURE;
+	if (word_is(s, len, "perpetual", 9))
+		return PM_KIND_PERPETUAL;
+	if (word_is(s, len, "spot", 4))
+		return PM_KIND_SPOT;
+	return 0;
+}
+
 static int
 pm_kind_try(const text *kind)
 {
-	const char *s = VARDATA_ANY(kind);
-	int			len = VARSIZE_ANY_EXHDR(kind);
-
-	if (len == 6 && pg_strncasecmp(s, "option", 6) == 0)
-		return PM_KIND_OPTION;
-	if (len == 6 && pg_strncasecmp(s, "future", 6) == 0)
-		return PM_KIND_FUTURE;
-	if (len == 9 && pg_strncasecmp(s, "perpetual", 9) == 0)
-		return PM_KIND_PERPETUAL;
-	if (len == 4 && pg_strncasecmp(s, "spot", 4) == 0)
-		return PM_KIND_SPOT;
-	return 0;
+	return kind_of(VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind));
 }
 
 int
@@ -1596,9 +1622,9 @@ pm_settlement_arg(const text *settlement)
 	const char *s = VARDATA_ANY(settlement);
 	int			len = VARSIZE_ANY_EXHDR(settlement);
 
-	if (len == 6 && pg_strncasecmp(s, "linear", 6) == 0)
+	if (word_is(s, len, "linear", 6))
 		return 0;
-	if (len == 7 && pg_strncasecmp(s, "inverse", 7) == 0)
+	if (word_is(s, len, "inverse", 7))
 		return 1;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1617,7 +1643,7 @@ pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins)
 {
 	if (PG_ARGISNULL(first))
 		pm_null_arg_error("kind", "");
-	pm_instrument_args_as(fcinfo, first, pm_kind_arg(PG_GETARG_TEXT_PP(first)), ins);
+	pm_instrument_args_as(fcinfo, first, pm_kind_arg(PG_GETARG_TEXT_PP(first)), -1, ins);
 }
 
 /*
@@ -1634,26 +1660,23 @@ pm_row_kind_arg(const text *kind, int *row)
 	int			k;
 
 	*row = PM_ROW_POSITION;
-	if (len == 3 && pg_strncasecmp(s, "mmp", 3) == 0)
+	if ((k = kind_of(s, len)) != 0)
+		return k;
+	if (word_is(s, len, "mmp", 3))
 	{
 		*row = PM_ROW_MMP;
 		return 0;
 	}
-	if (len == 9 && pg_strncasecmp(s, "liability", 9) == 0)
+	if (word_is(s, len, "liability", 9))
 	{
 		*row = PM_ROW_LIABILITY;
 		return 0;
 	}
-	if (len > 6 && pg_strncasecmp(s, "order:", 6) == 0)
+	if (len > 6 && word_is(s, 6, "order:", 6) && (k = kind_of(s + 6, len - 6)) != 0)
 	{
-		text	   *rest = cstring_to_text_with_len(s + 6, len - 6);
-
 		*row = PM_ROW_ORDER;
-		if ((k = pm_kind_try(rest)) != 0)
-			return k;
-	}
-	else if ((k = pm_kind_try(kind)) != 0)
 		return k;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for argument \"kind\": \"%s\"", text_to_cstring(kind)),
@@ -1662,14 +1685,19 @@ pm_row_kind_arg(const text *kind, int *row)
 }
 
 void
-pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, PmInstrument *ins)
+pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, int inverse, PmInstrument *ins)
 {
 	int			i = first;
 
 	ins->kind = kind;
-	if (PG_ARGISNULL(i + 6))
-		pm_null_arg_error("settlement", "");
-	ins->inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(i + 6));
+	if (inverse >= 0)
+		ins->inverse = inverse;
+	else
+	{
+		if (PG_ARGISNULL(i + 6))
+			pm_null_arg_error("settlement", "");
+		ins->inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(i + 6));
+	}
 	if (PG_ARGISNULL(i + 7))
 		pm_null_arg_error("multiplier", "");
 	ins->multiplier = pm_positive_arg("multiplier", PG_GETARG_FLOAT8(i + 7));

@@ -66,7 +66,8 @@ extern char *pm_set_scenario_label(const PmScenarioSet *s, int i);
 extern int	pm_kind_arg(const text *kind);
 extern int	pm_settlement_arg(const text *settlement);
 extern void pm_instrument_args(FunctionCallInfo fcinfo, int first, PmInstrument *ins);
-extern void pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, PmInstrument *ins);
+/* the same with the kind and settlement already read (inverse < 0: read it) */
+extern void pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, int inverse, PmInstrument *ins);
 
 /* what a portfolio_margin row is (pm_row_kind_arg) */
 #define PM_ROW_POSITION 0

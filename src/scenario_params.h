@@ -45,7 +45,13 @@
 #define PM_P_DB_MAX_OFFSET 13
 #define PM_P_DB_MM_FACTOR 14
 #define PM_P_DB_NEXT 15
-/* okx; then [nmoves, moves..., ntiers, tiers..., multipliers...] */
+/*
+ * okx; then [nmoves, moves..., ntiers, tiers..., multipliers...], then (0.4.0)
+ * [next, basis_minimum, borrowing_mmr_rate, borrowing_imr_rate] with next =
+ * PM_P_OKX_NEXT, present only when one of them is not its default; a set
+ * without it (0.3.x's, or 0.4.0's at the defaults) reads as if they had
+ * their defaults (pm_okx_ext_p)
+ */
 #define PM_P_OKX_VOL_UP 0
 #define PM_P_OKX_VOL_DOWN 1
 #define PM_P_OKX_EXTREME 2
@@ -54,6 +60,10 @@
 #define PM_P_OKX_MR7_RATE 5
 #define PM_P_OKX_IMR_RATIO 6
 #define PM_P_OKX_NMOVES 7
+#define PM_P_OKX_EXT_BASIS_MIN 0	/* offsets in the 0.4.0 tail */
+#define PM_P_OKX_EXT_BORROW_MMR 1
+#define PM_P_OKX_EXT_BORROW_IMR 2
+#define PM_P_OKX_NEXT 3
 /* grid: the arrays are the scenarios themselves */
 #define PM_P_GRID_RELATIVE 0
 #define PM_P_GRID_IM_RATIO 1
@@ -90,6 +100,25 @@ static inline const double *
 pm_okx_tiers_p(const double *p)
 {
 	return p + PM_P_OKX_NMOVES + 2 + (int) p[PM_P_OKX_NMOVES];
+}
+
+/* where the 0.4.0 tail starts: after the multipliers */
+static inline int
+pm_okx_base_count_p(const double *p)
+{
+	return PM_P_OKX_NMOVES + 2 + (int) p[PM_P_OKX_NMOVES] + 2 * pm_okx_ntiers_p(p);
+}
+
+/*
+ * the 0.4.0 tail's value k (PM_P_OKX_EXT_*), or dflt for a 0.3.x set that has
+ * none (np = the set's parameter count)
+ */
+static inline double
+pm_okx_ext_p(const double *p, int np, int k, double dflt)
+{
+	int			base = pm_okx_base_count_p(p);
+
+	return np > base + 1 + k ? p[base + 1 + k] : dflt;
 }
 
 #endif							/* PORTMARGIN_SCENARIO_PARAMS_H */

@@ -23,7 +23,8 @@ of earlier ones.
 
 Usage:  test/doc_examples.py [--print] [files...]
 
-Without files: README.md and doc/*.md that contain at least one marker.
+Without files: README.md, doc/*.md and doc/venues/*.md that contain at
+least one marker.
 Prints TAP-ish `ok N - file: example K (line L)` lines (L is the line of the
 ```sql fence), a unified diff for each mismatch, a summary; exit status 1 on
 any failure.  An ERROR fails the example that raised it, and the examples
@@ -262,7 +263,8 @@ def diag(text):
 
 
 def default_files(root):
-    files = [os.path.join(root, 'README.md')] + sorted(glob.glob(os.path.join(root, 'doc', '*.md')))
+    files = [os.path.join(root, 'README.md')] + sorted(glob.glob(os.path.join(root, 'doc', '*.md'))) \
+            + sorted(glob.glob(os.path.join(root, 'doc', 'venues', '*.md')))
     found = []
     for f in files:
         if not os.path.exists(f):

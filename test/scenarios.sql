@@ -203,9 +203,9 @@ SELECT is(portmargin.scenario_count(portmargin.grid_scenarios('{0.01}', '{0}')),
 
 -- 6. presets ------------------------------------------------------------------------
 SELECT is((SELECT array_agg(name ORDER BY name) FROM portmargin.scenario_presets),
-  '{deribit-btc,deribit-eth,finra-broad-index,finra-equity,finra-high-cap-index,okx-btc,span}'::text[],
-  'the 7 shipped presets');
-SELECT is((SELECT count(*)::int FROM portmargin.scenario_presets WHERE shipped AND description <> '' AND source <> ''), 7,
+  '{deribit-btc,deribit-eth,finra-broad-index,finra-equity,finra-high-cap-index,okx-btc,okx-mid,okx-mid-mr1,okx-mid-mr6,okx-others,span}'::text[],
+  'the 11 shipped presets');
+SELECT is((SELECT count(*)::int FROM portmargin.scenario_presets WHERE shipped AND description <> '' AND source <> ''), 11,
   'every preset is shipped with a description and a source');
 SELECT is_empty($$
   SELECT p.name FROM portmargin.scenario_presets p
@@ -215,11 +215,17 @@ SELECT is_empty($$
                ('finra-high-cap-index', portmargin.tims_scenarios(0.08, 0.06)),
                ('deribit-btc', portmargin.deribit_scenarios(0.16)),
                ('deribit-eth', portmargin.deribit_scenarios(0.18, pnl_offset => 0.6)),
-               ('okx-btc', portmargin.okx_scenarios())) e(name, s) ON e.name = p.name
+               ('okx-btc', portmargin.okx_scenarios(basis_minimum => 0.002, minimum_charge_rate => 0.0045)),
+               ('okx-mid', portmargin.okx_scenarios('{-0.18,-0.12,-0.06,0,0.06,0.12,0.18}', extreme_move => 0.36, basis_move_risk => 0.15,
+                                                    basis_minimum => 0.008, minimum_charge_rate => 0.007)),
+               ('okx-mid-mr1', portmargin.okx_scenarios('{-0.18,-0.12,-0.06,0,0.06,0.12,0.18}', extreme_move => 0.5, basis_move_risk => 0.30)),
+               ('okx-mid-mr6', portmargin.okx_scenarios('{-0.25,-0.16,-0.08,0,0.08,0.16,0.25}', extreme_move => 0.36, basis_move_risk => 0.15)),
+               ('okx-others', portmargin.okx_scenarios('{-0.25,-0.16,-0.08,0,0.08,0.16,0.25}', extreme_move => 0.5, basis_move_risk => 0.30))
+       ) e(name, s) ON e.name = p.name
   WHERE NOT (p.scenarios OPERATOR(portmargin.=) e.s) OR NOT (portmargin.preset(p.name) OPERATOR(portmargin.=) e.s)
-$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% + offset 0.6; OKX defaults) and preset(name)');
+$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% + offset 0.6; OKX tiers of doc/venues/okx.md) and preset(name)');
 SELECT is((SELECT array_agg(portmargin.scenario_count(scenarios) ORDER BY name) FROM portmargin.scenario_presets),
-  '{35,35,10,10,10,9,16}'::int[], 'preset scenario counts');
+  '{35,35,10,10,10,9,9,9,9,9,16}'::int[], 'preset scenario counts');
 SELECT throws_ok($$SELECT portmargin.preset('no-such-preset')$$, '22023', NULL, 'preset(unknown name) -> 22023');
 
 -- 7. text round trip, equality, hashing ------------------------------------------

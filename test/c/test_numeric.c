@@ -216,6 +216,306 @@ check_methods(void)
 	check_expand_round_trip(&a);
 }
 
+/* set component c of unit u, or NAN */
+static double
+comp(const double *unit_comp, int u, PmComponent c)
+{
+	return unit_comp[u * PM_COMP_N + c];
+}
+
+/* a equals the hand-derived b to 1e-9 relative (1e-9 absolute below 1) */
+static int
+NEAR(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b));
+}
+
+/*
+ * OKX MR1 to MR8 on hand-built units (pure numeric core, no server), the
+ * expected values derived by hand:
+ *   set: okx(basis_minimum 0.002, minimum_charge_rate 0.0045), otherwise the
+ *   defaults: MR1 moves 0, +/-4, 8, 12%; MR6 +/-24% at 50%; MR4 5% a year;
+ *   MR7 tiers from 0 x1; IMR 1.3 x MMR; borrowing 2% (MMR) and 10% (IMR).
+ *   unit 0: BTC linear, short 0.1 perpetual at F = 100,000 (t = 0), liability
+ *     50,000 USD.  MR1 = 0.1 x 100,000 x 0.12 = 1,200; MR6 = 0.5 x 0.1 x
+ *     100,000 x 0.24 = 1,200; MR4 = 0.1 x 100,000 x max(0.002, 0.05 x 0) = 20;
+ *     MR7 = 0.0045 x 10,000 = 45 (first tier, x1); mmr = max(1,200 + 20, 45)
+ *     = 1,220; imr = 1.3 x 1,220 = 1,586; MR8 = 0.02 x 50,000 = 1,000.
+ *   unit 1: ETH linear, long 2 futures at F = 3,000, t = 0.5, no liability.
+ *     MR1 = 2 x 3,000 x 0.12 = 720; MR6 = 0.5 x 2 x 3,000 x 0.24 = 720;
+ *     MR4 = 6,000 x max(0.002, 0.05 x 0.5 = 0.025) = 150; MR7 = 0.0045 x
+ *     6,000 = 27; mmr = 870; imr = 1,131; MR8 = 0.
+ *   account: maintenance = 1,220 + 1,000 + 870 = 3,090; initial = 1,586 +
+ *     0.10 x 50,000 + 1,131 = 7,717.
+ * Then the same set stored as 0.3.x did (no 0.4.0 tail): its layout is
+ * accepted and reads back with basis_minimum 0 and the borrowing defaults,
+ * so unit 0's MR4 is 0 and unit 1's stays 150.
+ */
+static void
+check_okx_units(void)
+{
+	static const char *const names[] = {"basis_minimum", "minimum_charge_rate", NULL};
+	static const double values[] = {0.002, 0.0045};
+	PmSetArgs	a;
+	PmSetView	v;
+	PmRevalParams rp;
+	PmUnit		units[2];
+	PmBucket	b0 = {0.0, 100000.0, -0.1},
+				b1 = {0.5, 3000.0, 2.0};
+	PmMarginResult r;
+	PmInstrument ins;
+	double		unit_margin[2],
+				unit_comp[2 * PM_COMP_N],
+			   *params,
+			   *pnl0,
+			   *pnl1,
+			   *acct,
+				value,
+				delta;
+	PmScenario *sc;
+	int			nscen,
+				np,
+				j;
+
+	/* at the 0.4.0 parameters' defaults, the 0.3.x layout: 7 + [7 moves] + [7 tiers, 7 multipliers] */
+	method_args(&pm_method_okx, &a, NULL, NULL, NULL, NULL, NULL);
+	check(pm_method_okx.param_count(&a) == PM_P_OKX_NMOVES + 1 + 7 + 1 + 14, "okx defaults: no 0.4.0 tail",
+		  (double) pm_method_okx.param_count(&a), 0, 0);
+	method_args(&pm_method_okx, &a, names, values, NULL, NULL, NULL);
+	nscen = pm_method_okx.scenario_count(&a);
+	np = (int) pm_method_okx.param_count(&a);
+	params = calloc(np, sizeof(double));
+	sc = calloc(nscen, sizeof(PmScenario));
+	pnl0 = calloc(nscen, sizeof(double));
+	pnl1 = calloc(nscen, sizeof(double));
+	acct = calloc(nscen, sizeof(double));
+	pm_method_okx.expand(&a, params, sc);
+	memset(&rp, 0, sizeof(rp));
+
+	memset(units, 0, sizeof(units));
+	memset(&ins, 0, sizeof(ins));
+	ins.kind = PM_KIND_PERPETUAL;
+	ins.forward = 100000.0;
+	ins.multiplier = 1.0;
+	pm_risk_array(&rp, sc, nscen, &ins, pnl0, &value, &delta);
+	for (j = 0; j < nscen; j++)
+		pnl0[j] *= -0.1;
+	units[0].underlying = "BTC";
+	units[0].pnl = pnl0;
+	units[0].gross_notional = 0.1 * 100000.0;
+	units[0].liability = 50000.0;
+	units[0].expiries.n = units[0].expiries.max = 1;
+	units[0].expiries.b = &b0;
+	ins.kind = PM_KIND_FUTURE;
+	ins.forward = 3000.0;
+	ins.t = 0.5;
+	pm_risk_array(&rp, sc, nscen, &ins, pnl1, &value, &delta);
+	for (j = 0; j < nscen; j++)
+		pnl1[j] *= 2.0;
+	units[1].underlying = "ETH";
+	units[1].pnl = pnl1;
+	units[1].gross_notional = 2.0 * 3000.0;
+	units[1].expiries.n = units[1].expiries.max = 1;
+	units[1].expiries.b = &b1;
+
+	v.method = &pm_method_okx;
+	v.params = params;
+	v.nparams = np;
+	v.sc = sc;
+	v.nscen = nscen;
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.unit_comp = unit_comp;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_SCAN), 1200), "okx MR1", comp(unit_comp, 0, PM_COMP_SCAN), 1200, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_EXTREME_MOVE), 1200), "okx MR6", comp(unit_comp, 0, PM_COMP_EXTREME_MOVE), 1200, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BASIS), 20), "okx MR4 perpetual", comp(unit_comp, 0, PM_COMP_BASIS), 20, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_MINIMUM_CHARGE), 45), "okx MR7", comp(unit_comp, 0, PM_COMP_MINIMUM_CHARGE), 45, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BORROWING), 1000), "okx MR8", comp(unit_comp, 0, PM_COMP_BORROWING), 1000, 0);
+	check(comp(unit_comp, 0, PM_COMP_THETA_DECAY) == 0 && comp(unit_comp, 0, PM_COMP_VEGA_TERM) == 0 &&
+		  comp(unit_comp, 0, PM_COMP_INTEREST_RATE) == 0, "okx MR2, MR3, MR5: 0 without options", 0, 0, 0);
+	check(isnan(comp(unit_comp, 0, PM_COMP_DEPEG)), "okx MR9 not computed", comp(unit_comp, 0, PM_COMP_DEPEG), 0, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_MAINTENANCE), 1220), "okx unit mmr", comp(unit_comp, 0, PM_COMP_MAINTENANCE), 1220, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_INITIAL), 1586), "okx unit imr", comp(unit_comp, 0, PM_COMP_INITIAL), 1586, 0);
+	check(NEAR(unit_margin[0], 2220), "okx unit requirement: mmr + MR8", unit_margin[0], 2220, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_BASIS), 150), "okx MR4 future", comp(unit_comp, 1, PM_COMP_BASIS), 150, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_MINIMUM_CHARGE), 27), "okx MR7 unit 1", comp(unit_comp, 1, PM_COMP_MINIMUM_CHARGE), 27, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_MAINTENANCE), 870), "okx unit 1 mmr", comp(unit_comp, 1, PM_COMP_MAINTENANCE), 870, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_INITIAL), 1131), "okx unit 1 imr", comp(unit_comp, 1, PM_COMP_INITIAL), 1131, 0);
+	check(comp(unit_comp, 1, PM_COMP_BORROWING) == 0, "okx unit 1 MR8 0", comp(unit_comp, 1, PM_COMP_BORROWING), 0, 0);
+	check(NEAR(r.maintenance, 3090), "okx account maintenance", r.maintenance, 3090, 0);
+	check(NEAR(r.initial, 7717), "okx account initial", r.initial, 7717, 0);
+
+	/* without the breakdown (unit_comp NULL), the same account */
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(NEAR(r.maintenance, 3090) && NEAR(r.initial, 7717), "okx account without the breakdown",
+		  r.maintenance, r.initial, 0);
+
+	/* the set as 0.3.x stored it: no tail after the multipliers */
+	v.nparams = np - 1 - PM_P_OKX_NEXT;
+	check(pm_method_okx.layout_ok(params, v.nparams, nscen), "okx 0.3.x layout accepted", v.nparams, 0, 0);
+	check(!pm_method_okx.layout_ok(params, v.nparams + 1, nscen), "okx cut tail rejected", v.nparams + 1, 0, 0);
+	memset(&r, 0, sizeof(r));
+	r.unit_margin = unit_margin;
+	r.unit_comp = unit_comp;
+	r.pnl = acct;
+	r.alloc = arena_alloc;
+	pm_margin_finalize(&v, units, 2, &r);
+	check(comp(unit_comp, 0, PM_COMP_BASIS) == 0, "okx 0.3.x set: MR4 of a perpetual 0", comp(unit_comp, 0, PM_COMP_BASIS), 0, 0);
+	check(NEAR(comp(unit_comp, 1, PM_COMP_BASIS), 150), "okx 0.3.x set: MR4 of the future", comp(unit_comp, 1, PM_COMP_BASIS), 150, 0);
+	check(NEAR(comp(unit_comp, 0, PM_COMP_BORROWING), 1000), "okx 0.3.x set: borrowing default", comp(unit_comp, 0, PM_COMP_BORROWING), 1000, 0);
+
+	free(params);
+	free(sc);
+	free(pnl0);
+	free(pnl1);
+	free(acct);
+	arena_free();
+}
+
+/* one linear perpetual unit of OKX's example: P&L on the index price, cash delta at the mark price */
+static void
+okx_example_unit(const PmSetView *v, PmUnit *u, PmBucket *b, double *pnl, double pos, double index_usd,
+				 double mark_usd, double liability)
+{
+	PmRevalParams rp;
+	PmInstrument ins;
+	double		value,
+				delta;
+	int			j;
+
+	memset(&rp, 0, sizeof(rp));
+	memset(&ins, 0, sizeof(ins));
+	memset(u, 0, sizeof(*u));
+	ins.kind = PM_KIND_PERPETUAL;
+	ins.forward = index_usd;
+	ins.multiplier = 1.0;
+	pm_risk_array(&rp, v->sc, v->nscen, &ins, pnl, &value, &delta);
+	for (j = 0; j < v->nscen; j++)
+		pnl[j] *= pos;
+	b->t = 0.0;
+	b->x = mark_usd;
+	b->value = pos;
+	u->underlying = "X";
+	u->pnl = pnl;
+	u->gross_notional = fabs(pos) * mark_usd;
+	u->liability = liability;
+	u->expiries.n = u->expiries.max = 1;
+	u->expiries.b = b;
+}
+
+/* |a - b| <= 1e-8 */
+static int
+EQ8(double a, double b)
+{
+	return fabs(a - b) <= 1e-8;
+}
+
+/*
+ * OKX's published position-builder example (API v5, "Position builder
+ * (new)", response of 15 January 2025:
+ * https://www.okx.com/docs-v5/en/#trading-account-rest-api-position-builder-new),
+ * every field to 1e-8, with the parameters of the shipped presets (okx-btc,
+ * okx-mid: sql/portmargin--0.3.1--0.4.0.sql).  Inputs (test/okx.sql derives
+ * them from the response): USDT/USD 0.99954; BTC: -0.1 BTC (-10 contracts
+ * of 0.01), index 97,078.9 and mark 97,093.7 USDT; LTC: +10 LTC, index
+ * 101.9951 and mark 102 USDT; the USDT liability 78,589.37 (100 USDT of
+ * assets + 290.63 - 78,980 of P&L) = 78,553.2188898 USD, carried by the BTC
+ * unit.  Here a unit can hold both prices (the scan on the index, the cash
+ * delta at the mark), which a portfolio_margin row cannot (test/okx.sql).
+ * Published: BTC mr1 1164.4109244719994, mr6 1164.4109244720003, mr4
+ * 19.4098073796, mr7 43.67206660410001, mmr 1183.8207318516002, imr
+ * 1538.9669514070802; LTC mr1 183.50672805719995, mr6 183.5067280572, mr4
+ * 8.1562464, mr7 7.1367156, mmr 191.6629744572, imr 249.16186679436;
+ * borrowMmr (mr8) 1571.064377796, USDT borrowImr 7855.32188898; derivMmr
+ * 1375.4837063088003, totalMmr 2946.5480841048, totalImr 9643.45070718144.
+ */
+static void
+check_okx_example(void)
+{
+	static const char *const btc_names[] = {"basis_minimum", "minimum_charge_rate", NULL};
+	static const double btc_values[] = {0.002, 0.0045};
+	static const char *const mid_names[] = {"extreme_move", "basis_move_risk", "basis_minimum", "minimum_charge_rate", NULL};
+	static const double mid_values[] = {0.36, 0.15, 0.008, 0.007};
+	static const char *const mid_arrays[] = {"spot_moves", NULL};
+	static const double mid_moves[] = {-0.18, -0.12, -0.06, 0, 0.06, 0.12, 0.18};
+	static const double *const mid_elems[] = {mid_moves};
+	static const int mid_counts[] = {7};
+	const double usdt = 0.99954;
+	PmSetArgs	a;
+	PmSetView	v[2];
+	PmUnit		u[2];
+	PmBucket	b[2];
+	PmMarginResult r[2];
+	double		pnl[2][9],
+				acct[9],
+				unit_margin[2][1],
+				comp_[2][PM_COMP_N],
+				params[2][64],
+				mmr_total,
+				imr_total;
+	PmScenario	sc[2][9];
+	int			k;
+
+	method_args(&pm_method_okx, &a, btc_names, btc_values, NULL, NULL, NULL);
+	v[0].nscen = pm_method_okx.scenario_count(&a);
+	v[0].nparams = (int) pm_method_okx.param_count(&a);
+	pm_method_okx.expand(&a, params[0], sc[0]);
+	method_args(&pm_method_okx, &a, mid_names, mid_values, mid_arrays, mid_elems, mid_counts);
+	v[1].nscen = pm_method_okx.scenario_count(&a);
+	v[1].nparams = (int) pm_method_okx.param_count(&a);
+	pm_method_okx.expand(&a, params[1], sc[1]);
+	check(v[0].nscen == 9 && v[1].nscen == 9 && v[0].nparams <= 64 && v[1].nparams <= 64, "okx example sets", 0, 0, 0);
+	for (k = 0; k < 2; k++)
+	{
+		v[k].method = &pm_method_okx;
+		v[k].params = params[k];
+		v[k].sc = sc[k];
+	}
+	okx_example_unit(&v[0], &u[0], &b[0], pnl[0], -0.1, 97078.9 * usdt, 97093.7 * usdt, 78589.37 * usdt);
+	okx_example_unit(&v[1], &u[1], &b[1], pnl[1], 10.0, 101.9951 * usdt, 102.0 * usdt, 0.0);
+	/* each unit under its own set (a rulebook), the account summed as OKX does */
+	mmr_total = imr_total = 0.0;
+	for (k = 0; k < 2; k++)
+	{
+		memset(&r[k], 0, sizeof(r[k]));
+		r[k].unit_margin = unit_margin[k];
+		r[k].unit_comp = comp_[k];
+		r[k].pnl = acct;
+		r[k].alloc = arena_alloc;
+		pm_margin_finalize(&v[k], &u[k], 1, &r[k]);
+		mmr_total += r[k].maintenance;
+		imr_total += r[k].initial;
+	}
+	check(EQ8(comp_[0][PM_COMP_SCAN], 1164.4109244719994), "okx example BTC mr1", comp_[0][PM_COMP_SCAN], 1164.4109244719994, 0);
+	check(EQ8(comp_[0][PM_COMP_EXTREME_MOVE], 1164.4109244720003), "okx example BTC mr6", comp_[0][PM_COMP_EXTREME_MOVE], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_BASIS], 19.4098073796), "okx example BTC mr4", comp_[0][PM_COMP_BASIS], 19.4098073796, 0);
+	check(EQ8(comp_[0][PM_COMP_MINIMUM_CHARGE], 43.67206660410001), "okx example BTC mr7", comp_[0][PM_COMP_MINIMUM_CHARGE], 0, 0);
+	check(comp_[0][PM_COMP_THETA_DECAY] == 0 && comp_[0][PM_COMP_VEGA_TERM] == 0 && comp_[0][PM_COMP_INTEREST_RATE] == 0,
+		  "okx example BTC mr2, mr3, mr5 0", 0, 0, 0);
+	check(EQ8(comp_[0][PM_COMP_MAINTENANCE], 1183.8207318516002), "okx example BTC mmr", comp_[0][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_INITIAL], 1538.9669514070802), "okx example BTC imr", comp_[0][PM_COMP_INITIAL], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_BORROWING], 1571.064377796), "okx example mr8 (borrowMmr)", comp_[0][PM_COMP_BORROWING], 0, 0);
+	check(EQ8(r[0].initial - comp_[0][PM_COMP_INITIAL], 7855.32188898), "okx example borrowImr", r[0].initial, 0, 0);
+	check(EQ8(comp_[1][PM_COMP_SCAN], 183.50672805719995), "okx example LTC mr1", comp_[1][PM_COMP_SCAN], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_EXTREME_MOVE], 183.5067280572), "okx example LTC mr6", comp_[1][PM_COMP_EXTREME_MOVE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_BASIS], 8.1562464), "okx example LTC mr4", comp_[1][PM_COMP_BASIS], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_MINIMUM_CHARGE], 7.1367156), "okx example LTC mr7", comp_[1][PM_COMP_MINIMUM_CHARGE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_MAINTENANCE], 191.6629744572), "okx example LTC mmr", comp_[1][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(comp_[1][PM_COMP_INITIAL], 249.16186679436), "okx example LTC imr", comp_[1][PM_COMP_INITIAL], 0, 0);
+	check(EQ8(comp_[0][PM_COMP_MAINTENANCE] + comp_[1][PM_COMP_MAINTENANCE], 1375.4837063088003), "okx example derivMmr",
+		  comp_[0][PM_COMP_MAINTENANCE] + comp_[1][PM_COMP_MAINTENANCE], 0, 0);
+	check(EQ8(mmr_total, 2946.5480841048), "okx example totalMmr", mmr_total, 2946.5480841048, 0);
+	check(EQ8(imr_total, 9643.45070718144), "okx example totalImr", imr_total, 9643.45070718144, 0);
+	arena_free();
+}
+
 int
 main(void)
 {
@@ -427,6 +727,8 @@ main(void)
 	}
 
 	check_methods();
+	check_okx_units();
+	check_okx_example();
 	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	printf("%d passed, %d failed\n", checks - failures, failures);
 	return failures ? 1 : 0;
