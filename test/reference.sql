@@ -200,25 +200,34 @@ UPDATE rbk.accounts SET rulebook = 'rb-btc-only' WHERE account_id = 2;
 SELECT matches(pg_temp.err($$SELECT * FROM rbk.account_margin$$), '^22023: ', 'a rulebook without a rule for one of the account''s units -> 22023');
 UPDATE rbk.accounts SET rulebook = NULL WHERE account_id = 2;
 
--- the demo book under rulebooks: with rulebooks named deribit and okx (here user rows), the crypto accounts whose units
--- they cover take them; the others keep their preset
+-- the demo book under rulebooks: with rulebooks named deribit and okx (shipped ones where they exist, completed here by
+-- user rows: BTC and ETH inverse under deribit, a default under okx), the crypto accounts whose units they cover take
+-- them; the others keep their preset
 INSERT INTO portmargin.rulebook_rules (rulebook, underlying, settlement, preset) VALUES
-  ('deribit', 'BTC', 'inverse', 'deribit-btc'), ('deribit', 'ETH', 'inverse', 'deribit-eth'), ('okx', '*', '*', 'okx-btc');
+  ('deribit', 'BTC', 'inverse', 'deribit-btc'), ('deribit', 'ETH', 'inverse', 'deribit-eth'), ('okx', '*', '*', 'okx-btc')
+ON CONFLICT DO NOTHING;
 SELECT portmargin.create_reference_schema('demorb');
 SELECT is(portmargin.generate_demo_book('demorb', 300, 0.42), 300, 'a demo book with rulebooks deribit and okx defined');
+-- covered: every (underlying, settlement) of the account's positions matches a rule of the rulebook
 SELECT is_empty($$SELECT account_id FROM demorb.accounts a WHERE rulebook IS DISTINCT FROM
                     CASE WHEN method = 'okx-btc' THEN 'okx'
-                         WHEN method = 'deribit-btc' AND NOT EXISTS (SELECT 1 FROM demorb.positions p JOIN demorb.instruments i USING (instrument_id)
-                                                                    WHERE p.account_id = a.account_id AND i.settlement = 'linear') THEN 'deribit' END$$,
-                'generate_demo_book: deribit-btc accounts without linear units under deribit, okx-btc accounts under okx, the others none');
+                         WHEN method = 'deribit-btc' AND NOT EXISTS (
+                           SELECT 1 FROM demorb.positions p JOIN demorb.instruments i USING (instrument_id)
+                           WHERE p.account_id = a.account_id
+                             AND NOT EXISTS (SELECT 1 FROM portmargin.rulebook_rules r WHERE r.rulebook = 'deribit'
+                                               AND r.underlying IN (i.underlying, '*') AND r.settlement IN (i.settlement, '*')))
+                         THEN 'deribit' END$$,
+                'generate_demo_book: okx-btc accounts under okx (it has a default here), deribit-btc accounts under deribit where it covers their units, the others none');
 SELECT ok((SELECT count(*) FROM demorb.accounts WHERE rulebook = 'deribit') > 0 AND (SELECT count(*) FROM demorb.accounts WHERE rulebook = 'okx') > 0,
           'both rulebooks are used');
 SELECT is((SELECT count(*)::int FROM demorb.account_unit_margin),
           (SELECT count(*)::int FROM (SELECT DISTINCT p.account_id, i.underlying, i.settlement FROM demorb.positions p JOIN demorb.instruments i USING (instrument_id)) x),
           'account_unit_margin: one row per account and risk unit of the book');
 SELECT is_empty($$SELECT x.account_id FROM demorb.account_unit_margin x JOIN demorb.accounts a USING (account_id)
-                  WHERE a.rulebook = 'deribit' AND x.rule_name <> CASE x.underlying WHEN 'BTC' THEN 'deribit-btc' ELSE 'deribit-eth' END$$,
-                'ETH units of deribit accounts under deribit-eth, BTC units under deribit-btc');
+                  WHERE a.rulebook IS NOT NULL
+                    AND NOT (portmargin.rule_for(portmargin.rulebook_preset(a.rulebook), x.underlying, x.settlement)
+                             OPERATOR(portmargin.=) portmargin.preset(x.rule_name))$$,
+                'each unit of a rulebook account is margined under the set rule_for gives it (its rule''s preset)');
 -- the whole book in one query = each account alone (rulebook and preset accounts interleaved in one aggregate)
 -- (each account alone in a statement of its own: the same comparison as one query, account_margin_at() CROSS JOIN
 -- LATERAL account_margin_at(only_account => ...), failed in this session with "the rulebook has no rule for risk unit
