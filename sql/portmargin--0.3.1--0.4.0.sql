@@ -849,3 +849,6 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.generate_demo_book(text, integer, float8) IS
   'fills an empty reference schema (create_reference_schema) with a demo book from setseed(seed): BTC and ETH coin-settled options, futures and perpetuals, SOL USDC-settled options, SPX index options; accounts with hedged and naked strategies under deribit-btc, okx-btc, span and finra-broad-index (the crypto ones under the rulebook deribit or okx of portmargin.rulebook_rules where it has a rule for each of their risk units), collateral sized so that most are healthy and some are in call or liquidation';
+
+COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
+  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history; views instrument_market, account_margin, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at and the *_at functions behind the views, every SQL body bound when created';
