@@ -231,7 +231,7 @@ SELECT is_empty($$SELECT x.account_id FROM demorb.account_unit_margin x JOIN dem
 -- the whole book in one query = each account alone (rulebook and preset accounts interleaved in one aggregate)
 -- (each account alone in a statement of its own: the same comparison as one query, account_margin_at() CROSS JOIN
 -- LATERAL account_margin_at(only_account => ...), failed in this session with "the rulebook has no rule for risk unit
--- SOL/linear" for an account not under that rulebook: an open defect of the aggregate's rulebook cache, see CHANGELOG)
+-- SOL/linear" for an account not under that rulebook: the aggregate caches the rulebook by address, see CHANGELOG)
 CREATE TEMP TABLE rb_alone (account_id bigint, m portmargin.margin);
 DO $$
 DECLARE a bigint;
