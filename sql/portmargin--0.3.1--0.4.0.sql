@@ -443,6 +443,11 @@ BEGIN ATOMIC
   -- its USD value gross, and under the account's collateral schedule (NULL: none): a positive equity in a currency other
   -- than USD counts at portmargin.tiered_value of the schedule's tiers for it (in the currency, or in USD for tiers in USD);
   -- a currency the schedule has no tiers for is an error (no tiers), not a silent zero or full value
+  -- the tier tables, one row per schedule and currency
+  tiers AS (
+    SELECT ct.schedule, ct.currency, min(ct.bound_unit) AS unit, array_agg(ct.lower_bound ORDER BY ct.tier) AS lo,
+           array_agg(ct.upper_bound ORDER BY ct.tier) AS hi, array_agg(ct.discount_rate ORDER BY ct.tier) AS rt
+    FROM %2$I.collateral_tiers ct GROUP BY ct.schedule, ct.currency),
   val AS (
     SELECT ccy.account_id, ccy.amount * px.usd AS gross_usd,
            CASE WHEN a.collateral_schedule IS NULL OR ccy.currency = 'USD' OR ccy.amount <= 0 THEN ccy.amount * px.usd
@@ -451,13 +456,9 @@ BEGIN ATOMIC
            END AS adjusted_usd
     FROM ccy
     JOIN %1$I.accounts a ON a.account_id = ccy.account_id
-    CROSS JOIN LATERAL (SELECT CASE WHEN ccy.currency IN ('USD', 'USDC', 'USDT') THEN 1
-                                    ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = ccy.currency) END AS usd) px
-    LEFT JOIN LATERAL (SELECT min(ct.bound_unit) AS unit, array_agg(ct.lower_bound ORDER BY ct.tier) AS lo,
-                              array_agg(ct.upper_bound ORDER BY ct.tier) AS hi, array_agg(ct.discount_rate ORDER BY ct.tier) AS rt
-                       FROM %2$I.collateral_tiers ct
-                       WHERE ct.schedule = a.collateral_schedule AND ct.currency = ccy.currency) t
-      ON a.collateral_schedule IS NOT NULL),
+    LEFT JOIN fx ON fx.underlying = ccy.currency
+    CROSS JOIN LATERAL (SELECT CASE WHEN ccy.currency IN ('USD', 'USDC', 'USDT') THEN 1 ELSE fx.usd END AS usd) px
+    LEFT JOIN tiers t ON t.schedule = a.collateral_schedule AND t.currency = ccy.currency),
   eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
   r AS (
     SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, a.rulebook,
