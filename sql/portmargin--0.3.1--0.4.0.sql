@@ -413,19 +413,21 @@ BEGIN ATOMIC
     FROM (SELECT DISTINCT a.rulebook FROM %1$I.accounts a
           WHERE a.rulebook IS NOT NULL AND (only_account IS NULL OR a.account_id = only_account)) n),
   -- an account with a rulebook is margined over it, each risk unit under its own rule; one without, over its method's
-  -- preset (the scenario-set aggregate: the same as its rulebook of one default rule)
+  -- preset (the scenario-set aggregate: the same as its rulebook of one default rule); one aggregate per group
   m AS (
     SELECT pv.account_id,
-           CASE WHEN bool_and(a.rulebook IS NULL) THEN
-             %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
-                                   pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) FILTER (WHERE a.rulebook IS NULL)
-           ELSE
-             %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
-                                   pv.settlement, pv.multiplier, pv.index_price, b.rules) FILTER (WHERE a.rulebook IS NOT NULL)
-           END AS m
+           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                 pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
     FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
     JOIN %2$I.scenario_presets ps ON ps.name = a.method
-    LEFT JOIN books b ON b.rulebook = a.rulebook
+    WHERE a.rulebook IS NULL
+    GROUP BY pv.account_id
+    UNION ALL
+    SELECT pv.account_id,
+           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                 pv.settlement, pv.multiplier, pv.index_price, b.rules) AS m
+    FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
+    JOIN books b ON b.rulebook = a.rulebook
     GROUP BY pv.account_id),
   fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
          FROM %1$I.index_prices ix),
