@@ -171,6 +171,56 @@ COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(float8, text, text, text
 -- ---------------------------------------------------------------------
 
 -- (deribit section)
+-- deribit_scenarios gains min_volatility_for_shock_up (the shocked-up
+-- volatility's floor) and mmp_rate (market-maker-protection margin per unit
+-- of MMP size); both default to 0.3.x's behaviour (no floor; no MMP rows
+-- existed).  Stored 0.3.x sets read back unchanged (src/method_deribit.c).
+-- doc/venues/deribit.md: every parameter with its source and date.
+DROP FUNCTION @extschema@.deribit_scenarios(float8, integer, float8, float8, float8, float8, float8, float8[],
+                                            float8, float8, float8, float8, float8, float8, float8, float8);
+CREATE FUNCTION @extschema@.deribit_scenarios(
+    price_range float8 DEFAULT 0.16, buckets integer DEFAULT 4,
+    vol_range_up float8 DEFAULT 0.5, vol_range_down float8 DEFAULT 0.25,
+    short_term_power float8 DEFAULT 0.30, long_term_power float8 DEFAULT 0.13,
+    dte_floor float8 DEFAULT 1,
+    extended_moves float8[] DEFAULT '{-0.66,-0.33,0.5,1,2,3,4,5}',
+    extended_factor float8 DEFAULT 1,
+    option_contingency float8 DEFAULT 0.01, futures_contingency float8 DEFAULT 0.01,
+    roll_move_risk float8 DEFAULT 0.075, roll_min_move float8 DEFAULT 0.01,
+    pnl_offset float8 DEFAULT 0, max_offsetable_pnl float8 DEFAULT 0,
+    mm_factor float8 DEFAULT 0.8,
+    min_volatility_for_shock_up float8 DEFAULT 0, mmp_rate float8 DEFAULT 0.03)
+RETURNS @extschema@.scenario_set
+AS 'MODULE_PATHNAME', 'portmargin_deribit_scenarios' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.deribit_scenarios(float8, integer, float8, float8, float8, float8, float8, float8[], float8, float8, float8, float8, float8, float8, float8, float8, float8, float8) IS
+  'Deribit-style risk matrix: 2 x buckets + 1 price moves in [-price_range, +price_range] x vol up/same/down with the (30/DTE)^p term rule (vol up at least min_volatility_for_shock_up), plus extended moves (vol up) weighted extended_factor x price_range / |move|; roll shock, legacy contingencies, MMP margin mmp_rate x MMP size (initial margin only), cross-currency offset; MM = mm_factor x the risk-matrix margin';
+
+-- The presets: Deribit's current model (private/pme/simulate) has no option
+-- or futures contingency (its risk_matrix_margin is worst_case + roll_shock
+-- + delta_shock + correlation_contingency), so both are 0.
+UPDATE @extschema@.scenario_presets
+   SET scenarios = @extschema@.deribit_scenarios(0.16, option_contingency => 0, futures_contingency => 0,
+                                                 min_volatility_for_shock_up => 0.5),
+       description = 'Deribit BTC (coin-settled) portfolio margin: +/-16% in 4 buckets per side x vol up 0.5 / same / down 0.25 (vol up at least 50%), extended table (undampened), roll shock 0.075 a year, at least 0.01; no contingencies; MMP margin 3% of MMP size; MM = 0.8 x risk-matrix margin',
+       source = 'Deribit API private/pme/simulate response example (model_params of 2024-06-17), docs.deribit.com/api-reference/account-management/private-simulate; MMP: support.deribit.com/hc/en-us/articles/31600682719645 (2025-11); doc/venues/deribit.md'
+ WHERE name = 'deribit-btc';
+UPDATE @extschema@.scenario_presets
+   SET scenarios = @extschema@.deribit_scenarios(0.18, vol_range_up => 0.4, option_contingency => 0, futures_contingency => 0,
+                                                 roll_move_risk => 0.05, roll_min_move => 0.005,
+                                                 pnl_offset => 0.6, max_offsetable_pnl => 20000000,
+                                                 min_volatility_for_shock_up => 0.5),
+       description = 'Deribit ETH (coin-settled) portfolio margin: +/-18% in 4 buckets per side x vol up 0.4 / same / down 0.25 (vol up at least 50%), extended table (undampened), roll shock 0.05 a year, at least 0.005; pnl_offset 0.6 up to 20,000,000; no contingencies; MMP margin 3% of MMP size; MM = 0.8 x risk-matrix margin',
+       source = 'Deribit API private/pme/simulate response, currency ETH (model_params of 2026-02-15; Deribit''s documentation publishes the BTC set only); MMP: support.deribit.com/hc/en-us/articles/31600682719645 (2025-11); doc/venues/deribit.md'
+ WHERE name = 'deribit-eth';
+
+-- rulebook 'deribit': coin-settled BTC and ETH.  The USDC-settled linear
+-- products have no rule: Deribit publishes their settlement currency's
+-- parameters (roll shock 0.1 / 0.01) but not their pairs' price and
+-- volatility ranges, so a linear unit needs a rule of the user's
+-- (doc/venues/deribit.md); without one it is an error, not margined at zero.
+INSERT INTO @extschema@.rulebook_rules (rulebook, underlying, settlement, preset, shipped) VALUES
+  ('deribit', 'BTC', 'inverse', 'deribit-btc', true),
+  ('deribit', 'ETH', 'inverse', 'deribit-eth', true);
 
 -- ---------------------------------------------------------------------
 -- OKX: MR1 to MR9 and the published tiers

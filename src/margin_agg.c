@@ -22,6 +22,9 @@
 #include "funcapi.h"
 #include "access/htup_details.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -135,7 +138,8 @@ typedef struct RevalCache
 	SetCtx		cur;			/* the current set's */
 	/* rulebook rows: the last rulebook (its interned form) and a context per rule, built on first use */
 	const PmRules *rules;
-	const void *rules_arg;		/* the argument's pointer, for the common constant rulebook */
+	const void *rules_arg;		/* the argument's pointer, for a constant rulebook */
+	int			rules_arg_kind; /* 0 unknown, 1 constant (Const or query parameter), 2 other */
 	SetCtx	   *rule_ctx;
 	bool	   *rule_ready;
 	int			cur_rule;
@@ -1007,7 +1011,22 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
 static bool
 rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
 {
-	if (c->rules == NULL || DatumGetPointer(rbdatum) != c->rules_arg)
+	/*
+	 * The same address holds the same rulebook only when the argument is a
+	 * constant or a query parameter; a per-row value (a column, a LATERAL
+	 * or nestloop parameter) may reuse the address for another rulebook,
+	 * so its bytes are compared on every row.
+	 */
+	if (c->rules_arg_kind == 0)
+	{
+		Aggref	   *agg = AggGetAggref(fcinfo);
+		Node	   *arg = agg && list_length(agg->args) >= 12
+			? (Node *) ((TargetEntry *) list_nth(agg->args, 11))->expr : NULL;
+
+		c->rules_arg_kind = arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN))
+			? 1 : 2;
+	}
+	if (c->rules == NULL || c->rules_arg_kind != 1 || DatumGetPointer(rbdatum) != c->rules_arg)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
 
@@ -1162,6 +1181,9 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	{
 		if (index != 0.0 && inverse)
 			pm_unit_index_price(u, index);
+		/* an MMP size is in the underlying: a linear unit values it at the row's forward */
+		if (!PG_ARGISNULL(7))
+			u->max_forward = fmax(u->max_forward, pm_positive_arg("forward", PG_GETARG_FLOAT8(7)));
 		if (row == PM_ROW_MMP)
 			u->mmp_size += quantity;
 		else
@@ -1297,6 +1319,89 @@ tail_check(const PmMarginResult *r)
 	}
 }
 
+/*
+ * Scenario labels, formatted once per set and call site: every account's
+ * result names its worst scenario and each unit's, and printf-formatting
+ * them was a visible share of the leader's serial Finalize in parallel
+ * plans.  Sets are recognised by content (a finalize_margin call frees its
+ * set, whose address may come back for another); sets over 64 kB (joint)
+ * are not cached.
+ */
+#define LABEL_SETS 8
+
+typedef struct LabelCache
+{
+	int			n;
+	int			next;			/* the entry replaced when full */
+	PmScenarioSet *sets[LABEL_SETS];	/* copies */
+	char	  **labels[LABEL_SETS];	/* [nscenarios], filled on use */
+} LabelCache;
+
+/* what a final function keeps in its fn_extra: the result's and units' row types, the labels */
+typedef struct FinalCache
+{
+	TupleDesc	tupdesc;
+	TupleDesc	unit_tupdesc;	/* NULL until a result has a units field */
+	LabelCache	labels;
+} FinalCache;
+
+static FinalCache *
+final_cache(FunctionCallInfo fcinfo)
+{
+	FinalCache *fc = (FinalCache *) fcinfo->flinfo->fn_extra;
+
+	if (fc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		TupleDesc	rt;
+
+		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("function returning a composite called in a context that cannot accept one")));
+		fc = palloc0(sizeof(FinalCache));
+		fc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = fc;
+	}
+	return fc;
+}
+
+static const char *
+scenario_label(FunctionCallInfo fcinfo, const PmScenarioSet *set, int j)
+{
+	LabelCache *lc = &final_cache(fcinfo)->labels;
+	Size		size = VARSIZE(set);
+	int			k;
+
+	if (size > 64 * 1024 || j < 0 || j >= set->nscenarios || pm_set_method(set)->joint)
+		return pm_set_scenario_label(set, j);
+	for (k = 0; k < lc->n; k++)
+		if (VARSIZE(lc->sets[k]) == size && memcmp(lc->sets[k], set, size) == 0)
+			break;
+	if (k == lc->n)
+	{
+		if (lc->n < LABEL_SETS)
+			k = lc->n++;
+		else
+		{
+			k = lc->next;
+			lc->next = (lc->next + 1) % LABEL_SETS;
+			for (int i = 0; i < lc->sets[k]->nscenarios; i++)
+				if (lc->labels[k][i])
+					pfree(lc->labels[k][i]);
+			pfree(lc->labels[k]);
+			pfree(lc->sets[k]);
+		}
+		lc->sets[k] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, size);
+		memcpy(lc->sets[k], set, size);
+		lc->labels[k] = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(char *) * Max(1, set->nscenarios));
+	}
+	if (lc->labels[k][j] == NULL)
+		lc->labels[k][j] = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, pm_set_scenario_label(set, j));
+	return lc->labels[k][j];
+}
+
 /* the names of unit_margin's component columns, in PmComponent order */
 #define UNIT_FIELDS_TEXT 6
 #define UNIT_NATTS (UNIT_FIELDS_TEXT + PM_COMP_N + 3)
@@ -1306,10 +1411,11 @@ tail_check(const PmMarginResult *r)
  * order), every component NULL where the unit's method has none.
  */
 static Datum
-units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
+units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
 			const int *order, const PmMarginResult *r, const PmSetView *const *views)
 {
 	Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
+	FinalCache *fc = final_cache(fcinfo);
 	TupleDesc	utd;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(nunits, 1));
 	int16		typlen;
@@ -1320,7 +1426,14 @@ units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *u
 
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "portmargin: the margin type's units field is not an array");
-	utd = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (fc->unit_tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		fc->unit_tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+		MemoryContextSwitchTo(old);
+	}
+	utd = fc->unit_tupdesc;
 	if (utd->natts != UNIT_NATTS)
 		elog(ERROR, "portmargin: unit_margin has %d fields, the library writes %d", utd->natts, UNIT_NATTS);
 	for (i = 0; i < nunits; i++)
@@ -1362,7 +1475,7 @@ units_datum(TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *u
 		{
 			v[UNIT_FIELDS_TEXT + PM_COMP_N + 1] = Int32GetDatum(r->unit_worst[u] + 1);
 			v[UNIT_FIELDS_TEXT + PM_COMP_N + 2] =
-				CStringGetTextDatum(pm_set_scenario_label(st->rules ? st->rules->sets[unit->rule] : st->set,
+				CStringGetTextDatum(scenario_label(fcinfo, st->rules ? st->rules->sets[unit->rule] : st->set,
 														  r->unit_worst[u]));
 		}
 		else
@@ -1405,8 +1518,18 @@ final_units(const MarginState *st, int *nunits_out)
 		all[i].buy_orders = all[i].sell_orders = NULL;
 	}
 	for (i = 0; i < n; i++)
+	{
 		if (all[i].side == PM_SIDE_POSITIONS)
 			units[npos++] = all[i];
+		/* an MMP size is in the underlying: a linear unit needs a price to value it */
+		if (all[i].mmp_size > 0.0 && !all[i].inverse && !(all[i].max_forward > 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for argument \"forward\": NULL for the mmp row of risk unit %s (linear)",
+							all[i].underlying),
+					 errdetail("The unit has no position or order whose forward could value its MMP size."),
+					 errhint("Give the mmp row the underlying's price as its forward.")));
+	}
 	for (i = 0; i < n; i++)
 	{
 		PmUnit	   *pos = NULL;
@@ -1458,7 +1581,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	double	   *margins;
 	int			i;
 
-	tupdesc = pm_result_tupdesc(fcinfo);
+	tupdesc = final_cache(fcinfo)->tupdesc;
 	if (used)
 		units = final_units(st, &nunits);
 	order = palloc(sizeof(int) * Max(nunits, 1));
@@ -1540,8 +1663,8 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 		finite_field(i, DatumGetFloat8(values[i]));
 	if (r.worst_unit >= 0)
 	{
-		char	   *label = pm_set_scenario_label(st->rules ? st->rules->sets[units[r.worst_unit].rule]
-												  : st->set, r.worst_scenario);
+		const char *label = scenario_label(fcinfo, st->rules ? st->rules->sets[units[r.worst_unit].rule]
+										   : st->set, r.worst_scenario);
 
 		values[13] = Int32GetDatum(r.worst_scenario + 1);
 		if (!isnan(r.worst_quantile))
@@ -1573,7 +1696,7 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	}
 	/* the per-unit breakdown (0.4.0's margin type; absent before) */
 	if (tupdesc->natts >= 24)
-		values[23] = units_datum(tupdesc, 23, st, units, nunits, order, &r, views);
+		values[23] = units_datum(fcinfo, tupdesc, 23, st, units, nunits, order, &r, views);
 	Assert(tupdesc->natts <= 24);
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }

@@ -653,16 +653,28 @@ receive_state(StringInfo buf, MemoryContext mcxt, SetCache *cache)
 
 		if (len < (int) offsetof(PmRulebook, rules))
 			corrupt_state("a rulebook too short for its header");
-		rb = palloc(len);
-		memcpy(rb, buf->data + buf->cursor, len);
-		buf->cursor += len;
-		if (VARSIZE(rb) != (Size) len)
-			corrupt_state("a rulebook whose length does not match its header");
-		pm_check_rulebook(rb, len);
-		local.mcxt = mcxt;
 		st = pm_state_create(mcxt, NULL);
-		st->rules = pm_intern_rules(cache ? cache : &local, rb);
-		pfree(rb);
+		if (cache && cache->last_rules && VARSIZE(cache->last_rules->rb) == (Size) len &&
+			memcmp(cache->last_rules->rb, buf->data + buf->cursor, len) == 0)
+		{
+			/* a stream of partial states carries one rulebook: checked once */
+			st->rules = cache->last_rules;
+			buf->cursor += len;
+		}
+		else
+		{
+			rb = palloc(len);
+			memcpy(rb, buf->data + buf->cursor, len);
+			buf->cursor += len;
+			if (VARSIZE(rb) != (Size) len)
+				corrupt_state("a rulebook whose length does not match its header");
+			pm_check_rulebook(rb, len);
+			local.mcxt = mcxt;
+			st->rules = pm_intern_rules(cache ? cache : &local, rb);
+			if (cache)
+				cache->last_rules = st->rules;
+			pfree(rb);
+		}
 		/* the smallest vector a unit may have */
 		nscen = PM_MAX_SCENARIOS;
 		for (i = 0; i < st->rules->nrules; i++)

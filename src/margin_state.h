@@ -66,6 +66,7 @@ typedef struct SetCache
 	int			nrules;
 	int			maxrules;
 	PmRules   **rules;
+	const PmRules *last_rules;	/* the rulebook deserialisation last read, checked */
 	char	   *last_image;
 	int			last_len;
 	const PmScenarioSet *last_set;

@@ -34,7 +34,7 @@ pm_scenario_vol(const PmRevalParams *p, const PmScenario *sc, double vol, double
 			f = pow(30.0 / fmax(dte, p->dte_floor),
 					dte <= 30.0 ? p->short_term_power : p->long_term_power);
 			if (sc->vol_rule == PM_VOL_TERM_UP)
-				return vol * (1.0 + p->vol_range_up * f);
+				return fmax(vol * (1.0 + p->vol_range_up * f), p->min_vol_up);
 			return vol * fmax(0.0, 1.0 - p->vol_range_down * f);
 		default:
 			return vol;

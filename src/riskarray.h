@@ -53,6 +53,7 @@ typedef struct PmRevalParams
 	double		short_term_power;
 	double		long_term_power;
 	double		dte_floor;
+	double		min_vol_up;		/* Deribit min_volatility_for_shock_up: term_up vol at least this (0: none) */
 	/*
 	 * Called, when not NULL, before every PM_RISK_TICK_EVERY scenarios of a
 	 * risk array: the server checks for a query cancel there (it may

@@ -46,6 +46,15 @@
 #define PM_P_DB_MM_FACTOR 14
 #define PM_P_DB_NEXT 15
 /*
+ * 0.4.0's parameters, after the extended moves (offsets from
+ * PM_P_DB_NEXT + 1 + count): stored only when one differs from its default,
+ * so a 0.3.x set (without them) reads back with the defaults and its bytes
+ * are what the constructor builds today
+ */
+#define PM_P_DB_T_MIN_VOL_UP 0
+#define PM_P_DB_T_MMP_RATE 1
+#define PM_P_DB_T_N 2
+/*
  * okx; then [nmoves, moves..., ntiers, tiers..., multipliers...], then (0.4.0)
  * [next, basis_minimum, borrowing_mmr_rate, borrowing_imr_rate] with next =
  * PM_P_OKX_NEXT, present only when one of them is not its default; a set

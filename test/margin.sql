@@ -187,8 +187,9 @@ INSERT INTO pos SELECT b, q, u, 'perpetual', NULL, NULL, 0, f, NULL, 'inverse', 
 -- roll = 0.01 x 60000 + max(0.01, 0.01875) x 150 = 600 + 2.8125 = 602.8125; initial = 12055.383928571428;
 -- unit margins {12028.571428571428, 26.8125}.
 INSERT INTO pos VALUES
-  ('mix', 1, 'BTC', 'perpetual', NULL, NULL, 0, 60000, NULL, 'inverse', 1, 60000, portmargin.preset('deribit-btc')),
-  ('mix', 1, 'SOL', 'future', NULL, NULL, 0.25, 150, NULL, 'linear', 1, NULL, portmargin.preset('deribit-btc'));
+  ('mix', 1, 'BTC', 'perpetual', NULL, NULL, 0, 60000, NULL, 'inverse', 1, 60000, portmargin.deribit_scenarios(0.16)),
+  ('mix', 1, 'SOL', 'future', NULL, NULL, 0.25, 150, NULL, 'linear', 1, NULL, portmargin.deribit_scenarios(0.16));
+-- (deribit_scenarios(0.16): deribit-btc up to 0.3.x, the set of test/fixtures/margin_state_v1.txt's 'mix' state)
 -- Deribit roll shock on options: net delta per expiry.
 --   r1: long 1 linear SOL call K 150, F 150, t 0.5, vol 80%: roll = N(d1) x 0.0375 x 150
 --   r2: long 1 inverse BTC call K 60,000, F 60,000, t 0.5, vol 60%: delta = N(d1) - C/F (coin), roll = |delta| x 0.0375

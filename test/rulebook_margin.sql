@@ -8,7 +8,8 @@
 --   * Deribit's cross-currency offset, restated here in SQL from each unit's
 --     P&L vector (margined alone) and its own set's weights:
 --     offset = max(0, sum_u scan_u - max_j sum_u c_uj), c_uj = loss_uj if
---     loss_uj >= 0 else -min(pnl_offset x -loss_uj, max_offsetable_pnl),
+--     loss_uj >= 0 else -min(pnl_offset_u x -loss_uj, max_offsetable_pnl_u)
+--     (a gain offsets at its own unit's rate),
 --     loss_uj = -pnl_uj w_uj fx_u (doc/margin.md, Deribit's cross-collateral
 --     offset);
 --   * resting orders: the rise of the unit's requirement if all its buys, or
@@ -21,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 SET search_path = public;
-SELECT plan(25);
+SELECT plan(28);
 
 CREATE TEMP TABLE pos (acct int, q float8, u text, kind text, ot text, k float8, t float8, f float8,
                        v float8, s text, m float8, ix float8);
@@ -37,15 +38,16 @@ INSERT INTO pos VALUES
   (3, 50, 'SOL', 'perpetual', NULL, NULL, NULL, 180, NULL, 'linear', 1, NULL),
   (3, -20, 'SOL', 'option', 'put', 170, 0.05, 180, 0.9, 'linear', 1, NULL);
 
--- the rulebook under test: both Deribit presets (no cross offset in the presets) and OKX for the rest
+-- the rulebook under test: two Deribit sets with different ranges and no cross offset
+-- (pnl_offset 0, so units add up; the offset has its own test below) and OKX for the rest
+CREATE FUNCTION pg_temp.set_of(u text) RETURNS portmargin.scenario_set LANGUAGE sql AS $$
+  SELECT CASE u WHEN 'BTC' THEN portmargin.deribit_scenarios()
+                WHEN 'ETH' THEN portmargin.deribit_scenarios(price_range => 0.18, vol_range_up => 0.4, roll_move_risk => 0.05, roll_min_move => 0.005)
+         ELSE portmargin.preset('okx-btc') END $$;
 CREATE TEMP TABLE books AS
 SELECT portmargin.rulebook(ARRAY['BTC', 'ETH', '*'], ARRAY['inverse', 'inverse', '*'],
-                           ARRAY[portmargin.preset('deribit-btc'), portmargin.preset('deribit-eth'), portmargin.preset('okx-btc')],
+                           ARRAY[pg_temp.set_of('BTC'), pg_temp.set_of('ETH'), pg_temp.set_of('SOL')],
                            ARRAY['btc', 'eth', 'rest']) AS rb;
-
-CREATE FUNCTION pg_temp.set_of(u text) RETURNS portmargin.scenario_set LANGUAGE sql AS $$
-  SELECT CASE u WHEN 'BTC' THEN portmargin.preset('deribit-btc') WHEN 'ETH' THEN portmargin.preset('deribit-eth')
-         ELSE portmargin.preset('okx-btc') END $$;
 
 -- 1. a rulebook of one default rule is its set ------------------------------------------
 SELECT is_empty($$
@@ -107,15 +109,16 @@ SELECT is((SELECT x.short_option_minimum FROM together t, unnest((t.r).units) x 
 CREATE TEMP TABLE xbook AS
 SELECT portmargin.rulebook(ARRAY['BTC', 'ETH'], ARRAY['inverse', 'inverse'],
          ARRAY[portmargin.deribit_scenarios(pnl_offset => 0.5, max_offsetable_pnl => 1e12),
-               portmargin.deribit_scenarios(price_range => 0.2, pnl_offset => 0.5, max_offsetable_pnl => 1e12)]) AS rb;
+               portmargin.deribit_scenarios(price_range => 0.2, pnl_offset => 0.3, max_offsetable_pnl => 1e12)]) AS rb;
 CREATE TEMP TABLE xalone AS
 SELECT u, max(ix) AS ix, portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, portmargin.rule_for((SELECT rb FROM xbook), u, s)) AS r
 FROM pos WHERE acct = 1 AND u IN ('BTC', 'ETH') GROUP BY u;
 CREATE TEMP TABLE xexpected AS
 WITH loss AS (
-  SELECT a.u, sc.idx, -(a.r).pnl[sc.idx] * sc.weight * a.ix AS l, (a.r).scan_loss * a.ix AS scan
+  SELECT a.u, sc.idx, -(a.r).pnl[sc.idx] * sc.weight * a.ix AS l, (a.r).scan_loss * a.ix AS scan,
+         CASE a.u WHEN 'BTC' THEN 0.5 ELSE 0.3 END AS pnl_offset
   FROM xalone a, portmargin.scenarios(portmargin.rule_for((SELECT rb FROM xbook), a.u, 'inverse')) sc),
-combined AS (SELECT idx, sum(CASE WHEN l >= 0 THEN l ELSE -least(0.5 * -l, 1e12) END) AS c FROM loss GROUP BY idx)
+combined AS (SELECT idx, sum(CASE WHEN l >= 0 THEN l ELSE -least(pnl_offset * -l, 1e12) END) AS c FROM loss GROUP BY idx)
 SELECT greatest(0, (SELECT sum(scan) FROM (SELECT DISTINCT u, scan FROM loss) z) - (SELECT greatest(0, max(c)) FROM combined)) AS offset_usd,
        (SELECT sum((r).initial_margin * ix) FROM xalone) AS sum_alone;
 CREATE TEMP TABLE xtogether AS
@@ -123,7 +126,7 @@ SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, (SELECT
 FROM pos WHERE acct = 1 AND u IN ('BTC', 'ETH');
 SELECT ok((SELECT offset_usd > 0 FROM xexpected), 'the cross-currency case has an offset (not a vacuous check)');
 SELECT ok((SELECT abs((r).cross_margin_offset - offset_usd) <= 1e-9 * offset_usd FROM xtogether, xexpected),
-          'cross offset between BTC (range 16%) and ETH (range 20%) = the rule restated in SQL over each unit''s own weights');
+          'cross offset between BTC (range 16%, offset 50%) and ETH (range 20%, offset 30%) = the rule restated in SQL over each unit''s own weights and rate');
 SELECT ok((SELECT abs((r).initial_margin - (sum_alone - offset_usd)) <= 1e-9 * sum_alone FROM xtogether, xexpected),
           'initial margin = sum of the units alone - the offset');
 
@@ -151,7 +154,7 @@ SELECT ok((SELECT abs(x.open_orders_margin - greatest(0, greatest(buys, sells) -
 SELECT ok((SELECT abs((r).unit_margins[1] - greatest(base, buys, sells)) <= 1e-9 * base FROM ord_got, ord_exp),
           'the unit''s requirement includes its orders');
 SELECT is((SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, portmargin.preset('span'))).initial_margin
-           FROM (SELECT * FROM ord UNION ALL SELECT 7, 'X', 'mmp', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL) z),
+           FROM (SELECT * FROM ord UNION ALL SELECT 7, 'X', 'mmp', NULL, NULL, NULL, 100, NULL, 'linear', NULL, NULL) z),
           (SELECT (r).initial_margin FROM ord_got),
           'an mmp row changes nothing under a method that does not charge MMP (SPAN)');
 
@@ -186,6 +189,23 @@ SELECT ok((SELECT abs((m).initial_margin - (o).initial_margin) <= 1e-12 * (o).in
                  FROM big WHERE acct = 11) b),
           'states of one account computed per underlying and merged = one pass (1e-12)');
 
+-- a rulebook that changes from row to row of a rescanned sub-select (a parameter whose
+-- value can come back at the same address, as a rescanned CTE row does) is read afresh
+CREATE TEMP TABLE rb_rows AS
+SELECT n, portmargin.rulebook(ARRAY['BTC', '*'], ARRAY['*', '*'],
+                              ARRAY[portmargin.deribit_scenarios(price_range => 0.1 + 0.02 * n), portmargin.preset('okx-btc')]) AS rb
+FROM generate_series(1, 6) n;
+SELECT is_empty($$
+  WITH r AS MATERIALIZED (SELECT n, rb FROM rb_rows)
+  SELECT n FROM (
+    SELECT n, (SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, r.rb)).initial_margin
+               FROM pos WHERE acct = 1) AS im
+    FROM r) x
+  WHERE im IS DISTINCT FROM (SELECT (portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix,
+                                       (SELECT rb FROM rb_rows WHERE rb_rows.n = x.n))).initial_margin
+                             FROM pos WHERE acct = 1)$$,
+  'a rulebook from a rescanned CTE, different on each row: each row margined under its own');
+
 -- 6. bad input ---------------------------------------------------------------------------
 SELECT throws_like($$SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix,
                        portmargin.rulebook(ARRAY['BTC'], ARRAY['*'], ARRAY[portmargin.preset('deribit-btc')])) FROM pos$$,
@@ -194,5 +214,12 @@ SELECT throws_ok($$SELECT portmargin.portfolio_margin(0, 'X', 'order:future', NU
                  '22023', 'invalid value for argument "quantity": 0', 'an order of amount 0 -> 22023');
 SELECT throws_ok($$SELECT portmargin.portfolio_margin(1, 'X', 'order:swap', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL, portmargin.preset('span'))$$,
                  '22023', 'invalid value for argument "kind": "order:swap"', 'an order of an unknown kind -> 22023 naming it');
+
+SELECT throws_ok($$SELECT portmargin.portfolio_margin(2, 'SOL', 'mmp', NULL, NULL, NULL, NULL, NULL, 'linear', NULL, NULL, portmargin.preset('deribit-btc'))$$,
+                 '22023', NULL, 'an mmp row of a linear unit with no forward and no position (nothing to value its size at) -> 22023');
+SELECT ok((SELECT abs(x.mmp_margin - 0.03 * 2 * 150) <= 1e-12
+           FROM (SELECT portmargin.portfolio_margin(2, 'SOL', 'mmp', NULL, NULL, NULL, 150, NULL, 'linear', NULL, NULL, portmargin.preset('deribit-btc')) m) z,
+                unnest((m).units) x),
+          'an mmp row of a linear unit with no position: 3% (deribit-btc mmp_rate) x 2 SOL x its forward 150');
 
 SELECT * FROM finish();

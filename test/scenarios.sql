@@ -213,8 +213,13 @@ SELECT is_empty($$
                ('finra-equity', portmargin.tims_scenarios(0.15, 0.15)),
                ('finra-broad-index', portmargin.tims_scenarios(0.10, 0.10)),
                ('finra-high-cap-index', portmargin.tims_scenarios(0.08, 0.06)),
-               ('deribit-btc', portmargin.deribit_scenarios(0.16)),
-               ('deribit-eth', portmargin.deribit_scenarios(0.18, pnl_offset => 0.6)),
+               -- 0.4.0: Deribit's pme/simulate parameters (doc/venues/deribit.md)
+               ('deribit-btc', portmargin.deribit_scenarios(0.16, option_contingency => 0, futures_contingency => 0,
+                                                            min_volatility_for_shock_up => 0.5)),
+               ('deribit-eth', portmargin.deribit_scenarios(0.18, vol_range_up => 0.4, option_contingency => 0,
+                                                            futures_contingency => 0, roll_move_risk => 0.05, roll_min_move => 0.005,
+                                                            pnl_offset => 0.6, max_offsetable_pnl => 20000000,
+                                                            min_volatility_for_shock_up => 0.5)),
                ('okx-btc', portmargin.okx_scenarios(basis_minimum => 0.002, minimum_charge_rate => 0.0045)),
                ('okx-mid', portmargin.okx_scenarios('{-0.18,-0.12,-0.06,0,0.06,0.12,0.18}', extreme_move => 0.36, basis_move_risk => 0.15,
                                                     basis_minimum => 0.008, minimum_charge_rate => 0.007)),
@@ -223,7 +228,7 @@ SELECT is_empty($$
                ('okx-others', portmargin.okx_scenarios('{-0.25,-0.16,-0.08,0,0.08,0.16,0.25}', extreme_move => 0.5, basis_move_risk => 0.30))
        ) e(name, s) ON e.name = p.name
   WHERE NOT (p.scenarios OPERATOR(portmargin.=) e.s) OR NOT (portmargin.preset(p.name) OPERATOR(portmargin.=) e.s)
-$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% + offset 0.6; OKX tiers of doc/venues/okx.md) and preset(name)');
+$$, 'preset contents (PSR 8%/4 pts; FINRA 15/15, 10/10, 8/6; Deribit 16%, 18% (pme/simulate parameters); OKX tiers of doc/venues/okx.md) and preset(name)');
 SELECT is((SELECT array_agg(portmargin.scenario_count(scenarios) ORDER BY name) FROM portmargin.scenario_presets),
   '{35,35,10,10,10,9,9,9,9,9,16}'::int[], 'preset scenario counts');
 SELECT throws_ok($$SELECT portmargin.preset('no-such-preset')$$, '22023', NULL, 'preset(unknown name) -> 22023');
