@@ -457,18 +457,19 @@ RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
+  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account)
+  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE only_account IS NULL OR a.account_id = only_account),
   -- the named rulebooks in use, each built once per query (rulebook_preset)
   books AS MATERIALIZED (
     SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
-    FROM (SELECT DISTINCT a.rulebook FROM %1$I.accounts a
-          WHERE a.rulebook IS NOT NULL AND (only_account IS NULL OR a.account_id = only_account)) n),
+    FROM (SELECT DISTINCT a.rulebook FROM acc a WHERE a.rulebook IS NOT NULL) n),
   -- an account with a rulebook is margined over it, each risk unit under its own rule; one without, over its method's
   -- preset (the scenario-set aggregate: the same as its rulebook of one default rule); one aggregate per group
   m AS (
     SELECT pv.account_id,
            %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
                                  pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
-    FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
+    FROM pv JOIN acc a ON a.account_id = pv.account_id
     JOIN %2$I.scenario_presets ps ON ps.name = a.method
     WHERE a.rulebook IS NULL
     GROUP BY pv.account_id
@@ -476,7 +477,7 @@ BEGIN ATOMIC
     SELECT pv.account_id,
            %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
                                  pv.settlement, pv.multiplier, pv.index_price, b.rules) AS m
-    FROM pv JOIN %1$I.accounts a ON a.account_id = pv.account_id
+    FROM pv JOIN acc a ON a.account_id = pv.account_id
     JOIN books b ON b.rulebook = a.rulebook
     GROUP BY pv.account_id),
   fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
@@ -507,7 +508,7 @@ BEGIN ATOMIC
                 ELSE %2$I.tiered_value(ccy.amount, coalesce(t.lo, '{}'), coalesce(t.hi, '{}'), coalesce(t.rt, '{}')) * px.usd
            END AS adjusted_usd
     FROM ccy
-    JOIN %1$I.accounts a ON a.account_id = ccy.account_id
+    JOIN acc a ON a.account_id = ccy.account_id
     LEFT JOIN fx ON fx.underlying = ccy.currency
     CROSS JOIN LATERAL (SELECT CASE WHEN ccy.currency IN ('USD', 'USDC', 'USDT') THEN 1 ELSE fx.usd END AS usd) px
     LEFT JOIN tiers t ON t.schedule = a.collateral_schedule AND t.currency = ccy.currency),
@@ -520,7 +521,7 @@ BEGIN ATOMIC
            CASE WHEN cs.maintenance_basis = 'discounted' THEN coalesce(eq.adjusted, 0) ELSE coalesce(eq.gross, 0) END AS mm_equity,
            CASE WHEN m.m IS NULL THEN 1 WHEN (m.m).currency IS NULL OR (m.m).currency = 'USD' THEN 1
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
-    FROM %1$I.accounts a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
+    FROM acc a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
     WHERE only_account IS NULL OR a.account_id = only_account)
   SELECT r.account_id, r.name, r.method, r.equity,
@@ -669,6 +670,7 @@ $b$, target);
 CREATE OR REPLACE FUNCTION %1$I.whatif_margin(account_id bigint, instrument_ids bigint[], quantities float8[])
 RETURNS %2$I.margin
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS %3$L;
 COMMENT ON FUNCTION %1$I.whatif_margin(bigint, bigint[], float8[]) IS 'the margin of an account plus proposed orders (instrument_ids[k], quantities[k] contracts, negative = sell), without writing positions; equals inserting the orders (added to a position already held) and recomputing';
 $ddl$, target, pm, body);
@@ -691,6 +693,7 @@ $b$, target);
 CREATE OR REPLACE FUNCTION %1$I.equity_excess_at(account_id bigint, underlying text, price float8)
 RETURNS float8
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS %2$L;
 COMMENT ON FUNCTION %1$I.equity_excess_at(bigint, text, float8) IS 'equity minus maintenance margin (USD) of an account with the underlying''s index and forwards moved to price, other underlyings fixed';
 $ddl$, target, body);
