@@ -62,6 +62,8 @@ typedef struct InstrumentEntry
 	double		value;
 	double		delta;
 	double	   *pnl;
+	uint32		strike_hash;	/* bucket_hash of its (t, strike) and (t, 0) buckets */
+	uint32		expiry_hash;
 	/* the P&L vector itself for sets of up to INLINE_SCENARIOS scenarios (pnl points here) */
 	double		inline_pnl[FLEXIBLE_ARRAY_MEMBER];
 } InstrumentEntry;
@@ -220,7 +222,8 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		/* states of earlier groups keep pointing to the old set: it stays interned */
 		c->cur.set = pm_intern_set(&c->sets, s);
 		c->cur.method = pm_set_method(c->cur.set);
-		c->cur.folds = c->cur.method->folds;
+		c->cur.folds = c->cur.method->folds_of
+			? c->cur.method->folds_of(c->cur.set->params, c->cur.set->nparams) : c->cur.method->folds;
 		c->cur.state_set = c->cur.set;
 		if (c->columns)
 		{
@@ -364,6 +367,8 @@ row_scenarios(FunctionCallInfo fcinfo, RevalCache *c, const char *name, int len,
 	return c->columns[u];
 }
 
+static inline uint32 bucket_hash(double a, double b);
+
 #define REVAL_SLICE 16384
 
 static InstrumentEntry *
@@ -412,6 +417,11 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 		c->cached_bytes += sizeof(double) * (double) c->cur.set->nscenarios + 64.0;
 		e->pnl = c->cur.set->nscenarios <= INLINE_SCENARIOS ? e->inline_pnl
 			: MemoryContextAlloc(c->cur.arrays, sizeof(double) * c->cur.set->nscenarios);
+	}
+	if (!found)
+	{
+		e->strike_hash = bucket_hash(ins->t + 0.0, ins->strike + 0.0);
+		e->expiry_hash = bucket_hash(ins->t + 0.0, 0.0);
 	}
 	if (!found)
 	{
@@ -799,16 +809,18 @@ bucket_grow(MemoryContext mcxt, PmBucketSet *bs)
 	}
 }
 
-/* add value to the bucket of (t, x), creating it when new */
-void
-pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
+/*
+ * add value to the bucket of (t, x), creating it when new; hash is
+ * bucket_hash(t, keyed_x ? x : 0) of the normalised key (the transition
+ * function passes the one its instrument entry keeps)
+ */
+static inline void
+bucket_add_hashed(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value, uint32 hash)
 {
 	uint32		h = 0;
 	int			i;
 	PmBucket   *b;
 
-	t += 0.0;					/* -0 and +0 are one key: make their bits equal */
-	x += 0.0;
 	if (bs->n < PM_BUCKET_LINEAR)
 	{
 		for (i = 0; i < bs->n; i++)
@@ -822,7 +834,7 @@ pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double va
 	{
 		if (bs->slots == NULL)
 			bucket_reindex(mcxt, bs);
-		for (h = bucket_slot0(bs, t, x); (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
+		for (h = hash & bs->mask; (i = bs->slots[h]) >= 0; h = (h + 1) & bs->mask)
 			if (bucket_match(bs, &bs->b[i], t, x))
 			{
 				bs->b[i].value += value;
@@ -837,6 +849,14 @@ pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double va
 	b->t = t;
 	b->x = x;
 	b->value = value;
+}
+
+void
+pm_bucket_add(MemoryContext mcxt, PmBucketSet *bs, double t, double x, double value)
+{
+	t += 0.0;					/* -0 and +0 are one key: make their bits equal */
+	x += 0.0;
+	bucket_add_hashed(mcxt, bs, t, x, value, bucket_hash(t, bs->keyed_x ? x : 0.0));
 }
 
 /* a copy of src's buckets, without an index */
@@ -875,7 +895,8 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 			u->short_options += aq;
 		u->option_contracts += aq * ins->multiplier;
 		if (folds & PM_FOLD_STRIKES)
-			pm_bucket_add(st->mcxt, &u->strikes, ins->t, ins->strike, q * ins->multiplier);
+			bucket_add_hashed(st->mcxt, &u->strikes, ins->t + 0.0, ins->strike + 0.0, q * ins->multiplier,
+							  e->strike_hash);
 	}
 	else if (ins->kind != PM_KIND_SPOT)
 	{
@@ -885,7 +906,7 @@ fold_position(MarginState *st, int ui, const PmInstrument *ins, const Instrument
 			u->short_futures += aq * ins->multiplier;
 	}
 	if (ins->kind != PM_KIND_SPOT && (folds & PM_FOLD_EXPIRIES))
-		pm_bucket_add(st->mcxt, &u->expiries, ins->t, ins->forward, q * e->delta);
+		bucket_add_hashed(st->mcxt, &u->expiries, ins->t + 0.0, ins->forward, q * e->delta, e->expiry_hash);
 
 	/* last: the vector's loads were started by the lookup (instrument_entry) */
 	if (cached)
@@ -1009,13 +1030,18 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
  * that rule's context current.
  */
 static bool
-rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
+rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_group)
 {
+	bool		same;
+
 	/*
-	 * The same address holds the same rulebook only when the argument is a
-	 * constant or a query parameter; a per-row value (a column, a LATERAL
-	 * or nestloop parameter) may reuse the address for another rulebook,
-	 * so its bytes are compared on every row.
+	 * The same address holds the same rulebook when the argument is a
+	 * constant or a query parameter; an executor parameter (an InitPlan's
+	 * result, or a value from an outer query) is fixed during one scan of
+	 * the aggregate's input but may change, at the same address, when the
+	 * aggregate is rescanned, which starts every group afresh: it is
+	 * compared on each group's first row.  Any other argument (a column, an
+	 * expression) may change from row to row and is compared on every row.
 	 */
 	if (c->rules_arg_kind == 0)
 	{
@@ -1023,10 +1049,16 @@ rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum)
 		Node	   *arg = agg && list_length(agg->args) >= 12
 			? (Node *) ((TargetEntry *) list_nth(agg->args, 11))->expr : NULL;
 
-		c->rules_arg_kind = arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN))
-			? 1 : 2;
+		if (arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN)))
+			c->rules_arg_kind = 1;
+		else if (arg && IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXEC)
+			c->rules_arg_kind = 3;
+		else
+			c->rules_arg_kind = 2;
 	}
-	if (c->rules == NULL || c->rules_arg_kind != 1 || DatumGetPointer(rbdatum) != c->rules_arg)
+	same = c->rules != NULL && DatumGetPointer(rbdatum) == c->rules_arg &&
+		(c->rules_arg_kind == 1 || (c->rules_arg_kind == 3 && !new_group));
+	if (!same)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
 
@@ -1154,7 +1186,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 			c->cur_rule = -1;
 			fcinfo->flinfo->fn_extra = c;
 		}
-		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12));
+		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12), st == NULL);
 	}
 	else
 		c = reval_cache(fcinfo, PG_GETARG_DATUM(12));

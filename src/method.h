@@ -209,6 +209,9 @@ typedef struct PmMethod
 	 * sets agree on them.  NULL: none.
 	 */
 	const int  *account_params;
+
+	/* what a set of the method needs folded (PM_FOLD_*), from its parameters; NULL: folds */
+	int			(*folds_of) (const double *params, int nparams);
 } PmMethod;
 
 /* the set of unit u inside account_margin: a rulebook gives each unit its own (r->unit_sets) */

@@ -320,12 +320,20 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 /* pnl_offset and max_offsetable_pnl are each unit's own (its gains offset at its rate): not group keys */
 static const int deribit_account_params[] = {PM_P_DB_MM_FACTOR, -1};
 
+/* the strikes are folded only for the option contingency (0 in the current model's presets) */
+static int
+deribit_folds_of(const double *params, int nparams PM_UNUSED)
+{
+	return PM_FOLD_EXPIRIES | (params[PM_P_DB_OPT_CONT] != 0.0 ? PM_FOLD_STRIKES : 0);
+}
+
 const PmMethod pm_method_deribit = {
 	.id = PM_METHOD_DERIBIT,
 	.name = "deribit",
 	.params = deribit_params,
 	.count_param = "buckets",
 	.folds = PM_FOLD_STRIKES | PM_FOLD_EXPIRIES,	/* option contingency; roll shock */
+	.folds_of = deribit_folds_of,
 	.scenario_count = deribit_scenario_count,
 	.param_count = deribit_param_count,
 	.expand = deribit_expand,
