@@ -8,9 +8,12 @@
 -- Last, the reference schema (create_reference_schema) in schema demo_venue
 -- with a generated book of 1,000 accounts: margins by method and status,
 -- the accounts closest to liquidation, a what-if, liquidation prices and a
--- snapshot.  Run by `bash test/run.sh demo` in a throwaway cluster; apart
--- from schema demo_venue (dropped and recreated) it creates only temporary
--- objects, so it can be rerun.
+-- snapshot; each risk unit under its own rule of a rulebook, the per-unit
+-- breakdown, and equity under a collateral schedule.  Run by `bash
+-- test/run.sh demo` in a throwaway cluster; apart from schema demo_venue
+-- (dropped and recreated), the rulebook demo-deribit and the collateral
+-- schedule demo-okx-example (deleted and recreated) it creates only
+-- temporary objects, so it can be rerun.
 
 \set QUIET on
 \pset footer off
@@ -246,6 +249,65 @@ GROUP BY x.account_id, a.strategy
 ORDER BY x.account_id;
 
 -- ---------------------------------------------------------------------------
+-- Rulebooks: each risk unit under its own parameters
+-- ---------------------------------------------------------------------------
+-- One scenario set for a whole account scans account 9's ETH perpetual and
+-- SOL put with BTC's price range.  A rulebook gives each risk unit
+-- (underlying, settlement) its own set.  The demo takes the shipped
+-- rulebook 'deribit' of portmargin.rulebook_rules where there is one, with
+-- a default rule (deribit-btc) added for units it has no rule for, and
+-- otherwise builds the same from the presets: BTC/inverse deribit-btc,
+-- ETH/inverse deribit-eth, anything else deribit-btc.
+CREATE TEMP TABLE demo_rulebook AS
+SELECT portmargin.rulebook(array_agg(underlying), array_agg(settlement), array_agg(scenarios), array_agg(name)) AS rules
+FROM (SELECT r.underlying, r.settlement, r.name, r.scenarios
+      FROM portmargin.rules((SELECT portmargin.rulebook_preset('deribit')
+                             WHERE EXISTS (SELECT 1 FROM portmargin.rulebook_rules WHERE rulebook = 'deribit'))) r
+      UNION ALL
+      SELECT u, 'inverse', p, portmargin.preset(p)
+      FROM (VALUES ('BTC', 'deribit-btc'), ('ETH', 'deribit-eth')) v(u, p)
+      WHERE NOT EXISTS (SELECT 1 FROM portmargin.rulebook_rules WHERE rulebook = 'deribit')
+      UNION ALL
+      SELECT '*', '*', 'deribit-btc (default)', portmargin.preset('deribit-btc')
+      WHERE NOT EXISTS (SELECT 1 FROM portmargin.rulebook_rules WHERE rulebook = 'deribit' AND underlying = '*' AND settlement = '*')) x;
+
+\echo
+\echo 'The rulebook: which scenario set each risk unit takes (most specific rule first: (underlying, settlement), (underlying, *), (*, settlement), (*, *))'
+SELECT r.underlying, r.settlement, r.name, portmargin.scenario_method(r.scenarios) AS method,
+       portmargin.scenario_count(r.scenarios) AS scenarios
+FROM demo_rulebook, portmargin.rules(rules) r;
+
+\echo 'Crypto accounts: one scenario set (deribit-btc for every unit) against the rulebook (each unit its own rule)'
+SELECT x.account_id, a.strategy, (x.one).currency,
+       pg_temp.amount((x.one).initial_margin, (x.one).currency) AS "one set",
+       pg_temp.amount((x.rb).initial_margin, (x.rb).currency) AS rulebook
+FROM (SELECT p.account_id,
+             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
+                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
+                 i.settlement, i.multiplier, k.index_price, (SELECT portmargin.preset('deribit-btc'))) AS one,
+             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
+                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
+                 i.settlement, i.multiplier, k.index_price, (SELECT rules FROM demo_rulebook)) AS rb
+      FROM positions p JOIN instruments i USING (instrument_id) JOIN market k USING (instrument_id)
+      GROUP BY p.account_id) x
+JOIN accounts a USING (account_id)
+WHERE a.book = 'crypto'
+ORDER BY x.account_id;
+
+\echo 'Account 9 (BTC strangle, ETH perpetual, SOL put) unit by unit: the rule that applied and its components (unit currency)'
+SELECT u.underlying, u.settlement, u.rule, u.rule_name, u.method, u.currency,
+       pg_temp.amount(u.initial_margin, u.currency) AS initial_margin,
+       pg_temp.amount(u.scan_loss, u.currency) AS worst_case,
+       pg_temp.amount(u.roll_shock, u.currency) AS roll_shock,
+       pg_temp.amount(u.margin_report, 'USD') AS usd, u.worst_label
+FROM (SELECT portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
+                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
+                 i.settlement, i.multiplier, k.index_price, (SELECT rules FROM demo_rulebook)) AS m
+      FROM positions p JOIN instruments i USING (instrument_id) JOIN market k USING (instrument_id)
+      WHERE p.account_id = 9) x
+CROSS JOIN LATERAL unnest((x.m).units) u;
+
+-- ---------------------------------------------------------------------------
 -- VaR / expected-shortfall margin over joint scenarios, and a backtest
 -- ---------------------------------------------------------------------------
 -- A synthetic daily index history for BTC, ETH and SOL (two years, a common
@@ -393,6 +455,52 @@ FROM (SELECT * FROM demo_venue.account_margin WHERE name LIKE 'BTC%' AND status 
       ORDER BY margin_ratio DESC LIMIT 5) a
 CROSS JOIN LATERAL demo_venue.liquidation_prices(a.account_id, 'BTC') l
 ORDER BY a.margin_ratio DESC;
+
+-- deribit-btc accounts that no shipped rulebook covers go under a rulebook
+-- of the presets (BTC deribit-btc, ETH deribit-eth, any other unit
+-- deribit-btc), demo-deribit, deleted and recreated on every run
+SET client_min_messages = warning;
+DELETE FROM portmargin.rulebook_rules WHERE rulebook = 'demo-deribit' AND NOT shipped;
+RESET client_min_messages;
+INSERT INTO portmargin.rulebook_rules (rulebook, underlying, settlement, preset) VALUES
+  ('demo-deribit', 'BTC', 'inverse', 'deribit-btc'), ('demo-deribit', 'ETH', 'inverse', 'deribit-eth'), ('demo-deribit', '*', '*', 'deribit-btc');
+UPDATE demo_venue.accounts SET rulebook = 'demo-deribit' WHERE method = 'deribit-btc' AND rulebook IS NULL;
+\echo 'Rulebooks in the reference schema: accounts by rulebook (NULL: the method''s preset for every unit; generate_demo_book puts'
+\echo 'deribit-btc / okx-btc accounts under the rulebooks deribit / okx of portmargin.rulebook_rules where they cover every unit)'
+SELECT method, coalesce(rulebook, '(preset)') AS rulebook, count(*) AS accounts, round(sum(initial_margin)::numeric) AS initial_margin
+FROM demo_venue.account_margin GROUP BY method, rulebook ORDER BY method, rulebook;
+
+\echo 'The per-unit breakdown (view demo_venue.account_unit_margin, for BI tools) of the first mixed BTC/ETH/SOL account'
+SELECT account_id, unit, underlying, settlement, coalesce(rule, '(preset)') AS rule, rule_name, method, currency,
+       pg_temp.amount(initial_margin, currency) AS initial_margin, pg_temp.amount(maintenance_margin, currency) AS maintenance_margin,
+       round(margin_usd::numeric) AS margin_usd, worst_label
+FROM demo_venue.account_unit_margin
+WHERE account_id = (SELECT min(account_id) FROM demo_venue.accounts WHERE name LIKE 'MIX%' AND method = 'deribit-btc')
+ORDER BY unit;
+
+-- Cross-collateral equity (doc/collateral.md): a collateral schedule
+-- discounts each currency's equity by tiers.  OKX publishes its live tiers
+-- through GET /api/v5/public/discount-rate-interest-free-quota; the demo
+-- uses the BTC tiers of that endpoint's documented example response (0-20
+-- BTC at 0.98, 20-25 at 0.9775, above 25 at 0) and, for ETH and USDC,
+-- tiers of its own (illustrative, not OKX's), for the okx-btc accounts.
+SET client_min_messages = warning;
+DELETE FROM portmargin.collateral_tiers WHERE schedule = 'demo-okx-example';
+DELETE FROM portmargin.collateral_schedules WHERE schedule = 'demo-okx-example';
+RESET client_min_messages;
+INSERT INTO portmargin.collateral_schedules (schedule, maintenance_basis, description)
+VALUES ('demo-okx-example', 'discounted', 'the OKX API documentation''s example BTC tiers; ETH and USDC tiers illustrative');
+INSERT INTO portmargin.collateral_tiers (schedule, currency, tier, lower_bound, upper_bound, discount_rate, source) VALUES
+  ('demo-okx-example', 'BTC', 1, 0, 20, 0.98, 'OKX API example response'), ('demo-okx-example', 'BTC', 2, 20, 25, 0.9775, 'OKX API example response'),
+  ('demo-okx-example', 'BTC', 3, 25, NULL, 0, 'OKX API example response (minDiscountRate 0)'),
+  ('demo-okx-example', 'ETH', 1, 0, 500, 0.97, 'illustrative'), ('demo-okx-example', 'ETH', 2, 500, NULL, 0.9, 'illustrative'),
+  ('demo-okx-example', 'USDC', 1, 0, NULL, 1, 'illustrative');
+UPDATE demo_venue.accounts SET collateral_schedule = 'demo-okx-example' WHERE method = 'okx-btc';
+\echo 'The okx-btc accounts with their collateral discounted per currency (equity per currency = balance + mark-to-market in it)'
+SELECT status, count(*) AS accounts, round(sum(gross_equity)::numeric) AS gross_equity, round(sum(equity)::numeric) AS equity,
+       round(sum(collateral_discount)::numeric) AS discount, round(sum(initial_margin)::numeric) AS initial_margin
+FROM demo_venue.account_margin WHERE method = 'okx-btc' GROUP BY status ORDER BY status;
+UPDATE demo_venue.accounts SET collateral_schedule = NULL;
 
 \echo 'A margin snapshot (what a pg_cron job runs; see doc/reference-schema.md)'
 SELECT demo_venue.snapshot_margins('2026-11-25 08:00+00') AS accounts_snapshotted;

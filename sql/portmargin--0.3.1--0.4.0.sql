@@ -290,3 +290,621 @@ INSERT INTO @extschema@.rulebook_rules (rulebook, underlying, settlement, preset
   ('okx', 'BCH', '*', 'okx-mid', true),
   ('okx', 'XRP', '*', 'okx-mid', true),
   ('okx', 'ADA', '*', 'okx-mid', true);
+
+-- ---------------------------------------------------------------------
+-- collateral: tiered discounts and haircuts; the reference schema
+-- ---------------------------------------------------------------------
+
+-- (reference section)
+
+CREATE FUNCTION @extschema@.tiered_value(amount float8, lower_bounds float8[], upper_bounds float8[], rates float8[],
+                                         rate_beyond float8 DEFAULT 0)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'portmargin_tiered_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.tiered_value(float8, float8[], float8[], float8[], float8) IS
+  'the value of amount (>= 0) under discount tiers, as OKX defines its discount rates: tier k counts the part of the amount in [lower_bounds[k], upper_bounds[k]) at rates[k] (upper NULL: no bound, last tier only; tiers start at 0 and are contiguous), the part above the last bound at rate_beyond; a haircut h is one tier at rate 1 - h';
+
+CREATE TABLE @extschema@.collateral_schedules (
+    schedule          text PRIMARY KEY,
+    maintenance_basis text NOT NULL CHECK (maintenance_basis IN ('gross', 'discounted')),
+    description       text,
+    source            text,
+    shipped           boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.collateral_schedules IS
+  'collateral schedules: a venue''s (shipped) or the user''s set of per-currency discount tiers (collateral_tiers); maintenance_basis says whether maintenance margin is compared with the discounted equity (OKX: adjusted equity) or the gross one (Deribit: haircuts apply to initial margin)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.collateral_schedules', 'WHERE NOT shipped');
+
+CREATE TABLE @extschema@.collateral_tiers (
+    schedule      text NOT NULL REFERENCES @extschema@.collateral_schedules (schedule) ON UPDATE CASCADE,
+    currency      text NOT NULL,
+    tier          integer NOT NULL CHECK (tier >= 1),
+    lower_bound   float8 NOT NULL CHECK (lower_bound >= 0),
+    upper_bound   float8 CHECK (upper_bound > lower_bound),
+    discount_rate float8 NOT NULL CHECK (discount_rate >= 0 AND discount_rate <= 1),
+    bound_unit    text NOT NULL DEFAULT 'currency' CHECK (bound_unit IN ('currency', 'usd')),
+    source        text,
+    published     date,
+    shipped       boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (schedule, currency, tier)
+);
+COMMENT ON TABLE @extschema@.collateral_tiers IS
+  'discount tiers per collateral schedule and currency: the part of a currency''s equity in [lower_bound, upper_bound) (NULL: no bound) counts at discount_rate; bounds in the currency (bound_unit currency, as OKX publishes them since 2025) or in USD; a flat haircut h is one tier [0, NULL) at 1 - h; shipped rows carry a venue''s published values with source and date (doc/collateral.md), user rows are kept by pg_dump';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.collateral_tiers', 'WHERE NOT shipped');
+
+INSERT INTO @extschema@.collateral_schedules (schedule, maintenance_basis, description, source, shipped) VALUES
+  ('deribit', 'gross',
+   'Deribit cross collateral (X:SM, X:PM): a haircut per currency on its USD value for initial margin; only the haircuts portmargin could read in Deribit''s own publications are shipped, add the others (doc/collateral.md)',
+   'https://support.deribit.com/hc/en-us/articles/25944777203869-Cross-collateral-specifications', true),
+  ('okx', 'discounted',
+   'OKX multi-currency and portfolio margin: each currency''s equity counts at its tiered discount rates (adjusted equity, used for order checks and liquidation); OKX publishes the live tiers through GET /api/v5/public/discount-rate-interest-free-quota, load them as in doc/collateral.md',
+   'https://www.okx.com/docs-v5/en/#public-data-rest-api-get-discount-rate-and-interest-free-quota', true);
+
+INSERT INTO @extschema@.collateral_tiers (schedule, currency, tier, lower_bound, upper_bound, discount_rate, bound_unit, source, published, shipped) VALUES
+  -- "Cross-collateral haircut for stETH reduced from 15% to 7.5%", in effect from 2026-01-13
+  ('deribit', 'STETH', 1, 0, NULL, 0.925, 'currency',
+   'https://insights.deribit.com/exchange-updates/portfolio-margin-improvements-for-steth-and-cross-collateral-haircuts', '2026-01-13', true),
+  -- OKX, BETH, tiers in USD, in effect from 2024-07-18: 0 ~ 2,000,000 0.95; 2,000,000 ~ 4,000,000 0.85; 4,000,000 ~ 8,000,000 0.5; > 8,000,000 0
+  ('okx', 'BETH', 1, 0, 2000000, 0.95, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 2, 2000000, 4000000, 0.85, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 3, 4000000, 8000000, 0.5, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true),
+  ('okx', 'BETH', 4, 8000000, NULL, 0, 'usd',
+   'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true);
+
+-- the reference schema: accounts.collateral_schedule, account_margin's gross_equity and collateral_discount
+CREATE OR REPLACE FUNCTION @extschema@.upgrade_reference_schema(target text DEFAULT 'venue')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm   text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                WHERE e.extname = 'portmargin');
+  body text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF to_regnamespace(quote_ident(target)) IS NULL
+     OR to_regclass(format('%I.%I', target, 'accounts')) IS NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'margin_history')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema does not exist or has no reference-schema tables.',
+      HINT = 'Create one with portmargin.create_reference_schema().';
+  END IF;
+  -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before) and a rulebook (NULL: the
+  -- method's preset); account_margin_at returns gross_equity, collateral_discount and rulebook, so a 0.3.x one
+  -- is dropped with the views over it (recreated below)
+  EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS collateral_schedule text REFERENCES %2$I.collateral_schedules (schedule)',
+                 target, pm);
+  EXECUTE format('COMMENT ON COLUMN %1$I.accounts.collateral_schedule IS %2$L', target,
+                 'the collateral schedule (portmargin.collateral_schedules) that discounts the account''s equity per currency; NULL: every currency at its full USD value');
+  EXECUTE format('ALTER TABLE %1$I.accounts ADD COLUMN IF NOT EXISTS rulebook text', target);
+  EXECUTE format('COMMENT ON COLUMN %1$I.accounts.rulebook IS %2$L', target,
+                 'the rulebook (a name in portmargin.rulebook_rules) that margins the account, each risk unit under its own rule; NULL: the preset named by method, as the rulebook of one default rule');
+  IF to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target)) IS NOT NULL
+     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rulebook text)' THEN
+    EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
+  END IF;
+
+  -- market data per instrument, optionally with one underlying moved to another price
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.instrument_market_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL)
+RETURNS TABLE (instrument_id bigint, underlying text, kind text, option_type text, strike float8, expiry timestamptz,
+               settlement text, multiplier float8, index_price float8, forward float8, t float8, vol float8, rate float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT i.instrument_id, i.underlying, i.kind, i.option_type, i.strike, i.expiry, i.settlement, i.multiplier,
+         ix.price * x.scale, coalesce(f.forward, ix.price) * x.scale,
+         CASE WHEN i.kind IN ('option', 'future') THEN greatest(0, %2$I.year_fraction(ix.as_of, i.expiry)) ELSE 0 END,
+         v.vol, coalesce(r.rate, 0)
+  FROM %1$I.instruments i
+  JOIN %1$I.index_prices ix ON ix.underlying = i.underlying
+  CROSS JOIN LATERAL (SELECT CASE WHEN i.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS scale) x
+  LEFT JOIN %1$I.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+  LEFT JOIN %1$I.implied_vols v ON v.instrument_id = i.instrument_id
+  LEFT JOIN %1$I.rates r ON r.currency = CASE WHEN i.settlement = 'linear' THEN 'USD' ELSE i.underlying END;
+END;
+COMMENT ON FUNCTION %1$I.instrument_market_at(text, float8) IS 'market data per instrument (index, forward, years to expiry ACT/365, vol, rate); with shift_underlying and shift_price, that underlying''s index and forwards scaled to shift_price';
+
+CREATE OR REPLACE VIEW %1$I.instrument_market AS SELECT * FROM %1$I.instrument_market_at();
+COMMENT ON VIEW %1$I.instrument_market IS 'market data per instrument at the current prices';
+
+-- positions with market data and mark-to-market value (USD), optionally one account with proposed orders
+CREATE OR REPLACE FUNCTION %1$I.position_values_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, instrument_id bigint, quantity float8, entry_price float8, underlying text, kind text,
+               option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
+               index_price float8, rate float8, unit_value float8, value_usd float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH pos AS (
+    SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
+    FROM %1$I.positions p WHERE only_account IS NULL OR p.account_id = only_account
+    UNION ALL
+    SELECT only_account, o.id, o.q, NULL, true FROM unnest(order_ids, order_qty) AS o(id, q) WHERE only_account IS NOT NULL
+  ), net AS (
+    -- an order on an instrument already held changes that position, as an upsert would
+    SELECT account_id, instrument_id, sum(quantity) AS quantity, max(entry_price) AS entry_price,
+           sum(CASE WHEN is_order THEN 0 ELSE quantity END) AS held
+    FROM pos GROUP BY account_id, instrument_id
+  )
+  SELECT n.account_id, n.instrument_id, n.quantity, n.entry_price, m.underlying, m.kind, m.option_type, m.strike, m.t,
+         m.forward, m.vol, m.settlement, m.multiplier, m.index_price, m.rate, v.unit_value,
+         -- equity counts the held quantity: a proposed order is assumed filled at the mark (no P&L, premium paid from collateral)
+         n.held * m.multiplier * v.unit_value
+  FROM net n JOIN %1$I.instrument_market_at(shift_underlying, shift_price) m USING (instrument_id)
+  CROSS JOIN LATERAL (SELECT CASE m.kind
+      WHEN 'option' THEN CASE WHEN m.settlement = 'inverse'
+                              THEN %2$I.inverse_price(m.option_type, m.forward, m.strike, m.t, coalesce(m.vol, 0)) * m.index_price
+                              ELSE %2$I.black76_price(m.option_type, m.forward, m.strike, m.t, coalesce(m.vol, 0), m.rate) END
+      WHEN 'spot' THEN m.forward
+      ELSE CASE WHEN m.settlement = 'inverse'
+                THEN (1 - coalesce(n.entry_price, m.forward) / m.forward) * m.index_price
+                ELSE m.forward - coalesce(n.entry_price, m.forward) END
+    END AS unit_value) v;
+END;
+COMMENT ON FUNCTION %1$I.position_values_at(text, float8, bigint, bigint[], float8[]) IS 'positions with market data and USD mark-to-market value per contract (options: value; futures, perpetuals: unrealised P&L from entry_price; spot: price); optionally with one underlying moved, and for one account with proposed orders';
+
+CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                      only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
+               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
+               rulebook text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
+  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account)
+  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE only_account IS NULL OR a.account_id = only_account),
+  -- the named rulebooks in use, each built once per query (rulebook_preset)
+  books AS MATERIALIZED (
+    SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
+    FROM (SELECT DISTINCT a.rulebook FROM acc a WHERE a.rulebook IS NOT NULL) n),
+  -- an account with a rulebook is margined over it, each risk unit under its own rule; one without, over its method's
+  -- preset (the scenario-set aggregate: the same as its rulebook of one default rule); one aggregate per group
+  m AS (
+    SELECT pv.account_id,
+           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                 pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
+    FROM pv JOIN acc a ON a.account_id = pv.account_id
+    JOIN %2$I.scenario_presets ps ON ps.name = a.method
+    WHERE a.rulebook IS NULL
+    GROUP BY pv.account_id
+    UNION ALL
+    SELECT pv.account_id,
+           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
+                                 pv.settlement, pv.multiplier, pv.index_price, b.rules) AS m
+    FROM pv JOIN acc a ON a.account_id = pv.account_id
+    JOIN books b ON b.rulebook = a.rulebook
+    GROUP BY pv.account_id),
+  fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
+         FROM %1$I.index_prices ix),
+  -- equity per account and currency: the balance plus the mark-to-market of the positions settled in it
+  -- (coin-settled: in the coin; linear: in USD)
+  ccy AS (
+    SELECT x.account_id, x.currency, sum(x.amount) AS amount
+    FROM (SELECT c.account_id, c.currency, c.balance AS amount
+          FROM %1$I.collateral c WHERE only_account IS NULL OR c.account_id = only_account
+          UNION ALL
+          SELECT pv.account_id, CASE WHEN pv.settlement = 'inverse' THEN pv.underlying ELSE 'USD' END,
+                 CASE WHEN pv.settlement = 'inverse' THEN pv.value_usd / pv.index_price ELSE pv.value_usd END
+          FROM pv) x
+    GROUP BY x.account_id, x.currency),
+  -- its USD value gross, and under the account's collateral schedule (NULL: none): a positive equity in a currency other
+  -- than USD counts at portmargin.tiered_value of the schedule's tiers for it (in the currency, or in USD for tiers in USD);
+  -- a currency the schedule has no tiers for is an error (no tiers), not a silent zero or full value
+  -- the tier tables, one row per schedule and currency
+  tiers AS (
+    SELECT ct.schedule, ct.currency, min(ct.bound_unit) AS unit, array_agg(ct.lower_bound ORDER BY ct.tier) AS lo,
+           array_agg(ct.upper_bound ORDER BY ct.tier) AS hi, array_agg(ct.discount_rate ORDER BY ct.tier) AS rt
+    FROM %2$I.collateral_tiers ct GROUP BY ct.schedule, ct.currency),
+  val AS (
+    SELECT ccy.account_id, ccy.amount * px.usd AS gross_usd,
+           CASE WHEN a.collateral_schedule IS NULL OR ccy.currency = 'USD' OR ccy.amount <= 0 THEN ccy.amount * px.usd
+                WHEN t.unit = 'usd' THEN %2$I.tiered_value(ccy.amount * px.usd, t.lo, t.hi, t.rt)
+                ELSE %2$I.tiered_value(ccy.amount, coalesce(t.lo, '{}'), coalesce(t.hi, '{}'), coalesce(t.rt, '{}')) * px.usd
+           END AS adjusted_usd
+    FROM ccy
+    JOIN acc a ON a.account_id = ccy.account_id
+    LEFT JOIN fx ON fx.underlying = ccy.currency
+    CROSS JOIN LATERAL (SELECT CASE WHEN ccy.currency IN ('USD', 'USDC', 'USDT') THEN 1 ELSE fx.usd END AS usd) px
+    LEFT JOIN tiers t ON t.schedule = a.collateral_schedule AND t.currency = ccy.currency),
+  eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
+  r AS (
+    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, a.rulebook,
+           coalesce(eq.gross, 0) AS gross_equity, coalesce(eq.adjusted, 0) AS equity,
+           -- the equity maintenance margin is compared with: the discounted one where the schedule says so (OKX's adjusted
+           -- equity), else the gross one (Deribit's haircuts apply to initial margin)
+           CASE WHEN cs.maintenance_basis = 'discounted' THEN coalesce(eq.adjusted, 0) ELSE coalesce(eq.gross, 0) END AS mm_equity,
+           CASE WHEN m.m IS NULL THEN 1 WHEN (m.m).currency IS NULL OR (m.m).currency = 'USD' THEN 1
+                ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
+    FROM acc a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
+    LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
+    WHERE only_account IS NULL OR a.account_id = only_account)
+  SELECT r.account_id, r.name, r.method, r.equity,
+         coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
+         r.equity - coalesce((r.m).initial_margin, 0) * r.to_usd,
+         CASE WHEN r.mm_equity > 0 THEN coalesce((r.m).maintenance_margin, 0) * r.to_usd / r.mm_equity END,
+         CASE WHEN r.mm_equity <= r.liquidation_level * coalesce((r.m).maintenance_margin, 0) * r.to_usd THEN 'liquidation'
+              WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
+              ELSE 'healthy' END,
+         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook
+  FROM r;
+END;
+COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency (units: each risk unit with the rule that applied, named after its preset), rulebook the account''s (NULL: its method''s preset); equity is discounted by the account''s collateral schedule (gross_equity before it)';
+
+CREATE OR REPLACE VIEW %1$I.account_margin AS
+SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
+       (margin).currency AS margin_currency, (margin).worst_label, (margin).worst_unit, gross_equity, collateral_discount, rulebook
+FROM %1$I.account_margin_at();
+COMMENT ON VIEW %1$I.account_margin IS 'one row per account: equity (collateral + mark-to-market, USD, each currency discounted by the account''s collateral schedule), initial and maintenance margin under the account''s method (USD), excess = equity - initial margin, margin_ratio = maintenance / equity (gross equity where the schedule discounts for initial margin only), status healthy / call / liquidation by the account''s thresholds, the margin''s own currency, worst scenario and risk unit, gross_equity (no discount) and collateral_discount = gross_equity - equity, the account''s rulebook (NULL: its method''s preset)';
+
+CREATE OR REPLACE VIEW %1$I.account_risk_matrix AS
+SELECT a.account_id, s.idx AS scenario, s.label, s.price_move, s.vol_rule, s.vol_shift, s.weight,
+       (a.margin).pnl[s.idx] AS pnl, (a.margin).currency
+FROM %1$I.account_margin_at() a
+JOIN %1$I.accounts acc USING (account_id)
+-- the set the units share: their rule's preset (a rulebook_rules rule is named after its preset), else the method's
+JOIN %2$I.scenario_presets ps ON ps.name = coalesce(((a.margin).units[1]).rule_name, acc.method)
+CROSS JOIN LATERAL %2$I.scenarios(ps.scenarios) s
+WHERE (a.margin).initial_margin IS NOT NULL AND cardinality((a.margin).pnl) > 0;
+COMMENT ON VIEW %1$I.account_risk_matrix IS 'one row per account and scenario of its method (of the rule its units share under a rulebook; an account whose units take different scenario sets has no account P&L vector and no rows): the scenario (index, label, price move, vol rule and shift, weight) and the account''s P&L in it, gains positive, in the margin''s currency: the source of a risk-matrix heatmap';
+
+CREATE OR REPLACE VIEW %1$I.position_greeks AS
+SELECT p.account_id, p.instrument_id, i.name, p.underlying, p.kind, p.settlement, p.quantity,
+       p.quantity * p.multiplier * g.delta AS delta,
+       p.quantity * p.multiplier * g.delta * p.index_price AS delta_usd,
+       p.quantity * p.multiplier * g.gamma AS gamma,
+       p.quantity * p.multiplier * g.vega / 100 AS vega_usd,
+       p.quantity * p.multiplier * g.vega / 100 / p.index_price AS vega_coin,
+       p.quantity * p.multiplier * g.theta_day AS theta_day_usd,
+       p.quantity * p.multiplier * g.theta_day / p.index_price AS theta_day_coin,
+       p.quantity * p.multiplier * p.unit_value AS value_usd,
+       p.quantity * p.multiplier * p.unit_value / p.index_price AS value_coin
+FROM %1$I.position_values_at() p
+JOIN %1$I.instruments i USING (instrument_id)
+LEFT JOIN LATERAL %2$I.black76_greeks(p.option_type, p.forward, p.strike, p.t, coalesce(p.vol, 0),
+                                      CASE WHEN p.settlement = 'linear' THEN p.rate ELSE 0 END) g0 ON p.kind = 'option'
+CROSS JOIN LATERAL (
+  -- a coin-settled option pays its Black-76 USD value / forward in coin, worth index / forward of it in USD
+  SELECT CASE WHEN p.settlement = 'inverse' THEN p.index_price / p.forward ELSE 1 END AS scale) sc
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN p.kind = 'option' THEN g0.delta * sc.scale ELSE 1 END AS delta,
+         CASE WHEN p.kind = 'option' THEN g0.gamma * sc.scale ELSE 0 END AS gamma,
+         CASE WHEN p.kind = 'option' THEN g0.vega * sc.scale ELSE 0 END AS vega,
+         CASE WHEN p.kind = 'option' THEN g0.theta_day * sc.scale ELSE 0 END AS theta_day) g;
+COMMENT ON VIEW %1$I.position_greeks IS 'Greeks per position (Black-76 on the forward; coin-settled options: of the coin payoff valued at the index): delta in underlying units and USD, gamma per underlying unit, vega per vol point and theta per day in USD and in coin, mark-to-market value in USD and coin; futures and perpetuals have delta = quantity x multiplier';
+
+CREATE OR REPLACE VIEW %1$I.account_greeks AS
+SELECT account_id, underlying, sum(delta) AS delta, sum(delta_usd) AS delta_usd, sum(gamma) AS gamma,
+       sum(vega_usd) AS vega_usd, sum(vega_coin) AS vega_coin, sum(theta_day_usd) AS theta_day_usd,
+       sum(theta_day_coin) AS theta_day_coin, sum(value_usd) AS value_usd, count(*) AS positions
+FROM %1$I.position_greeks GROUP BY account_id, underlying;
+COMMENT ON VIEW %1$I.account_greeks IS 'position_greeks summed per account and underlying';
+
+CREATE OR REPLACE VIEW %1$I.margin_attribution AS
+SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, w.scenario,
+       -p.quantity * (%2$I.risk_array(ps.scenarios, p.kind, p.option_type, p.strike, p.t,
+                                      p.forward, p.vol, p.settlement, p.multiplier, p.underlying))[w.scenario]
+         * CASE WHEN (a.margin).currency = 'USD' AND p.settlement = 'inverse' THEN p.index_price ELSE 1 END AS loss,
+       (a.margin).currency, w.scope
+FROM %1$I.account_margin_at() a
+JOIN %1$I.accounts acc USING (account_id)
+JOIN %1$I.position_values_at() p ON p.account_id = a.account_id
+JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
+-- the position's unit: the rule that applied to it (named after its preset; NULL for the method's preset) and its worst
+-- scenario; the account's worst scenario when its units share one scenario set (the account has a P&L vector), else
+-- the unit's own
+CROSS JOIN LATERAL (SELECT u.rule_name, u.worst_scenario FROM unnest((a.margin).units) u
+                    WHERE u.underlying = p.underlying AND u.settlement = p.settlement) pu
+JOIN %2$I.scenario_presets ps ON ps.name = coalesce(pu.rule_name, acc.method)
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN (a.margin).pnl IS NOT NULL THEN (a.margin).worst_scenario ELSE pu.worst_scenario END AS scenario,
+         CASE WHEN (a.margin).pnl IS NOT NULL THEN 'account' ELSE 'unit' END AS scope) w
+WHERE w.scenario IS NOT NULL;
+COMMENT ON VIEW %1$I.margin_attribution IS 'each position''s loss in its account''s worst scenario (the scenario of worst_label; scope account), in the margin''s currency: what drives the requirement; the losses add up to the account''s loss in that scenario.  Under a rulebook whose units take different scenario sets (no account P&L vector), each position''s loss in its risk unit''s worst scenario under the unit''s rule (scope unit): the losses of a unit add up to its loss there';
+
+CREATE OR REPLACE VIEW %1$I.account_unit_margin AS
+SELECT a.account_id, a.rulebook, u.ordinality::integer AS unit, u.underlying, u.settlement, u.rule, u.rule_name, u.method,
+       u.currency, u.initial_margin, u.maintenance_margin, u.scan_loss, u.short_option_minimum, u.net_option_value,
+       u.per_contract_minimum, u.option_contingency, u.futures_contingency, u.roll_shock, u.delta_shock,
+       u.open_orders_margin, u.mmp_margin, u.extreme_move, u.theta_decay, u.vega_term_structure, u.basis_risk,
+       u.interest_rate, u.minimum_charge, u.borrowing, u.depeg, u.worst_scenario, u.worst_label,
+       u.margin_report, (a.margin).currency AS report_currency,
+       u.margin_report * CASE WHEN (a.margin).currency = 'USD' THEN 1
+                              ELSE (SELECT ix.price FROM %1$I.index_prices ix WHERE ix.underlying = (a.margin).currency) END AS margin_usd
+FROM %1$I.account_margin_at() a
+CROSS JOIN LATERAL unnest((a.margin).units) WITH ORDINALITY u;
+COMMENT ON VIEW %1$I.account_unit_margin IS 'the per-unit breakdown for BI tools: one row per account and risk unit (underlying, settlement) with the rulebook rule that applied (key and name), its method and every component of the unit''s requirement in the unit''s currency (its coin when inverse, USD when linear; NULL where the method has none: Deribit worst case = scan_loss, roll and delta shock, contingencies, open orders, MMP; OKX MR1 = scan_loss, MR2 to MR9; SPAN scan, short option minimum, net option value), its requirement in the account margin''s currency (margin_report) and in USD';
+
+CREATE OR REPLACE FUNCTION %1$I.liquidation_prices(account_id bigint, underlying text, search_range float8 DEFAULT 0.9,
+                                       OUT lower float8, OUT upper float8)
+LANGUAGE sql STABLE PARALLEL UNSAFE
+BEGIN ATOMIC
+  SELECT l.lower, l.upper FROM %2$I.liquidation_prices(%3$L, account_id, underlying, search_range) l;
+END;
+COMMENT ON FUNCTION %1$I.liquidation_prices(bigint, text, float8) IS 'the underlying prices nearest to the index, below and above, at which the account''s equity falls to its maintenance margin (other underlyings fixed); NULL when there is none within [index x (1 - search_range), index / (1 - search_range)]';
+
+CREATE OR REPLACE VIEW %1$I.margin_daily AS
+WITH last_of_day AS (
+  SELECT DISTINCT ON (account_id, snapshot_at::date) account_id, snapshot_at::date AS day, snapshot_at, equity,
+         initial_margin, maintenance_margin, excess, margin_ratio, status
+  FROM %1$I.margin_history ORDER BY account_id, snapshot_at::date, snapshot_at DESC)
+SELECT account_id, day, snapshot_at, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
+       lag(initial_margin) OVER w AS prev_initial_margin,
+       initial_margin - lag(initial_margin) OVER w AS initial_margin_change,
+       lag(status) OVER w AS prev_status,
+       status IS DISTINCT FROM lag(status) OVER w AND lag(status) OVER w IS NOT NULL AS status_changed,
+       status <> 'healthy' AND coalesce(lag(status) OVER w, 'healthy') = 'healthy' AS crossed_threshold
+FROM last_of_day
+WINDOW w AS (PARTITION BY account_id ORDER BY day);
+COMMENT ON VIEW %1$I.margin_daily IS 'the last snapshot of each account per day with the day-over-day change of initial margin and status; crossed_threshold marks a healthy account that went to call or liquidation';
+$ddl$, target, pm, target);
+
+  -- PL/pgSQL functions: their queries (with the *_at functions inlined) are planned once per session; their
+  -- bodies are text, built here with %I and passed as one literal (%L), and run with search_path = pg_catalog
+  body := format($b$
+BEGIN
+  IF whatif_margin.account_id IS NULL OR instrument_ids IS NULL OR quantities IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL',
+      CASE WHEN whatif_margin.account_id IS NULL THEN 'account_id' WHEN instrument_ids IS NULL THEN 'instrument_ids' ELSE 'quantities' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(instrument_ids) <> cardinality(quantities) THEN
+    RAISE EXCEPTION 'invalid value for argument "quantities": %% quantities for %% instrument_ids', cardinality(quantities), cardinality(instrument_ids)
+      USING ERRCODE = '22023', DETAIL = 'One quantity per instrument.';
+  END IF;
+  IF array_position(instrument_ids, NULL) IS NOT NULL OR array_position(quantities, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "%%": element %% is NULL',
+      CASE WHEN array_position(instrument_ids, NULL) IS NOT NULL THEN 'instrument_ids' ELSE 'quantities' END,
+      coalesce(array_position(instrument_ids, NULL), array_position(quantities, NULL))
+      USING ERRCODE = '22004';
+  END IF;
+  RETURN (SELECT a.margin FROM %1$I.account_margin_at(NULL, NULL, whatif_margin.account_id, instrument_ids, quantities) a);
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.whatif_margin(account_id bigint, instrument_ids bigint[], quantities float8[])
+RETURNS %2$I.margin
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS %3$L;
+COMMENT ON FUNCTION %1$I.whatif_margin(bigint, bigint[], float8[]) IS 'the margin of an account plus proposed orders (instrument_ids[k], quantities[k] contracts, negative = sell), without writing positions; equals inserting the orders (added to a position already held) and recomputing';
+$ddl$, target, pm, body);
+
+  body := format($b$
+BEGIN
+  IF equity_excess_at.account_id IS NULL OR equity_excess_at.underlying IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL', CASE WHEN equity_excess_at.account_id IS NULL THEN 'account_id' ELSE 'underlying' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF price IS NULL OR NOT (price > 1e-300 AND price < 1e300) THEN
+    RAISE EXCEPTION 'invalid value for argument "price": %%', price USING ERRCODE = '22023',
+      DETAIL = 'A price must be a finite number greater than zero.';
+  END IF;
+  RETURN (SELECT a.equity - a.maintenance_margin
+          FROM %1$I.account_margin_at(equity_excess_at.underlying, price, equity_excess_at.account_id) a);
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.equity_excess_at(account_id bigint, underlying text, price float8)
+RETURNS float8
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS %2$L;
+COMMENT ON FUNCTION %1$I.equity_excess_at(bigint, text, float8) IS 'equity minus maintenance margin (USD) of an account with the underlying''s index and forwards moved to price, other underlyings fixed';
+$ddl$, target, body);
+
+  -- a second snapshot at the same timestamp is refused by name (never overwritten)
+  body := format($b$
+DECLARE
+  n integer;
+BEGIN
+  IF at IS NULL THEN
+    RAISE EXCEPTION 'argument "at" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  INSERT INTO %1$I.margin_history (snapshot_at, account_id, method, equity, initial_margin, maintenance_margin,
+                                   excess, margin_ratio, status)
+  SELECT at, m.account_id, m.method, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status
+  FROM %1$I.account_margin m;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+EXCEPTION WHEN unique_violation THEN
+  RAISE EXCEPTION 'a margin snapshot at %% is already in %%', at, %2$L USING ERRCODE = '23505',
+    DETAIL = 'Snapshots are never overwritten.',
+    HINT = 'Pass another timestamp, or delete the rows of that snapshot_at first.';
+END
+$b$, target, format('%I.margin_history', target));
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.snapshot_margins(at timestamptz DEFAULT now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.snapshot_margins(timestamptz) IS 'writes every account''s margin at a timestamp into margin_history and returns the number of rows (schedule with pg_cron); a timestamp already snapshotted is refused (23505), never overwritten';
+$ddl$, target, body);
+  RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.upgrade_reference_schema(text) IS
+  'rebuilds the functions and views of an existing reference schema (created by create_reference_schema of this or an earlier version) at this version, keeping its tables and data; run it after ALTER EXTENSION portmargin UPDATE';
+
+-- the demo book: crypto accounts under the venues' rulebooks where they cover every unit
+CREATE OR REPLACE FUNCTION @extschema@.generate_demo_book(target text DEFAULT 'venue', accounts integer DEFAULT 1000,
+                                               seed float8 DEFAULT 0.42)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  s   text := quote_ident(target);
+  sql text;
+  nonempty boolean;
+BEGIN
+  IF accounts IS NULL OR accounts < 1 OR accounts > 1000000 THEN
+    RAISE EXCEPTION 'invalid value for argument "accounts": %', accounts USING ERRCODE = '22023',
+      DETAIL = 'Each must be an integer from 1 to 1,000,000.';
+  END IF;
+  IF seed IS NULL OR NOT (seed BETWEEN -1 AND 1) THEN
+    RAISE EXCEPTION 'invalid value for argument "seed": %', seed USING ERRCODE = '22023',
+      DETAIL = 'The seed is passed to setseed(): between -1 and 1.';
+  END IF;
+  IF target IS NULL OR to_regclass(s || '.accounts') IS NULL OR to_regclass(s || '.instruments') IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', coalesce(quote_literal(target), 'NULL') USING ERRCODE = '22023',
+      DETAIL = 'The schema has no reference-schema tables.', HINT = 'Run portmargin.create_reference_schema() first.';
+  END IF;
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.accounts) OR EXISTS (SELECT 1 FROM %s.instruments)', s, s) INTO nonempty;
+  IF nonempty THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema already holds accounts or instruments; the demo book goes into an empty reference schema.';
+  END IF;
+  PERFORM setseed(seed);
+  sql := $tmpl$
+-- market: BTC, ETH (coin-settled, Deribit style), SOL (USDC-settled options), SPX (index options, multiplier 100)
+INSERT INTO @S@.index_prices VALUES
+  ('BTC', 97000, '2026-11-25 08:00+00'), ('ETH', 3400, '2026-11-25 08:00+00'),
+  ('SOL', 240, '2026-11-25 08:00+00'), ('SPX', 5900, '2026-11-25 08:00+00');
+INSERT INTO @S@.rates VALUES ('USD', 0.043);
+DROP TABLE IF EXISTS pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;
+CREATE TEMP TABLE demo_und (underlying text, settlement text, multiplier float8, basis float8, atm float8, step float8,
+                            nstrikes int, expiries int[], futures boolean);
+INSERT INTO demo_und VALUES
+  ('BTC', 'inverse', 1,   0.05,  0.52, 2500, 17, '{7,30,91,182}', true),
+  ('ETH', 'inverse', 1,   0.06,  0.66, 100,  17, '{7,30,91,182}', true),
+  ('SOL', 'linear',  10,  0.04,  0.82, 10,   13, '{7,30,91}', false),
+  ('SPX', 'linear',  100, 0.03,  0.15, 100,  13, '{23,58,114}', false);
+INSERT INTO @S@.instruments (instrument_id, name, underlying, kind, option_type, strike, expiry, settlement, multiplier)
+SELECT row_number() OVER (ORDER BY x.underlying, x.kind, x.expiry, x.strike, x.option_type), x.*
+FROM (
+  SELECT u.underlying || '-' || to_char(e.expiry, 'DDMONYY') || '-' || k.strike || '-' || upper(left(ot, 1)) AS name,
+         u.underlying, 'option' AS kind, ot AS option_type, k.strike, e.expiry, u.settlement, u.multiplier
+  FROM demo_und u
+  CROSS JOIN LATERAL (SELECT timestamptz '2026-11-25 08:00+00' + make_interval(days => d) AS expiry FROM unnest(u.expiries) d) e
+  CROSS JOIN LATERAL (SELECT round(ix.price / u.step) * u.step + (j - (u.nstrikes + 1) / 2) * u.step AS strike
+                      FROM @S@.index_prices ix, generate_series(1, u.nstrikes) j WHERE ix.underlying = u.underlying) k
+  CROSS JOIN unnest('{call,put}'::text[]) ot
+  UNION ALL
+  SELECT u.underlying || '-' || to_char(timestamptz '2026-11-25 08:00+00' + make_interval(days => d), 'DDMONYY'),
+         u.underlying, 'future', NULL, NULL, timestamptz '2026-11-25 08:00+00' + make_interval(days => d), u.settlement, 1
+  FROM demo_und u, unnest(u.expiries) d WHERE u.futures
+  UNION ALL
+  SELECT u.underlying || '-PERPETUAL', u.underlying, 'perpetual', NULL, NULL, NULL, u.settlement, 1
+  FROM demo_und u WHERE u.futures) x;
+INSERT INTO @S@.forwards
+SELECT DISTINCT i.underlying, i.expiry, ix.price * exp(u.basis * extract(epoch FROM i.expiry - ix.as_of) / (365 * 86400))
+FROM @S@.instruments i JOIN @S@.index_prices ix USING (underlying) JOIN demo_und u USING (underlying)
+WHERE i.expiry IS NOT NULL;
+-- a smile in ln(K/F) with a put skew and a front-end term premium
+INSERT INTO @S@.implied_vols
+SELECT i.instrument_id,
+       u.atm * (0.92 + 0.08 * sqrt(30.0 / greatest(1, extract(epoch FROM i.expiry - ix.as_of) / 86400)))
+       + 0.35 * ln(i.strike / f.forward) ^ 2 - 0.12 * ln(i.strike / f.forward)
+FROM @S@.instruments i JOIN @S@.index_prices ix USING (underlying) JOIN demo_und u USING (underlying)
+JOIN @S@.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+WHERE i.kind = 'option';
+
+-- accounts: a strategy each, drawn in account order
+CREATE TEMP TABLE demo_acct AS
+SELECT a AS account_id, r1, r2, r3, r4, r5, r6, r7,
+       CASE WHEN r1 < 0.22 THEN 'BTC' WHEN r1 < 0.38 THEN 'ETH' WHEN r1 < 0.50 THEN 'SOL'
+            WHEN r1 < 0.65 THEN 'SPX' ELSE 'MIX' END AS book,
+       CASE WHEN r1 >= 0.38 AND r1 < 0.65   -- SOL and SPX: options only (no futures listed)
+            THEN (ARRAY['short strangle', 'short put', 'put spread'])[1 + floor(r2 * 3)::int]
+            ELSE (ARRAY['covered call', 'protective put', 'short strangle', 'short put', 'calendar spread', 'naked perpetual',
+                        'put spread', 'delta-hedged short call'])[1 + floor(r2 * 8)::int] END AS strategy,
+       1 + floor(r3 * 20)::int AS size
+FROM (SELECT a, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5, random() AS r6,
+             random() AS r7 FROM generate_series(1, @N@) a) g;
+INSERT INTO @S@.accounts (account_id, name, method)
+SELECT account_id, format('%s %s #%s', book, strategy, account_id),
+       CASE book WHEN 'SPX' THEN CASE WHEN r3 < 0.5 THEN 'span' ELSE 'finra-broad-index' END
+                 ELSE CASE WHEN r4 < 0.3 THEN 'okx-btc' ELSE 'deribit-btc' END END
+FROM demo_acct;
+
+-- positions per strategy on the account's underlying (MIX: BTC, ETH and SOL legs)
+CREATE TEMP TABLE demo_legs AS
+SELECT a.account_id, l.underlying, l.kind, l.option_type, l.moneyness, l.expiry_rank, l.sign * a.size * l.ratio AS quantity
+FROM demo_acct a
+CROSS JOIN LATERAL (
+  SELECT und AS underlying, leg.*
+  FROM unnest(CASE WHEN a.book = 'MIX' THEN ARRAY['BTC', 'ETH', 'SOL'] ELSE ARRAY[a.book] END) und
+  CROSS JOIN LATERAL (VALUES
+    -- kind, option_type, moneyness (strike / index), expiry rank, sign, ratio
+    ('perpetual', NULL, NULL::float8, NULL::int, 1, 1.0, 'covered call'), ('option', 'call', 1.10, 2, -1, 1.0, 'covered call'),
+    ('future', NULL, NULL, 2, 1, 1.0, 'protective put'), ('option', 'put', 0.90, 2, 1, 1.0, 'protective put'),
+    ('option', 'call', 1.12, 1, -1, 1.0, 'short strangle'), ('option', 'put', 0.88, 1, -1, 1.0, 'short strangle'),
+    ('option', 'put', 0.92, 2, -1, 1.0, 'short put'),
+    ('future', NULL, NULL, 3, 1, 1.0, 'calendar spread'), ('future', NULL, NULL, 1, -1, 1.0, 'calendar spread'),
+    ('perpetual', NULL, NULL, NULL, 1, 1.0, 'naked perpetual'),
+    ('option', 'put', 0.95, 2, -1, 1.0, 'put spread'), ('option', 'put', 0.85, 2, 1, 1.0, 'put spread'),
+    ('option', 'call', 1.05, 1, -1, 2.0, 'delta-hedged short call'), ('future', NULL, NULL, 1, 1, 0.8, 'delta-hedged short call')
+  ) AS leg(kind, option_type, moneyness, expiry_rank, sign, ratio, strategy)
+  WHERE leg.strategy = a.strategy) l;
+-- expiry rank of each instrument within its underlying (1 = nearest)
+CREATE TEMP TABLE demo_rank AS
+SELECT instrument_id, CASE WHEN expiry IS NULL THEN NULL ELSE dense_rank() OVER (PARTITION BY underlying ORDER BY expiry) END AS expiry_rank
+FROM @S@.instruments;
+-- (a future or perpetual leg on an underlying without one would fall back to the nearest call)
+INSERT INTO @S@.positions (account_id, instrument_id, quantity, entry_price)
+SELECT l.account_id, pick.instrument_id, sum(l.quantity), max(pick.entry)
+FROM demo_legs l
+JOIN @S@.index_prices ix ON ix.underlying = l.underlying
+CROSS JOIN LATERAL (
+  SELECT i.instrument_id,
+         CASE WHEN i.kind IN ('future', 'perpetual')
+              THEN coalesce(f.forward, ix.price) * (1 + 0.04 * (((l.account_id * 7919) % 101) / 50.0 - 1)) END AS entry
+  FROM @S@.instruments i
+  JOIN demo_rank dr ON dr.instrument_id = i.instrument_id
+  LEFT JOIN @S@.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
+  WHERE i.underlying = l.underlying
+    AND (i.kind = l.kind OR (l.kind IN ('future', 'perpetual') AND NOT EXISTS (
+           SELECT 1 FROM @S@.instruments j WHERE j.underlying = l.underlying AND j.kind IN ('future', 'perpetual'))
+         AND i.kind = 'option' AND i.option_type = 'call'))
+    AND (i.kind <> 'option' OR i.option_type = coalesce(l.option_type, 'call'))
+  ORDER BY CASE WHEN i.expiry IS NULL THEN 0 ELSE abs(dr.expiry_rank - coalesce(l.expiry_rank, 1)) END,
+           abs(coalesce(i.strike / ix.price, 1) - coalesce(l.moneyness, 1.0)), i.instrument_id
+  LIMIT 1) pick
+GROUP BY l.account_id, pick.instrument_id;
+DELETE FROM @S@.positions WHERE quantity = 0;
+
+-- rulebooks: an account margined with deribit-btc (okx-btc) takes the rulebook 'deribit' ('okx') of
+-- portmargin.rulebook_rules when there is one with a rule for each of the account's risk units, so that every unit is
+-- margined with its own currency's parameters; otherwise (no such rulebook, or a unit it has no rule for) the preset
+UPDATE @S@.accounts a SET rulebook = v.rulebook
+FROM (SELECT acc.account_id, CASE acc.method WHEN 'deribit-btc' THEN 'deribit' WHEN 'okx-btc' THEN 'okx' END AS rulebook
+      FROM @S@.accounts acc) v
+WHERE v.account_id = a.account_id AND v.rulebook IS NOT NULL
+  AND EXISTS (SELECT 1 FROM @extschema@.rulebook_rules r WHERE r.rulebook = v.rulebook)
+  AND NOT EXISTS (SELECT 1 FROM @S@.positions p JOIN @S@.instruments i ON i.instrument_id = p.instrument_id
+                  WHERE p.account_id = a.account_id
+                    AND NOT EXISTS (SELECT 1 FROM @extschema@.rulebook_rules r
+                                    WHERE r.rulebook = v.rulebook AND r.underlying IN (i.underlying, '*')
+                                      AND r.settlement IN (i.settlement, '*')));
+
+-- collateral: equity = initial margin x a factor (most healthy, some in call, a few in liquidation),
+-- held in the account's settlement currency (a coin for coin-settled books, USDC / USD otherwise)
+INSERT INTO @S@.collateral (account_id, currency, balance)
+SELECT m.account_id, c.currency,
+       (greatest(m.initial_margin, 100) * f.factor - m.equity) / CASE WHEN c.currency IN ('USD', 'USDC') THEN 1 ELSE ix.price END
+FROM @S@.account_margin m
+JOIN demo_acct a USING (account_id)
+CROSS JOIN LATERAL (SELECT CASE WHEN a.book IN ('BTC', 'ETH') THEN a.book WHEN a.book = 'SPX' THEN 'USD' ELSE 'USDC' END AS currency) c
+LEFT JOIN @S@.index_prices ix ON ix.underlying = c.currency
+CROSS JOIN LATERAL (SELECT CASE WHEN a.r5 < 0.06 THEN (0.6 + 0.35 * a.r6) * m.maintenance_margin / greatest(m.initial_margin, 100)
+                                WHEN a.r5 < 0.16 THEN 0.85 + 0.1 * a.r6
+                                ELSE 1.2 + 2.8 * a.r7 END AS factor) f;
+DROP TABLE pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;
+$tmpl$;
+  sql := replace(replace(sql, '@S@', s), '@N@', accounts::text);
+  EXECUTE sql;
+  RETURN accounts;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.generate_demo_book(text, integer, float8) IS
+  'fills an empty reference schema (create_reference_schema) with a demo book from setseed(seed): BTC and ETH coin-settled options, futures and perpetuals, SOL USDC-settled options, SPX index options; accounts with hedged and naked strategies under deribit-btc, okx-btc, span and finra-broad-index (the crypto ones under the rulebook deribit or okx of portmargin.rulebook_rules where it has a rule for each of their risk units), collateral sized so that most are healthy and some are in call or liquidation';
+
+COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
+  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history; views instrument_market, account_margin, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at and the *_at functions behind the views, every SQL body bound when created';

@@ -85,7 +85,23 @@ SELECT portmargin.upgrade_reference_schema('ref030');
 SELECT p.proname, p.prosqlbody IS NOT NULL AS bound
 FROM pg_proc p WHERE p.pronamespace = 'ref030'::regnamespace AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'sql')
 ORDER BY 1;
+-- ... and brings it to this version's shape: accounts.collateral_schedule and rulebook (0.4.0), account_margin's gross_equity,
+-- collateral_discount and rulebook, the view account_unit_margin; a 0.3.0 book reads through the new views (2 BTC at 0.98 x 97,000 = 190,120)
+SELECT attname FROM pg_attribute WHERE attrelid = 'ref030.accounts'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+SELECT attname FROM pg_attribute WHERE attrelid = 'ref030.account_margin'::regclass AND attnum > 0 ORDER BY attnum;
+INSERT INTO ref030.index_prices VALUES ('BTC', 97000, '2026-11-25 08:00+00');
+INSERT INTO ref030.accounts (account_id, name) VALUES (1, 'one');
+INSERT INTO ref030.collateral VALUES (1, 'BTC', 2);
+INSERT INTO ref030.instruments (instrument_id, name, underlying, kind, settlement) VALUES (1, 'BTC-PERPETUAL', 'BTC', 'perpetual', 'inverse');
+INSERT INTO ref030.positions VALUES (1, 1, 1, 97000);
+INSERT INTO portmargin.collateral_schedules VALUES ('api-example', 'discounted', NULL, NULL, false);
+INSERT INTO portmargin.collateral_tiers (schedule, currency, tier, lower_bound, upper_bound, discount_rate) VALUES ('api-example', 'BTC', 1, 0, NULL, 0.98);
+UPDATE ref030.accounts SET collateral_schedule = 'api-example';
+SELECT account_id, equity, gross_equity, collateral_discount, status FROM ref030.account_margin;
+SELECT account_id, unit, underlying, settlement, rule, method, currency FROM ref030.account_unit_margin;
 DROP SCHEMA ref030 CASCADE;
+DELETE FROM portmargin.collateral_tiers WHERE NOT shipped;
+DELETE FROM portmargin.collateral_schedules WHERE NOT shipped;
 -- 0.2.0 -> current
 DROP EXTENSION portmargin;
 CREATE EXTENSION portmargin VERSION '0.2.0';
