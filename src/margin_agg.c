@@ -371,6 +371,20 @@ static inline uint32 bucket_hash(double a, double b);
 
 #define REVAL_SLICE 16384
 
+/* an entry's key against a key's words (InstrumentKey is whole 8-byte words) */
+static inline bool
+keys_equal(const InstrumentKey *k, const uint64 *words)
+{
+	uint64		w[sizeof(InstrumentKey) / sizeof(uint64)];
+	uint64		diff = 0;
+	int			i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < (int) lengthof(w); i++)
+		diff |= w[i] ^ words[i];
+	return diff == 0;
+}
+
 static InstrumentEntry *
 instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, int column)
 {
@@ -399,7 +413,7 @@ instrument_entry(RevalCache *c, const PmInstrument *ins, const PmScenario *sc, i
 		h = (h ^ words[w]) * UINT64CONST(0x9E3779B97F4A7C15);
 	slot = (uint32) (h >> (64 - FRONT_BITS));
 	e = c->cur.front[slot];
-	if (e != NULL && memcmp(&e->key, &key, sizeof(key)) == 0)
+	if (e != NULL && keys_equal(&e->key, words))
 	{
 		/* the vector is read after the unit's summaries are folded: start loading it */
 		__builtin_prefetch(e->pnl);
@@ -454,6 +468,18 @@ pm_state_create(MemoryContext mcxt, const PmScenarioSet *set)
 	return st;
 }
 
+/* names are short (BTC, ETH, SPX): a byte loop is cheaper than a call of memcmp */
+static inline bool
+name_eq(const char *a, const char *b, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /*
  * The unit of (underlying, settlement), added if new.  dense: the unit gets
  * a zeroed P&L vector if it has none (units made by the transition function
@@ -468,13 +494,13 @@ state_unit_ex(MarginState *st, const char *name, int len, int inverse, int side,
 	if (st->nunits > 0)
 	{
 		u = &st->units[st->last_unit];
-		if (u->name_len == len && u->inverse == inverse && u->side == side && memcmp(u->underlying, name, len) == 0)
+		if (u->name_len == len && u->inverse == inverse && u->side == side && name_eq(u->underlying, name, len))
 			goto found;
 	}
 	for (i = 0; i < st->nunits; i++)
 	{
 		u = &st->units[i];
-		if (u->name_len == len && u->inverse == inverse && u->side == side && memcmp(u->underlying, name, len) == 0)
+		if (u->name_len == len && u->inverse == inverse && u->side == side && name_eq(u->underlying, name, len))
 		{
 			st->last_unit = i;
 			goto found;
@@ -1155,7 +1181,19 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 	kind = pm_row_kind_arg(PG_GETARG_TEXT_PP(3), &row);
 	if (PG_ARGISNULL(9))
 		pm_null_arg_error("settlement", "");
-	inverse = pm_settlement_arg(PG_GETARG_TEXT_PP(9));
+	{
+		/* the usual spellings compared inline (every row), anything else by pm_settlement_arg */
+		text	   *st_text = PG_GETARG_TEXT_PP(9);
+		const char *sv = VARDATA_ANY(st_text);
+		int			sl = VARSIZE_ANY_EXHDR(st_text);
+
+		if (sl == 7 && memcmp(sv, "inverse", 7) == 0)
+			inverse = 1;
+		else if (sl == 6 && memcmp(sv, "linear", 6) == 0)
+			inverse = 0;
+		else
+			inverse = pm_settlement_arg(st_text);
+	}
 	if (row == PM_ROW_POSITION || row == PM_ROW_ORDER)
 		pm_instrument_args_as(fcinfo, 3, kind, inverse, &ins);
 	if (row == PM_ROW_ORDER && quantity == 0.0)
