@@ -273,7 +273,8 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 {
 	const double *params = s->params;
 	double		risk_matrix = 0.0,
-				share;
+				share,
+			   *rm;
 	int			nscen = s->nscen,
 				u,
 				j;
@@ -306,15 +307,27 @@ deribit_account_margin(const PmSetView *s, const PmUnit *units, int nunits, doub
 		}
 		r->cross_offset = fmax(0.0, r->scan - worst_combined);
 	}
+	rm = r->alloc(sizeof(double) * (nunits > 0 ? nunits : 1));
 	for (u = 0; u < nunits; u++)
-		risk_matrix += deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]) * pm_unit_fx(r, &units[u]);
+	{
+		/* the unit's risk-matrix margin: what its unit_margin recorded, else computed again */
+		if (r->unit_comp)
+		{
+			const double *c = r->unit_comp + u * PM_COMP_N;
+
+			rm[u] = c[PM_COMP_SCAN] + c[PM_COMP_OPTION_CONTINGENCY] + c[PM_COMP_FUTURES_CONTINGENCY] +
+				c[PM_COMP_ROLL_SHOCK];
+		}
+		else
+			rm[u] = deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]);
+		risk_matrix += rm[u] * pm_unit_fx(r, &units[u]);
+	}
 	r->initial = total - r->cross_offset;
 	r->maintenance = params[PM_P_DB_MM_FACTOR] * fmax(0.0, risk_matrix - r->cross_offset);
 	/* each unit's maintenance: mm_factor x its risk-matrix margin, the offset shared pro rata */
 	share = risk_matrix > 0.0 ? fmax(0.0, risk_matrix - r->cross_offset) / risk_matrix : 0.0;
 	for (u = 0; u < nunits; u++)
-		pm_unit_component_of(r, u, PM_COMP_MAINTENANCE,
-							 params[PM_P_DB_MM_FACTOR] * share * deribit_risk_matrix(pm_unit_set(s, r, u), &units[u]));
+		pm_unit_component_of(r, u, PM_COMP_MAINTENANCE, params[PM_P_DB_MM_FACTOR] * share * rm[u]);
 }
 
 /* pnl_offset and max_offsetable_pnl are each unit's own (its gains offset at its rate): not group keys */
