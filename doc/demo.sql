@@ -257,7 +257,9 @@ ORDER BY x.account_id;
 -- rulebook 'deribit' of portmargin.rulebook_rules where there is one, with
 -- a default rule (deribit-btc) added for units it has no rule for, and
 -- otherwise builds the same from the presets: BTC/inverse deribit-btc,
--- ETH/inverse deribit-eth, anything else deribit-btc.
+-- ETH/inverse deribit-eth, anything else deribit-btc.  Deribit publishes no
+-- price or volatility ranges for its USDC-settled pairs (SOL_USDC), so that
+-- default is the user's choice, and its name says so.
 CREATE TEMP TABLE demo_rulebook AS
 SELECT portmargin.rulebook(array_agg(underlying), array_agg(settlement), array_agg(scenarios), array_agg(name)) AS rules
 FROM (SELECT r.underlying, r.settlement, r.name, r.scenarios
@@ -268,7 +270,7 @@ FROM (SELECT r.underlying, r.settlement, r.name, r.scenarios
       FROM (VALUES ('BTC', 'deribit-btc'), ('ETH', 'deribit-eth')) v(u, p)
       WHERE NOT EXISTS (SELECT 1 FROM portmargin.rulebook_rules WHERE rulebook = 'deribit')
       UNION ALL
-      SELECT '*', '*', 'deribit-btc (default)', portmargin.preset('deribit-btc')
+      SELECT '*', '*', 'user-supplied: deribit-btc (no published USDC-pair ranges)', portmargin.preset('deribit-btc')
       WHERE NOT EXISTS (SELECT 1 FROM portmargin.rulebook_rules WHERE rulebook = 'deribit' AND underlying = '*' AND settlement = '*')) x;
 
 \echo
