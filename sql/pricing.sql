@@ -1,6 +1,8 @@
 -- pg_regress: option pricing against published values.  Each row compares a
--- portmargin result with a value printed in a public source (ids from
--- shared/reference/pricing-values.md), so the expected output is all `t`.
+-- portmargin result with a value printed in a public source (QuantLib's test
+-- suite, https://github.com/lballabio/QuantLib/tree/master/test-suite, which
+-- prints Haug's examples; ids as in test/fixtures/published_values.csv), so
+-- the expected output is all `t`.
 SELECT abs(portmargin.bs_price('call', 60, 65, 0.25, 0.3, 0.08) - 2.1333684449162) < 1e-12 AS "QL-V01 Haug call",
        abs(portmargin.bs_price('put', 100, 95, 0.5, 0.2, 0.1, 0.05) - 2.46478764675582) < 1e-12 AS "QL-V02 BSM put",
        abs(portmargin.bs_price('c', 1.56, 1.6, 0.5, 0.12, 0.06, 0.08) - 0.0290992531494397) < 1e-14 AS "QL-V05 Garman-Kohlhagen";

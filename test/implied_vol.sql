@@ -1,7 +1,7 @@
--- test/implied_vol.sql: implied volatility.  Published cases from
--- shared/reference/pricing-values.md section 5.2 (py_vollib, duckdb-finance,
--- Jaeckel's LetsBeRational README, gfiocco validation), their exact roots
--- computed there with mpmath, round trips over a grid with deep wings and
+-- test/implied_vol.sql: implied volatility.  Published cases (py_vollib,
+-- https://github.com/vollib/py_vollib; duckdb-finance; Jaeckel's LetsBeRational
+-- README, http://www.jaeckel.org/; gfiocco's validation), their exact roots
+-- computed with mpmath, round trips over a grid with deep wings and
 -- one-day expiries and over a denser deep-in-the-money / short-expiry grid,
 -- and mpmath truth for the same (test/fixtures/iv_truth.csv, written by
 -- test/fixtures/gen_iv_truth.py).

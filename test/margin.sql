@@ -1,7 +1,7 @@
 -- test/margin.sql: the portfolio_margin aggregate on hand-derived portfolios.
 -- Every expected requirement is derived in the comments from the spec's
--- formulas, the published worked arithmetic in shared/reference/margin-methods.md
--- (SPAN NOV example, CME HRP 1,400 -> 1,540, Deribit contingencies, OKX MR7
+-- formulas, published worked arithmetic (SPAN NOV example, CME's
+-- performance-bond example HRP 1,400 -> 1,540 (doc/margin.md cites each), Deribit contingencies, OKX MR7
 -- tiers, FINRA $0.375 minimum) or closed forms (m/(1+m)); option legs use the
 -- pricing functions validated against mpmath (portmargin.black76_price /
 -- black76_delta at rate 0).  Nothing here is pasted from a run of the code.

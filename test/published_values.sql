@@ -1,5 +1,5 @@
--- test/published_values.sql: the 86 published rows of
--- shared/reference/pricing-values.md section 5.1 (QuantLib test suite / Haug,
+-- test/published_values.sql: 86 values printed in public sources (QuantLib test
+-- suite, https://github.com/lballabio/QuantLib/tree/master/test-suite / Haug,
 -- Hull via py_vollib, py_vollib Black-76, duckdb-finance, kodema5/finan.sql,
 -- Jaeckel's LetsBeRational README), copied to test/fixtures/published_values.csv
 -- and verified against mpmath by test/fixtures/check_published_values.py.

@@ -1,7 +1,8 @@
 -- test/scenarios.sql: scenario-set construction (portmargin 0.2.0).
 -- Expected values come from the implementation spec and from
--- shared/reference/margin-methods.md (CME SPAN table, FINRA 4210(g) / OCC TIMS
--- ranges, Deribit standard/extended tables and vol-shock multipliers, OKX
+-- the published methods (CME SPAN's 16 scenarios,
+-- https://www.cmegroup.com/clearing/risk-management/span-overview.html; FINRA
+-- Rule 4210(g) / OCC TIMS ranges, Deribit standard/extended tables and vol-shock multipliers, OKX
 -- MR1/MR6), written out here as literals or recomputed from the published
 -- closed forms -- never copied from the code under test.
 -- an ERROR in one statement must not hide the other results: roll back just that
