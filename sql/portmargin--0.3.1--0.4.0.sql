@@ -908,3 +908,19 @@ COMMENT ON FUNCTION @extschema@.generate_demo_book(text, integer, float8) IS
 
 COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
   'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history; views instrument_market, account_margin, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at and the *_at functions behind the views, every SQL body bound when created';
+
+-- ---------------------------------------------------------------------
+-- privileges: ordinary roles use the extension as they use other
+-- extensions' functions (issue 11, point 1, first step)
+-- ---------------------------------------------------------------------
+
+-- The functions, aggregates and types are PUBLIC by default (EXECUTE,
+-- USAGE); the schema holding them was usable by its owner only, so any
+-- other role got "permission denied for schema portmargin", even for
+-- bs_price.  The configuration tables hold published parameters: readable
+-- by all (preset(), rulebook_preset() and the reference schema read them
+-- with the caller's rights), writable by the owner only.  Nothing here
+-- lets an ordinary role create objects in the schema.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+GRANT SELECT ON @extschema@.scenario_presets, @extschema@.rulebook_rules,
+                @extschema@.collateral_schedules, @extschema@.collateral_tiers TO PUBLIC;
