@@ -924,3 +924,53 @@ COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON @extschema@.scenario_presets, @extschema@.rulebook_rules,
                 @extschema@.collateral_schedules, @extschema@.collateral_tiers TO PUBLIC;
+
+-- ---------------------------------------------------------------------
+-- configuration that survives pg_dump (issue 11, point 3, first step)
+-- ---------------------------------------------------------------------
+
+-- pg_dump keeps the user's rows of the configuration tables (shipped =
+-- false) and recreates the shipped ones from the install script, so an
+-- edit of a shipped row was lost on restore without a word.  Shipped rows
+-- are now read-only for every role, the owner included: change a copy
+-- under another name.  Extension scripts that update shipped parameters set
+-- portmargin.maintain_shipped = on for their transaction.
+CREATE FUNCTION @extschema@.protect_shipped_rows() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $body$
+DECLARE
+  row_key text;
+BEGIN
+  IF current_setting('portmargin.maintain_shipped', true) = 'on' THEN
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipped THEN
+    row_key := CASE TG_TABLE_NAME
+                 WHEN 'scenario_presets' THEN to_jsonb(OLD) ->> 'name'
+                 WHEN 'rulebook_rules' THEN concat_ws('/', to_jsonb(OLD) ->> 'rulebook', to_jsonb(OLD) ->> 'underlying',
+                                                      to_jsonb(OLD) ->> 'settlement')
+                 WHEN 'collateral_schedules' THEN to_jsonb(OLD) ->> 'schedule'
+                 ELSE concat_ws('/', to_jsonb(OLD) ->> 'schedule', to_jsonb(OLD) ->> 'currency', to_jsonb(OLD) ->> 'tier')
+               END;
+    RAISE EXCEPTION 'shipped row "%" of portmargin.% cannot be changed', row_key, TG_TABLE_NAME
+      USING ERRCODE = '55000',
+            HINT = 'Insert a copy under another name (shipped = false) and use that: pg_dump keeps rows you add, not edits of shipped ones.';
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.shipped THEN
+    RAISE EXCEPTION 'rows of portmargin.% with shipped = true come with the extension', TG_TABLE_NAME
+      USING ERRCODE = '55000', HINT = 'Insert the row with shipped = false.';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$body$;
+COMMENT ON FUNCTION @extschema@.protect_shipped_rows() IS
+  'trigger of the configuration tables: shipped rows cannot be updated or deleted and rows cannot be marked shipped (ERROR 55000 naming the row), because pg_dump keeps only user rows; extension scripts set portmargin.maintain_shipped = on';
+
+CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.scenario_presets
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
+CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.rulebook_rules
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
+CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.collateral_schedules
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
+CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.collateral_tiers
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();

@@ -22,8 +22,9 @@ SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f
                 'every aggregate has combine, serialize and deserialize functions (parallel query)');
 
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i'
-                  AND proname NOT IN ('preset', 'rulebook_preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
-                'every function is IMMUTABLE, except preset(), rulebook_preset() and liquidation_prices() (read tables: STABLE) and the reference-schema builders (VOLATILE)');
+                  AND proname NOT IN ('preset', 'rulebook_preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
+                                      'protect_shipped_rows')$$,
+                'every function is IMMUTABLE, except preset(), rulebook_preset() and liquidation_prices() (read tables: STABLE), the reference-schema builders and the configuration tables'' trigger (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
@@ -36,17 +37,20 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'rulebook',
                                       'backtest_sfunc', 'backtest_combine', 'backtest_ffunc',
                                       -- name their NULL argument in the error / use defaults
-                                      'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
+                                      'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
+                                      -- a trigger function
+                                      'protect_shipped_rows')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
                 'the pricing functions are STRICT');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'
-                  AND proname NOT IN ('liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
-                'every function is PARALLEL SAFE, except those that run SPI queries or DDL');
+                  AND proname NOT IN ('liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
+                                      'protect_shipped_rows')$$,
+                'every function is PARALLEL SAFE, except those that run SPI queries or DDL and the configuration tables'' trigger');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'
-                  AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book')$$,
-                'every function is written in C, except the PL/pgSQL builders of the reference schema');
+                  AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book', 'protect_shipped_rows')$$,
+                'every function is written in C, except the PL/pgSQL builders of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$
   SELECT pg_describe_object(d.classid, d.objid, d.objsubid)

@@ -212,6 +212,32 @@ bad=$(echo "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk
 passed=$((passed + ${tests:-0} - bad))
 
 if [ "$mode" != valgrind ]; then
+  # configuration survives pg_dump / pg_restore (issue 11): user rows of the
+  # configuration tables come back, shipped rows are the install script's
+  echo "== pg_dump / pg_restore of the configuration"
+  createdb pm_dump_src
+  psql -X -q -d pm_dump_src -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE EXTENSION portmargin;
+INSERT INTO portmargin.scenario_presets (name, scenarios, description, source)
+SELECT 'my-span', portmargin.span_scenarios(0.12, 0.25), 'a user preset', 'test/run.sh';
+INSERT INTO portmargin.rulebook_rules (rulebook, underlying, settlement, preset) VALUES
+  ('mine', 'BTC', 'inverse', 'deribit-btc'), ('mine', '*', '*', 'my-span');
+SQL
+  config_q="SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+              SELECT format('%s %s %s %s', name, scenarios, description, shipped) x FROM portmargin.scenario_presets
+              UNION ALL SELECT format('%s %s %s %s %s', rulebook, underlying, settlement, preset, shipped) FROM portmargin.rulebook_rules
+              UNION ALL SELECT format('%s', s) FROM portmargin.collateral_schedules s
+              UNION ALL SELECT format('%s', t) FROM portmargin.collateral_tiers t) z"
+  pg_dump -Fc -f "$tmp/config.dump" pm_dump_src
+  createdb pm_dump_dst
+  if pg_restore -d pm_dump_dst "$tmp/config.dump" \
+     && [ "$(psql -X -At -d pm_dump_src -c "$config_q")" = "$(psql -X -At -d pm_dump_dst -c "$config_q")" ] \
+     && [ "$(psql -X -At -d pm_dump_dst -c "SELECT count(*) FROM portmargin.rules(portmargin.rulebook_preset('mine'))")" = 2 ]; then
+    echo "ok: user presets and rules restored, shipped rows equal"; passed=$((passed + 1))
+  else
+    echo "not ok: the configuration differs after pg_dump / pg_restore"; failed=$((failed + 1))
+  fi
+
   echo "== documentation examples (test/doc_examples.py)"
   if out=$(/usr/bin/python3 test/doc_examples.py 2>&1); then :; else failed=$((failed + 1)); fi
   echo "$out" | grep -v '^ok ' || true

@@ -366,6 +366,8 @@ def catalogue(srv):
         f = Func(r)
         if "internal" in f.argtypes or f.kind not in ("f", "a"):
             continue           # aggregate support functions: reached through the aggregates
+        if r[6] == "trigger":
+            continue           # trigger functions: reached through their tables' DML (test/config.sql)
         funcs.append(f)
     types = srv.value("""
         SELECT t.typname, t.typtype, t.typsend::regproc::text
