@@ -80,6 +80,20 @@ buckets_sum(PmBucketSet *out, const PmBucketSet *a, const PmBucketSet *b, void *
 	}
 }
 
+void
+pm_unit_add_sums(PmUnit *dst, const PmUnit *src)
+{
+	dst->max_forward = fmax(dst->max_forward, src->max_forward);
+	dst->option_value += src->option_value;
+	dst->short_options += src->short_options;
+	dst->option_contracts += src->option_contracts;
+	dst->long_futures += src->long_futures;
+	dst->short_futures += src->short_futures;
+	dst->gross_notional += src->gross_notional;
+	dst->mmp_size += src->mmp_size;
+	dst->liability += src->liability;
+}
+
 PmUnit *
 pm_unit_with(const PmUnit *positions, const PmUnit *orders, int nscen, void *(*alloc) (size_t))
 {
@@ -89,13 +103,7 @@ pm_unit_with(const PmUnit *positions, const PmUnit *orders, int nscen, void *(*a
 	*u = *positions;
 	u->buy_orders = u->sell_orders = NULL;
 	u->side = PM_SIDE_POSITIONS;
-	u->max_forward = fmax(positions->max_forward, orders->max_forward);
-	u->option_value += orders->option_value;
-	u->short_options += orders->short_options;
-	u->option_contracts += orders->option_contracts;
-	u->long_futures += orders->long_futures;
-	u->short_futures += orders->short_futures;
-	u->gross_notional += orders->gross_notional;
+	pm_unit_add_sums(u, orders);
 	u->pnl = alloc(sizeof(double) * (nscen > 0 ? nscen : 1));
 	for (j = 0; j < nscen; j++)
 		u->pnl[j] = positions->pnl[j] + orders->pnl[j];

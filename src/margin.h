@@ -160,6 +160,9 @@ struct PmSetView;
 extern void pm_margin_finalize_units(const struct PmSetView *const *sets, const PmUnit *units, int nunits,
 									 PmMarginResult *r);
 
+/* add src's sums (not its P&L vector or buckets) into dst: merged states, filled orders */
+extern void pm_unit_add_sums(PmUnit *dst, const PmUnit *src);
+
 /*
  * positions with orders added (a new unit from alloc): P&L vectors, sums
  * and buckets added up; orders' buy_orders / sell_orders are not followed

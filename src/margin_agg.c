@@ -121,6 +121,45 @@ typedef struct SetInstruments
 #define FRONT_BITS 13
 #define FRONT_SLOTS (1 << FRONT_BITS)
 
+/*
+ * The stored (toasted or compressed) form of an argument's last value: a set
+ * or rulebook read from a table is recognised by it, the same toast pointer
+ * or compressed bytes meaning the same value, without detoasting it again
+ * for every row.  Empty when the last value was not stored so.
+ */
+typedef struct StoredForm
+{
+	char	   *raw;
+	Size		len;
+} StoredForm;
+
+static inline bool
+stored_form_same(const StoredForm *f, Datum d)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+
+	return f->len > 0 && (VARATT_IS_EXTERNAL_ONDISK(raw) || VARATT_IS_COMPRESSED(raw)) &&
+		VARSIZE_ANY(raw) == f->len && memcmp(f->raw, raw, f->len) == 0;
+}
+
+/* remember d's stored form (it has just been detoasted), or forget the last one */
+static void
+stored_form_remember(StoredForm *f, MemoryContext mcxt, Datum d)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+
+	if ((VARATT_IS_EXTERNAL_ONDISK(raw) || VARATT_IS_COMPRESSED(raw)) && VARSIZE_ANY(raw) <= 1024 * 1024 * 64)
+	{
+		if (f->raw)
+			pfree(f->raw);
+		f->len = VARSIZE_ANY(raw);
+		f->raw = MemoryContextAlloc(mcxt, f->len);
+		memcpy(f->raw, raw, f->len);
+	}
+	else
+		f->len = 0;
+}
+
 /* what rows of one scenario set are revalued and folded with */
 typedef struct SetCtx
 {
@@ -160,8 +199,8 @@ typedef struct RevalCache
 	const PmScenarioSet **reduced;
 	int			nreduced;
 	int			maxreduced;
-	char	   *raw;			/* stored (toasted / compressed) form of set, if it had one */
-	Size		raw_len;
+	StoredForm	set_form;		/* of the current set's argument */
+	StoredForm	rules_form;		/* of the current rulebook's argument */
 	int			last_column;
 	char	   *last_name;
 	int			last_len;
@@ -181,8 +220,6 @@ static RevalCache *
 reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 {
 	RevalCache *c = (RevalCache *) fcinfo->flinfo->fn_extra;
-	struct varlena *raw = (struct varlena *) DatumGetPointer(setdatum);
-	bool		packed = VARATT_IS_EXTERNAL_ONDISK(raw) || VARATT_IS_COMPRESSED(raw);
 	PmScenarioSet *s;
 
 	if (c == NULL)
@@ -192,27 +229,12 @@ reval_cache(FunctionCallInfo fcinfo, Datum setdatum)
 		fcinfo->flinfo->fn_extra = c;
 	}
 
-	/*
-	 * A toasted or compressed set (a large joint set read from a table) is
-	 * recognised by its stored form: the same toast pointer or compressed
-	 * bytes as the last row's mean the same value, without detoasting it
-	 * again for every row.
-	 */
-	if (packed && c->cur.set != NULL && c->raw != NULL && c->raw_len > 0 && c->raw_len == VARSIZE_ANY(raw) &&
-		memcmp(c->raw, raw, c->raw_len) == 0)
+	/* a large joint set read from a table: recognised by its stored form */
+	if (c->cur.set != NULL && stored_form_same(&c->set_form, setdatum))
 		return c;
 	s = DatumGetScenarioSet(setdatum);
 	/* the stored form kept must always be the current set's: replace or forget it */
-	if (packed && VARSIZE_ANY(raw) <= 1024 * 1024 * 64)
-	{
-		if (c->raw)
-			pfree(c->raw);
-		c->raw_len = VARSIZE_ANY(raw);
-		c->raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, c->raw_len);
-		memcpy(c->raw, raw, c->raw_len);
-	}
-	else
-		c->raw_len = 0;
+	stored_form_remember(&c->set_form, fcinfo->flinfo->fn_mcxt, setdatum);
 	if (c->cur.set == NULL || !pm_sets_equal(s, c->cur.set))
 	{
 		HASHCTL		ctl;
@@ -986,15 +1008,7 @@ merge_states(MarginState *dst, const MarginState *src)
 		{
 			if (s->index_price != 0.0)
 				pm_unit_index_price(d, s->index_price);
-			d->max_forward = fmax(d->max_forward, s->max_forward);
-			d->option_value += s->option_value;
-			d->short_options += s->short_options;
-			d->option_contracts += s->option_contracts;
-			d->long_futures += s->long_futures;
-			d->short_futures += s->short_futures;
-			d->gross_notional += s->gross_notional;
-			d->mmp_size += s->mmp_size;
-			d->liability += s->liability;
+			pm_unit_add_sums(d, s);
 			for (k = 0; k < s->expiries.n; k++)
 				pm_bucket_add(dst->mcxt, &d->expiries, s->expiries.b[k].t, s->expiries.b[k].x,
 						   s->expiries.b[k].value);
@@ -1082,11 +1096,16 @@ rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_gr
 		else
 			c->rules_arg_kind = 2;
 	}
-	same = c->rules != NULL && DatumGetPointer(rbdatum) == c->rules_arg &&
-		(c->rules_arg_kind == 1 || (c->rules_arg_kind == 3 && !new_group));
+	same = c->rules != NULL &&
+		((DatumGetPointer(rbdatum) == c->rules_arg &&
+		  (c->rules_arg_kind == 1 || (c->rules_arg_kind == 3 && !new_group))) ||
+		 stored_form_same(&c->rules_form, rbdatum));
 	if (!same)
 	{
 		PmRulebook *rb = DatumGetRulebook(rbdatum);
+
+		/* a rulebook column: compressed or toasted values are recognised without detoasting */
+		stored_form_remember(&c->rules_form, fcinfo->flinfo->fn_mcxt, rbdatum);
 
 		if (c->rules == NULL || VARSIZE(rb) != VARSIZE(c->rules->rb) || memcmp(rb, c->rules->rb, VARSIZE(rb)) != 0)
 		{
@@ -1267,6 +1286,15 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 
 		if (by_rules)
 			switch_rule(fcinfo, c, u->rule);
+		/* a method that margins the account as a whole (var) has no rule for resting orders */
+		if (row == PM_ROW_ORDER && c->cur.method->finalize != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("invalid value for argument \"kind\": \"%s\" under the %s method",
+							text_to_cstring(PG_GETARG_TEXT_PP(3)), c->cur.method->name),
+					 errdetail("The %s method margins positions only; it has no rule for resting orders.",
+							   c->cur.method->name),
+					 errhint("Margin the orders as positions (a what-if), or leave them out.")));
 		sc = row_scenarios(fcinfo, c, name, len, &column);
 		if (ins.inverse)
 			pm_unit_index_price(u, index);
@@ -1412,6 +1440,10 @@ typedef struct FinalCache
 {
 	TupleDesc	tupdesc;
 	TupleDesc	unit_tupdesc;	/* NULL until a result has a units field */
+	Oid			unit_type;		/* and its element type's storage */
+	int16		unit_typlen;
+	bool		unit_typbyval;
+	char		unit_typalign;
 	LabelCache	labels;
 } FinalCache;
 
@@ -1422,16 +1454,8 @@ final_cache(FunctionCallInfo fcinfo)
 
 	if (fc == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	rt;
-
-		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning a composite called in a context that cannot accept one")));
-		fc = palloc0(sizeof(FinalCache));
-		fc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
-		MemoryContextSwitchTo(old);
+		fc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FinalCache));
+		fc->tupdesc = pm_new_result_tupdesc(fcinfo);
 		fcinfo->flinfo->fn_extra = fc;
 	}
 	return fc;
@@ -1484,24 +1508,26 @@ static Datum
 units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginState *st, const PmUnit *units, int nunits,
 			const int *order, const PmMarginResult *r, const PmSetView *const *views)
 {
-	Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
 	FinalCache *fc = final_cache(fcinfo);
 	TupleDesc	utd;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(nunits, 1));
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 	int			i,
 				k;
 
-	if (!OidIsValid(elemtype))
-		elog(ERROR, "portmargin: the margin type's units field is not an array");
+	/* the element type and its row type, looked up once per call site */
 	if (fc->unit_tupdesc == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		Oid			elemtype = get_element_type(TupleDescAttr(tupdesc, attno)->atttypid);
+		MemoryContext old;
+
+		if (!OidIsValid(elemtype))
+			elog(ERROR, "portmargin: the margin type's units field is not an array");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
 		fc->unit_tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
 		MemoryContextSwitchTo(old);
+		fc->unit_type = elemtype;
+		get_typlenbyvalalign(elemtype, &fc->unit_typlen, &fc->unit_typbyval, &fc->unit_typalign);
 	}
 	utd = fc->unit_tupdesc;
 	if (utd->natts != UNIT_NATTS)
@@ -1552,8 +1578,8 @@ units_datum(FunctionCallInfo fcinfo, TupleDesc tupdesc, int attno, const MarginS
 			n[UNIT_FIELDS_TEXT + PM_COMP_N + 1] = n[UNIT_FIELDS_TEXT + PM_COMP_N + 2] = true;
 		elems[i] = HeapTupleGetDatum(heap_form_tuple(utd, v, n));
 	}
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, nunits, elemtype, typlen, typbyval, typalign));
+	return PointerGetDatum(construct_array(elems, nunits, fc->unit_type, fc->unit_typlen, fc->unit_typbyval,
+										   fc->unit_typalign));
 }
 
 /*
@@ -1575,16 +1601,17 @@ final_units(const MarginState *st, int *nunits_out)
 	for (i = 0; i < n; i++)
 	{
 		all[i] = st->units[i];
-		all[i].pnl = palloc_extended(sizeof(double) * Max(all[i].nscen, 1), MCXT_ALLOC_HUGE);
+		/* finalisation only reads the vectors: the state's own unless holdings must be added in */
 		if (st->holdings == NULL || st->holdings[i].n == 0)
 		{
-			if (st->units[i].pnl)
-				memcpy(all[i].pnl, st->units[i].pnl, sizeof(double) * all[i].nscen);
-			else
-				memset(all[i].pnl, 0, sizeof(double) * all[i].nscen);
+			if (all[i].pnl == NULL)
+				all[i].pnl = palloc_extended(sizeof(double) * Max(all[i].nscen, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		}
 		else
+		{
+			all[i].pnl = palloc_extended(sizeof(double) * Max(all[i].nscen, 1), MCXT_ALLOC_HUGE);
 			unit_pnl(st, i, all[i].pnl, &all[i].option_value);
+		}
 		all[i].buy_orders = all[i].sell_orders = NULL;
 	}
 	for (i = 0; i < n; i++)

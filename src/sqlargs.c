@@ -91,18 +91,25 @@ pm_result_tupdesc(FunctionCallInfo fcinfo)
 
 	if (tupdesc == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		TupleDesc	rt;
-
-		if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("function returning a composite called in a context that cannot accept one")));
-		tupdesc = BlessTupleDesc(CreateTupleDescCopy(rt));
-		MemoryContextSwitchTo(old);
+		tupdesc = pm_new_result_tupdesc(fcinfo);
 		fcinfo->flinfo->fn_extra = tupdesc;
 	}
 	return tupdesc;
+}
+
+TupleDesc
+pm_new_result_tupdesc(FunctionCallInfo fcinfo)
+{
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	TupleDesc	rt;
+
+	if (get_call_result_type(fcinfo, NULL, &rt) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("function returning a composite called in a context that cannot accept one")));
+	rt = BlessTupleDesc(CreateTupleDescCopy(rt));
+	MemoryContextSwitchTo(old);
+	return rt;
 }
 
 /* built directly (no Datum array): a P&L vector can have 10M elements */

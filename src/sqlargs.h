@@ -91,6 +91,8 @@ extern void pm_copy_interruptible(void *dst, const void *src, Size n);
 
 /* the function's composite result descriptor, blessed once per call site */
 extern TupleDesc pm_result_tupdesc(FunctionCallInfo fcinfo);
+/* the same, built in fn_mcxt and not kept in fn_extra (for a caller that keeps more there) */
+extern TupleDesc pm_new_result_tupdesc(FunctionCallInfo fcinfo);
 
 /* a one-dimensional float8[] of v[0..n) */
 extern ArrayType *pm_float8_array(const double *v, int n);

@@ -1,9 +1,9 @@
 -- test/privileges.sql: an ordinary role (no superuser, no ownership, no
 -- grants of its own) runs the README's five lines and reads the shipped
 -- configuration; it cannot change the configuration or create objects in
--- the extension's schema (issue 11, point 1).  Expected values: the README's
--- own (bs_price 10.7316 from Haug / QuantLib, the perpetual's 0.2005 BTC =
--- the 16% fall's loss 1/0.84 - 1 plus the 0.01 roll shock floor).
+-- the extension's schema (issue 11, point 1).  Expected values: Haug's
+-- published call, the inverse = Black-76 / forward identity, the perpetual's
+-- 16% fall's loss 1/0.84 - 1 plus the 0.01 roll shock floor.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
@@ -15,10 +15,13 @@ DROP ROLE IF EXISTS pm_app_test;
 CREATE ROLE pm_app_test NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
 SET LOCAL ROLE pm_app_test;
 
-SELECT ok(abs(portmargin.bs_price('call', 100, 95, 0.5, 0.25, 0.05, 0.01) - 10.7316) < 5e-5,
-          'an ordinary role: bs_price (README line 2)');
-SELECT ok(abs(portmargin.inverse_price('call', 97250, 100000, 30/365.0, 0.52) - 0.04717) < 5e-6,
-          'an ordinary role: inverse_price (README line 3)');
+-- Haug's call (S 60, K 65, t 0.25, vol 0.3, r 0.08): 2.1333684449162, as printed in QuantLib's test suite
+SELECT ok(abs(portmargin.bs_price('call', 60, 65, 0.25, 0.3, 0.08) - 2.1333684449162) < 1e-12,
+          'an ordinary role: bs_price (README line 2; Haug''s example)');
+-- a coin-settled call is worth the Black-76 USD value over the forward (doc/inverse-options.md)
+SELECT ok(abs(portmargin.inverse_price('call', 97250, 100000, 30/365.0, 0.52)
+              - portmargin.black76_price('call', 97250, 100000, 30/365.0, 0.52) / 97250) < 1e-15,
+          'an ordinary role: inverse_price (README line 3) = Black-76 / forward');
 SELECT ok(abs((portmargin.portfolio_margin(1, 'BTC', 'perpetual', NULL, NULL, NULL, 60000, NULL,
                'inverse', 1, 60000, portmargin.preset('deribit-btc'))).initial_margin - (1 / 0.84 - 1 + 0.01)) < 1e-12,
           'an ordinary role: preset() and portfolio_margin (README line 4): 1/0.84 - 1 + 0.01 BTC');

@@ -22,7 +22,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 SET search_path = public;
-SELECT plan(28);
+SELECT plan(31);
 
 CREATE TEMP TABLE pos (acct int, q float8, u text, kind text, ot text, k float8, t float8, f float8,
                        v float8, s text, m float8, ix float8);
@@ -206,6 +206,18 @@ SELECT is_empty($$
                              FROM pos WHERE acct = 1)$$,
   'a rulebook from a rescanned CTE, different on each row: each row margined under its own');
 
+-- a rulebook column (each account's row carries its rulebook, stored compressed): the
+-- same results as the rulebook passed once
+CREATE TEMP TABLE acct_rules (acct int PRIMARY KEY, rb portmargin.rulebook);
+INSERT INTO acct_rules SELECT g, (SELECT rb FROM books) FROM generate_series(1, 400) g;
+SELECT ok((SELECT bool_and(pg_column_compression(rb) IS NOT NULL) FROM acct_rules),
+          'the rulebook column is stored compressed (the stored-form path is taken)');
+SELECT is_empty($$
+  SELECT acct FROM (SELECT b.acct, to_json(portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix, r.rb))::text AS j
+                    FROM big b JOIN acct_rules r USING (acct) GROUP BY b.acct) x JOIN serial USING (acct)
+  WHERE x.j IS DISTINCT FROM serial.j$$,
+  'a rulebook read from a column with every row: each account = the rulebook passed once');
+
 -- 6. bad input ---------------------------------------------------------------------------
 SELECT throws_like($$SELECT portmargin.portfolio_margin(q, u, kind, ot, k, t, f, v, s, m, ix,
                        portmargin.rulebook(ARRAY['BTC'], ARRAY['*'], ARRAY[portmargin.preset('deribit-btc')])) FROM pos$$,
@@ -221,5 +233,9 @@ SELECT ok((SELECT abs(x.mmp_margin - 0.03 * 2 * 150) <= 1e-12
            FROM (SELECT portmargin.portfolio_margin(2, 'SOL', 'mmp', NULL, NULL, NULL, 150, NULL, 'linear', NULL, NULL, portmargin.preset('deribit-btc')) m) z,
                 unnest((m).units) x),
           'an mmp row of a linear unit with no position: 3% (deribit-btc mmp_rate) x 2 SOL x its forward 150');
+
+SELECT throws_ok($$SELECT portmargin.portfolio_margin(1, 'X', 'order:future', NULL, NULL, 0.25, 100, NULL, 'linear', 1, NULL,
+                     portmargin.var_scenarios('{X}', '{{-0.1},{0.1}}'::float8[]))$$,
+                 '0A000', NULL, 'a resting order under the var method -> 0A000 naming the kind (never margined at zero)');
 
 SELECT * FROM finish();
