@@ -364,6 +364,12 @@ DECLARE
   pm   text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
                 WHERE e.extname = 'portmargin');
   body text;
+  q_market text;     -- the query of instrument_market_at, parameters as %3$s .. %4$s
+  q_positions text;  -- of position_values_at, parameters as %3$s .. %7$s, market data from %8$s
+  q_margin text;     -- of account_margin_at, parameters as %3$s .. %7$s, positions from %8$s
+  fn_args text[] := ARRAY['shift_underlying', 'shift_price', 'only_account', 'order_ids', 'order_qty'];
+  view_args text[] := ARRAY['NULL::text', 'NULL::float8', 'NULL::bigint', 'NULL::bigint[]', 'NULL::float8[]'];
+  st text; msg text; det text; hnt text;
 BEGIN
   IF target IS NULL THEN
     RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
@@ -375,6 +381,8 @@ BEGIN
       DETAIL = 'The schema does not exist or has no reference-schema tables.',
       HINT = 'Create one with portmargin.create_reference_schema().';
   END IF;
+  -- an error below (e.g. by a role that does not own the schema) in one line, without the DDL it came from
+  BEGIN
   -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before) and a rulebook (NULL: the
   -- method's preset); account_margin_at returns gross_equity, collateral_discount and rulebook, so a 0.3.x one
   -- is dropped with the views over it (recreated below)
@@ -390,42 +398,28 @@ BEGIN
     EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
   END IF;
 
-  -- market data per instrument, optionally with one underlying moved to another price
-  EXECUTE format($ddl$
-CREATE OR REPLACE FUNCTION %1$I.instrument_market_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL)
-RETURNS TABLE (instrument_id bigint, underlying text, kind text, option_type text, strike float8, expiry timestamptz,
-               settlement text, multiplier float8, index_price float8, forward float8, t float8, vol float8, rate float8)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+  -- the three queries behind the reference schema, each used twice: as the body of a *_at function (what-if:
+  -- parameters) and as the body of a view (current prices, every account).  The views read the tables with
+  -- their owner's rights, so a role with SELECT on the views alone (grant_reader) reads every view; the *_at
+  -- functions run with the caller's rights (whatif_margin, liquidation prices: roles that may read positions).
+  q_market := $q$
   SELECT i.instrument_id, i.underlying, i.kind, i.option_type, i.strike, i.expiry, i.settlement, i.multiplier,
          ix.price * x.scale, coalesce(f.forward, ix.price) * x.scale,
          CASE WHEN i.kind IN ('option', 'future') THEN greatest(0, %2$I.year_fraction(ix.as_of, i.expiry)) ELSE 0 END,
          v.vol, coalesce(r.rate, 0)
   FROM %1$I.instruments i
   JOIN %1$I.index_prices ix ON ix.underlying = i.underlying
-  CROSS JOIN LATERAL (SELECT CASE WHEN i.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS scale) x
+  CROSS JOIN LATERAL (SELECT CASE WHEN i.underlying = %3$s THEN %4$s / ix.price ELSE 1 END AS scale) x
   LEFT JOIN %1$I.forwards f ON f.underlying = i.underlying AND f.expiry = i.expiry
   LEFT JOIN %1$I.implied_vols v ON v.instrument_id = i.instrument_id
-  LEFT JOIN %1$I.rates r ON r.currency = CASE WHEN i.settlement = 'linear' THEN 'USD' ELSE i.underlying END;
-END;
-COMMENT ON FUNCTION %1$I.instrument_market_at(text, float8) IS 'market data per instrument (index, forward, years to expiry ACT/365, vol, rate); with shift_underlying and shift_price, that underlying''s index and forwards scaled to shift_price';
-
-CREATE OR REPLACE VIEW %1$I.instrument_market AS SELECT * FROM %1$I.instrument_market_at();
-COMMENT ON VIEW %1$I.instrument_market IS 'market data per instrument at the current prices';
-
--- positions with market data and mark-to-market value (USD), optionally one account with proposed orders
-CREATE OR REPLACE FUNCTION %1$I.position_values_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
-                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
-RETURNS TABLE (account_id bigint, instrument_id bigint, quantity float8, entry_price float8, underlying text, kind text,
-               option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
-               index_price float8, rate float8, unit_value float8, value_usd float8)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+  LEFT JOIN %1$I.rates r ON r.currency = CASE WHEN i.settlement = 'linear' THEN 'USD' ELSE i.underlying END
+$q$;
+  q_positions := $q$
   WITH pos AS (
     SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
-    FROM %1$I.positions p WHERE only_account IS NULL OR p.account_id = only_account
+    FROM %1$I.positions p WHERE %5$s IS NULL OR p.account_id = %5$s
     UNION ALL
-    SELECT only_account, o.id, o.q, NULL, true FROM unnest(order_ids, order_qty) AS o(id, q) WHERE only_account IS NOT NULL
+    SELECT %5$s, o.id, o.q, NULL, true FROM unnest(%6$s, %7$s) AS o(id, q) WHERE %5$s IS NOT NULL
   ), net AS (
     -- an order on an instrument already held changes that position, as an upsert would
     SELECT account_id, instrument_id, sum(quantity) AS quantity, max(entry_price) AS entry_price,
@@ -436,7 +430,7 @@ BEGIN ATOMIC
          m.forward, m.vol, m.settlement, m.multiplier, m.index_price, m.rate, v.unit_value,
          -- equity counts the held quantity: a proposed order is assumed filled at the mark (no P&L, premium paid from collateral)
          n.held * m.multiplier * v.unit_value
-  FROM net n JOIN %1$I.instrument_market_at(shift_underlying, shift_price) m USING (instrument_id)
+  FROM net n JOIN %8$s m USING (instrument_id)
   CROSS JOIN LATERAL (SELECT CASE m.kind
       WHEN 'option' THEN CASE WHEN m.settlement = 'inverse'
                               THEN %2$I.inverse_price(m.option_type, m.forward, m.strike, m.t, coalesce(m.vol, 0)) * m.index_price
@@ -445,20 +439,12 @@ BEGIN ATOMIC
       ELSE CASE WHEN m.settlement = 'inverse'
                 THEN (1 - coalesce(n.entry_price, m.forward) / m.forward) * m.index_price
                 ELSE m.forward - coalesce(n.entry_price, m.forward) END
-    END AS unit_value) v;
-END;
-COMMENT ON FUNCTION %1$I.position_values_at(text, float8, bigint, bigint[], float8[]) IS 'positions with market data and USD mark-to-market value per contract (options: value; futures, perpetuals: unrealised P&L from entry_price; spot: price); optionally with one underlying moved, and for one account with proposed orders';
-
-CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
-                                      only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
-RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
-               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
-               rulebook text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-  WITH pv AS (SELECT * FROM %1$I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)),
+    END AS unit_value) v
+$q$;
+  q_margin := $q$
+  WITH pv AS (SELECT * FROM %8$s),
   -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account)
-  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE only_account IS NULL OR a.account_id = only_account),
+  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE %5$s IS NULL OR a.account_id = %5$s),
   -- the named rulebooks in use, each built once per query (rulebook_preset)
   books AS MATERIALIZED (
     SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
@@ -480,14 +466,14 @@ BEGIN ATOMIC
     FROM pv JOIN acc a ON a.account_id = pv.account_id
     JOIN books b ON b.rulebook = a.rulebook
     GROUP BY pv.account_id),
-  fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = shift_underlying THEN shift_price / ix.price ELSE 1 END AS usd
+  fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = %3$s THEN %4$s / ix.price ELSE 1 END AS usd
          FROM %1$I.index_prices ix),
   -- equity per account and currency: the balance plus the mark-to-market of the positions settled in it
   -- (coin-settled: in the coin; linear: in USD)
   ccy AS (
     SELECT x.account_id, x.currency, sum(x.amount) AS amount
     FROM (SELECT c.account_id, c.currency, c.balance AS amount
-          FROM %1$I.collateral c WHERE only_account IS NULL OR c.account_id = only_account
+          FROM %1$I.collateral c WHERE %5$s IS NULL OR c.account_id = %5$s
           UNION ALL
           SELECT pv.account_id, CASE WHEN pv.settlement = 'inverse' THEN pv.underlying ELSE 'USD' END,
                  CASE WHEN pv.settlement = 'inverse' THEN pv.value_usd / pv.index_price ELSE pv.value_usd END
@@ -523,7 +509,7 @@ BEGIN ATOMIC
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
     FROM acc a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
-    WHERE only_account IS NULL OR a.account_id = only_account)
+    WHERE %5$s IS NULL OR a.account_id = %5$s)
   SELECT r.account_id, r.name, r.method, r.equity,
          coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
          r.equity - coalesce((r.m).initial_margin, 0) * r.to_usd,
@@ -532,20 +518,68 @@ BEGIN ATOMIC
               WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
               ELSE 'healthy' END,
          r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook
-  FROM r;
+  FROM r
+$q$;
+
+  -- market data per instrument, optionally with one underlying moved to another price
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.instrument_market_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL)
+RETURNS TABLE (instrument_id bigint, underlying text, kind text, option_type text, strike float8, expiry timestamptz,
+               settlement text, multiplier float8, index_price float8, forward float8, t float8, vol float8, rate float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+%4$s;
 END;
+COMMENT ON FUNCTION %1$I.instrument_market_at(text, float8) IS 'market data per instrument (index, forward, years to expiry ACT/365, vol, rate); with shift_underlying and shift_price, that underlying''s index and forwards scaled to shift_price';
+
+CREATE OR REPLACE VIEW %1$I.instrument_market (instrument_id, underlying, kind, option_type, strike, expiry, settlement,
+    multiplier, index_price, forward, t, vol, rate) AS
+%5$s;
+COMMENT ON VIEW %1$I.instrument_market IS 'market data per instrument at the current prices';
+
+-- positions with market data and mark-to-market value (USD), optionally one account with proposed orders
+CREATE OR REPLACE FUNCTION %1$I.position_values_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, instrument_id bigint, quantity float8, entry_price float8, underlying text, kind text,
+               option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
+               index_price float8, rate float8, unit_value float8, value_usd float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+%6$s;
+END;
+CREATE OR REPLACE VIEW %1$I.position_values (account_id, instrument_id, quantity, entry_price, underlying, kind, option_type,
+    strike, t, forward, vol, settlement, multiplier, index_price, rate, unit_value, value_usd) AS
+%7$s;
+COMMENT ON VIEW %1$I.position_values IS 'positions with market data and USD mark-to-market value per contract at the current prices (position_values_at() without arguments, read with the view owner''s rights)';
+
+COMMENT ON FUNCTION %1$I.position_values_at(text, float8, bigint, bigint[], float8[]) IS 'positions with market data and USD mark-to-market value per contract (options: value; futures, perpetuals: unrealised P&L from entry_price; spot: price); optionally with one underlying moved, and for one account with proposed orders';
+
+CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT NULL, shift_price float8 DEFAULT NULL,
+                                      only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
+RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
+               excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
+               rulebook text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+%8$s;
+END;
+CREATE OR REPLACE VIEW %1$I.account_margin_detail (account_id, name, method, equity, initial_margin, maintenance_margin,
+    excess, margin_ratio, status, margin, gross_equity, collateral_discount, rulebook) AS
+%9$s;
+COMMENT ON VIEW %1$I.account_margin_detail IS 'account_margin with the full portmargin.margin result (column margin, in its own currency: per-unit breakdown, P&L per scenario), at the current prices: account_margin_at() without arguments, read with the view owner''s rights';
+
 COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency (units: each risk unit with the rule that applied, named after its preset), rulebook the account''s (NULL: its method''s preset); equity is discounted by the account''s collateral schedule (gross_equity before it)';
 
 CREATE OR REPLACE VIEW %1$I.account_margin AS
 SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
        (margin).currency AS margin_currency, (margin).worst_label, (margin).worst_unit, gross_equity, collateral_discount, rulebook
-FROM %1$I.account_margin_at();
+FROM %1$I.account_margin_detail;
 COMMENT ON VIEW %1$I.account_margin IS 'one row per account: equity (collateral + mark-to-market, USD, each currency discounted by the account''s collateral schedule), initial and maintenance margin under the account''s method (USD), excess = equity - initial margin, margin_ratio = maintenance / equity (gross equity where the schedule discounts for initial margin only), status healthy / call / liquidation by the account''s thresholds, the margin''s own currency, worst scenario and risk unit, gross_equity (no discount) and collateral_discount = gross_equity - equity, the account''s rulebook (NULL: its method''s preset)';
 
 CREATE OR REPLACE VIEW %1$I.account_risk_matrix AS
 SELECT a.account_id, s.idx AS scenario, s.label, s.price_move, s.vol_rule, s.vol_shift, s.weight,
        (a.margin).pnl[s.idx] AS pnl, (a.margin).currency
-FROM %1$I.account_margin_at() a
+FROM %1$I.account_margin_detail a
 JOIN %1$I.accounts acc USING (account_id)
 -- the set the units share: their rule's preset (a rulebook_rules rule is named after its preset), else the method's
 JOIN %2$I.scenario_presets ps ON ps.name = coalesce(((a.margin).units[1]).rule_name, acc.method)
@@ -564,7 +598,7 @@ SELECT p.account_id, p.instrument_id, i.name, p.underlying, p.kind, p.settlement
        p.quantity * p.multiplier * g.theta_day / p.index_price AS theta_day_coin,
        p.quantity * p.multiplier * p.unit_value AS value_usd,
        p.quantity * p.multiplier * p.unit_value / p.index_price AS value_coin
-FROM %1$I.position_values_at() p
+FROM %1$I.position_values p
 JOIN %1$I.instruments i USING (instrument_id)
 LEFT JOIN LATERAL %2$I.black76_greeks(p.option_type, p.forward, p.strike, p.t, coalesce(p.vol, 0),
                                       CASE WHEN p.settlement = 'linear' THEN p.rate ELSE 0 END) g0 ON p.kind = 'option'
@@ -591,9 +625,9 @@ SELECT a.account_id, p.instrument_id, i.name, p.underlying, p.quantity, w.scenar
                                       p.forward, p.vol, p.settlement, p.multiplier, p.underlying))[w.scenario]
          * CASE WHEN (a.margin).currency = 'USD' AND p.settlement = 'inverse' THEN p.index_price ELSE 1 END AS loss,
        (a.margin).currency, w.scope
-FROM %1$I.account_margin_at() a
+FROM %1$I.account_margin_detail a
 JOIN %1$I.accounts acc USING (account_id)
-JOIN %1$I.position_values_at() p ON p.account_id = a.account_id
+JOIN %1$I.position_values p ON p.account_id = a.account_id
 JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
 -- the position's unit: the rule that applied to it (named after its preset; NULL for the method's preset) and its worst
 -- scenario; the account's worst scenario when its units share one scenario set (the account has a P&L vector), else
@@ -616,7 +650,7 @@ SELECT a.account_id, a.rulebook, u.ordinality::integer AS unit, u.underlying, u.
        u.margin_report, (a.margin).currency AS report_currency,
        u.margin_report * CASE WHEN (a.margin).currency = 'USD' THEN 1
                               ELSE (SELECT ix.price FROM %1$I.index_prices ix WHERE ix.underlying = (a.margin).currency) END AS margin_usd
-FROM %1$I.account_margin_at() a
+FROM %1$I.account_margin_detail a
 CROSS JOIN LATERAL unnest((a.margin).units) WITH ORDINALITY u;
 COMMENT ON VIEW %1$I.account_unit_margin IS 'the per-unit breakdown for BI tools: one row per account and risk unit (underlying, settlement) with the rulebook rule that applied (key and name), its method and every component of the unit''s requirement in the unit''s currency (its coin when inverse, USD when linear; NULL where the method has none: Deribit worst case = scan_loss, roll and delta shock, contingencies, open orders, MMP; OKX MR1 = scan_loss, MR2 to MR9; SPAN scan, short option minimum, net option value), its requirement in the account margin''s currency (margin_report) and in USD';
 
@@ -642,7 +676,16 @@ SELECT account_id, day, snapshot_at, equity, initial_margin, maintenance_margin,
 FROM last_of_day
 WINDOW w AS (PARTITION BY account_id ORDER BY day);
 COMMENT ON VIEW %1$I.margin_daily IS 'the last snapshot of each account per day with the day-over-day change of initial margin and status; crossed_threshold marks a healthy account that went to call or liquidation';
-$ddl$, target, pm, target);
+$ddl$, target, pm, target,
+    format(q_market, target, pm, fn_args[1], fn_args[2]), format(q_market, target, pm, view_args[1], view_args[2]),
+    format(q_positions, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
+           format('%I.instrument_market_at(shift_underlying, shift_price)', target)),
+    format(q_positions, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
+           format('%I.instrument_market', target)),
+    format(q_margin, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
+           format('%I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)', target)),
+    format(q_margin, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
+           format('%I.position_values', target)));
 
   -- PL/pgSQL functions: their queries (with the *_at functions inlined) are planned once per session; their
   -- bodies are text, built here with %I and passed as one literal (%L), and run with search_path = pg_catalog
@@ -664,8 +707,11 @@ BEGIN
       USING ERRCODE = '22004';
   END IF;
   RETURN (SELECT a.margin FROM %1$I.account_margin_at(NULL, NULL, whatif_margin.account_id, instrument_ids, quantities) a);
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'role %% cannot read the tables of reference schema %%: what-if reads the positions', current_user, %2$L
+    USING ERRCODE = '42501', HINT = format('The schema''s owner grants it with portmargin.grant_writer(%%L, %%L).', %2$L, current_user);
 END
-$b$, target);
+$b$, target, target);
   EXECUTE format($ddl$
 CREATE OR REPLACE FUNCTION %1$I.whatif_margin(account_id bigint, instrument_ids bigint[], quantities float8[])
 RETURNS %2$I.margin
@@ -687,8 +733,11 @@ BEGIN
   END IF;
   RETURN (SELECT a.equity - a.maintenance_margin
           FROM %1$I.account_margin_at(equity_excess_at.underlying, price, equity_excess_at.account_id) a);
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'role %% cannot read the tables of reference schema %%', current_user, %2$L
+    USING ERRCODE = '42501', HINT = format('The schema''s owner grants it with portmargin.grant_writer(%%L, %%L).', %2$L, current_user);
 END
-$b$, target);
+$b$, target, target);
   EXECUTE format($ddl$
 CREATE OR REPLACE FUNCTION %1$I.equity_excess_at(account_id bigint, underlying text, price float8)
 RETURNS float8
@@ -716,8 +765,11 @@ EXCEPTION WHEN unique_violation THEN
   RAISE EXCEPTION 'a margin snapshot at %% is already in %%', at, %2$L USING ERRCODE = '23505',
     DETAIL = 'Snapshots are never overwritten.',
     HINT = 'Pass another timestamp, or delete the rows of that snapshot_at first.';
+WHEN insufficient_privilege THEN
+  RAISE EXCEPTION 'role %% cannot write %%', current_user, %2$L
+    USING ERRCODE = '42501', HINT = format('The schema''s owner grants it with portmargin.grant_writer(%%L, %%L).', %3$L, current_user);
 END
-$b$, target, format('%I.margin_history', target));
+$b$, target, format('%I.margin_history', target), target);
   EXECUTE format($ddl$
 CREATE OR REPLACE FUNCTION %1$I.snapshot_margins(at timestamptz DEFAULT now())
 RETURNS integer
@@ -725,6 +777,15 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS %2$L;
 COMMENT ON FUNCTION %1$I.snapshot_margins(timestamptz) IS 'writes every account''s margin at a timestamp into margin_history and returns the number of rows (schedule with pg_cron); a timestamp already snapshotted is refused (23505), never overwritten';
 $ddl$, target, body);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+    hnt := coalesce(nullif(hnt, ''), CASE WHEN st = '42501' THEN 'Run this as the schema''s owner; nothing was changed.' ELSE 'Nothing was changed.' END);
+    IF det = '' THEN
+      RAISE EXCEPTION '%', format('could not build the views and functions of reference schema %s: %s', quote_ident(target), msg) USING ERRCODE = st, HINT = hnt;
+    ELSE
+      RAISE EXCEPTION '%', format('could not build the views and functions of reference schema %s: %s', quote_ident(target), msg) USING ERRCODE = st, DETAIL = det, HINT = hnt;
+    END IF;
+  END;
   RETURN target;
 END
 $fn$;
@@ -743,6 +804,7 @@ DECLARE
   s   text := quote_ident(target);
   sql text;
   nonempty boolean;
+  st text; msg text; det text; hnt text;
 BEGIN
   IF accounts IS NULL OR accounts < 1 OR accounts > 1000000 THEN
     RAISE EXCEPTION 'invalid value for argument "accounts": %', accounts USING ERRCODE = '22023',
@@ -899,13 +961,163 @@ CROSS JOIN LATERAL (SELECT CASE WHEN a.r5 < 0.06 THEN (0.6 + 0.35 * a.r6) * m.ma
 DROP TABLE pg_temp.demo_und, pg_temp.demo_acct, pg_temp.demo_legs, pg_temp.demo_rank;
 $tmpl$;
   sql := replace(replace(sql, '@S@', s), '@N@', accounts::text);
-  EXECUTE sql;
+  -- an error in one line naming the schema, without the script it came from
+  BEGIN
+    EXECUTE sql;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+    hnt := coalesce(nullif(hnt, ''), CASE WHEN st = '42501' THEN 'The demo book is written by a role that may write the schema''s tables (its owner, or grant_writer); nothing was written.' ELSE 'Nothing was written.' END);
+    IF det = '' THEN
+      RAISE EXCEPTION '%', format('could not fill reference schema %s with the demo book: %s', s, msg) USING ERRCODE = st, HINT = hnt;
+    ELSE
+      RAISE EXCEPTION '%', format('could not fill reference schema %s with the demo book: %s', s, msg) USING ERRCODE = st, DETAIL = det, HINT = hnt;
+    END IF;
+  END;
   RETURN accounts;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.generate_demo_book(text, integer, float8) IS
   'fills an empty reference schema (create_reference_schema) with a demo book from setseed(seed): BTC and ETH coin-settled options, futures and perpetuals, SOL USDC-settled options, SPX index options; accounts with hedged and naked strategies under deribit-btc, okx-btc, span and finra-broad-index (the crypto ones under the rulebook deribit or okx of portmargin.rulebook_rules where it has a rule for each of their risk units), collateral sized so that most are healthy and some are in call or liquidation';
 
+CREATE OR REPLACE FUNCTION @extschema@.create_reference_schema(target text DEFAULT 'venue')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  taken text;
+  st text; msg text; det text; hnt text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF target = '' OR octet_length(target) > 63 THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = format('A schema name is 1 to 63 bytes long (this one has %s).', octet_length(target));
+  END IF;
+  IF target = pm OR target = 'information_schema' OR target LIKE 'pg\_%' THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = CASE WHEN target = pm THEN 'The extension''s own schema cannot hold a reference schema (its objects would become part of the extension''s schema).'
+                    ELSE 'System schemas cannot hold a reference schema.' END;
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'accounts')) IS NOT NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema already holds a reference schema.',
+      HINT = 'portmargin.upgrade_reference_schema() rebuilds its functions and views; drop the schema to start again.';
+  END IF;
+  -- any other object with the name of one of ours: one line naming them, not the DDL that would fail on them
+  SELECT string_agg(quote_ident(c.relname), ', ' ORDER BY c.relname) INTO taken
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = target
+    AND c.relname IN (SELECT @extschema@.reference_schema_objects('tables')
+                      UNION ALL SELECT @extschema@.reference_schema_objects('account views')
+                      UNION ALL SELECT @extschema@.reference_schema_objects('position views'));
+  IF taken IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": schema % already has %', quote_ident(target), taken
+      USING ERRCODE = '22023', HINT = 'Create the reference schema in a new schema, or drop or rename those objects.';
+  END IF;
+  -- an error below (e.g. no CREATE privilege on the database) in one line, without the DDL it came from
+  BEGIN
+  EXECUTE format($ddl$
+CREATE SCHEMA IF NOT EXISTS %1$I;
+
+CREATE TABLE %1$I.accounts (
+    account_id        bigint PRIMARY KEY,
+    name              text NOT NULL,
+    method            text NOT NULL DEFAULT 'deribit-btc' REFERENCES %2$I.scenario_presets (name),
+    call_level        float8 NOT NULL DEFAULT 1 CHECK (call_level > 0),
+    liquidation_level float8 NOT NULL DEFAULT 1 CHECK (liquidation_level > 0)
+);
+COMMENT ON TABLE %1$I.accounts IS 'margin accounts: the scenario preset that margins each (portmargin.scenario_presets.name) and its status thresholds: call when equity < call_level x initial margin, liquidation when equity <= liquidation_level x maintenance margin';
+
+CREATE TABLE %1$I.collateral (
+    account_id bigint NOT NULL REFERENCES %1$I.accounts ON DELETE CASCADE,
+    currency   text NOT NULL,
+    balance    float8 NOT NULL,
+    PRIMARY KEY (account_id, currency)
+);
+COMMENT ON TABLE %1$I.collateral IS 'cash and coin balances per account and currency; USD, USDC and USDT count at 1 USD, a coin at its index price (index_prices.underlying = currency)';
+
+CREATE TABLE %1$I.instruments (
+    instrument_id bigint PRIMARY KEY,
+    name          text NOT NULL UNIQUE,
+    underlying    text NOT NULL,
+    kind          text NOT NULL CHECK (kind IN ('option', 'future', 'perpetual', 'spot')),
+    option_type   text CHECK (option_type IN ('call', 'put')),
+    strike        float8 CHECK (strike > 0),
+    expiry        timestamptz,
+    settlement    text NOT NULL DEFAULT 'linear' CHECK (settlement IN ('linear', 'inverse')),
+    multiplier    float8 NOT NULL DEFAULT 1 CHECK (multiplier > 0),
+    CHECK (kind <> 'option' OR (option_type IS NOT NULL AND strike IS NOT NULL AND expiry IS NOT NULL))
+);
+COMMENT ON TABLE %1$I.instruments IS 'static instrument data: options (call/put, strike, expiry), dated futures, perpetuals, spot; settlement linear (cash, USD) or inverse (coin-settled); contract multiplier in underlying units';
+
+CREATE TABLE %1$I.positions (
+    account_id    bigint NOT NULL REFERENCES %1$I.accounts ON DELETE CASCADE,
+    instrument_id bigint NOT NULL REFERENCES %1$I.instruments,
+    quantity      float8 NOT NULL,
+    entry_price   float8,
+    PRIMARY KEY (account_id, instrument_id)
+);
+COMMENT ON TABLE %1$I.positions IS 'open positions: contracts (negative = short) and, for futures and perpetuals, the average entry price (USD per underlying unit) from which unrealised P&L is counted';
+
+CREATE TABLE %1$I.index_prices (
+    underlying text PRIMARY KEY,
+    price      float8 NOT NULL CHECK (price > 0),
+    as_of      timestamptz NOT NULL
+);
+COMMENT ON TABLE %1$I.index_prices IS 'index (spot) price per underlying in USD and the time it was taken: the valuation time of every instrument on it, and the USD rate of a coin balance';
+
+CREATE TABLE %1$I.forwards (
+    underlying text NOT NULL,
+    expiry     timestamptz NOT NULL,
+    forward    float8 NOT NULL CHECK (forward > 0),
+    PRIMARY KEY (underlying, expiry)
+);
+COMMENT ON TABLE %1$I.forwards IS 'forward (or futures mark) per underlying and expiry; an expiry without a row uses the index price';
+
+CREATE TABLE %1$I.implied_vols (
+    instrument_id bigint PRIMARY KEY REFERENCES %1$I.instruments ON DELETE CASCADE,
+    vol           float8 NOT NULL CHECK (vol >= 0)
+);
+COMMENT ON TABLE %1$I.implied_vols IS 'implied volatility per option (decimal, annualised)';
+
+CREATE TABLE %1$I.rates (
+    currency text PRIMARY KEY,
+    rate     float8 NOT NULL
+);
+COMMENT ON TABLE %1$I.rates IS 'continuously compounded rate per settlement currency (USD for linear options); discounts option values; a missing rate is 0';
+
+CREATE TABLE %1$I.margin_history (
+    snapshot_at        timestamptz NOT NULL,
+    account_id         bigint NOT NULL,
+    method             text NOT NULL,
+    equity             float8 NOT NULL,
+    initial_margin     float8 NOT NULL,
+    maintenance_margin float8 NOT NULL,
+    excess             float8 NOT NULL,
+    margin_ratio       float8,
+    status             text NOT NULL,
+    PRIMARY KEY (snapshot_at, account_id)
+);
+COMMENT ON TABLE %1$I.margin_history IS 'snapshots of account_margin written by snapshot_margins() (e.g. from pg_cron)';
+$ddl$, target, pm);
+  PERFORM @extschema@.upgrade_reference_schema(target);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+    msg := CASE WHEN msg LIKE 'could not %' THEN msg ELSE format('could not create reference schema %s: %s', quote_ident(target), msg) END;
+    hnt := coalesce(nullif(hnt, ''), CASE WHEN st = '42501' THEN 'Creating a reference schema takes CREATE on the database (or on an existing empty schema of that name); nothing was created.' ELSE 'Nothing was created.' END);
+    IF det = '' THEN
+      RAISE EXCEPTION '%', msg USING ERRCODE = st, HINT = hnt;
+    ELSE
+      RAISE EXCEPTION '%', msg USING ERRCODE = st, DETAIL = det, HINT = hnt;
+    END IF;
+  END;
+  RETURN target;
+END
+$fn$;
 COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
   'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history; views instrument_market, account_margin, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at and the *_at functions behind the views, every SQL body bound when created';
 
@@ -924,6 +1136,12 @@ COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
 GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
 GRANT SELECT ON @extschema@.scenario_presets, @extschema@.rulebook_rules,
                 @extschema@.collateral_schedules, @extschema@.collateral_tiers TO PUBLIC;
+-- A reference schema's accounts reference a preset and a collateral
+-- schedule by name (foreign keys), which takes REFERENCES on the two tables:
+-- without it only the extension's owner could create a reference schema.
+-- Shipped rows are read-only anyway; a user row an account uses cannot be
+-- deleted while it is used, which is the point of the key.
+GRANT REFERENCES ON @extschema@.scenario_presets, @extschema@.collateral_schedules TO PUBLIC;
 
 -- ---------------------------------------------------------------------
 -- configuration that survives pg_dump (issue 11, point 3, first step)
@@ -974,3 +1192,159 @@ CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extsch
   FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
 CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.collateral_tiers
   FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
+
+-- ---------------------------------------------------------------------
+-- roles of a reference schema: helpers that grant them (issue 11, point 1)
+-- ---------------------------------------------------------------------
+
+-- The views of a reference schema read its tables with the rights of the
+-- views' owner (no view calls a caller-rights function that reads a
+-- table), so SELECT on the views alone is enough to read them.  A reader
+-- gets the account-level views, and with positions => true also the
+-- position-level ones; never the tables.  A writer gets the tables
+-- (SELECT, INSERT, UPDATE, DELETE) and every view.  Only the schema's
+-- owner (or a member of the owning role) grants; PostgreSQL's GRANT would
+-- otherwise only warn and grant nothing.
+CREATE FUNCTION @extschema@.reference_schema_objects(kind text)
+RETURNS SETOF text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT o.name FROM (VALUES
+    ('tables', 'accounts'), ('tables', 'collateral'), ('tables', 'instruments'), ('tables', 'positions'),
+    ('tables', 'index_prices'), ('tables', 'forwards'), ('tables', 'implied_vols'), ('tables', 'rates'),
+    ('tables', 'margin_history'),
+    ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
+    ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),
+    ('account views', 'instrument_market'),
+    ('position views', 'position_values'), ('position views', 'position_greeks'), ('position views', 'margin_attribution')
+  ) AS o(kind, name)
+  WHERE o.kind = reference_schema_objects.kind;
+END;
+COMMENT ON FUNCTION @extschema@.reference_schema_objects(text) IS
+  'the objects of a reference schema of one kind (''tables'', ''account views'', ''position views''), by name: what grant_reader and grant_writer grant on';
+
+CREATE FUNCTION @extschema@.check_reference_schema_owner(target text, grantee regrole)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  missing text;
+BEGIN
+  IF target IS NULL OR grantee IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN target IS NULL THEN 'target' ELSE 'grantee' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF to_regnamespace(quote_ident(target)) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": schema % does not exist', quote_ident(target)
+      USING ERRCODE = '22023', HINT = 'Create a reference schema with portmargin.create_reference_schema().';
+  END IF;
+  SELECT string_agg(o, ', ') INTO missing
+  FROM (SELECT o FROM @extschema@.reference_schema_objects('tables') o
+        UNION ALL SELECT o FROM @extschema@.reference_schema_objects('account views') o
+        UNION ALL SELECT o FROM @extschema@.reference_schema_objects('position views') o) x
+  WHERE to_regclass(format('%I.%I', target, o)) IS NULL;
+  IF missing IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": schema % is not a reference schema of this version (no %)',
+      quote_ident(target), missing
+      USING ERRCODE = '22023', HINT = format('Run portmargin.upgrade_reference_schema(%L) first.', target);
+  END IF;
+  IF NOT pg_has_role(current_user, (SELECT nspowner FROM pg_namespace WHERE nspname = target), 'USAGE') THEN
+    RAISE EXCEPTION 'only the owner of schema % can grant its objects', quote_ident(target)
+      USING ERRCODE = '42501',
+            HINT = format('Run this as %s (the schema''s owner) or a member of that role.',
+                          (SELECT nspowner::regrole FROM pg_namespace WHERE nspname = target));
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.check_reference_schema_owner(text, regrole) IS
+  'raises a one-line error unless target is a reference schema of this version owned by the current user (or a role it is a member of): the check of grant_reader, grant_writer and revoke_reference_access';
+
+CREATE FUNCTION @extschema@.grant_reader(target text, grantee regrole, positions boolean DEFAULT true)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  o text;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, grantee);
+  IF positions IS NULL THEN
+    RAISE EXCEPTION 'argument "positions" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO %s', target, grantee);
+  FOR o IN SELECT @extschema@.reference_schema_objects('account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('position views') WHERE positions LOOP
+    EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
+  END LOOP;
+  RETURN format('%s reads the %s views of %I', grantee, CASE WHEN positions THEN 'account and position' ELSE 'account' END, target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.grant_reader(text, regrole, boolean) IS
+  'grants a read-only (BI / reporting) role USAGE on the reference schema target and SELECT on its views: the account-level ones (account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, account_greeks, margin_daily, instrument_market) and, with positions (default true), position_values, position_greeks and margin_attribution; never the tables.  Run by the schema''s owner; re-run after upgrade_reference_schema';
+
+CREATE FUNCTION @extschema@.grant_writer(target text, grantee regrole)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  o text;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, grantee);
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO %s', target, grantee);
+  FOR o IN SELECT @extschema@.reference_schema_objects('tables') LOOP
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', target, o, grantee);
+  END LOOP;
+  FOR o IN SELECT @extschema@.reference_schema_objects('account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('position views') LOOP
+    EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
+  END LOOP;
+  RETURN format('%s writes the tables and reads the views of %I', grantee, target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.grant_writer(text, regrole) IS
+  'grants a margin-writing application role USAGE on the reference schema target, SELECT, INSERT, UPDATE and DELETE on its tables (so it loads positions and prices and runs whatif_margin, liquidation_prices, snapshot_margins) and SELECT on its views.  Run by the schema''s owner; re-run after upgrade_reference_schema';
+
+CREATE FUNCTION @extschema@.revoke_reference_access(target text, grantee regrole)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  o text;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, grantee);
+  FOR o IN SELECT @extschema@.reference_schema_objects('tables')
+           UNION ALL SELECT @extschema@.reference_schema_objects('account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('position views') LOOP
+    EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
+  END LOOP;
+  EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %s', target, grantee);
+  RETURN format('%s has no access to %I', grantee, target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.revoke_reference_access(text, regrole) IS
+  'revokes what grant_reader or grant_writer granted a role on the reference schema target (its tables, views and USAGE on the schema)';
+
+CREATE FUNCTION @extschema@.grant_configuration(grantee regrole)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF grantee IS NULL THEN
+    RAISE EXCEPTION 'argument "grantee" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF NOT pg_has_role(current_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = '@extschema@.scenario_presets'::regclass), 'USAGE') THEN
+    RAISE EXCEPTION 'only the owner of extension portmargin can grant its configuration tables'
+      USING ERRCODE = '42501', HINT = format('Run this as %s.',
+        (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = '@extschema@.scenario_presets'::regclass));
+  END IF;
+  EXECUTE format('GRANT INSERT, UPDATE, DELETE ON @extschema@.scenario_presets, @extschema@.rulebook_rules, '
+                 '@extschema@.collateral_schedules, @extschema@.collateral_tiers TO %s', grantee);
+  RETURN format('%s adds and changes user rows of the configuration tables (shipped rows stay read-only)', grantee);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.grant_configuration(regrole) IS
+  'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules; shipped rows stay read-only for every role).  Run by the extension''s owner';

@@ -252,6 +252,11 @@ class Pools:
     def boolean(self):
         return Lit(self.rng.choice(["true", "false"]))
 
+    def regrole(self):
+        # the grant helpers' grantee: an existing role or NULL (an unknown name fails in the cast to regrole, before the call)
+        return Lit(self.rng.choice(["'pg_monitor'::regrole", "current_user::regrole",
+                                    "NULL::regrole"]))
+
     # -- arrays --
     def array(self, elem, elem_type):
         r = self.rng.random()
@@ -438,6 +443,8 @@ def literal_for(pools, typ, name=""):
         return pools.timestamptz()
     if t == "boolean":
         return pools.boolean()
+    if t == "regrole":
+        return pools.regrole()
     if t == "cstring":
         return pools.cstring()
     if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook"):
