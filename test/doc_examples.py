@@ -16,12 +16,23 @@ Convention (README.md, doc/*.md):
 as an example; the next fenced block (a plain ``` block, with only blank
 lines in between) holds its expected output.  `<!-- example: setup -->`
 marks a ```sql block that is run but whose output is not checked (it has no
-expected block).  The examples of one page run in order in one psql session
+expected block).  `<!-- example: reader -->` marks an example that only
+reads views: with --reader it runs as the read-only role (see below).  The examples of one page run in order in one psql session
 against a fresh database made for that page (`CREATE EXTENSION portmargin`
 first, database dropped at the end), so later examples can use the tables
 of earlier ones.
 
-Usage:  test/doc_examples.py [--print] [files...]
+Usage:  test/doc_examples.py [--print] [--role ROLE [--reader ROLE]] [files...]
+
+--role ROLE runs every page as ROLE, an ordinary role (no superuser, made
+NOLOGIN if it does not exist): the connecting superuser creates the
+extension, grants ROLE CREATE on the page's database and the configuration
+tables (portmargin.grant_configuration), then the examples run after SET
+ROLE, as an application role would run them (doc/security.md).
+--reader ROLE (with --role) runs each `example: reader` as ROLE, an
+ordinary role with SELECT on the views alone: before the example, the
+application role grants it every reference schema it owns
+(portmargin.grant_reader), and the example must print the same output.
 
 Without files: README.md, doc/*.md and doc/venues/*.md that contain at
 least one marker.
@@ -46,7 +57,7 @@ import sys
 import tempfile
 
 PSQL_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-P', 'pager=off']
-MARKER_RE = re.compile(r'^\s*<!--\s*example\s*(?::\s*(setup)\s*)?-->\s*$')
+MARKER_RE = re.compile(r'^\s*<!--\s*example\s*(?::\s*(setup|reader)\s*)?-->\s*$')
 # any HTML comment that starts with "example": a misspelt marker is an error,
 # not a silently skipped example
 LOOSE_MARKER_RE = re.compile(r'^\s*<!--\s*examples?\b', re.IGNORECASE)
@@ -64,9 +75,10 @@ class Block:
 
 
 class Example:
-    def __init__(self, number, setup, sql, expected):
+    def __init__(self, number, setup, sql, expected, reader=False):
         self.number = number      # 1-based, per page, setup examples included
         self.setup = setup
+        self.reader = reader      # reads views only: run as the --reader role
         self.sql = sql            # Block
         self.expected = expected  # Block, or None for setup examples
 
@@ -114,7 +126,7 @@ def parse_blocks(lines):
             continue
         m = MARKER_RE.match(line)
         if m:
-            items.append(('marker', i + 1, m.group(1) == 'setup'))
+            items.append(('marker', i + 1, m.group(1)))
         elif LOOSE_MARKER_RE.match(line):
             problems.append('line %d: unrecognised example marker %r'
                             % (i + 1, line.strip()))
@@ -131,7 +143,8 @@ def parse_page(path):
     for idx, item in enumerate(items):
         if item[0] != 'marker':
             continue
-        _, lineno, setup = item
+        _, lineno, kind = item
+        setup = kind == 'setup'
         nxt = items[idx + 1] if idx + 1 < len(items) else None
         if (nxt is None or nxt[0] != 'block' or nxt[1].start != lineno + 1
                 or nxt[1].lang != 'sql'):
@@ -161,7 +174,7 @@ def parse_page(path):
             problems.append('line %d: example SQL must end with ";" (or a psql '
                             'backslash command)' % sql.start)
             continue
-        examples.append(Example(len(examples) + 1, setup, sql, expected))
+        examples.append(Example(len(examples) + 1, setup, sql, expected, kind == 'reader'))
     if problems:
         problems.sort(key=lambda p: int(re.match(r'line (\d+)', p).group(1)))
         raise PageError('\n'.join(problems))
@@ -187,6 +200,10 @@ def quote_ident(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
 def db_name(prefix, path):
     stem = re.sub(r'[^a-z0-9]+', '_', os.path.splitext(os.path.basename(path))[0].lower())
     return ('%s%s_%d' % (prefix, stem, os.getpid()))[:63]
@@ -205,12 +222,35 @@ def run_page(path, examples, args):
         return {}, 0, 'cannot create database %s: %s' % (db, r.stderr.strip())
     try:
         script = ['CREATE EXTENSION portmargin;']
+        if args.role:
+            # an application role: CREATE on this database, the configuration tables
+            for role in [args.role] + ([args.reader] if args.reader else []):
+                script.append("DO $r$ BEGIN IF to_regrole(%s) IS NULL THEN CREATE ROLE %s NOLOGIN; END IF; END $r$;"
+                              % (quote_literal(role), quote_ident(role)))
+            script.append('GRANT CREATE ON DATABASE %s TO %s;' % (quote_ident(db), quote_ident(args.role)))
+            script.append('\\o /dev/null')
+            script.append('SELECT portmargin.grant_configuration(%s);' % quote_literal(quote_ident(args.role)))
+            script.append('\\o')
+            script.append('SET ROLE %s;' % quote_ident(args.role))
         origin = {}   # script line -> (example number, markdown line)
         for ex in examples:
             script.append('\\echo @@example %d@@' % ex.number)
+            as_reader = args.reader and ex.reader
+            if as_reader:
+                # the application role grants the reader every reference schema it owns; the example runs as the reader
+                script.append('\\o /dev/null')
+                script.append("SELECT portmargin.grant_reader(n.nspname, %s) FROM pg_catalog.pg_namespace n "
+                              "WHERE n.nspowner = current_user::regrole "
+                              "AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid "
+                              "AND c.relname = 'account_margin_detail');"
+                              % quote_literal(quote_ident(args.reader)))
+                script.append('\\o')
+                script.append('SET ROLE %s;' % quote_ident(args.reader))
             for k, l in enumerate(ex.sql.lines):
                 script.append(l)
                 origin[len(script)] = (ex.number, ex.sql.start + 1 + k)
+            if as_reader:
+                script.append('SET ROLE %s;' % quote_ident(args.role))
         with tempfile.NamedTemporaryFile('w', suffix='.sql', prefix='doc_examples_',
                                          encoding='utf-8', delete=False) as f:
             f.write('\n'.join(script) + '\n')
@@ -286,8 +326,12 @@ def main():
                     help='database connected to for CREATE/DROP DATABASE (default %(default)s)')
     ap.add_argument('--timeout', type=int, default=600,
                     help='seconds allowed per page (default %(default)s)')
+    ap.add_argument('--role', help='run the examples as this ordinary (application) role')
+    ap.add_argument('--reader', help='run the "example: reader" examples as this read-only role (needs --role)')
     ap.add_argument('files', nargs='*')
     args = ap.parse_args()
+    if args.reader and not args.role:
+        ap.error('--reader needs --role')
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = args.files or default_files(root)
@@ -309,7 +353,7 @@ def main():
             passed += 1
         else:
             failed += 1
-        what = 'example %d (line %d%s)' % (ex.number, ex.line, ', setup' if ex.setup else '')
+        what = 'example %d (line %d%s)' % (ex.number, ex.line, ', setup' if ex.setup else (', as ' + args.reader if args.reader and ex.reader else ''))
         print('%s %d - %s: %s%s' % ('ok' if ok else 'not ok', n, show(path), what, note))
 
     for path in files:

@@ -212,6 +212,34 @@ bad=$(echo "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk
 passed=$((passed + ${tests:-0} - bad))
 
 if [ "$mode" != valgrind ]; then
+  # the same suites as an application role (doc/security.md): no superuser;
+  # CREATE on its database and on schema public (its tables), the
+  # configuration tables by grant_configuration.  Left out: cancel.sql
+  # (dblink) and cron.sql (pg_cron) need extensions only a superuser
+  # installs; privileges.sql and roles.sql create the roles they test.  The
+  # few checks that need a superuser (C-language declarations, COPY to
+  # server files) are skipped by the suites themselves.
+  echo "== pgTAP as an application role (pm_app: no superuser)"
+  psql -X -q -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE ROLE pm_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE portmargin_tap_app;
+GRANT CREATE ON DATABASE portmargin_tap_app TO pm_app;
+SQL
+  psql -X -q -d portmargin_tap_app -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE EXTENSION pgtap;
+CREATE EXTENSION portmargin;
+GRANT CREATE ON SCHEMA public TO pm_app;
+SELECT portmargin.grant_configuration('pm_app');
+SQL
+  app_files=$(echo $tap_files | tr ' ' '\n' | grep -v -e '^test/cancel.sql$' -e '^test/cron.sql$' \
+              -e '^test/privileges.sql$' -e '^test/roles.sql$' | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  if out=$(PGUSER=pm_app pg_prove -d portmargin_tap_app $app_files 2>&1); then :; else failed=$((failed + 1)); fi
+  echo "$out" | grep -v '^test/.* ok$' || true
+  tests=$(echo "$out" | sed -n 's/.*Tests=\([0-9]*\).*/\1/p' | tail -n 1)
+  bad=$(echo "$out" | sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${tests:-0} - bad))
+
   # configuration survives pg_dump / pg_restore (issue 11): user rows of the
   # configuration tables come back, shipped rows are the install script's
   echo "== pg_dump / pg_restore of the configuration"
@@ -240,6 +268,13 @@ SQL
 
   echo "== documentation examples (test/doc_examples.py)"
   if out=$(/usr/bin/python3 test/doc_examples.py 2>&1); then :; else failed=$((failed + 1)); fi
+  echo "$out" | grep -v '^ok ' || true
+  passed=$((passed + $(echo "$out" | grep -c '^ok ')))
+
+  # the tutorial as an application role, its read parts (`example: reader`)
+  # as a BI role that has SELECT on the views alone (grant_reader)
+  echo "== getting-started as an application role and a BI role (test/doc_examples.py --role --reader)"
+  if out=$(/usr/bin/python3 test/doc_examples.py --role pm_app --reader pm_bi doc/getting-started.md 2>&1); then :; else failed=$((failed + 1)); fi
   echo "$out" | grep -v '^ok ' || true
   passed=$((passed + $(echo "$out" | grep -c '^ok ')))
 fi
