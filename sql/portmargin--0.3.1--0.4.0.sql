@@ -1153,36 +1153,103 @@ GRANT REFERENCES ON @extschema@.scenario_presets, @extschema@.collateral_schedul
 -- are now read-only for every role, the owner included: change a copy
 -- under another name.  Extension scripts that update shipped parameters set
 -- portmargin.maintain_shipped = on for their transaction.
+-- A user row overrides a shipped row by name: inserting a row (shipped =
+-- false) with the key of a shipped row replaces it (the shipped row's
+-- content is kept in shipped_overrides), and deleting that user row puts
+-- the shipped one back.  The key stays unique, so foreign keys and every
+-- lookup by name see the user's row.  pg_dump keeps the user row; on
+-- restore, CREATE EXTENSION inserts the shipped row and loading the user
+-- row overrides it again, through this same trigger.
+CREATE TABLE @extschema@.shipped_overrides (
+    table_name text NOT NULL,
+    key        text NOT NULL,
+    original   jsonb NOT NULL,
+    PRIMARY KEY (table_name, key)
+);
+COMMENT ON TABLE @extschema@.shipped_overrides IS
+  'the shipped rows of the configuration tables that a user row with the same key overrides (their content as shipped, restored when the user row is deleted); filled by protect_shipped_rows, rebuilt by the restore of a dump';
+GRANT SELECT ON @extschema@.shipped_overrides TO PUBLIC;
+
 CREATE FUNCTION @extschema@.protect_shipped_rows() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $body$
 DECLARE
+  key_cols text[] := CASE TG_TABLE_NAME
+                       WHEN 'scenario_presets' THEN ARRAY['name']
+                       WHEN 'rulebook_rules' THEN ARRAY['rulebook', 'underlying', 'settlement']
+                       WHEN 'collateral_schedules' THEN ARRAY['schedule']
+                       WHEN 'collateral_tiers' THEN ARRAY['schedule', 'currency', 'tier'] END;
+  tbl text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
+  rec jsonb;
   row_key text;
+  cond text;
+  shipped_row jsonb;
+  original jsonb;
+  cols text;
+  prev text;
 BEGIN
+  IF key_cols IS NULL OR TG_TABLE_SCHEMA <> '@extschema@' THEN
+    RAISE EXCEPTION 'protect_shipped_rows is the trigger of portmargin''s configuration tables, not of %', tbl
+      USING ERRCODE = '55000';
+  END IF;
   IF current_setting('portmargin.maintain_shipped', true) = 'on' THEN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
   END IF;
+  rec := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
+  row_key := (SELECT string_agg(rec ->> k, '/' ORDER BY o) FROM unnest(key_cols) WITH ORDINALITY AS u(k, o));
   IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipped THEN
-    row_key := CASE TG_TABLE_NAME
-                 WHEN 'scenario_presets' THEN to_jsonb(OLD) ->> 'name'
-                 WHEN 'rulebook_rules' THEN concat_ws('/', to_jsonb(OLD) ->> 'rulebook', to_jsonb(OLD) ->> 'underlying',
-                                                      to_jsonb(OLD) ->> 'settlement')
-                 WHEN 'collateral_schedules' THEN to_jsonb(OLD) ->> 'schedule'
-                 ELSE concat_ws('/', to_jsonb(OLD) ->> 'schedule', to_jsonb(OLD) ->> 'currency', to_jsonb(OLD) ->> 'tier')
-               END;
     RAISE EXCEPTION 'shipped row "%" of portmargin.% cannot be changed', row_key, TG_TABLE_NAME
       USING ERRCODE = '55000',
-            HINT = 'Insert a copy under another name (shipped = false) and use that: pg_dump keeps rows you add, not edits of shipped ones.';
+            HINT = 'Insert a row with the same key (shipped = false): it overrides the shipped one, and pg_dump keeps it.';
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.shipped THEN
     RAISE EXCEPTION 'rows of portmargin.% with shipped = true come with the extension', TG_TABLE_NAME
       USING ERRCODE = '55000', HINT = 'Insert the row with shipped = false.';
   END IF;
+  cond := (SELECT string_agg(format('t.%I = %L', k, rec ->> k), ' AND ') FROM unnest(key_cols) AS k);
+  IF TG_OP = 'INSERT' THEN
+    -- a user row with the key of a shipped row overrides it: the shipped row is kept aside and removed, the
+    -- user row inserted (foreign keys are checked at the end of the statement, when the key exists again)
+    EXECUTE format('SELECT to_jsonb(t) FROM %s t WHERE t.shipped AND %s', tbl, cond) INTO shipped_row;
+    IF shipped_row IS NOT NULL THEN
+      INSERT INTO @extschema@.shipped_overrides (table_name, key, original) VALUES (TG_TABLE_NAME, row_key, shipped_row)
+      ON CONFLICT (table_name, key) DO UPDATE SET original = EXCLUDED.original;
+      prev := current_setting('portmargin.maintain_shipped', true);
+      PERFORM set_config('portmargin.maintain_shipped', 'on', true);
+      EXECUTE format('DELETE FROM %s t WHERE t.shipped AND %s', tbl, cond);
+      PERFORM set_config('portmargin.maintain_shipped', coalesce(prev, ''), true);
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' AND (SELECT bool_or(to_jsonb(OLD) -> k IS DISTINCT FROM rec -> k) FROM unnest(key_cols) AS k)
+     AND EXISTS (SELECT 1 FROM @extschema@.shipped_overrides o WHERE o.table_name = TG_TABLE_NAME
+                 AND o.key = (SELECT string_agg(to_jsonb(OLD) ->> k, '/' ORDER BY n) FROM unnest(key_cols) WITH ORDINALITY AS u(k, n))) THEN
+    RAISE EXCEPTION 'row "%" of portmargin.% overrides a shipped row: its key cannot change',
+      (SELECT string_agg(to_jsonb(OLD) ->> k, '/' ORDER BY n) FROM unnest(key_cols) WITH ORDINALITY AS u(k, n)), TG_TABLE_NAME
+      USING ERRCODE = '55000', HINT = 'Delete it (the shipped row comes back) and insert a row under the new key.';
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    -- deleting a user row that overrides a shipped one puts the shipped row back (the row stays, with the
+    -- shipped content: DELETE reports it as not deleted)
+    SELECT o.original INTO original FROM @extschema@.shipped_overrides o
+    WHERE o.table_name = TG_TABLE_NAME AND o.key = row_key;
+    IF original IS NOT NULL THEN
+      cols := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
+               WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped);
+      prev := current_setting('portmargin.maintain_shipped', true);
+      PERFORM set_config('portmargin.maintain_shipped', 'on', true);
+      EXECUTE format('UPDATE %s t SET (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%s, $1)) WHERE %s',
+                     tbl, cols, cols, tbl, cond) USING original;
+      PERFORM set_config('portmargin.maintain_shipped', coalesce(prev, ''), true);
+      DELETE FROM @extschema@.shipped_overrides o WHERE o.table_name = TG_TABLE_NAME AND o.key = row_key;
+      RETURN NULL;
+    END IF;
+  END IF;
   RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $body$;
 COMMENT ON FUNCTION @extschema@.protect_shipped_rows() IS
-  'trigger of the configuration tables: shipped rows cannot be updated or deleted and rows cannot be marked shipped (ERROR 55000 naming the row), because pg_dump keeps only user rows; extension scripts set portmargin.maintain_shipped = on';
+  'trigger of the configuration tables: shipped rows cannot be updated or deleted and rows cannot be marked shipped (ERROR 55000 naming the row), because pg_dump keeps only user rows; a user row inserted with the key of a shipped row overrides it (the shipped content goes to shipped_overrides) and deleting that row restores the shipped one; extension scripts set portmargin.maintain_shipped = on';
 
 CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.scenario_presets
   FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
@@ -1342,9 +1409,9 @@ BEGIN
         (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = '@extschema@.scenario_presets'::regclass));
   END IF;
   EXECUTE format('GRANT INSERT, UPDATE, DELETE ON @extschema@.scenario_presets, @extschema@.rulebook_rules, '
-                 '@extschema@.collateral_schedules, @extschema@.collateral_tiers TO %s', grantee);
+                 '@extschema@.collateral_schedules, @extschema@.collateral_tiers, @extschema@.shipped_overrides TO %s', grantee);
   RETURN format('%s adds and changes user rows of the configuration tables (shipped rows stay read-only)', grantee);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_configuration(regrole) IS
-  'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules; shipped rows stay read-only for every role).  Run by the extension''s owner';
+  'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules, and rows that override shipped ones by key; shipped rows stay read-only for every role) and on shipped_overrides, where an override keeps the shipped row.  Run by the extension''s owner';

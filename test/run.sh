@@ -250,18 +250,28 @@ INSERT INTO portmargin.scenario_presets (name, scenarios, description, source)
 SELECT 'my-span', portmargin.span_scenarios(0.12, 0.25), 'a user preset', 'test/run.sh';
 INSERT INTO portmargin.rulebook_rules (rulebook, underlying, settlement, preset) VALUES
   ('mine', 'BTC', 'inverse', 'deribit-btc'), ('mine', '*', '*', 'my-span');
+-- user rows that override shipped ones by key
+INSERT INTO portmargin.scenario_presets (name, scenarios, description, source)
+VALUES ('span', portmargin.span_scenarios(0.2, 0.25), 'our clearing firm''s ranges', 'test/run.sh');
+INSERT INTO portmargin.rulebook_rules (rulebook, underlying, settlement, preset) VALUES ('deribit', 'BTC', 'inverse', 'my-span');
 SQL
   config_q="SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
               SELECT format('%s %s %s %s', name, scenarios, description, shipped) x FROM portmargin.scenario_presets
               UNION ALL SELECT format('%s %s %s %s %s', rulebook, underlying, settlement, preset, shipped) FROM portmargin.rulebook_rules
               UNION ALL SELECT format('%s', s) FROM portmargin.collateral_schedules s
-              UNION ALL SELECT format('%s', t) FROM portmargin.collateral_tiers t) z"
+              UNION ALL SELECT format('%s', t) FROM portmargin.collateral_tiers t
+              UNION ALL SELECT format('%s %s %s', table_name, key, original) FROM portmargin.shipped_overrides) z"
   pg_dump -Fc -f "$tmp/config.dump" pm_dump_src
   createdb pm_dump_dst
   if pg_restore -d pm_dump_dst "$tmp/config.dump" \
      && [ "$(psql -X -At -d pm_dump_src -c "$config_q")" = "$(psql -X -At -d pm_dump_dst -c "$config_q")" ] \
-     && [ "$(psql -X -At -d pm_dump_dst -c "SELECT count(*) FROM portmargin.rules(portmargin.rulebook_preset('mine'))")" = 2 ]; then
-    echo "ok: user presets and rules restored, shipped rows equal"; passed=$((passed + 1))
+     && [ "$(psql -X -At -d pm_dump_dst -c "SELECT count(*) FROM portmargin.rules(portmargin.rulebook_preset('mine'))")" = 2 ] \
+     && [ "$(psql -X -At -d pm_dump_dst -c "SELECT description FROM portmargin.scenario_presets WHERE name = 'span'")" = "our clearing firm's ranges" ] \
+     && [ "$(psql -X -q -At -d pm_dump_dst -c "DELETE FROM portmargin.scenario_presets WHERE name = 'span'" \
+              -c "SELECT format('%s %s', scenarios, description) FROM portmargin.scenario_presets WHERE name = 'span' AND shipped")" \
+          = "$(psql -X -At -d portmargin_tap -c "SELECT format('%s %s', scenarios, description) FROM portmargin.scenario_presets WHERE name = 'span'")" ]; then
+    echo "ok: user presets and rules restored, overrides of shipped rows restored (and undone by DELETE), shipped rows equal"
+    passed=$((passed + 1))
   else
     echo "not ok: the configuration differs after pg_dump / pg_restore"; failed=$((failed + 1))
   fi
