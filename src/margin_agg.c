@@ -1932,10 +1932,27 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	views = palloc(sizeof(PmSetView *) * Max(nunits, 1));
 	for (i = 0; i < nunits; i++)
 	{
-		PmSetView  *v = palloc(sizeof(PmSetView));
+		const PmScenarioSet *s = st->rules ? st->rules->sets[units[i].rule] : st->set;
+		int			k;
 
-		*v = pm_set_view(st->rules ? st->rules->sets[units[i].rule] : st->set);
-		views[i] = v;
+		/*
+		 * Units of one set (interned: one address) share one view:
+		 * pm_margin_finalize_units compares views by address, and margins
+		 * the units of a single set as one, the account P&L included (with
+		 * a view per unit, a rulebook whose rules name the same set left
+		 * the P&L vector unwritten).
+		 */
+		views[i] = NULL;
+		for (k = 0; k < i && views[i] == NULL; k++)
+			if ((st->rules ? st->rules->sets[units[k].rule] : st->set) == s)
+				views[i] = views[k];
+		if (views[i] == NULL)
+		{
+			PmSetView  *v = palloc(sizeof(PmSetView));
+
+			*v = pm_set_view(s);
+			views[i] = v;
+		}
 	}
 	/* the account's P&L per scenario: when every unit has one set */
 	if (set == NULL && nunits > 0)
