@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "access/htup_details.h"
+#include "access/tupmacs.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
@@ -1459,6 +1460,54 @@ position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
 }
 
 /*
+ * A portmargin.position datum's fields, read as heap_deform_tuple reads
+ * them, for the layout position_desc checked: float8 fields at double
+ * alignment, text fields at int alignment unless short (1-byte header).
+ * Missing trailing fields are NULL.  Text values point into the datum.
+ */
+static inline void
+position_deform(HeapTupleHeader th, TupleDesc desc, Datum *values, bool *nulls)
+{
+	bool		hasnulls = (th->t_infomask & HEAP_HASNULL) != 0;
+	bits8	   *bp = th->t_bits;
+	char	   *tp = (char *) th + th->t_hoff;
+	int			natts = HeapTupleHeaderGetNatts(th);
+	uint32		off = 0;
+	int			i;
+
+#ifdef HEAP_IS_DATUM
+	/* a datum of an older version of the row type: an error, as heap_deform_tuple raises it */
+	if (HeapTupleHeaderIsVersionedDatum(th))
+		heap_datum_check(th, desc);
+#endif
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (i >= natts || (hasnulls && att_isnull(i, bp)))
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+			continue;
+		}
+		nulls[i] = false;
+		if (position_typid[i] == FLOAT8OID)
+		{
+			float8		v;
+
+			off = att_align_nominal(off, TYPALIGN_DOUBLE);
+			memcpy(&v, tp + off, sizeof(float8));
+			values[i] = Float8GetDatum(v);
+			off += sizeof(float8);
+		}
+		else
+		{
+			off = att_align_pointer(off, TYPALIGN_INT, -1, tp + off);
+			values[i] = PointerGetDatum(tp + off);
+			off += VARSIZE_ANY(tp + off);
+		}
+	}
+}
+
+/*
  * One row of the position form: argument 1 a portmargin.position (NULL:
  * the row is skipped, as a NULL quantity is), argument 2 the scenario set
  * or rulebook.  The composite is unpacked into the 12-argument layout and
@@ -1471,7 +1520,6 @@ position_transition(FunctionCallInfo fcinfo, bool rulebook)
 	LOCAL_FCINFO(inner, 13);
 	RevalCache *c;
 	HeapTupleHeader th;
-	HeapTupleData tuple;
 	Datum		values[POSITION_NATTS];
 	bool		nulls[POSITION_NATTS];
 	Datum		result;
@@ -1502,11 +1550,7 @@ position_transition(FunctionCallInfo fcinfo, bool rulebook)
 		c->position_desc = position_desc(fcinfo->flinfo->fn_mcxt, rowtype, HeapTupleHeaderGetTypMod(th));
 		c->position_type = rowtype;
 	}
-	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
-	ItemPointerSetInvalid(&(tuple.t_self));
-	tuple.t_tableOid = InvalidOid;
-	tuple.t_data = th;
-	heap_deform_tuple(&tuple, c->position_desc, values, nulls);
+	position_deform(th, c->position_desc, values, nulls);
 
 	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 13, fcinfo->fncollation, fcinfo->context, NULL);
 	inner->args[0] = fcinfo->args[0];
