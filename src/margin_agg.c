@@ -1508,6 +1508,102 @@ position_deform(HeapTupleHeader th, TupleDesc desc, Datum *values, bool *nulls)
 }
 
 /*
+ * A portmargin.position datum of values (texts not toasted), laid out as
+ * heap_form_tuple and heap_fill_tuple lay it out (short text headers where
+ * they fit; padding zeroed), without their per-attribute dispatch.
+ */
+static Datum
+position_form(TupleDesc td, const Datum *values, const bool *nulls)
+{
+	HeapTupleHeader th;
+	bool		hasnull = false;
+	Size		data = 0,
+				hoff,
+				len;
+	char	   *tp;
+	uint32		off = 0;
+	int			i;
+
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (nulls[i])
+			hasnull = true;
+		else if (position_typid[i] == FLOAT8OID)
+			data = att_align_nominal(data, TYPALIGN_DOUBLE) + sizeof(float8);
+		else
+		{
+			Pointer		val = DatumGetPointer(values[i]);
+
+			if (VARATT_IS_SHORT(val))
+				data += VARSIZE_SHORT(val);
+			else if (VARATT_CAN_MAKE_SHORT(val))
+				data += VARATT_CONVERTED_SHORT_SIZE(val);
+			else
+				data = att_align_nominal(data, TYPALIGN_INT) + VARSIZE(val);
+		}
+	}
+	hoff = MAXALIGN(SizeofHeapTupleHeader + (hasnull ? BITMAPLEN(POSITION_NATTS) : 0));
+	len = hoff + data;
+	th = (HeapTupleHeader) palloc0(len);
+	HeapTupleHeaderSetNatts(th, POSITION_NATTS);
+	th->t_hoff = hoff;
+#ifdef HEAP_IS_DATUM
+	/* servers whose datum tuples carry their row type's version: set as heap_form_tuple sets it */
+	heap_tuple_set_datum(th, td, len);
+#else
+	HeapTupleHeaderSetDatumLength(th, len);
+	HeapTupleHeaderSetTypeId(th, td->tdtypeid);
+	HeapTupleHeaderSetTypMod(th, td->tdtypmod);
+	ItemPointerSetInvalid(&(th->t_ctid));
+#endif
+	if (hasnull)
+		th->t_infomask |= HEAP_HASNULL;
+	tp = (char *) th + hoff;
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (hasnull)
+			th->t_bits[i >> 3] |= 1 << (i & 7);
+		if (position_typid[i] == FLOAT8OID)
+		{
+			float8		v = DatumGetFloat8(values[i]);
+
+			off = att_align_nominal(off, TYPALIGN_DOUBLE);
+			memcpy(tp + off, &v, sizeof(float8));
+			off += sizeof(float8);
+		}
+		else
+		{
+			Pointer		val = DatumGetPointer(values[i]);
+			Size		n;
+
+			th->t_infomask |= HEAP_HASVARWIDTH;
+			if (VARATT_IS_SHORT(val))
+			{
+				n = VARSIZE_SHORT(val);
+				memcpy(tp + off, val, n);
+			}
+			else if (VARATT_CAN_MAKE_SHORT(val))
+			{
+				n = VARATT_CONVERTED_SHORT_SIZE(val);
+				SET_VARSIZE_SHORT(tp + off, n);
+				memcpy(tp + off + 1, VARDATA(val), n - 1);
+			}
+			else
+			{
+				off = att_align_nominal(off, TYPALIGN_INT);
+				n = VARSIZE(val);
+				memcpy(tp + off, val, n);
+			}
+			off += n;
+		}
+	}
+	Assert(hoff + off == len);
+	return PointerGetDatum(th);
+}
+
+/*
  * One row of the position form: argument 1 a portmargin.position (NULL:
  * the row is skipped, as a NULL quantity is), argument 2 the scenario set
  * or rulebook.  The composite is unpacked into the 12-argument layout and
@@ -1612,7 +1708,7 @@ portmargin_position(PG_FUNCTION_ARGS)
 		inner->args[position_arg[i]].isnull = nulls[i];
 	}
 	(void) margin_row_args(inner, 0, false, &r);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+	PG_RETURN_DATUM(position_form(td, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_combine);

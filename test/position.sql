@@ -27,7 +27,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 SET search_path = public;
-SELECT plan(41);
+SELECT plan(42);
 
 -- the error a statement raises: sqlstate | message | detail | hint (NULL if none)
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -199,6 +199,15 @@ SELECT row_eq($$SELECT (p).option_type, (p).forward, (p).strike, (p).t, (p).vol,
 SELECT lives_ok($$SELECT portmargin.position(quantity => 1, underlying => 'BTC', kind => 'perpetual', settlement => 'inverse',
                                               forward => 60000, multiplier => 1, index_price => 60000)$$,
                 'defaults: a perpetual without option_type, strike, t and vol');
+-- position() lays the row out itself: byte for byte PostgreSQL's ROW(...) (record_image_eq, *=),
+-- with and without NULLs, short and long (4-byte header) texts
+SELECT is_empty($$
+  SELECT q, u FROM (SELECT q, u, kind, ot, k, t, f, v, s, m, ix FROM pos
+                    UNION ALL SELECT 1, repeat('LONGNAME', 40), 'future', NULL, NULL, 0.5, 100, NULL, 'linear', 1, NULL
+                    UNION ALL SELECT 2, 'Y', 'option', 'call', 100, 0.5, 100, 0.2, 'linear', 1, 50) x
+  WHERE q IS NOT NULL
+    AND NOT portmargin.position(q, u, kind, s, ot, f, k, t, v, m, ix) *= ROW(q, u, kind, s, ot, f, k, t, v, m, ix)::portmargin.position$$,
+  'position() is byte for byte ROW(...)::portmargin.position, every row');
 SELECT lives_ok($$SELECT portmargin.position(quantity => 1, underlying => 'SOL', kind => 'spot', settlement => 'linear',
                                               forward => 180, multiplier => 1)$$,
                 'defaults: linear spot without index_price');
