@@ -1430,12 +1430,10 @@ static const Oid position_typid[POSITION_NATTS] = {
 	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
 };
 
-/* rowtype's descriptor, checked to be portmargin.position's layout */
-static TupleDesc
-position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
+/* td has portmargin.position's layout (the type is the extension's; checked once per call site) */
+static void
+position_check_layout(TupleDesc td, TupleDesc release)
 {
-	TupleDesc	td = lookup_rowtype_tupdesc(rowtype, typmod);
-	TupleDesc	copy;
 	bool		ok = td->natts == POSITION_NATTS;
 	int			i;
 
@@ -1443,12 +1441,23 @@ position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
 		ok = !TupleDescAttr(td, i)->attisdropped && TupleDescAttr(td, i)->atttypid == position_typid[i];
 	if (!ok)
 	{
-		ReleaseTupleDesc(td);
+		if (release)
+			ReleaseTupleDesc(release);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("argument \"position\" is not of the layout of portmargin.position"),
 				 errdetail("portfolio_margin reads 11 fields: quantity, underlying, kind, settlement, option_type, forward, strike, t, vol, multiplier, index_price.")));
 	}
+}
+
+/* rowtype's descriptor, checked to be portmargin.position's layout */
+static TupleDesc
+position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
+{
+	TupleDesc	td = lookup_rowtype_tupdesc(rowtype, typmod);
+	TupleDesc	copy;
+
+	position_check_layout(td, td);
 	{
 		MemoryContext old = MemoryContextSwitchTo(mcxt);
 
@@ -1690,12 +1699,15 @@ Datum
 portmargin_position(PG_FUNCTION_ARGS)
 {
 	LOCAL_FCINFO(inner, 13);
+	bool		first = fcinfo->flinfo->fn_extra == NULL;
 	TupleDesc	td = pm_result_tupdesc(fcinfo);
 	Datum		values[POSITION_NATTS];
 	bool		nulls[POSITION_NATTS];
 	MarginRow	r;
 	int			i;
 
+	if (unlikely(first))
+		position_check_layout(td, NULL);
 	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 13, fcinfo->fncollation, NULL, NULL);
 	inner->args[0].isnull = inner->args[12].isnull = true;
 	for (i = 0; i < POSITION_NATTS; i++)
