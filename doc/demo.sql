@@ -180,9 +180,10 @@ SELECT x.account_id, a.strategy, (m).currency,
        pg_temp.amount((m).maintenance_margin, (m).currency) AS maintenance_margin,
        (m).worst_label
 FROM (SELECT p.account_id,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, s.scenarios) AS m
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), s.scenarios) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
@@ -198,9 +199,10 @@ SELECT x.account_id, a.strategy, (m).currency,
        pg_temp.amount((m).maintenance_margin, (m).currency) AS maintenance_margin,
        (m).worst_label
 FROM (SELECT p.account_id,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, s.scenarios) AS m
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), s.scenarios) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
@@ -216,9 +218,10 @@ SELECT x.account_id, x.method, a.strategy,
        pg_temp.amount((m).maintenance_margin, (m).currency) AS maintenance_margin,
        (m).worst_label
 FROM (SELECT p.account_id, s.name AS method,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, s.scenarios) AS m
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), s.scenarios) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
@@ -235,9 +238,10 @@ SELECT x.account_id, a.strategy, min((m).currency) AS currency,
        pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'okx-btc'), min((m).currency)) AS "okx-btc",
        pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'span'), min((m).currency)) AS span
 FROM (SELECT p.account_id, s.name AS method,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, s.scenarios) AS m
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), s.scenarios) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
@@ -284,12 +288,14 @@ SELECT x.account_id, a.strategy, (x.one).currency,
        pg_temp.amount((x.one).initial_margin, (x.one).currency) AS "one set",
        pg_temp.amount((x.rb).initial_margin, (x.rb).currency) AS rulebook
 FROM (SELECT p.account_id,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, (SELECT portmargin.preset('deribit-btc'))) AS one,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, (SELECT rules FROM demo_rulebook)) AS rb
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), (SELECT portmargin.preset('deribit-btc'))) AS one,
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), (SELECT rules FROM demo_rulebook)) AS rb
       FROM positions p JOIN instruments i USING (instrument_id) JOIN market k USING (instrument_id)
       GROUP BY p.account_id) x
 JOIN accounts a USING (account_id)
@@ -302,9 +308,10 @@ SELECT u.underlying, u.settlement, u.rule, u.rule_name, u.method, u.currency,
        pg_temp.amount(u.scan_loss, u.currency) AS worst_case,
        pg_temp.amount(u.roll_shock, u.currency) AS roll_shock,
        pg_temp.amount(u.margin_report, 'USD') AS usd, u.worst_label
-FROM (SELECT portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, (SELECT rules FROM demo_rulebook)) AS m
+FROM (SELECT portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), (SELECT rules FROM demo_rulebook)) AS m
       FROM positions p JOIN instruments i USING (instrument_id) JOIN market k USING (instrument_id)
       WHERE p.account_id = 9) x
 CROSS JOIN LATERAL unnest((x.m).units) u;
@@ -369,9 +376,10 @@ SELECT x.account_id, a.strategy, min((m).currency) AS currency,
        pg_temp.amount(min((m).initial_margin) FILTER (WHERE method = 'mc 2-day, 20000, +25% buffer'), min((m).currency)) AS "ES mc +25%",
        min((m).worst_unit) FILTER (WHERE method = 'hs 2-day, 1y') AS top_contributor
 FROM (SELECT p.account_id, s.name AS method,
-             portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                 portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                 i.settlement, i.multiplier, k.index_price, s.s) AS m
+             portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                 settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                 t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                 index_price => k.index_price), s.s) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
@@ -399,12 +407,14 @@ SELECT account_id, (b).observations AS days, (b).exceptions, round((b).kupiec_p:
        round((b).independence_p::numeric, 4) AS independence_p, (b).zone
 FROM (SELECT v.account_id, portmargin.backtest(v.margin, r.pnl, DATE '2026-11-25' - 250 + r.idx::int, 0.99) AS b
       FROM (SELECT p.account_id,
-                   (portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                       portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                       i.settlement, i.multiplier, k.index_price, (SELECT model FROM bt_sets))).initial_margin AS margin,
-                   (portmargin.portfolio_margin(p.quantity, i.underlying, i.kind, i.option_type, i.strike,
-                       portmargin.year_fraction(k.as_of, i.expiry), k.forward, k.vol,
-                       i.settlement, i.multiplier, k.index_price, (SELECT realised FROM bt_sets))).pnl AS pnl
+                   (portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                       settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                       t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                       index_price => k.index_price), (SELECT model FROM bt_sets))).initial_margin AS margin,
+                   (portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
+                       settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
+                       t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
+                       index_price => k.index_price), (SELECT realised FROM bt_sets))).pnl AS pnl
             FROM positions p JOIN instruments i USING (instrument_id) JOIN market k USING (instrument_id)
             JOIN accounts a USING (account_id) WHERE a.book = 'crypto'
             GROUP BY p.account_id) v

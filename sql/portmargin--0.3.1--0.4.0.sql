@@ -1415,3 +1415,101 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_configuration(regrole) IS
   'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules, and rows that override shipped ones by key; shipped rows stay read-only for every role) and on shipped_overrides, where an override keeps the shipped row.  Run by the extension''s owner';
+
+-- ---------------------------------------------------------------------
+-- the position input: an aggregate call that cannot be silently
+-- mis-ordered (issue 11, point 2)
+-- ---------------------------------------------------------------------
+
+-- (position section)
+-- PostgreSQL allows no named arguments in aggregate calls, so the
+-- 12-argument portfolio_margin is positional only, in an order that is not
+-- black76_price's.  A position is built by a function with named arguments
+-- (the fields in the order of its arguments) and aggregated with the
+-- scenario set or rulebook.  position() checks the row as the aggregate
+-- does (same SQLSTATEs and messages), including the plausibility of units:
+-- vol above 10 (1000%) or t above 50 years is ERROR 22023, in both
+-- aggregate forms as well (doc/conventions.md#argument-order-and-units).
+CREATE TYPE @extschema@.position AS (
+    quantity     float8,
+    underlying   text,
+    kind         text,
+    settlement   text,
+    option_type  text,
+    forward      float8,
+    strike       float8,
+    t            float8,
+    vol          float8,
+    multiplier   float8,
+    index_price  float8
+);
+COMMENT ON TYPE @extschema@.position IS
+  'one row of portfolio_margin (a position, a resting order order:<kind>, an mmp or liability row of its risk unit), built by portmargin.position() with named arguments; t in years, vol a decimal (0.25 = 25%)';
+
+CREATE FUNCTION @extschema@.position(
+    quantity float8, underlying text, kind text, settlement text,
+    option_type text DEFAULT NULL, forward float8 DEFAULT NULL, strike float8 DEFAULT NULL,
+    t float8 DEFAULT NULL, vol float8 DEFAULT NULL, multiplier float8 DEFAULT NULL,
+    index_price float8 DEFAULT NULL)
+RETURNS @extschema@.position
+AS 'MODULE_PATHNAME', 'portmargin_position' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.position(float8, text, text, text, text, float8, float8, float8, float8, float8, float8) IS
+  'a portfolio_margin row, by name: quantity, underlying, kind (option, future, perpetual, spot, order:<kind>, mmp, liability), settlement (linear, inverse); option_type, forward, strike, t (years), vol (decimal), multiplier, index_price as the row needs them (NULL by default); checked as the aggregate checks it, vol above 10 or t above 50 years: ERROR 22023; a NULL quantity is a row the aggregate skips';
+
+CREATE FUNCTION @extschema@.margin_position_sfunc(internal, @extschema@.position, @extschema@.scenario_set)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_margin_position_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.margin_position_sfunc(internal, @extschema@.position, @extschema@.scenario_set) IS
+  'state transition of portfolio_margin(position, scenario_set): the 12-argument form''s, on the position''s fields';
+CREATE FUNCTION @extschema@.margin_position_rules_sfunc(internal, @extschema@.position, @extschema@.rulebook)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_margin_position_rules_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.margin_position_rules_sfunc(internal, @extschema@.position, @extschema@.rulebook) IS
+  'state transition of portfolio_margin(position, rulebook): the 12-argument form''s, on the position''s fields';
+
+-- a scenario set has its own overload (no per-row cast to a rulebook; the same state and result as the 12-argument set form)
+CREATE AGGREGATE @extschema@.portfolio_margin(pos @extschema@.position, scenarios @extschema@.scenario_set) (
+    SFUNC = @extschema@.margin_position_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin(@extschema@.position, @extschema@.scenario_set) IS
+  'portfolio margin of the positions of a group under one scenario set, each row a portmargin.position (built with named arguments); the same result as the 12-argument form; NULL positions are skipped';
+
+CREATE AGGREGATE @extschema@.portfolio_margin(pos @extschema@.position, rules @extschema@.rulebook) (
+    SFUNC = @extschema@.margin_position_rules_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin(@extschema@.position, @extschema@.rulebook) IS
+  'portfolio margin of the rows of a group under a rulebook, each row a portmargin.position (built with named arguments): each risk unit under its own rule; the same result as the 12-argument form; NULL positions are skipped';
+
+CREATE AGGREGATE @extschema@.portfolio_margin_state(pos @extschema@.position, scenarios @extschema@.scenario_set) (
+    SFUNC = @extschema@.margin_position_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_state_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(@extschema@.position, @extschema@.scenario_set) IS
+  'the partial state of portfolio_margin(position, scenario_set) as a value, to merge across servers';
+
+CREATE AGGREGATE @extschema@.portfolio_margin_state(pos @extschema@.position, rules @extschema@.rulebook) (
+    SFUNC = @extschema@.margin_position_rules_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.margin_state_ffunc,
+    COMBINEFUNC = @extschema@.margin_combine,
+    SERIALFUNC = @extschema@.margin_serial,
+    DESERIALFUNC = @extschema@.margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(@extschema@.position, @extschema@.rulebook) IS
+  'the partial state of portfolio_margin(position, rulebook) as a value, to merge across servers';

@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "access/htup_details.h"
+#include "access/tupmacs.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
@@ -205,6 +206,9 @@ typedef struct RevalCache
 	char	   *last_name;
 	int			last_len;
 	int			last_cap;
+	/* the position form: the row type's descriptor, looked up on the first row */
+	Oid			position_type;
+	TupleDesc	position_desc;
 } RevalCache;
 
 static void
@@ -1061,6 +1065,21 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
 
 /* ---- transition and combine ---- */
 
+/* one row's inputs, checked (margin_row_args) */
+typedef struct MarginRow
+{
+	double		quantity;
+	text	   *underlying;
+	const char *name;			/* the underlying's bytes */
+	int			len;
+	int			row;			/* PM_ROW_* */
+	int			kind;			/* the instrument kind (0 for mmp and liability) */
+	int			inverse;
+	double		index;			/* index_price, 0 when NULL */
+	double		forward;		/* mmp and liability rows: forward, 0 when NULL */
+	PmInstrument ins;			/* positions and orders */
+} MarginRow;
+
 /*
  * Rows of a rulebook.  A rulebook whose only rule is the default is that
  * rule's set (states and results are those of the set): c->cur becomes the
@@ -1070,7 +1089,7 @@ combine_into(SetCache *sc, MarginState *dst, const MarginState *src, MemoryConte
  * that rule's context current.
  */
 static bool
-rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_group)
+rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_group, int aggarg)
 {
 	bool		same;
 
@@ -1086,8 +1105,8 @@ rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_gr
 	if (c->rules_arg_kind == 0)
 	{
 		Aggref	   *agg = AggGetAggref(fcinfo);
-		Node	   *arg = agg && list_length(agg->args) >= 12
-			? (Node *) ((TargetEntry *) list_nth(agg->args, 11))->expr : NULL;
+		Node	   *arg = agg && list_length(agg->args) > aggarg
+			? (Node *) ((TargetEntry *) list_nth(agg->args, aggarg))->expr : NULL;
 
 		if (arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN)))
 			c->rules_arg_kind = 1;
@@ -1154,50 +1173,61 @@ switch_rule(FunctionCallInfo fcinfo, RevalCache *c, int k)
 }
 
 /*
- * One row: a position, a resting order, or an account input (mmp,
- * liability) of its risk unit.  rulebook: argument 12 is a rulebook.
+ * Plausibility of units (doc/conventions.md): vol is a decimal (0.25 is
+ * 25%), t is in years.  A vol above 10 (1000%) or a t above 50 years is a
+ * unit mistake (a vol in percent, a t in days), not a market: ERROR 22023
+ * naming the argument, its value and the row.  Applied by the aggregate to
+ * every position and order row (both input forms) and by position(); the
+ * pricing functions keep accepting any vol and t (implied-vol solvers).
  */
-static Datum
-margin_transition(FunctionCallInfo fcinfo, bool rulebook)
+#define PM_MAX_PLAUSIBLE_VOL 10.0
+#define PM_MAX_PLAUSIBLE_T 50.0
+
+static void
+plausible_row(FunctionCallInfo fcinfo, const PmInstrument *ins, const char *name, int len)
 {
-	MemoryContext aggctx;
-	MarginState *st;
-	RevalCache *c;
-	PmInstrument ins;
-	PmUnit	   *u;
-	text	   *underlying;
-	const char *name;
-	int			len,
-				row,
-				kind,
-				inverse,
-				side;
-	bool		by_rules = false;
-	double		quantity,
-				index = 0.0;
+	double		t = PG_ARGISNULL(6) ? 0.0 : PG_GETARG_FLOAT8(6);
 
-	if (!AggCheckCallContext(fcinfo, &aggctx))
-		elog(ERROR, "portmargin_margin_sfunc called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0);
+	if (unlikely(ins->kind == PM_KIND_OPTION && ins->vol > PM_MAX_PLAUSIBLE_VOL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"vol\": %s", float8out_internal(ins->vol)),
+				 errdetail("The %s row of underlying \"%.*s\" has a volatility of %s%%; at most 10 (1000%%) is accepted.",
+						   text_to_cstring(PG_GETARG_TEXT_PP(3)), len, name, float8out_internal(ins->vol * 100.0)),
+				 errhint("vol is a decimal: 0.25 means 25%%.")));
+	if (unlikely(t > PM_MAX_PLAUSIBLE_T))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"t\": %s", float8out_internal(t)),
+				 errdetail("The %s row of underlying \"%.*s\" expires in %s years; at most 50 years is accepted.",
+						   text_to_cstring(PG_GETARG_TEXT_PP(3)), len, name, float8out_internal(t)),
+				 errhint("t is in years (ACT/365): 30 days is 30/365.0.")));
+}
 
-	/* rows without a quantity are skipped, as sum() skips NULLs */
+/*
+ * The checked inputs of one row, fcinfo arguments 1 to 11 in the
+ * 12-argument order (quantity, underlying, kind, option_type, strike, t,
+ * forward, vol, settlement, multiplier, index_price); false for a row
+ * without a quantity (skipped, as sum() skips NULLs).  set_arg: the
+ * argument number of the scenario set or rulebook (checked not NULL after
+ * the quantity), or 0 (position() checks a row without one).
+ */
+static bool
+margin_row_args(FunctionCallInfo fcinfo, int set_arg, bool rulebook, MarginRow *r)
+{
 	if (PG_ARGISNULL(1))
-	{
-		if (st == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(st);
-	}
-	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
-	if (PG_ARGISNULL(12))
+		return false;
+	r->quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
+	if (set_arg > 0 && PG_ARGISNULL(set_arg))
 		pm_null_arg_error(rulebook ? "rules" : "scenarios", "");
 	if (PG_ARGISNULL(2))
 		pm_null_arg_error("underlying", "");
-	underlying = PG_GETARG_TEXT_PP(2);
-	name = VARDATA_ANY(underlying);
-	len = VARSIZE_ANY_EXHDR(underlying);
+	r->underlying = PG_GETARG_TEXT_PP(2);
+	r->name = VARDATA_ANY(r->underlying);
+	r->len = VARSIZE_ANY_EXHDR(r->underlying);
 	if (PG_ARGISNULL(3))
 		pm_null_arg_error("kind", "");
-	kind = pm_row_kind_arg(PG_GETARG_TEXT_PP(3), &row);
+	r->kind = pm_row_kind_arg(PG_GETARG_TEXT_PP(3), &r->row);
 	if (PG_ARGISNULL(9))
 		pm_null_arg_error("settlement", "");
 	{
@@ -1207,31 +1237,79 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 		int			sl = VARSIZE_ANY_EXHDR(st_text);
 
 		if (sl == 7 && memcmp(sv, "inverse", 7) == 0)
-			inverse = 1;
+			r->inverse = 1;
 		else if (sl == 6 && memcmp(sv, "linear", 6) == 0)
-			inverse = 0;
+			r->inverse = 0;
 		else
-			inverse = pm_settlement_arg(st_text);
+			r->inverse = pm_settlement_arg(st_text);
 	}
-	if (row == PM_ROW_POSITION || row == PM_ROW_ORDER)
-		pm_instrument_args_as(fcinfo, 3, kind, inverse, &ins);
-	if (row == PM_ROW_ORDER && quantity == 0.0)
+	if (r->row == PM_ROW_POSITION || r->row == PM_ROW_ORDER)
+	{
+		pm_instrument_args_as(fcinfo, 3, r->kind, r->inverse, &r->ins);
+		plausible_row(fcinfo, &r->ins, r->name, r->len);
+	}
+	if (r->row == PM_ROW_ORDER && r->quantity == 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"quantity\": 0"),
 				 errdetail("An order's quantity is its amount, positive for a buy and negative for a sell.")));
-	if ((row == PM_ROW_MMP || row == PM_ROW_LIABILITY) && quantity < 0.0)
+	if ((r->row == PM_ROW_MMP || r->row == PM_ROW_LIABILITY) && r->quantity < 0.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"quantity\": %s", float8out_internal(quantity)),
+				 errmsg("invalid value for argument \"quantity\": %s", float8out_internal(r->quantity)),
 				 errdetail("The quantity of a%s row is %s; it must not be negative.",
-						   row == PM_ROW_MMP ? "n mmp" : " liability",
-						   row == PM_ROW_MMP ? "the unit's market-maker protection size" : "the amount borrowed")));
+						   r->row == PM_ROW_MMP ? "n mmp" : " liability",
+						   r->row == PM_ROW_MMP ? "the unit's market-maker protection size" : "the amount borrowed")));
 	/* required for coin-settled rows; checked wherever given */
+	r->index = 0.0;
 	if (!PG_ARGISNULL(11))
-		index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
-	else if (inverse && row != PM_ROW_MMP && row != PM_ROW_LIABILITY)
+		r->index = pm_positive_arg("index_price", PG_GETARG_FLOAT8(11));
+	else if (r->inverse && r->row != PM_ROW_MMP && r->row != PM_ROW_LIABILITY)
 		pm_null_arg_error("index_price", " for a coin-settled (inverse) instrument");
+	/* an MMP size is in the underlying: a linear unit values it at the row's forward */
+	r->forward = 0.0;
+	if ((r->row == PM_ROW_MMP || r->row == PM_ROW_LIABILITY) && !PG_ARGISNULL(7))
+		r->forward = pm_positive_arg("forward", PG_GETARG_FLOAT8(7));
+	return true;
+}
+
+/*
+ * One row: a position, a resting order, or an account input (mmp,
+ * liability) of its risk unit, in fcinfo arguments 1 to 11 (the
+ * 12-argument order); argument 12 is the scenario set, or the rulebook
+ * (rulebook), which is argument rules_aggarg (0-based) of the aggregate
+ * call (11 for the 12-argument form, 1 for the position form).
+ */
+static Datum
+margin_transition(FunctionCallInfo fcinfo, bool rulebook, int rules_aggarg)
+{
+	MemoryContext aggctx;
+	MarginState *st;
+	RevalCache *c;
+	MarginRow	r;
+	PmUnit	   *u;
+	const char *name;
+	int			len,
+				row,
+				side;
+	bool		by_rules = false;
+	double		quantity;
+
+	if (!AggCheckCallContext(fcinfo, &aggctx))
+		elog(ERROR, "portmargin_margin_sfunc called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0);
+
+	/* rows without a quantity are skipped, as sum() skips NULLs */
+	if (!margin_row_args(fcinfo, 12, rulebook, &r))
+	{
+		if (st == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st);
+	}
+	quantity = r.quantity;
+	name = r.name;
+	len = r.len;
+	row = r.row;
 
 	if (rulebook)
 	{
@@ -1243,7 +1321,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 			c->cur_rule = -1;
 			fcinfo->flinfo->fn_extra = c;
 		}
-		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12), st == NULL);
+		by_rules = rules_prepare(fcinfo, c, PG_GETARG_DATUM(12), st == NULL, rules_aggarg);
 	}
 	else
 		c = reval_cache(fcinfo, PG_GETARG_DATUM(12));
@@ -1265,14 +1343,14 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 		mixed_sets_error();
 
 	side = row != PM_ROW_ORDER ? PM_SIDE_POSITIONS : quantity > 0.0 ? PM_SIDE_BUY : PM_SIDE_SELL;
-	u = state_unit_ex(st, name, len, inverse, side, false);
+	u = state_unit_ex(st, name, len, r.inverse, side, false);
 	if (row == PM_ROW_MMP || row == PM_ROW_LIABILITY)
 	{
-		if (index != 0.0 && inverse)
-			pm_unit_index_price(u, index);
+		if (r.index != 0.0 && r.inverse)
+			pm_unit_index_price(u, r.index);
 		/* an MMP size is in the underlying: a linear unit values it at the row's forward */
-		if (!PG_ARGISNULL(7))
-			u->max_forward = fmax(u->max_forward, pm_positive_arg("forward", PG_GETARG_FLOAT8(7)));
+		if (r.forward != 0.0)
+			u->max_forward = fmax(u->max_forward, r.forward);
 		if (row == PM_ROW_MMP)
 			u->mmp_size += quantity;
 		else
@@ -1296,9 +1374,9 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 							   c->cur.method->name),
 					 errhint("Margin the orders as positions (a what-if), or leave them out.")));
 		sc = row_scenarios(fcinfo, c, name, len, &column);
-		if (ins.inverse)
-			pm_unit_index_price(u, index);
-		e = instrument_entry(c, &ins, sc, column);
+		if (r.ins.inverse)
+			pm_unit_index_price(u, r.index);
+		e = instrument_entry(c, &r.ins, sc, column);
 
 		/*
 		 * Joint sets net positions per instrument (Holding); the grid
@@ -1306,7 +1384,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 		 * add per row than to look up, and keep the state small for
 		 * parallel workers.
 		 */
-		fold_position(st, u - st->units, &ins, e, quantity,
+		fold_position(st, u - st->units, &r.ins, e, quantity,
 					  e != (InstrumentEntry *) c->scratch && (c->cur.folds & PM_FOLD_HOLDINGS), c->cur.folds);
 	}
 	PG_RETURN_POINTER(st);
@@ -1316,14 +1394,333 @@ PG_FUNCTION_INFO_V1(portmargin_margin_sfunc);
 Datum
 portmargin_margin_sfunc(PG_FUNCTION_ARGS)
 {
-	return margin_transition(fcinfo, false);
+	return margin_transition(fcinfo, false, 11);
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_rules_sfunc);
 Datum
 portmargin_margin_rules_sfunc(PG_FUNCTION_ARGS)
 {
-	return margin_transition(fcinfo, true);
+	return margin_transition(fcinfo, true, 11);
+}
+
+/* ---- the position form: portfolio_margin(position, rulebook | scenario_set) ---- */
+
+/*
+ * portmargin.position's fields, in order, and the 12-argument form's
+ * argument each one is (1-based; 0 is the state).  position() takes its
+ * arguments in this order too.
+ */
+#define POSITION_NATTS 11
+static const int position_arg[POSITION_NATTS] = {
+	1,							/* quantity */
+	2,							/* underlying */
+	3,							/* kind */
+	9,							/* settlement */
+	4,							/* option_type */
+	7,							/* forward */
+	5,							/* strike */
+	6,							/* t */
+	8,							/* vol */
+	10,							/* multiplier */
+	11							/* index_price */
+};
+static const Oid position_typid[POSITION_NATTS] = {
+	FLOAT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID
+};
+
+/* td has portmargin.position's layout (the type is the extension's; checked once per call site) */
+static void
+position_check_layout(TupleDesc td, TupleDesc release)
+{
+	bool		ok = td->natts == POSITION_NATTS;
+	int			i;
+
+	for (i = 0; ok && i < POSITION_NATTS; i++)
+		ok = !TupleDescAttr(td, i)->attisdropped && TupleDescAttr(td, i)->atttypid == position_typid[i];
+	if (!ok)
+	{
+		if (release)
+			ReleaseTupleDesc(release);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("argument \"position\" is not of the layout of portmargin.position"),
+				 errdetail("portfolio_margin reads 11 fields: quantity, underlying, kind, settlement, option_type, forward, strike, t, vol, multiplier, index_price.")));
+	}
+}
+
+/* rowtype's descriptor, checked to be portmargin.position's layout */
+static TupleDesc
+position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
+{
+	TupleDesc	td = lookup_rowtype_tupdesc(rowtype, typmod);
+	TupleDesc	copy;
+
+	position_check_layout(td, td);
+	{
+		MemoryContext old = MemoryContextSwitchTo(mcxt);
+
+		copy = CreateTupleDescCopy(td);
+		MemoryContextSwitchTo(old);
+	}
+	ReleaseTupleDesc(td);
+	return copy;
+}
+
+/*
+ * A portmargin.position datum's fields, read as heap_deform_tuple reads
+ * them, for the layout position_desc checked: float8 fields at double
+ * alignment, text fields at int alignment unless short (1-byte header).
+ * Missing trailing fields are NULL.  Text values point into the datum.
+ */
+static inline void
+position_deform(HeapTupleHeader th, TupleDesc desc, Datum *values, bool *nulls)
+{
+	bool		hasnulls = (th->t_infomask & HEAP_HASNULL) != 0;
+	bits8	   *bp = th->t_bits;
+	char	   *tp = (char *) th + th->t_hoff;
+	int			natts = HeapTupleHeaderGetNatts(th);
+	uint32		off = 0;
+	int			i;
+
+#ifdef HEAP_IS_DATUM
+	/* a datum of an older version of the row type: an error, as heap_deform_tuple raises it */
+	if (HeapTupleHeaderIsVersionedDatum(th))
+		heap_datum_check(th, desc);
+#endif
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (i >= natts || (hasnulls && att_isnull(i, bp)))
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+			continue;
+		}
+		nulls[i] = false;
+		if (position_typid[i] == FLOAT8OID)
+		{
+			float8		v;
+
+			off = att_align_nominal(off, TYPALIGN_DOUBLE);
+			memcpy(&v, tp + off, sizeof(float8));
+			values[i] = Float8GetDatum(v);
+			off += sizeof(float8);
+		}
+		else
+		{
+			off = att_align_pointer(off, TYPALIGN_INT, -1, tp + off);
+			values[i] = PointerGetDatum(tp + off);
+			off += VARSIZE_ANY(tp + off);
+		}
+	}
+}
+
+/*
+ * A portmargin.position datum of values (texts not toasted), laid out as
+ * heap_form_tuple and heap_fill_tuple lay it out (short text headers where
+ * they fit; padding zeroed), without their per-attribute dispatch.
+ */
+static Datum
+position_form(TupleDesc td, const Datum *values, const bool *nulls)
+{
+	HeapTupleHeader th;
+	bool		hasnull = false;
+	Size		data = 0,
+				hoff,
+				len;
+	char	   *tp;
+	uint32		off = 0;
+	int			i;
+
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (nulls[i])
+			hasnull = true;
+		else if (position_typid[i] == FLOAT8OID)
+			data = att_align_nominal(data, TYPALIGN_DOUBLE) + sizeof(float8);
+		else
+		{
+			Pointer		val = DatumGetPointer(values[i]);
+
+			if (VARATT_IS_SHORT(val))
+				data += VARSIZE_SHORT(val);
+			else if (VARATT_CAN_MAKE_SHORT(val))
+				data += VARATT_CONVERTED_SHORT_SIZE(val);
+			else
+				data = att_align_nominal(data, TYPALIGN_INT) + VARSIZE(val);
+		}
+	}
+	hoff = MAXALIGN(SizeofHeapTupleHeader + (hasnull ? BITMAPLEN(POSITION_NATTS) : 0));
+	len = hoff + data;
+	th = (HeapTupleHeader) palloc0(len);
+	HeapTupleHeaderSetNatts(th, POSITION_NATTS);
+	th->t_hoff = hoff;
+#ifdef HEAP_IS_DATUM
+	/* servers whose datum tuples carry their row type's version: set as heap_form_tuple sets it */
+	heap_tuple_set_datum(th, td, len);
+#else
+	HeapTupleHeaderSetDatumLength(th, len);
+	HeapTupleHeaderSetTypeId(th, td->tdtypeid);
+	HeapTupleHeaderSetTypMod(th, td->tdtypmod);
+	ItemPointerSetInvalid(&(th->t_ctid));
+#endif
+	if (hasnull)
+		th->t_infomask |= HEAP_HASNULL;
+	tp = (char *) th + hoff;
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (hasnull)
+			th->t_bits[i >> 3] |= 1 << (i & 7);
+		if (position_typid[i] == FLOAT8OID)
+		{
+			float8		v = DatumGetFloat8(values[i]);
+
+			off = att_align_nominal(off, TYPALIGN_DOUBLE);
+			memcpy(tp + off, &v, sizeof(float8));
+			off += sizeof(float8);
+		}
+		else
+		{
+			Pointer		val = DatumGetPointer(values[i]);
+			Size		n;
+
+			th->t_infomask |= HEAP_HASVARWIDTH;
+			if (VARATT_IS_SHORT(val))
+			{
+				n = VARSIZE_SHORT(val);
+				memcpy(tp + off, val, n);
+			}
+			else if (VARATT_CAN_MAKE_SHORT(val))
+			{
+				n = VARATT_CONVERTED_SHORT_SIZE(val);
+				SET_VARSIZE_SHORT(tp + off, n);
+				memcpy(tp + off + 1, VARDATA(val), n - 1);
+			}
+			else
+			{
+				off = att_align_nominal(off, TYPALIGN_INT);
+				n = VARSIZE(val);
+				memcpy(tp + off, val, n);
+			}
+			off += n;
+		}
+	}
+	Assert(hoff + off == len);
+	return PointerGetDatum(th);
+}
+
+/*
+ * One row of the position form: argument 1 a portmargin.position (NULL:
+ * the row is skipped, as a NULL quantity is), argument 2 the scenario set
+ * or rulebook.  The composite is unpacked into the 12-argument layout and
+ * folded by margin_transition, so both forms check and fold rows the same
+ * way, bit for bit.
+ */
+static Datum
+position_transition(FunctionCallInfo fcinfo, bool rulebook)
+{
+	LOCAL_FCINFO(inner, 13);
+	RevalCache *c;
+	HeapTupleHeader th;
+	Datum		values[POSITION_NATTS];
+	bool		nulls[POSITION_NATTS];
+	Datum		result;
+	Oid			rowtype;
+	int			i;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "portmargin_margin_position_sfunc called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+	}
+
+	c = (RevalCache *) fcinfo->flinfo->fn_extra;
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RevalCache));
+		c->sets.mcxt = fcinfo->flinfo->fn_mcxt;
+		c->cur_rule = -1;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	th = PG_GETARG_HEAPTUPLEHEADER(1);
+	rowtype = HeapTupleHeaderGetTypeId(th);
+	if (unlikely(c->position_desc == NULL || rowtype != c->position_type))
+	{
+		c->position_desc = position_desc(fcinfo->flinfo->fn_mcxt, rowtype, HeapTupleHeaderGetTypMod(th));
+		c->position_type = rowtype;
+	}
+	position_deform(th, c->position_desc, values, nulls);
+
+	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 13, fcinfo->fncollation, fcinfo->context, NULL);
+	inner->args[0] = fcinfo->args[0];
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		inner->args[position_arg[i]].value = values[i];
+		inner->args[position_arg[i]].isnull = nulls[i];
+	}
+	inner->args[12] = fcinfo->args[2];
+	result = margin_transition(inner, rulebook, 1);
+	fcinfo->isnull = inner->isnull;
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_position_sfunc);
+Datum
+portmargin_margin_position_sfunc(PG_FUNCTION_ARGS)
+{
+	return position_transition(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_margin_position_rules_sfunc);
+Datum
+portmargin_margin_position_rules_sfunc(PG_FUNCTION_ARGS)
+{
+	return position_transition(fcinfo, true);
+}
+
+/*
+ * position(quantity, underlying, kind, settlement, option_type, forward,
+ * strike, t, vol, multiplier, index_price): the row, checked as the
+ * aggregate checks it (margin_row_args: the same SQLSTATEs and messages,
+ * the plausibility of vol and t included), as a portmargin.position.  What
+ * depends on the scenario set or rulebook (an underlying a joint set has no
+ * column for, an order under the var method, one index price per unit) is
+ * left to the aggregate.  A NULL quantity is not checked further: the
+ * aggregate skips the row.
+ */
+PG_FUNCTION_INFO_V1(portmargin_position);
+Datum
+portmargin_position(PG_FUNCTION_ARGS)
+{
+	LOCAL_FCINFO(inner, 13);
+	bool		first = fcinfo->flinfo->fn_extra == NULL;
+	TupleDesc	td = pm_result_tupdesc(fcinfo);
+	Datum		values[POSITION_NATTS];
+	bool		nulls[POSITION_NATTS];
+	MarginRow	r;
+	int			i;
+
+	if (unlikely(first))
+		position_check_layout(td, NULL);
+	InitFunctionCallInfoData(*inner, fcinfo->flinfo, 13, fcinfo->fncollation, NULL, NULL);
+	inner->args[0].isnull = inner->args[12].isnull = true;
+	for (i = 0; i < POSITION_NATTS; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i);
+		/* texts detoasted: a composite holds no toast pointers */
+		values[i] = nulls[i] ? (Datum) 0
+			: position_typid[i] == TEXTOID ? PointerGetDatum(PG_GETARG_TEXT_PP(i)) : PG_GETARG_DATUM(i);
+		inner->args[position_arg[i]].value = values[i];
+		inner->args[position_arg[i]].isnull = nulls[i];
+	}
+	(void) margin_row_args(inner, 0, false, &r);
+	PG_RETURN_DATUM(position_form(td, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(portmargin_margin_combine);
@@ -1687,10 +2084,27 @@ margin_datum(FunctionCallInfo fcinfo, const MarginState *st)
 	views = palloc(sizeof(PmSetView *) * Max(nunits, 1));
 	for (i = 0; i < nunits; i++)
 	{
-		PmSetView  *v = palloc(sizeof(PmSetView));
+		const PmScenarioSet *s = st->rules ? st->rules->sets[units[i].rule] : st->set;
+		int			k;
 
-		*v = pm_set_view(st->rules ? st->rules->sets[units[i].rule] : st->set);
-		views[i] = v;
+		/*
+		 * Units of one set (interned: one address) share one view:
+		 * pm_margin_finalize_units compares views by address, and margins
+		 * the units of a single set as one, the account P&L included (with
+		 * a view per unit, a rulebook whose rules name the same set left
+		 * the P&L vector unwritten).
+		 */
+		views[i] = NULL;
+		for (k = 0; k < i && views[i] == NULL; k++)
+			if ((st->rules ? st->rules->sets[units[k].rule] : st->set) == s)
+				views[i] = views[k];
+		if (views[i] == NULL)
+		{
+			PmSetView  *v = palloc(sizeof(PmSetView));
+
+			*v = pm_set_view(s);
+			views[i] = v;
+		}
 	}
 	/* the account's P&L per scenario: when every unit has one set */
 	if (set == NULL && nunits > 0)

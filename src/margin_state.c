@@ -263,7 +263,8 @@ send_state(StringInfo buf, const MarginState *st)
 		pm_finite_result("portfolio_margin", u->option_value + u->short_options + u->option_contracts +
 						 u->long_futures + u->short_futures + u->gross_notional + u->max_forward);
 		pm_finite_result("portfolio_margin", u->mmp_size + u->liability);
-		for (j = 0; j < u->nscen; j++)
+		/* a unit of mmp or liability rows only has no P&L vector: it is zero */
+		for (j = 0; u->pnl && j < u->nscen; j++)
 		{
 			if ((j & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
@@ -286,7 +287,16 @@ send_state(StringInfo buf, const MarginState *st)
 		pq_sendfloat8(buf, u->long_futures);
 		pq_sendfloat8(buf, u->short_futures);
 		pq_sendfloat8(buf, u->gross_notional);
-		send_float8s(buf, u->pnl, u->nscen);
+		if (u->pnl)
+			send_float8s(buf, u->pnl, u->nscen);
+		else
+		{
+			/* zeros (+0.0 is all zero bits in the wire format too) */
+			enlargeStringInfo(buf, 8 * u->nscen);
+			memset(buf->data + buf->len, 0, 8 * (Size) u->nscen);
+			buf->len += 8 * u->nscen;
+			buf->data[buf->len] = '\0';
+		}
 		send_buckets(buf, &u->expiries);
 		send_buckets(buf, &u->strikes);
 	}

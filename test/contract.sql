@@ -15,8 +15,8 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
 JOIN pg_language l ON l.oid = p.prolang;
 
 SELECT ok((SELECT count(*) FROM pm_functions) >= 18, 'the extension defines its pricing functions');
-SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 6,
-          'six aggregates: portfolio_margin and portfolio_margin_state (over a scenario set, over a rulebook), merge_margin_states, backtest');
+SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 10,
+          'ten aggregates: portfolio_margin and portfolio_margin_state (12 arguments or a position, over a scenario set or a rulebook), merge_margin_states, backtest');
 SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f.oid = a.aggfnoid
                   WHERE a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0$$,
                 'every aggregate has combine, serialize and deserialize functions (parallel query)');
@@ -30,6 +30,9 @@ SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'),
           'preset() reads scenario_presets: STABLE');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname NOT IN ('grid_scenarios', 'risk_array', 'margin_sfunc', 'margin_rules_sfunc', 'margin_combine',
+                                      'margin_position_sfunc', 'margin_position_rules_sfunc',
+                                      -- NULL = default (and a NULL quantity: a row the aggregate skips)
+                                      'position',
                                       'margin_ffunc', 'margin_state_ffunc', 'margin_merge_sfunc',
                                       -- NULL = default: weights, vol shifts, lookback, ewma_lambda, df
                                       'var_scenarios', 'historical_scenarios', 'monte_carlo_scenarios',

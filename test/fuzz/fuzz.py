@@ -350,7 +350,9 @@ class Func:
     def __init__(self, row):
         (self.oid, self.name, self.kind, self.argtypes, self.ndefaults, self.retset,
          self.rettype, self.identity, argnames) = row
-        self.argtypes = list(self.argtypes)
+        # format_type quotes a type named by a keyword (portmargin."position")
+        self.argtypes = [t.replace('"', '') for t in self.argtypes]
+        self.rettype = self.rettype.replace('"', '')
         self.argnames = list(argnames or []) + [""] * len(self.argtypes)
 
     def __repr__(self):
@@ -447,7 +449,7 @@ def literal_for(pools, typ, name=""):
         return pools.regrole()
     if t == "cstring":
         return pools.cstring()
-    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook"):
+    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook", "position"):
         return pools.ext_value(t)
     if t.endswith("[]") and (t[:-2] in pools.ext or t[:-2] in ("scenario_set", "rulebook")):
         # an ARRAY[...] of 0 to 3 values of the type (or a NULL element)
@@ -577,6 +579,11 @@ def setup(srv, rng, root):
             " FROM (VALUES (1::float8, 'future', NULL), (-2, 'option', 'call')) v(q, k, o)" % (EXT, sset))
         if not st and not crashed and rows:
             pools.remember("margin_state", rows[0][0], True)
+    # aggregate rows (portmargin.position) of each kind, for the position-form aggregates
+    for text in ("(1,X,option,linear,call,100,100,0.25,0.5,1,)", "(-2,X,future,linear,,100,,0.25,,1,)",
+                 "(1,BTC,perpetual,inverse,,100,,,,1,100)", "(3,X,order:option,linear,put,100,90,0.1,0.4,1,)",
+                 "(2,X,mmp,linear,,100,,,,,)"):
+        pools.remember("position", text, True)
     # version-1 margin states written by 0.2.0
     fx = os.path.join(root, "test", "fixtures", "margin_state_v1.txt")
     if os.path.exists(fx):
@@ -591,7 +598,7 @@ def remember_result(pools, f, rows, finite):
     t = f.rettype
     if t.startswith(EXT + "."):
         t = t[len(EXT) + 1:]
-    if t in ("scenario_set", "margin_state") and rows and rows[0][0] is not None:
+    if t in ("scenario_set", "margin_state", "position") and rows and rows[0][0] is not None:
         pools.remember(t, rows[0][0], finite)
 
 
