@@ -453,16 +453,20 @@ $q$;
   -- preset (the scenario-set aggregate: the same as its rulebook of one default rule); one aggregate per group
   m AS (
     SELECT pv.account_id,
-           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
-                                 pv.settlement, pv.multiplier, pv.index_price, ps.scenarios) AS m
+           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
+                                                settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
+                                                strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
+                                                index_price => pv.index_price), ps.scenarios) AS m
     FROM pv JOIN acc a ON a.account_id = pv.account_id
     JOIN %2$I.scenario_presets ps ON ps.name = a.method
     WHERE a.rulebook IS NULL
     GROUP BY pv.account_id
     UNION ALL
     SELECT pv.account_id,
-           %2$I.portfolio_margin(pv.quantity, pv.underlying, pv.kind, pv.option_type, pv.strike, pv.t, pv.forward, pv.vol,
-                                 pv.settlement, pv.multiplier, pv.index_price, b.rules) AS m
+           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
+                                                settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
+                                                strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
+                                                index_price => pv.index_price), b.rules) AS m
     FROM pv JOIN acc a ON a.account_id = pv.account_id
     JOIN books b ON b.rulebook = a.rulebook
     GROUP BY pv.account_id),
