@@ -36,6 +36,7 @@
 #include "margin.h"
 #include "margin_state.h"
 #include "method.h"
+#include "progress.h"
 #include "rulebook.h"
 #include "scenario.h"
 #include "sqlargs.h"
@@ -1187,6 +1188,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
+	pm_progress_agg_row(fcinfo);
 	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(1));
 	if (PG_ARGISNULL(12))
 		pm_null_arg_error(rulebook ? "rules" : "scenarios", "");
@@ -1802,7 +1804,10 @@ PG_FUNCTION_INFO_V1(portmargin_margin_ffunc);
 Datum
 portmargin_margin_ffunc(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
+	Datum		result = margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0));
+
+	pm_progress_agg_group(fcinfo);
+	PG_RETURN_DATUM(result);
 }
 
 /* ---- margin_state values: merged and finalised ---- */

@@ -1,0 +1,297 @@
+/*
+ * progress.c
+ *	  Opt-in progress reports of long work: the setting
+ *	  portmargin.progress_interval, the reporting clock (progress.h) and the
+ *	  per-Agg-node counts of the portfolio_margin aggregates.
+ *
+ * Aggregates.  A transition function sees one row and a final function one
+ * group, so the counts of a margin run live with the Agg node
+ * (fcinfo->context) that calls them, one run per node and aggregate: a small
+ * list, each entry allocated in the executor's per-query memory and unlinked
+ * by a reset callback of that memory (so an ERROR, which frees it, leaves
+ * nothing behind).  A run starts at the node's first row or group and ends
+ * with the executor: a shutdown callback of the node's input ExprContext
+ * (tmpcontext), which FreeExecutorState calls on a normal end, never after an
+ * ERROR, and which no rescan calls (the output ExprContext is rescanned once
+ * per group by a sorted aggregate).  A node rescanned for each outer row
+ * (LATERAL) therefore reports the whole query's rows and groups.  The last
+ * line gives the time up to the last clock read (at most about 10 ms of work
+ * before the last row or group), not up to the executor's end, which may come
+ * much later (the rows are consumed, a worker waits for its leader).  The
+ * number of groups is known once a hashed aggregate has read its input
+ * without spilling to disk (the hash table's count); otherwise, and for
+ * rows, the line says how many so far.
+ *
+ * Parallel query: the transition functions of a Partial Aggregate run in the
+ * workers (and the leader), the final function in the leader's Finalize
+ * Aggregate.  Each node reports for itself and says which it is; a worker's
+ * NOTICE reaches the client through the leader (PostgreSQL forwards it, with
+ * "CONTEXT:  parallel worker"), the setting having been copied to the worker
+ * with the leader's others.
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "progress.h"
+
+double		pm_progress_interval = 0.0;
+
+#define PM_PROGRESS_MAX_STRIDE (1 << 20)
+/* clock reads about this far apart (seconds) */
+#define PM_PROGRESS_READ_EVERY 0.010
+
+void
+pm_progress_define_guc(void)
+{
+	DefineCustomRealVariable("portmargin.progress_interval",
+							 "Seconds between progress reports (NOTICE) of long portmargin work; 0 turns them off.",
+							 "Monte Carlo scenario generation, portfolio_margin runs (rows folded, groups finalised) "
+							 "and liquidation price searches report done / total at most this often, and once more "
+							 "at the end when they took at least this long.",
+							 &pm_progress_interval,
+							 0.0, 0.0, 86400.0,
+							 PGC_USERSET, GUC_UNIT_S,
+							 NULL, NULL, NULL);
+}
+
+void
+pm_progress_start(PmProgress *p, const char *what, const char *unit, int64 total)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = pm_progress_interval > 0.0;
+	p->what = what;
+	p->unit = unit;
+	p->total = total;
+	p->total2 = -1;
+	p->stride = 1;
+	p->countdown = 1;
+	if (p->on)
+	{
+		INSTR_TIME_SET_CURRENT(p->start);
+		p->last_check = p->last_report = p->start;
+	}
+}
+
+/* "12 of 40 scenarios (30.0%)" or "12 scenarios" */
+static void
+append_count(StringInfo s, int64 done, int64 total, const char *unit)
+{
+	if (total >= 0)
+		appendStringInfo(s, INT64_FORMAT " of " INT64_FORMAT " %s (%.1f%%)", done, total, unit,
+						 total > 0 ? 100.0 * (double) done / (double) total : 100.0);
+	else
+		appendStringInfo(s, INT64_FORMAT " %s", done, unit);
+}
+
+static void
+report(PmProgress *p, double elapsed, bool finished)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	if (p->unit)
+		append_count(&s, p->done, p->total, p->unit);
+	if (p->unit2)
+	{
+		if (p->unit)
+			appendStringInfoString(&s, ", ");
+		append_count(&s, p->done2, p->total2, p->unit2);
+	}
+	if (!finished && (p->unit == NULL || p->total < 0) && (p->unit2 == NULL || p->total2 < 0))
+		appendStringInfoString(&s, " so far");
+	ereport(NOTICE,
+			(errmsg("portmargin: %s: %s, %.2f s%s", p->what, s.data, elapsed, finished ? ", finished" : ""),
+			 errhidestmt(true)));
+	pfree(s.data);
+	p->reports++;
+}
+
+void
+pm_progress_check(PmProgress *p)
+{
+	instr_time	now,
+				d;
+	double		since_check,
+				interval = pm_progress_interval;
+
+	INSTR_TIME_SET_CURRENT(now);
+	d = now;
+	INSTR_TIME_SUBTRACT(d, p->last_check);
+	since_check = INSTR_TIME_GET_DOUBLE(d);
+	p->last_check = now;
+	if (since_check < PM_PROGRESS_READ_EVERY / 4 && p->stride < PM_PROGRESS_MAX_STRIDE)
+		p->stride *= 2;
+	else if (since_check > PM_PROGRESS_READ_EVERY && p->stride > 1)
+		p->stride /= 2;
+	p->countdown = p->stride;
+	/* turned off (or changed) during the work: the current value counts */
+	if (!(interval > 0.0))
+		return;
+	d = now;
+	INSTR_TIME_SUBTRACT(d, p->last_report);
+	if (INSTR_TIME_GET_DOUBLE(d) >= interval)
+	{
+		instr_time	e = now;
+
+		INSTR_TIME_SUBTRACT(e, p->start);
+		p->last_report = now;
+		report(p, INSTR_TIME_GET_DOUBLE(e), false);
+	}
+}
+
+static void
+finish(PmProgress *p, bool at_last_check)
+{
+	instr_time	e;
+
+	if (!p->on || !(pm_progress_interval > 0.0))
+		return;
+	if (at_last_check)
+		e = p->last_check;
+	else
+		INSTR_TIME_SET_CURRENT(e);
+	INSTR_TIME_SUBTRACT(e, p->start);
+	if (INSTR_TIME_GET_DOUBLE(e) >= pm_progress_interval)
+		report(p, INSTR_TIME_GET_DOUBLE(e), true);
+	p->on = false;
+}
+
+void
+pm_progress_finish(PmProgress *p)
+{
+	finish(p, false);
+}
+
+/* ---- the portfolio_margin aggregates ---- */
+
+typedef struct AggRun
+{
+	struct AggRun *next;
+	AggState   *node;
+	Aggref	   *aggref;			/* two margin aggregates of one node are two runs */
+	const char *what;
+	MemoryContextCallback unlink;
+	bool		running;		/* between the first row or group and the executor's end */
+	bool		combine;		/* a Finalize Aggregate: combines partial states, folds no rows */
+	PmProgress	p;
+} AggRun;
+
+static AggRun *agg_runs = NULL;
+
+static void
+agg_run_unlink(void *arg)
+{
+	AggRun	  **pp;
+
+	for (pp = &agg_runs; *pp; pp = &(*pp)->next)
+		if (*pp == (AggRun *) arg)
+		{
+			*pp = (*pp)->next;
+			break;
+		}
+}
+
+/* the executor ends: the last line */
+static void
+agg_run_end(Datum arg)
+{
+	AggRun	   *r = (AggRun *) DatumGetPointer(arg);
+
+	if (r->running)
+	{
+		r->running = false;
+		finish(&r->p, true);
+	}
+}
+
+static AggRun *
+agg_run(FunctionCallInfo fcinfo)
+{
+	AggState   *node;
+	Aggref	   *aggref;
+	AggRun	   *r;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, AggState))
+		return NULL;			/* e.g. a window aggregate: not reported */
+	node = (AggState *) fcinfo->context;
+	aggref = AggGetAggref(fcinfo);
+	for (r = agg_runs; r; r = r->next)
+		if (r->node == node && r->aggref == aggref)
+			break;
+	if (r == NULL)
+	{
+		MemoryContext qcxt = node->ss.ps.state->es_query_cxt;
+		char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
+		const char *role = "";
+
+		r = MemoryContextAllocZero(qcxt, sizeof(AggRun));
+		r->node = node;
+		r->aggref = aggref;
+		r->combine = DO_AGGSPLIT_COMBINE(node->aggsplit);
+		if (DO_AGGSPLIT_SKIPFINAL(node->aggsplit))
+			role = IsParallelWorker() ? psprintf(" (partial aggregate, parallel worker %d)", ParallelWorkerNumber)
+				: " (partial aggregate)";
+		else if (r->combine)
+			role = " (finalize aggregate)";
+		r->what = MemoryContextStrdup(qcxt, psprintf("%s%s", name ? name : "portfolio_margin", role));
+		r->unlink.func = agg_run_unlink;
+		r->unlink.arg = r;
+		MemoryContextRegisterResetCallback(qcxt, &r->unlink);
+		r->next = agg_runs;
+		agg_runs = r;
+	}
+	if (!r->running)
+	{
+		pm_progress_start(&r->p, r->what, r->combine ? "groups finalised" : "rows folded", -1);
+		if (!r->combine && !DO_AGGSPLIT_SKIPFINAL(node->aggsplit))
+			r->p.unit2 = "groups finalised";
+		r->running = true;
+		/* called by FreeExecutorState (not after an ERROR, not on a rescan) */
+		if (node->tmpcontext)
+			RegisterExprContextCallback(node->tmpcontext, agg_run_end, PointerGetDatum(r));
+	}
+	return r;
+}
+
+void
+pm_progress_agg_row_slow(FunctionCallInfo fcinfo)
+{
+	AggRun	   *r = agg_run(fcinfo);
+
+	if (r)
+		pm_progress_add(&r->p, 1);
+}
+
+void
+pm_progress_agg_group_slow(FunctionCallInfo fcinfo)
+{
+	AggRun	   *r = agg_run(fcinfo);
+	AggState   *node;
+	int64	   *done,
+			   *total;
+
+	if (r == NULL)
+		return;
+	node = r->node;
+	done = r->combine ? &r->p.done : &r->p.done2;
+	total = r->combine ? &r->p.total : &r->p.total2;
+	/* the number of groups: known once a hash table has been filled without spilling */
+	if (node->aggstrategy == AGG_PLAIN)
+		*total = 1;
+	else if (node->aggstrategy == AGG_HASHED && node->num_hashes == 1 && node->table_filled &&
+			 !node->hash_ever_spilled)
+		*total = (int64) node->hash_ngroups_current;
+	else
+		*total = -1;
+	(*done)++;
+	if (r->p.on && --r->p.countdown <= 0)
+		pm_progress_check(&r->p);
+}
