@@ -15,9 +15,11 @@
  * ERROR, and which no rescan calls (the output ExprContext is rescanned once
  * per group by a sorted aggregate).  A node rescanned for each outer row
  * (LATERAL) therefore reports the whole query's rows and groups.  The last
- * line gives the time up to the last clock read (at most about 10 ms of work
- * before the last row or group), not up to the executor's end, which may come
- * much later (the rows are consumed, a worker waits for its leader).  The
+ * line of a node that finalises groups gives the time of its last group (the
+ * clock is read once per group, little next to building the result), not
+ * that of the executor's end, which may come much later (the rows are
+ * consumed); a Partial Aggregate's, which folds rows only, gives the time up
+ * to the executor's end (in a worker: until its leader has read its groups).  The
  * number of groups is known once a hashed aggregate has read its input
  * without spilling to disk (the hash table's count); otherwise, and for
  * rows, the line says how many so far.
@@ -31,6 +33,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/parallel.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -39,14 +43,46 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
 
 #include "progress.h"
 
 double		pm_progress_interval = 0.0;
+volatile sig_atomic_t pm_progress_epoch = 0;
 
-#define PM_PROGRESS_MAX_STRIDE (1 << 20)
-/* clock reads about this far apart (seconds) */
-#define PM_PROGRESS_READ_EVERY 0.010
+static TimeoutId progress_timeout;
+static bool progress_timeout_registered = false;
+
+/* in the SIGALRM handler: async-signal-safe, only the epoch advances */
+static void
+progress_timeout_handler(void)
+{
+	pm_progress_epoch++;
+}
+
+/*
+ * The timer fires at fin or earlier (another report due sooner keeps its
+ * earlier time).  One-shot: a report re-arms it for its next one, so it
+ * stops by itself when no work reports (after an ERROR too).
+ */
+static void
+arm(TimestampTz fin)
+{
+	if (!progress_timeout_registered)
+	{
+		progress_timeout = RegisterTimeout(USER_TIMEOUT, progress_timeout_handler);
+		progress_timeout_registered = true;
+	}
+	if (!get_timeout_active(progress_timeout) || get_timeout_finish_time(progress_timeout) > fin)
+		enable_timeout_at(progress_timeout, fin);
+}
+
+static inline int64
+interval_us(void)
+{
+	return (int64) ceil(pm_progress_interval * 1e6);
+}
 
 void
 pm_progress_define_guc(void)
@@ -71,12 +107,11 @@ pm_progress_start(PmProgress *p, const char *what, const char *unit, int64 total
 	p->unit = unit;
 	p->total = total;
 	p->total2 = -1;
-	p->stride = 1;
-	p->countdown = 1;
 	if (p->on)
 	{
-		INSTR_TIME_SET_CURRENT(p->start);
-		p->last_check = p->last_report = p->start;
+		p->epoch = pm_progress_epoch;
+		p->start = p->last_report = GetCurrentTimestamp();
+		arm(p->start + interval_us());
 	}
 }
 
@@ -117,50 +152,31 @@ report(PmProgress *p, double elapsed, bool finished)
 void
 pm_progress_check(PmProgress *p)
 {
-	instr_time	now,
-				d;
-	double		since_check,
-				interval = pm_progress_interval;
+	TimestampTz now;
 
-	INSTR_TIME_SET_CURRENT(now);
-	d = now;
-	INSTR_TIME_SUBTRACT(d, p->last_check);
-	since_check = INSTR_TIME_GET_DOUBLE(d);
-	p->last_check = now;
-	if (since_check < PM_PROGRESS_READ_EVERY / 4 && p->stride < PM_PROGRESS_MAX_STRIDE)
-		p->stride *= 2;
-	else if (since_check > PM_PROGRESS_READ_EVERY && p->stride > 1)
-		p->stride /= 2;
-	p->countdown = p->stride;
-	/* turned off (or changed) during the work: the current value counts */
-	if (!(interval > 0.0))
+	p->epoch = pm_progress_epoch;
+	/* turned off during the work: the current value counts */
+	if (!(pm_progress_interval > 0.0))
 		return;
-	d = now;
-	INSTR_TIME_SUBTRACT(d, p->last_report);
-	if (INSTR_TIME_GET_DOUBLE(d) >= interval)
+	now = GetCurrentTimestamp();
+	if (now - p->last_report >= interval_us())
 	{
-		instr_time	e = now;
-
-		INSTR_TIME_SUBTRACT(e, p->start);
 		p->last_report = now;
-		report(p, INSTR_TIME_GET_DOUBLE(e), false);
+		report(p, (double) (now - p->start) / 1e6, false);
 	}
+	arm(p->last_report + interval_us());
 }
 
 static void
-finish(PmProgress *p, bool at_last_check)
+finish(PmProgress *p, bool at_last_activity)
 {
-	instr_time	e;
+	TimestampTz end;
 
 	if (!p->on || !(pm_progress_interval > 0.0))
 		return;
-	if (at_last_check)
-		e = p->last_check;
-	else
-		INSTR_TIME_SET_CURRENT(e);
-	INSTR_TIME_SUBTRACT(e, p->start);
-	if (INSTR_TIME_GET_DOUBLE(e) >= pm_progress_interval)
-		report(p, INSTR_TIME_GET_DOUBLE(e), true);
+	end = at_last_activity && p->last_activity != 0 ? p->last_activity : GetCurrentTimestamp();
+	if (end - p->start >= interval_us())
+		report(p, (double) (end - p->start) / 1e6, true);
 	p->on = false;
 }
 
@@ -292,6 +308,11 @@ pm_progress_agg_group_slow(FunctionCallInfo fcinfo)
 	else
 		*total = -1;
 	(*done)++;
-	if (r->p.on && --r->p.countdown <= 0)
-		pm_progress_check(&r->p);
+	if (r->p.on)
+	{
+		/* a final function builds a composite: one clock read more is little */
+		r->p.last_activity = GetCurrentTimestamp();
+		if (r->p.epoch != pm_progress_epoch)
+			pm_progress_check(&r->p);
+	}
 }

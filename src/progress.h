@@ -11,11 +11,13 @@
  * at most every s seconds, and one last line ending in ", finished" when the
  * work took s seconds or more.  A PmProgress lives on the caller's stack
  * (or, for an aggregate, with the Agg node: progress.c); pm_progress_add
- * counts work and, when the setting is off, costs one predictable branch.
- * When on, the clock is read every `stride` calls, the stride adapting so
- * that reads are about 10 ms apart (doubling while they come faster than
- * 2.5 ms, halving while slower than 10 ms; from 1 to 2^20): an iteration of
- * 10 ns and one of a second are both checked often enough and cheaply.
+ * counts work.  When to report is told by a timer, as PostgreSQL's own
+ * log_startup_progress_interval does: a one-shot timeout (utils/timeout.h)
+ * whose handler only advances pm_progress_epoch, armed for the next report
+ * due; the loop compares the epoch it saw last with the current one.  So
+ * with the setting at 0 pm_progress_add costs one predictable branch, and
+ * when on a load and a compare, with no clock read, and a report is due
+ * within one iteration of its time however long the iterations are.
  * Reporting only sends a NOTICE: CHECK_FOR_INTERRUPTS stays in the loops.
  */
 #ifndef PORTMARGIN_PROGRESS_H
@@ -23,11 +25,16 @@
 
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "fmgr.h"
-#include "portability/instr_time.h"
+#include "datatype/timestamp.h"
 
 /* the GUC portmargin.progress_interval, seconds; 0 = off */
 extern double pm_progress_interval;
+
+/* advanced by the timer when a report may be due */
+extern volatile sig_atomic_t pm_progress_epoch;
 
 typedef struct PmProgress
 {
@@ -39,12 +46,11 @@ typedef struct PmProgress
 	const char *unit2;			/* a second count (NULL: none), e.g. "groups finalised" */
 	int64		done2;
 	int64		total2;			/* < 0: unknown */
-	int			stride;			/* calls between clock reads */
-	int			countdown;		/* calls until the next clock read */
+	sig_atomic_t epoch;			/* pm_progress_epoch when last seen */
 	int			reports;		/* lines sent so far */
-	instr_time	start;
-	instr_time	last_check;
-	instr_time	last_report;
+	TimestampTz start;
+	TimestampTz last_report;
+	TimestampTz last_activity;	/* 0, or when the last unit of work ended (the last line's time) */
 } PmProgress;
 
 /* defines the GUC; called once from _PG_init */
@@ -53,7 +59,7 @@ extern void pm_progress_define_guc(void);
 /* start counting (reports only when the setting is > 0 now) */
 extern void pm_progress_start(PmProgress *p, const char *what, const char *unit, int64 total);
 
-/* read the clock, adapt the stride, report if due (out of line) */
+/* the timer fired: report if due, arm the timer for the next report (out of line) */
 extern void pm_progress_check(PmProgress *p);
 
 /* the last line, when the work took the interval or longer */
@@ -66,7 +72,7 @@ pm_progress_add(PmProgress *p, int64 n)
 	if (unlikely(p->on))
 	{
 		p->done += n;
-		if (--p->countdown <= 0)
+		if (unlikely(p->epoch != pm_progress_epoch))
 			pm_progress_check(p);
 	}
 }
