@@ -197,6 +197,7 @@ typedef struct AggRun
 	MemoryContextCallback unlink;
 	bool		running;		/* between the first row or group and the executor's end */
 	bool		combine;		/* a Finalize Aggregate: combines partial states, folds no rows */
+	bool		rescanned;		/* more groups than one scan has: the total is not known */
 	PmProgress	p;
 } AggRun;
 
@@ -267,6 +268,7 @@ agg_run(FunctionCallInfo fcinfo)
 	if (!r->running)
 	{
 		pm_progress_start(&r->p, r->what, r->combine ? "groups finalised" : "rows folded", -1);
+		r->rescanned = false;
 		if (!r->combine && !DO_AGGSPLIT_SKIPFINAL(node->aggsplit))
 			r->p.unit2 = "groups finalised";
 		r->running = true;
@@ -299,7 +301,12 @@ pm_progress_agg_group_slow(FunctionCallInfo fcinfo)
 	node = r->node;
 	done = r->combine ? &r->p.done : &r->p.done2;
 	total = r->combine ? &r->p.total : &r->p.total2;
-	/* the number of groups: known once a hash table has been filled without spilling */
+	(*done)++;
+	/*
+	 * the number of groups: known once a hash table has been filled without
+	 * spilling; not for a node rescanned during the run (LATERAL: the groups
+	 * add up over the scans, a table holds one scan's)
+	 */
 	if (node->aggstrategy == AGG_PLAIN)
 		*total = 1;
 	else if (node->aggstrategy == AGG_HASHED && node->num_hashes == 1 && node->table_filled &&
@@ -307,7 +314,10 @@ pm_progress_agg_group_slow(FunctionCallInfo fcinfo)
 		*total = (int64) node->hash_ngroups_current;
 	else
 		*total = -1;
-	(*done)++;
+	if (*done > *total && *total >= 0)
+		r->rescanned = true;
+	if (r->rescanned)
+		*total = -1;
 	if (r->p.on)
 	{
 		/* a final function builds a composite: one clock read more is little */

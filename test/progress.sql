@@ -15,7 +15,7 @@
 \set ON_ERROR_ROLLBACK on
 \set ON_ERROR_STOP off
 BEGIN;
-SELECT plan(33);
+SELECT plan(34);
 SET client_min_messages = warning;
 -- the library (and its settings) loaded in this session
 SELECT portmargin.bs_price('call', 100, 100, 1, 0.2, 0, 0) IS NOT NULL AS loaded \gset
@@ -91,6 +91,7 @@ SELECT is((SELECT on_ = portmargin.scenario_set_send(portmargin.monte_carlo_scen
 \set agg_q 'SELECT count(m) FROM (SELECT acc, portmargin.portfolio_margin(q, ''A'', ''option'', ''call'', strike, 0.5, 100, 0.2, ''linear'', 1, NULL, (SELECT s FROM pm_progress_s)) m FROM pm_progress_pos GROUP BY acc) x;'
 \set agg_hashed `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '256MB'; SET LOCAL portmargin.progress_interval = 0.05; :agg_q ROLLBACK" 2>&1`
 \set agg_sorted `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL enable_hashagg = off; SET LOCAL portmargin.progress_interval = 0.05; :agg_q ROLLBACK" 2>&1`
+\set agg_lateral `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL portmargin.progress_interval = 0.05; SELECT count(m) FROM generate_series(1, 200) a, LATERAL (SELECT portmargin.portfolio_margin(q, 'A', 'option', 'call', strike, 0.5, 100, 0.2, 'linear', 1, NULL, (SELECT s FROM pm_progress_s)) m FROM pm_progress_pos WHERE acc = a) x; ROLLBACK" 2>&1`
 \set agg_off `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; :agg_q ROLLBACK" 2>&1`
 \set agg_parallel `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL work_mem = '256MB'; SET LOCAL portmargin.progress_interval = 0.001; :agg_q ROLLBACK" 2>&1`
 -- rows: 'N rows folded'; groups follow on the same line
@@ -119,6 +120,10 @@ SELECT is((SELECT rows || ' rows, ' || groups || ' groups, total ' || coalesce(g
           'margin run, sorted: the final line has every row and every account (the number of groups is not known in advance)');
 SELECT cmp_ok((SELECT count(*) FROM g WHERE NOT finished AND so_far), '>=', 1::bigint,
               'margin run, sorted: progress lines say "so far"');
+CREATE TEMP TABLE l AS SELECT * FROM pg_temp.agg_lines(:'agg_lateral', 'portfolio_margin');
+SELECT is((SELECT rows || ' rows, ' || groups || ' groups, total ' || coalesce(groups_total::text, 'unknown') FROM l WHERE finished),
+          '4000 rows, 200 groups, total unknown',
+          'margin run, one aggregate per account (LATERAL, rescanned 200 times): one run over the query, every row and account');
 SELECT unalike(:'agg_off'::text, '%portmargin:%', 'margin run, progress_interval = 0: no progress line');
 -- parallel: the partial aggregates (leader and workers) fold every row between them; the
 -- finalize aggregate finalises every account
