@@ -42,6 +42,7 @@ use() { cp "$1" "$lib/portmargin.so.bench" && mv -f "$lib/portmargin.so.bench" "
 
 . "$root/bench/machine.sh"
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS pb_ins, pb_pos, pb_pos2, pb_set;
 CREATE TABLE pb_ins AS SELECT i AS id, CASE WHEN i % 5 = 0 THEN 'future' ELSE 'option' END AS kind,
   CASE WHEN i % 2 = 0 THEN 'call' ELSE 'put' END AS ot, 60 + (i % 80)::float8 AS strike, 0.1 + (i % 7) * 0.1 AS t,
