@@ -35,13 +35,16 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "access/parallel.h"
+#include "catalog/pg_aggregate.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/memutils.h"
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
@@ -198,6 +201,7 @@ typedef struct AggRun
 	bool		running;		/* between the first row or group and the executor's end */
 	bool		combine;		/* a Finalize Aggregate: combines partial states, folds no rows */
 	bool		rescanned;		/* more groups than one scan has: the total is not known */
+	bool		groups;			/* the final function is margin_ffunc (portfolio_margin): groups are counted */
 	PmProgress	p;
 } AggRun;
 
@@ -259,6 +263,20 @@ agg_run(FunctionCallInfo fcinfo)
 		else if (r->combine)
 			role = " (finalize aggregate)";
 		r->what = MemoryContextStrdup(qcxt, psprintf("%s%s", name ? name : "portfolio_margin", role));
+		/* portfolio_margin_state's final function is another: its groups are not counted */
+		if (aggref && !DO_AGGSPLIT_SKIPFINAL(node->aggsplit))
+		{
+			HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggref->aggfnoid));
+
+			if (HeapTupleIsValid(tup))
+			{
+				Oid			ffn = ((Form_pg_aggregate) GETSTRUCT(tup))->aggfinalfn;
+				char	   *fname = OidIsValid(ffn) ? get_func_name(ffn) : NULL;
+
+				r->groups = fname != NULL && strcmp(fname, "margin_ffunc") == 0;
+				ReleaseSysCache(tup);
+			}
+		}
 		r->unlink.func = agg_run_unlink;
 		r->unlink.arg = r;
 		MemoryContextRegisterResetCallback(qcxt, &r->unlink);
@@ -269,7 +287,7 @@ agg_run(FunctionCallInfo fcinfo)
 	{
 		pm_progress_start(&r->p, r->what, r->combine ? "groups finalised" : "rows folded", -1);
 		r->rescanned = false;
-		if (!r->combine && !DO_AGGSPLIT_SKIPFINAL(node->aggsplit))
+		if (!r->combine && r->groups)
 			r->p.unit2 = "groups finalised";
 		r->running = true;
 		/* called by FreeExecutorState (not after an ERROR, not on a rescan) */

@@ -15,7 +15,7 @@
 \set ON_ERROR_ROLLBACK on
 \set ON_ERROR_STOP off
 BEGIN;
-SELECT plan(34);
+SELECT plan(35);
 SET client_min_messages = warning;
 -- the library (and its settings) loaded in this session
 SELECT portmargin.bs_price('call', 100, 100, 1, 0.2, 0, 0) IS NOT NULL AS loaded \gset
@@ -92,6 +92,7 @@ SELECT is((SELECT on_ = portmargin.scenario_set_send(portmargin.monte_carlo_scen
 \set agg_hashed `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '256MB'; SET LOCAL portmargin.progress_interval = 0.05; :agg_q ROLLBACK" 2>&1`
 \set agg_sorted `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL enable_hashagg = off; SET LOCAL portmargin.progress_interval = 0.05; :agg_q ROLLBACK" 2>&1`
 \set agg_lateral `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL portmargin.progress_interval = 0.05; SELECT count(m) FROM generate_series(1, 200) a, LATERAL (SELECT portmargin.portfolio_margin(q, 'A', 'option', 'call', strike, 0.5, 100, 0.2, 'linear', 1, NULL, (SELECT s FROM pm_progress_s)) m FROM pm_progress_pos WHERE acc = a) x; ROLLBACK" 2>&1`
+\set agg_state `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL portmargin.progress_interval = 0.05; SELECT count(m) FROM (SELECT acc, portmargin.portfolio_margin_state(q, 'A', 'option', 'call', strike, 0.5, 100, 0.2, 'linear', 1, NULL, (SELECT s FROM pm_progress_s)) m FROM pm_progress_pos GROUP BY acc) x; ROLLBACK" 2>&1`
 \set agg_off `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 0; :agg_q ROLLBACK" 2>&1`
 \set agg_parallel `:inner -c "BEGIN; :agg_setup SET LOCAL max_parallel_workers_per_gather = 2; SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL work_mem = '256MB'; SET LOCAL portmargin.progress_interval = 0.001; :agg_q ROLLBACK" 2>&1`
 -- rows: 'N rows folded'; groups follow on the same line
@@ -124,6 +125,8 @@ CREATE TEMP TABLE l AS SELECT * FROM pg_temp.agg_lines(:'agg_lateral', 'portfoli
 SELECT is((SELECT rows || ' rows, ' || groups || ' groups, total ' || coalesce(groups_total::text, 'unknown') FROM l WHERE finished),
           '4000 rows, 200 groups, total unknown',
           'margin run, one aggregate per account (LATERAL, rescanned 200 times): one run over the query, every row and account');
+SELECT matches(:'agg_state'::text, 'portfolio_margin_state: 4000 rows folded, [\d.]+ s, finished',
+               'portfolio_margin_state: its rows are counted, no groups (its final function serialises a state)');
 SELECT unalike(:'agg_off'::text, '%portmargin:%', 'margin run, progress_interval = 0: no progress line');
 -- parallel: the partial aggregates (leader and workers) fold every row between them; the
 -- finalize aggregate finalises every account
