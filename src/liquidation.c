@@ -214,7 +214,7 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 				 errmsg("invalid value for argument \"underlying\": \"%s\" has no index price", TextDatumGetCString(c.underlying))));
 	p0 = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	c.plan = SPI_prepare(psprintf("SELECT %s.equity_excess_at($1, $2, $3)", schema), 3, argtypes);
-	/* the number of evaluations is not known in advance: at most 1 + 2 x (48 + 200) */
+	/* the number of evaluations is not known in advance: at most 1 + 2 x (48 + 2 + 200) */
 	pm_progress_start(&c.progress, psprintf("liquidation_prices(account " INT64_FORMAT ", %s)", c.account,
 											TextDatumGetCString(c.underlying)),
 					  "evaluations of equity_excess_at", -1);
