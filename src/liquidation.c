@@ -31,6 +31,7 @@
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 
+#include "progress.h"
 #include "sqlargs.h"
 
 #define LIQ_GRID 48
@@ -41,6 +42,7 @@ typedef struct ExcessCtx
 	int64		account;
 	Datum		underlying;
 	bool		found;			/* last query returned a value */
+	PmProgress	progress;		/* evaluations (portmargin.progress_interval) */
 } ExcessCtx;
 
 static double
@@ -58,6 +60,7 @@ excess_at(double price, void *arg)
 	if (SPI_execute_plan(c->plan, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "liquidation_prices: equity_excess_at failed");
 	c->found = SPI_processed == 1;
+	pm_progress_add(&c->progress, 1);
 	if (!c->found)
 		return NAN;
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -211,6 +214,10 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 				 errmsg("invalid value for argument \"underlying\": \"%s\" has no index price", TextDatumGetCString(c.underlying))));
 	p0 = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	c.plan = SPI_prepare(psprintf("SELECT %s.equity_excess_at($1, $2, $3)", schema), 3, argtypes);
+	/* the number of evaluations is not known in advance: at most 1 + 2 x (48 + 2 + 200) */
+	pm_progress_start(&c.progress, psprintf("liquidation_prices(account " INT64_FORMAT ", %s)", c.account,
+											TextDatumGetCString(c.underlying)),
+					  "evaluations of equity_excess_at", -1);
 	if (c.plan == NULL)
 		elog(ERROR, "liquidation_prices: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
@@ -228,6 +235,7 @@ portmargin_liquidation_prices(PG_FUNCTION_ARGS)
 		lower = search_side(&c, p0, f0, down);
 		upper = search_side(&c, p0, f0, 1.0 / down);
 	}
+	pm_progress_finish(&c.progress);
 	SPI_finish();
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)

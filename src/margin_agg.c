@@ -37,6 +37,7 @@
 #include "margin.h"
 #include "margin_state.h"
 #include "method.h"
+#include "progress.h"
 #include "rulebook.h"
 #include "scenario.h"
 #include "sqlargs.h"
@@ -1306,6 +1307,7 @@ margin_transition(FunctionCallInfo fcinfo, bool rulebook, int rules_aggarg)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(st);
 	}
+	pm_progress_agg_row(fcinfo);
 	quantity = r.quantity;
 	name = r.name;
 	len = r.len;
@@ -2216,7 +2218,10 @@ PG_FUNCTION_INFO_V1(portmargin_margin_ffunc);
 Datum
 portmargin_margin_ffunc(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0)));
+	Datum		result = margin_datum(fcinfo, PG_ARGISNULL(0) ? NULL : (MarginState *) PG_GETARG_POINTER(0));
+
+	pm_progress_agg_group(fcinfo);
+	PG_RETURN_DATUM(result);
 }
 
 /* ---- margin_state values: merged and finalised ---- */

@@ -23,6 +23,7 @@
 
 #include "historical.h"
 #include "montecarlo.h"
+#include "progress.h"
 #include "scenario.h"
 #include "sqlargs.h"
 #include "tailstat.h"
@@ -453,8 +454,27 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 	vrng = rng;
 	PG_TRY();
 	{
+		PmProgress	progress;
+		long		done,
+					chunk;
+
+		/*
+		 * in chunks of at most PM_MC_TICK_EVERY scenarios and about
+		 * PM_MC_TICK_WORK multiply-adds, counted for the progress report:
+		 * one generator continues its stream across calls, so the draws are
+		 * those of one call
+		 */
+		chunk = Max(1, Min((long) PM_MC_TICK_EVERY, PM_MC_TICK_WORK / ((long) U * (U + 3) / 2)));
+		pm_progress_start(&progress, "monte_carlo_scenarios", "scenarios", n);
 		gsl_rng_set(rng, (unsigned long) seed);
-		pm_mc_moves(rng, corr, vols, U, n, copula, df, log_returns, moves, mc_tick, NULL);
+		for (done = 0; done < n; done += chunk)
+		{
+			long		m = Min(chunk, (long) n - done);
+
+			pm_mc_moves(rng, corr, vols, U, m, copula, df, log_returns, moves + (Size) done * U, mc_tick, NULL);
+			pm_progress_add(&progress, m);
+		}
+		pm_progress_finish(&progress);
 	}
 	PG_FINALLY();
 	{

@@ -93,6 +93,20 @@ INSERT INTO probes VALUES
                      FROM (VALUES (g::float8)) v(q)) m$$,
    500);
 
+-- with progress reports on (portmargin.progress_interval, doc/progress.md): reporting
+-- must not delay the answer to a cancel
+INSERT INTO probes (name, input, workload) VALUES
+  ('monte_carlo_scenarios, progress on', NULL,
+   $$SELECT set_config('portmargin.progress_interval', '0.01', true);
+     SELECT count(portmargin.monte_carlo_scenarios('{A,B}', '{0.2,0.3}', '{1,0.5,0.5,1}', 5000000, k)) FROM generate_series(1, 10) k$$);
+INSERT INTO probes VALUES
+  ('portfolio_margin, var, progress on', 'set',
+   $$SELECT set_config('portmargin.progress_interval', '0.01', true);
+     SELECT count(x) FROM generate_series(1, 20) g,
+            LATERAL (SELECT portmargin.portfolio_margin(q, 'A', 'future', NULL, NULL, 0.5, 100, NULL, 'linear', 1, NULL, $1) x
+                     FROM (VALUES (g::float8)) v(q)) m$$,
+   500);
+
 SELECT plan(2 * (SELECT count(*)::int FROM probes));
 
 -- the second session and its inputs ------------------------------------------------------
