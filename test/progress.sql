@@ -141,11 +141,16 @@ SELECT alike(:'agg_parallel'::text, '%portfolio_margin (finalize aggregate): 200
 -- 4. A liquidation price search (account 2 of a reference schema of 20 demo accounts,
 --    its BTC price), every evaluation counted by PostgreSQL's function statistics
 -- ---------------------------------------------------------------------------------------
+SELECT NOT rolsuper AS pm_not_superuser FROM pg_catalog.pg_roles WHERE rolname = current_user \gset
+\if :pm_not_superuser
+SELECT skip('track_functions (PostgreSQL''s count of the evaluations) is set by a superuser only (run as an application role)', 2);
+\else
 \set liq `:inner -c "BEGIN" -c "SELECT portmargin.create_reference_schema('pm_progress_ref')" -c "SELECT portmargin.generate_demo_book('pm_progress_ref', 20)" -c "SET LOCAL track_functions = 'pl'" -c "SET LOCAL portmargin.progress_interval = 0.001" -c "SELECT * FROM pm_progress_ref.liquidation_prices(2, 'BTC', 0.5)" -c "SET LOCAL portmargin.progress_interval = 0" -c "SELECT 'calls ' || pg_stat_get_xact_function_calls('pm_progress_ref.equity_excess_at(bigint, text, float8)'::regprocedure)" -c "ROLLBACK" 2>&1`
-SELECT is((SELECT m[1] FROM regexp_matches(:'liq', 'liquidation_prices\(account \d+, BTC\): (\d+) evaluations of equity_excess_at, [\d.]+ s, finished') m),
-          (SELECT m[1] FROM regexp_matches(:'liq', 'calls (\d+)') m),
+SELECT is(coalesce((SELECT m[1] FROM regexp_matches(:'liq', 'liquidation_prices\(account \d+, BTC\): (\d+) evaluations of equity_excess_at, [\d.]+ s, finished') m), 'no final line'),
+          coalesce((SELECT m[1] FROM regexp_matches(:'liq', 'calls (\d+)') m), 'no count of calls'),
           'liquidation search: the final line counts every evaluation (= PostgreSQL''s count of equity_excess_at calls)');
 SELECT cmp_ok((SELECT m[1]::int FROM regexp_matches(:'liq', 'calls (\d+)') m), '>', 1, 'liquidation search: several evaluations were made');
+\endif
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -64,7 +64,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from known_findings import KNOWN  # noqa: E402
 
-EXPECTED = re.compile(r"^(22...|53...|54...|57014)$")
+# 0A000: a documented combination the extension does not support (a resting
+# order row under the var method: doc/margin.md), refused by name
+EXPECTED = re.compile(r"^(22...|53...|54...|57014|0A000)$")
 # PostgreSQL's own record_recv (composite types' binary input) reports a
 # malformed record as 08P01 (insufficient data left in message) or 42804
 # (wrong column type or count): core behaviour, expected for composites
