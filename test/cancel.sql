@@ -1,5 +1,6 @@
 -- test/cancel.sql: every long operation answers a query cancel sent 100 ms after
--- it starts (issue 9, point 4), the ERROR arriving within bound_ms.
+-- it starts (issue 9, point 4), the ERROR arriving within bound_ms, and within
+-- 100 ms in the better of two tries (issue 11, point 6).
 --
 -- The operations run in a second session (dblink to this server).  Their
 -- inputs (a 5,000,000-scenario joint set and what is derived from it, a
@@ -107,7 +108,7 @@ INSERT INTO probes VALUES
                      FROM (VALUES (g::float8)) v(q)) m$$,
    500);
 
-SELECT plan(2 * (SELECT count(*)::int FROM probes));
+SELECT plan(3 * (SELECT count(*)::int FROM probes));
 
 -- the second session and its inputs ------------------------------------------------------
 SELECT dblink_connect('pm_cancel', format('host=%s port=%s dbname=%s user=%s application_name=pm_cancel',
@@ -217,11 +218,22 @@ END $f$;
 
 CREATE TEMP TABLE results AS
 SELECT p.name, r.* FROM probes p, LATERAL pg_temp.cancel_probe(p.name, p.input, p.workload, p.after_ms) r;
+-- the issue's 100 ms: a probe that answered later (scheduling noise on a shared machine) runs once more, and the
+-- better of its two tries must be within 100 ms (a missing interrupt check is late every time)
+ALTER TABLE results ADD COLUMN best_ms float8;
+UPDATE results SET best_ms = ms;
+UPDATE results r SET best_ms = least(r.ms, x.ms)
+FROM (SELECT p.name, t.ms, t.code FROM probes p JOIN results r2 ON r2.name = p.name AND r2.code = '57014' AND r2.ms >= 100,
+      LATERAL pg_temp.cancel_probe(p.name, p.input, p.workload, p.after_ms) t) x
+WHERE x.name = r.name AND x.code = '57014';
 
 SELECT is(code, '57014', name || ': the workload is cancelled (57014)' ||
           CASE WHEN code = '57014' THEN '' ELSE ', got ' || code || ' ' || coalesce(message, '') END)
 FROM results ORDER BY name;
 SELECT ok(ms < :bound_ms, format('%s: the ERROR arrives within %s ms of the cancel (%s ms)', name, :bound_ms, round(ms::numeric, 1)))
+FROM results ORDER BY name;
+SELECT ok(best_ms < 100, format('%s: within 100 ms (%s ms%s)', name, round(best_ms::numeric, 1),
+                                CASE WHEN best_ms < ms THEN ', second try' ELSE '' END))
 FROM results ORDER BY name;
 SELECT diag(format('%-46s %7s ms', name, round(ms::numeric, 1))) FROM results ORDER BY name;
 
