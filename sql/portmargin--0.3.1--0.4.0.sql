@@ -781,6 +781,178 @@ LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS %2$L;
 COMMENT ON FUNCTION %1$I.snapshot_margins(timestamptz) IS 'writes every account''s margin at a timestamp into margin_history and returns the number of rows (schedule with pg_cron); a timestamp already snapshotted is refused (23505), never overwritten';
 $ddl$, target, body);
+
+  -- live margin (issue 12): a table of every account's current requirement, kept by triggers on trades
+  -- (enable_live_margin) and by process_margin_queue after market data changes
+  EXECUTE format($ddl$
+CREATE TABLE IF NOT EXISTS %1$I.margin_live (
+    account_id         bigint PRIMARY KEY REFERENCES %1$I.accounts ON DELETE CASCADE,
+    equity             float8,
+    initial_margin     float8,
+    maintenance_margin float8,
+    excess             float8,
+    margin_ratio       float8,
+    status             text,
+    margin_currency    text,
+    worst_label        text,
+    cause              text NOT NULL,
+    updated_at         timestamptz NOT NULL
+);
+COMMENT ON TABLE %1$I.margin_live IS 'every account''s current margin (the columns of account_margin), kept current once portmargin.enable_live_margin has run: recomputed in the transaction of each change to its positions, collateral or account row (cause = the table), and after market data changes by process_margin_queue (cause tick); updated_at is when';
+
+CREATE TABLE IF NOT EXISTS %1$I.margin_calls (
+    call_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id         bigint NOT NULL,
+    called_at          timestamptz NOT NULL,
+    old_status         text,
+    new_status         text NOT NULL,
+    equity             float8,
+    initial_margin     float8,
+    maintenance_margin float8,
+    margin_ratio       float8,
+    cause              text NOT NULL
+);
+COMMENT ON TABLE %1$I.margin_calls IS 'one row per change of an account''s status in margin_live (healthy, call, liquidation and back; old_status NULL for an account''s first computation), written in the transaction that changed it, with the NOTIFY on channel portmargin_margin_calls: the durable record a listener catches up from (call_id increases)';
+
+CREATE TABLE IF NOT EXISTS %1$I.margin_queue (
+    underlying text PRIMARY KEY,
+    queued_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE %1$I.margin_queue IS 'underlyings whose market data changed since process_margin_queue last ran (* = every account: a USD rate), each with the time of its oldest unprocessed change; filled by triggers on index_prices, forwards, implied_vols and rates once live margin is enabled';
+$ddl$, target);
+
+  body := format($b$
+DECLARE
+  n integer;
+  notified integer;
+BEGIN
+  IF accounts IS NULL OR cardinality(accounts) = 0 THEN
+    RETURN 0;
+  END IF;
+  -- lock each account's live row (created if missing), in account order, before computing: a concurrent change of
+  -- the same account waits here and then computes from a snapshot that includes this one's committed change
+  INSERT INTO %1$I.margin_live (account_id, cause, updated_at)
+  SELECT a.account_id, 'new', clock_timestamp() FROM %1$I.accounts a WHERE a.account_id = ANY (accounts)
+  ON CONFLICT (account_id) DO NOTHING;
+  PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id = ANY (accounts) ORDER BY l.account_id FOR UPDATE;
+  WITH fresh AS MATERIALIZED (
+    -- a few accounts: each planned alone, at what-if speed; many: one pass over the book
+    SELECT m.* FROM unnest(accounts) AS a(id) CROSS JOIN LATERAL %1$I.account_margin_at(NULL, NULL, a.id) m
+    WHERE cardinality(accounts) <= 32
+    UNION ALL
+    SELECT d.* FROM %1$I.account_margin_detail d WHERE cardinality(accounts) > 32 AND d.account_id = ANY (accounts)),
+  old AS (SELECT l.account_id, l.status FROM %1$I.margin_live l WHERE l.account_id = ANY (accounts)),
+  up AS (
+    UPDATE %1$I.margin_live l
+    SET equity = f.equity, initial_margin = f.initial_margin, maintenance_margin = f.maintenance_margin,
+        excess = f.excess, margin_ratio = f.margin_ratio, status = f.status, margin_currency = (f.margin).currency,
+        worst_label = (f.margin).worst_label, cause = refresh_live_margin.cause, updated_at = clock_timestamp()
+    FROM fresh f WHERE l.account_id = f.account_id
+    RETURNING l.account_id),
+  calls AS (
+    INSERT INTO %1$I.margin_calls (account_id, called_at, old_status, new_status, equity, initial_margin,
+                                   maintenance_margin, margin_ratio, cause)
+    SELECT f.account_id, clock_timestamp(), o.status, f.status, f.equity, f.initial_margin, f.maintenance_margin,
+           f.margin_ratio, refresh_live_margin.cause
+    FROM fresh f LEFT JOIN old o ON o.account_id = f.account_id
+    WHERE f.status IS DISTINCT FROM coalesce(o.status, 'healthy')
+    RETURNING *)
+  SELECT (SELECT count(*) FROM up)::integer,
+         (SELECT count(pg_notify('portmargin_margin_calls', json_build_object(
+                  'schema', %2$L, 'call_id', c.call_id, 'account_id', c.account_id, 'called_at', c.called_at,
+                  'old_status', c.old_status, 'new_status', c.new_status, 'equity', c.equity,
+                  'initial_margin', c.initial_margin, 'maintenance_margin', c.maintenance_margin,
+                  'margin_ratio', c.margin_ratio, 'cause', c.cause)::text)) FROM calls c)::integer
+  INTO n, notified;
+  RETURN n;
+END
+$b$, target, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.refresh_live_margin(accounts bigint[], cause text DEFAULT 'refresh')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.refresh_live_margin(bigint[], text) IS 'recomputes the live margin of the given accounts (locking their margin_live rows in account order first) and logs and notifies every status change (margin_calls, NOTIFY portmargin_margin_calls); returns the number of accounts written';
+$ddl$, target, body);
+
+  -- the trigger of positions, collateral and accounts: one recompute per account per statement
+  body := format($b$
+DECLARE
+  ids bigint[];
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    SELECT array_agg(DISTINCT r.account_id) INTO ids FROM new_rows r;
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(DISTINCT r.account_id) INTO ids FROM old_rows r;
+  ELSE
+    SELECT array_agg(DISTINCT x.account_id) INTO ids
+    FROM (SELECT r.account_id FROM new_rows r UNION SELECT r.account_id FROM old_rows r) x;
+  END IF;
+  PERFORM %1$I.refresh_live_margin(ids, TG_TABLE_NAME);
+  RETURN NULL;
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.live_margin_on_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.live_margin_on_change() IS 'statement trigger of positions, collateral and accounts (live margin): recomputes each account the statement touched, once';
+$ddl$, target, body);
+
+  -- the trigger of the market data tables: the underlyings to re-margin, queued
+  body := format($b$
+BEGIN
+  IF TG_TABLE_NAME = 'implied_vols' THEN
+    INSERT INTO %1$I.margin_queue (underlying, queued_at)
+    SELECT DISTINCT i.underlying, clock_timestamp()
+    FROM (SELECT r.instrument_id FROM changed_rows r) x JOIN %1$I.instruments i ON i.instrument_id = x.instrument_id
+    ON CONFLICT (underlying) DO NOTHING;
+  ELSIF TG_TABLE_NAME = 'rates' THEN
+    INSERT INTO %1$I.margin_queue (underlying, queued_at)
+    SELECT DISTINCT CASE WHEN r.currency IN ('USD', 'USDC', 'USDT') THEN '*' ELSE r.currency END, clock_timestamp()
+    FROM changed_rows r
+    ON CONFLICT (underlying) DO NOTHING;
+  ELSE
+    INSERT INTO %1$I.margin_queue (underlying, queued_at)
+    SELECT DISTINCT r.underlying, clock_timestamp() FROM changed_rows r
+    ON CONFLICT (underlying) DO NOTHING;
+  END IF;
+  RETURN NULL;
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.live_margin_on_tick() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.live_margin_on_tick() IS 'statement trigger of index_prices, forwards, implied_vols and rates (live margin): queues the underlyings whose accounts need a recompute in margin_queue';
+$ddl$, target, body);
+
+  body := format($b$
+DECLARE
+  unds text[];
+  ids bigint[];
+BEGIN
+  WITH q AS (DELETE FROM %1$I.margin_queue RETURNING underlying)
+  SELECT array_agg(q.underlying) INTO unds FROM q;
+  IF unds IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- the accounts holding an instrument on a changed underlying, or a balance in it (its USD value moved)
+  SELECT array_agg(DISTINCT x.account_id) INTO ids
+  FROM (SELECT p.account_id FROM %1$I.positions p JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
+        WHERE i.underlying = ANY (unds)
+        UNION ALL SELECT c.account_id FROM %1$I.collateral c WHERE c.currency = ANY (unds)
+        UNION ALL SELECT a.account_id FROM %1$I.accounts a WHERE '*' = ANY (unds)) x;
+  RETURN %1$I.refresh_live_margin(ids, 'tick');
+END
+$b$, target);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.process_margin_queue()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.process_margin_queue() IS 'takes every queued underlying off margin_queue and recomputes the live margin of the accounts holding instruments on it or balances in it; returns the number of accounts written (run by portmargin.start_live_margin_worker, or a loop of your own)';
+$ddl$, target, body);
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
     hnt := coalesce(nullif(hnt, ''), CASE WHEN st = '42501' THEN 'Run this as the schema''s owner; nothing was changed.' ELSE 'Nothing was changed.' END);
@@ -1123,7 +1295,7 @@ $ddl$, target, pm);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
-  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history; views instrument_market, account_margin, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at and the *_at functions behind the views, every SQL body bound when created';
+  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history, margin_live, margin_calls, margin_queue; views instrument_market, position_values, account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at, the *_at functions (their queries are also the views''), and refresh_live_margin, process_margin_queue and the two triggers of live margin (portmargin.enable_live_margin), every SQL body bound when created';
 
 -- ---------------------------------------------------------------------
 -- privileges: ordinary roles use the extension as they use other
@@ -1283,7 +1455,8 @@ BEGIN ATOMIC
   SELECT o.name FROM (VALUES
     ('tables', 'accounts'), ('tables', 'collateral'), ('tables', 'instruments'), ('tables', 'positions'),
     ('tables', 'index_prices'), ('tables', 'forwards'), ('tables', 'implied_vols'), ('tables', 'rates'),
-    ('tables', 'margin_history'),
+    ('tables', 'margin_history'), ('tables', 'margin_live'), ('tables', 'margin_calls'), ('tables', 'margin_queue'),
+    ('account tables', 'margin_live'), ('account tables', 'margin_calls'),
     ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
     ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),
     ('account views', 'instrument_market'),
@@ -1292,7 +1465,7 @@ BEGIN ATOMIC
   WHERE o.kind = reference_schema_objects.kind;
 END;
 COMMENT ON FUNCTION @extschema@.reference_schema_objects(text) IS
-  'the objects of a reference schema of one kind (''tables'', ''account views'', ''position views''), by name: what grant_reader and grant_writer grant on';
+  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''), by name: what grant_reader and grant_writer grant on';
 
 CREATE FUNCTION @extschema@.check_reference_schema_owner(target text, grantee regrole)
 RETURNS void
@@ -1345,6 +1518,7 @@ BEGIN
   END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO %s', target, grantee);
   FOR o IN SELECT @extschema@.reference_schema_objects('account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('account tables')
            UNION ALL SELECT @extschema@.reference_schema_objects('position views') WHERE positions LOOP
     EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
   END LOOP;
@@ -1352,7 +1526,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_reader(text, regrole, boolean) IS
-  'grants a read-only (BI / reporting) role USAGE on the reference schema target and SELECT on its views: the account-level ones (account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, account_greeks, margin_daily, instrument_market) and, with positions (default true), position_values, position_greeks and margin_attribution; never the tables.  Run by the schema''s owner; re-run after upgrade_reference_schema';
+  'grants a read-only (BI / reporting) role USAGE on the reference schema target and SELECT on its views: the account-level ones (account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, account_greeks, margin_daily, instrument_market, and the live tables margin_live and margin_calls) and, with positions (default true), position_values, position_greeks and margin_attribution; never the tables.  Run by the schema''s owner; re-run after upgrade_reference_schema';
 
 CREATE FUNCTION @extschema@.grant_writer(target text, grantee regrole)
 RETURNS text
@@ -1419,6 +1593,143 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_configuration(regrole) IS
   'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules, and rows that override shipped ones by key; shipped rows stay read-only for every role) and on shipped_overrides, where an override keeps the shipped row.  Run by the extension''s owner';
+
+-- ---------------------------------------------------------------------
+-- live margin (issue 12): triggers that keep a reference schema's
+-- margin_live current
+-- ---------------------------------------------------------------------
+CREATE FUNCTION @extschema@.enable_live_margin(target text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  t text;
+  n integer;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
+  PERFORM @extschema@.disable_live_margin(target);
+  -- trades: one recompute per account per statement, in the statement's transaction
+  FOREACH t IN ARRAY ARRAY['positions', 'collateral', 'accounts'] LOOP
+    EXECUTE format('CREATE TRIGGER live_margin_insert AFTER INSERT ON %1$I.%2$I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_change()', target, t);
+    EXECUTE format('CREATE TRIGGER live_margin_update AFTER UPDATE ON %1$I.%2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_change()', target, t);
+    IF t <> 'accounts' THEN   -- a deleted account's live row goes with it (foreign key)
+      EXECUTE format('CREATE TRIGGER live_margin_delete AFTER DELETE ON %1$I.%2$I REFERENCING OLD TABLE AS old_rows '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_change()', target, t);
+    END IF;
+  END LOOP;
+  -- market data: the underlyings queued for process_margin_queue
+  FOREACH t IN ARRAY ARRAY['index_prices', 'forwards', 'implied_vols', 'rates'] LOOP
+    EXECUTE format('CREATE TRIGGER live_margin_insert AFTER INSERT ON %1$I.%2$I REFERENCING NEW TABLE AS changed_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_tick()', target, t);
+    EXECUTE format('CREATE TRIGGER live_margin_update AFTER UPDATE ON %1$I.%2$I REFERENCING NEW TABLE AS changed_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_tick()', target, t);
+    EXECUTE format('CREATE TRIGGER live_margin_delete AFTER DELETE ON %1$I.%2$I REFERENCING OLD TABLE AS changed_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_tick()', target, t);
+  END LOOP;
+  EXECUTE format('SELECT %1$I.refresh_live_margin(array_agg(a.account_id ORDER BY a.account_id), ''enable'') FROM %1$I.accounts a', target)
+    INTO n;
+  RETURN coalesce(n, 0);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.enable_live_margin(text) IS
+  'keeps the reference schema target''s margin_live current: statement triggers on positions, collateral and accounts recompute the accounts a statement touched in its transaction; triggers on index_prices, forwards, implied_vols and rates queue the changed underlyings for process_margin_queue (start_live_margin_worker runs it); computes every account now and returns their number.  Run by the schema''s owner';
+
+CREATE FUNCTION @extschema@.disable_live_margin(target text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  t text;
+  op text;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
+  FOREACH t IN ARRAY ARRAY['positions', 'collateral', 'accounts', 'index_prices', 'forwards', 'implied_vols', 'rates'] LOOP
+    FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+      EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I.%I', 'live_margin_' || op, target, t);
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.disable_live_margin(text) IS
+  'drops the live-margin triggers of the reference schema target (margin_live keeps its last values)';
+
+CREATE FUNCTION @extschema@.live_margin_worker_launch(schema text, poll_ms integer)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'portmargin_live_margin_worker_launch'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.live_margin_worker_launch(text, integer) IS
+  'registers the background worker that runs schema.process_margin_queue() every poll_ms milliseconds, as the current user in the current database, and returns its pid (use start_live_margin_worker, which checks the schema first)';
+
+CREATE FUNCTION @extschema@.live_margin_workers()
+RETURNS TABLE (schema text, pid integer, backend_start timestamptz, state text, query_start timestamptz)
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+BEGIN ATOMIC
+  SELECT substr(a.application_name, length('portmargin live margin: ') + 1), a.pid, a.backend_start, a.state, a.query_start
+  FROM pg_catalog.pg_stat_activity a
+  WHERE a.backend_type OPERATOR(pg_catalog.=) 'portmargin live margin'
+    AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
+END;
+COMMENT ON FUNCTION @extschema@.live_margin_workers() IS
+  'the live-margin workers of this database: the schema each serves, its pid, when it started, and its current pass';
+
+CREATE FUNCTION @extschema@.start_live_margin_worker(target text, poll interval DEFAULT '10 ms')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  running integer;
+  ms float8;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
+  IF poll IS NULL THEN
+    RAISE EXCEPTION 'argument "poll" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  ms := extract(epoch FROM poll) * 1000;
+  IF NOT (ms >= 1 AND ms <= 3600000) THEN
+    RAISE EXCEPTION 'invalid value for argument "poll": %', poll USING ERRCODE = '22023',
+      DETAIL = 'The poll interval is 1 ms to 1 hour.';
+  END IF;
+  SELECT w.pid INTO running FROM @extschema@.live_margin_workers() w WHERE w.schema = target LIMIT 1;
+  IF running IS NOT NULL THEN
+    RAISE EXCEPTION 'the live-margin worker of schema % already runs (pid %)', quote_ident(target), running
+      USING ERRCODE = '55000', HINT = format('Stop it first: SELECT portmargin.stop_live_margin_worker(%L).', target);
+  END IF;
+  running := @extschema@.live_margin_worker_launch(target, round(ms)::integer);
+  -- until it shows under its schema in live_margin_workers (a second start right after this one sees it)
+  FOR i IN 1 .. 500 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN EXISTS (SELECT 1 FROM @extschema@.live_margin_workers() w WHERE w.pid = running AND w.schema = target);
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RETURN running;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.start_live_margin_worker(text, interval) IS
+  'starts the background worker that keeps the reference schema target''s margin_live current after market data changes: every poll (default 10 ms, 1 ms to 1 hour) it runs process_margin_queue() in a transaction of its own, as the calling user (the schema''s owner); one per schema; not restarted after a server restart (start it again, e.g. from a pg_cron job)';
+
+CREATE FUNCTION @extschema@.stop_live_margin_worker(target text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  p integer;
+  stopped boolean := false;
+BEGIN
+  PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
+  FOR p IN SELECT w.pid FROM @extschema@.live_margin_workers() w WHERE w.schema = target LOOP
+    stopped := pg_terminate_backend(p, 5000) OR stopped;
+  END LOOP;
+  RETURN stopped;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.stop_live_margin_worker(text) IS
+  'stops the live-margin worker of the reference schema target (waiting up to 5 s for it to exit); false when none ran';
 
 -- ---------------------------------------------------------------------
 -- the position input: an aggregate call that cannot be silently

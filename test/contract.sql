@@ -24,7 +24,7 @@ SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provolatile <> 'i'
                   AND proname NOT IN ('preset', 'rulebook_preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
                                       'protect_shipped_rows', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
-                                      'revoke_reference_access', 'grant_configuration')$$,
+                                      'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers')$$,
                 'every function is IMMUTABLE, except preset(), rulebook_preset() and liquidation_prices() (read tables: STABLE), the reference-schema builders, the grant helpers and the configuration tables'' trigger (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
@@ -43,7 +43,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- name their NULL argument in the error / use defaults
                                       'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
                                       'check_reference_schema_owner', 'grant_reader', 'grant_writer', 'revoke_reference_access',
-                                      'grant_configuration',
+                                      'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'live_margin_workers',
+                                      'start_live_margin_worker', 'stop_live_margin_worker',
                                       -- a trigger function
                                       'protect_shipped_rows')$$,
                 'every function is STRICT, except those that take documented NULLs');
@@ -53,12 +54,14 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'
                   AND proname NOT IN ('liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
                                       'protect_shipped_rows', 'grant_reader', 'grant_writer', 'revoke_reference_access',
-                                      'grant_configuration')$$,
+                                      'grant_configuration', 'enable_live_margin', 'disable_live_margin',
+                                      'live_margin_worker_launch', 'live_margin_workers', 'start_live_margin_worker',
+                                      'stop_live_margin_worker')$$,
                 'every function is PARALLEL SAFE, except those that run SPI queries, DDL or GRANT and the configuration tables'' trigger');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'
                   AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book', 'protect_shipped_rows',
                                       'reference_schema_objects', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
-                                      'revoke_reference_access', 'grant_configuration')$$,
+                                      'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$

@@ -377,6 +377,9 @@ def catalogue(srv):
             continue           # aggregate support functions: reached through the aggregates
         if r[6] == "trigger":
             continue           # trigger functions: reached through their tables' DML (test/config.sql)
+        if f.name in ("live_margin_worker_launch", "start_live_margin_worker", "stop_live_margin_worker",
+                      "enable_live_margin", "disable_live_margin"):
+            continue           # start background workers or put triggers on the fuzz schema: test/live_margin.sql
         funcs.append(f)
     types = srv.value("""
         SELECT t.typname, t.typtype, t.typsend::regproc::text
