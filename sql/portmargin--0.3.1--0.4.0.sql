@@ -366,7 +366,7 @@ DECLARE
   body text;
   q_market text;     -- the query of instrument_market_at, parameters as %3$s .. %4$s
   q_positions text;  -- of position_values_at, parameters as %3$s .. %7$s, market data from %8$s
-  q_margin text;     -- of account_margin_at, parameters as %3$s .. %7$s, positions from %8$s
+  q_margin text;     -- of account_margin_at, parameters as %3$s .. %7$s, positions from %8$s, market data from %9$s
   fn_args text[] := ARRAY['shift_underlying', 'shift_price', 'only_account', 'order_ids', 'order_qty'];
   view_args text[] := ARRAY['NULL::text', 'NULL::float8', 'NULL::bigint', 'NULL::bigint[]', 'NULL::float8[]'];
   st text; msg text; det text; hnt text;
@@ -397,6 +397,19 @@ BEGIN
      AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rulebook text)' THEN
     EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
   END IF;
+
+  -- 0.4.0: resting orders (pretrade_check reserves accepted orders here; the margin counts them)
+  EXECUTE format($ddl$
+CREATE TABLE IF NOT EXISTS %1$I.open_orders (
+    order_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id    bigint NOT NULL REFERENCES %1$I.accounts ON DELETE CASCADE,
+    instrument_id bigint NOT NULL REFERENCES %1$I.instruments,
+    quantity      float8 NOT NULL CHECK (quantity <> 0),
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS open_orders_account ON %1$I.open_orders (account_id);
+COMMENT ON TABLE %1$I.open_orders IS 'resting orders (quantity > 0 buy, < 0 sell, in contracts), e.g. accepted by pretrade_check: the margin counts them as portmargin order rows (the requirement''s rise if all buys or all sells fill); delete a row when the order fills (and becomes a position) or is cancelled';
+$ddl$, target);
 
   -- the three queries behind the reference schema, each used twice: as the body of a *_at function (what-if:
   -- parameters) and as the body of a view (current prices, every account).  The views read the tables with
@@ -451,25 +464,36 @@ $q$;
     FROM (SELECT DISTINCT a.rulebook FROM acc a WHERE a.rulebook IS NOT NULL) n),
   -- an account with a rulebook is margined over it, each risk unit under its own rule; one without, over its method's
   -- preset (the scenario-set aggregate: the same as its rulebook of one default rule); one aggregate per group
+  -- what the aggregate margins: the positions, and the resting orders of open_orders (kind order:<kind>: the
+  -- requirement's rise if all buys or all sells fill), which have no value of their own
+  mrows AS (
+    SELECT pv.account_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type, pv.forward, pv.strike,
+           pv.t, pv.vol, pv.multiplier, pv.index_price
+    FROM pv
+    UNION ALL
+    SELECT o.account_id, o.quantity, mk.underlying, 'order:' || mk.kind, mk.settlement, mk.option_type, mk.forward,
+           mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
+    FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
+    WHERE %5$s IS NULL OR o.account_id = %5$s),
   m AS (
-    SELECT pv.account_id,
-           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
-                                                settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
-                                                strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
-                                                index_price => pv.index_price), ps.scenarios) AS m
-    FROM pv JOIN acc a ON a.account_id = pv.account_id
+    SELECT r.account_id,
+           %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
+                                                settlement => r.settlement, option_type => r.option_type, forward => r.forward,
+                                                strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
+                                                index_price => r.index_price), ps.scenarios) AS m
+    FROM mrows r JOIN acc a ON a.account_id = r.account_id
     JOIN %2$I.scenario_presets ps ON ps.name = a.method
     WHERE a.rulebook IS NULL
-    GROUP BY pv.account_id
+    GROUP BY r.account_id
     UNION ALL
-    SELECT pv.account_id,
-           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
-                                                settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
-                                                strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
-                                                index_price => pv.index_price), b.rules) AS m
-    FROM pv JOIN acc a ON a.account_id = pv.account_id
+    SELECT r.account_id,
+           %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
+                                                settlement => r.settlement, option_type => r.option_type, forward => r.forward,
+                                                strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
+                                                index_price => r.index_price), b.rules) AS m
+    FROM mrows r JOIN acc a ON a.account_id = r.account_id
     JOIN books b ON b.rulebook = a.rulebook
-    GROUP BY pv.account_id),
+    GROUP BY r.account_id),
   fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = %3$s THEN %4$s / ix.price ELSE 1 END AS usd
          FROM %1$I.index_prices ix),
   -- equity per account and currency: the balance plus the mark-to-market of the positions settled in it
@@ -687,9 +711,10 @@ $ddl$, target, pm, target,
     format(q_positions, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
            format('%I.instrument_market', target)),
     format(q_margin, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
-           format('%I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)', target)),
+           format('%I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)', target),
+           format('%I.instrument_market_at(shift_underlying, shift_price)', target)),
     format(q_margin, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
-           format('%I.position_values', target)));
+           format('%I.position_values', target), format('%I.instrument_market', target)));
 
   -- PL/pgSQL functions: their queries (with the *_at functions inlined) are planned once per session; their
   -- bodies are text, built here with %I and passed as one literal (%L), and run with search_path = pg_catalog
@@ -952,6 +977,97 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS %2$L;
 COMMENT ON FUNCTION %1$I.process_margin_queue() IS 'takes every queued underlying off margin_queue and recomputes the live margin of the accounts holding instruments on it or balances in it; returns the number of accounts written (run by portmargin.start_live_margin_worker, or a loop of your own)';
+$ddl$, target, body);
+
+  -- the pre-trade check: accept or reject orders against free margin, reserving accepted ones in open_orders
+  body := format($b$
+DECLARE
+  n integer;
+  k integer;
+  q float8[];
+  eq_before float8;
+  im_before float8;
+  eq_after float8;
+  im_after float8;
+  live boolean;
+BEGIN
+  IF pretrade_check.account_id IS NULL OR instrument_ids IS NULL OR sides IS NULL OR amounts IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL',
+      CASE WHEN pretrade_check.account_id IS NULL THEN 'account_id' WHEN instrument_ids IS NULL THEN 'instrument_ids'
+           WHEN sides IS NULL THEN 'sides' ELSE 'amounts' END USING ERRCODE = '22004';
+  END IF;
+  n := cardinality(instrument_ids);
+  IF n = 0 OR cardinality(sides) <> n OR cardinality(amounts) <> n THEN
+    RAISE EXCEPTION 'invalid value for argument "%%": %% elements for %% instrument_ids',
+      CASE WHEN cardinality(sides) <> n THEN 'sides' ELSE 'amounts' END,
+      CASE WHEN cardinality(sides) <> n THEN cardinality(sides) ELSE cardinality(amounts) END, n
+      USING ERRCODE = '22023', DETAIL = 'One side and one amount per instrument, at least one order.';
+  END IF;
+  FOR k IN 1 .. n LOOP
+    IF instrument_ids[k] IS NULL OR NOT EXISTS (SELECT 1 FROM %1$I.instruments i WHERE i.instrument_id = instrument_ids[k]) THEN
+      RAISE EXCEPTION 'invalid value for argument "instrument_ids": %%', coalesce(instrument_ids[k]::text, 'NULL')
+        USING ERRCODE = '22023', DETAIL = format('Element %%s is not an instrument of %%s.', k, %2$L);
+    END IF;
+    IF sides[k] IS NULL OR sides[k] NOT IN ('buy', 'sell') THEN
+      RAISE EXCEPTION 'invalid value for argument "sides": %%', coalesce(quote_literal(sides[k]), 'NULL')
+        USING ERRCODE = '22023', DETAIL = format('Element %%s: a side is buy or sell.', k);
+    END IF;
+    IF amounts[k] IS NULL OR NOT (amounts[k] > 0 AND amounts[k] < 1e300) THEN
+      RAISE EXCEPTION 'invalid value for argument "amounts": %%', coalesce(amounts[k]::text, 'NULL')
+        USING ERRCODE = '22023', DETAIL = format('Element %%s: an amount is a positive number of contracts.', k);
+    END IF;
+  END LOOP;
+  -- one check of an account at a time: a second session's check of the same account waits here, and then sees
+  -- the orders this one reserved
+  PERFORM 1 FROM %1$I.accounts a WHERE a.account_id = pretrade_check.account_id FOR NO KEY UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'invalid value for argument "account_id": %%', pretrade_check.account_id
+      USING ERRCODE = '22023', DETAIL = format('No such account in %%s.', %2$L);
+  END IF;
+  q := ARRAY(SELECT CASE WHEN s = 'buy' THEN a ELSE -a END FROM unnest(sides, amounts) AS o(s, a));
+  -- with live margin on, the requirement before and after are margin_live's (the reservation's trigger
+  -- recomputes it); else computed here
+  live := EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = %3$L::regclass AND t.tgname = 'live_margin_insert');
+  IF live THEN
+    SELECT l.equity, l.initial_margin INTO eq_before, im_before FROM %1$I.margin_live l WHERE l.account_id = pretrade_check.account_id;
+  END IF;
+  IF eq_before IS NULL THEN
+    SELECT m.equity, m.initial_margin INTO eq_before, im_before FROM %1$I.account_margin_at(NULL, NULL, pretrade_check.account_id) m;
+  END IF;
+  BEGIN
+    INSERT INTO %1$I.open_orders (account_id, instrument_id, quantity)
+    SELECT pretrade_check.account_id, o.id, o.q FROM unnest(instrument_ids, q) AS o(id, q);
+    IF live THEN
+      SELECT l.equity, l.initial_margin INTO eq_after, im_after FROM %1$I.margin_live l WHERE l.account_id = pretrade_check.account_id;
+    ELSE
+      SELECT m.equity, m.initial_margin INTO eq_after, im_after FROM %1$I.account_margin_at(NULL, NULL, pretrade_check.account_id) m;
+    END IF;
+    accepted := eq_after - im_after >= 0 OR im_after <= im_before;
+    IF NOT accepted THEN
+      RAISE EXCEPTION USING ERRCODE = 'PMR01', MESSAGE = 'rejected';   -- undoes the reservation (and its live row)
+    END IF;
+  EXCEPTION WHEN SQLSTATE 'PMR01' THEN
+    accepted := false;
+  END;
+  equity := eq_before;
+  initial_margin_before := im_before;
+  initial_margin_after := im_after;
+  free_equity_before := eq_before - im_before;
+  free_equity_after := eq_after - im_after;
+  reason := CASE WHEN NOT accepted THEN format('rejected: initial margin after the orders %%s USD exceeds equity %%s USD',
+                                               round(im_after::numeric, 2), round(eq_after::numeric, 2))
+                 WHEN eq_after - im_after >= 0 THEN format('accepted: free equity after the orders %%s USD', round((eq_after - im_after)::numeric, 2))
+                 ELSE 'accepted: the orders do not raise the requirement' END;
+  RETURN;
+END
+$b$, target, target, format('%I.open_orders', target));
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.pretrade_check(account_id bigint, instrument_ids bigint[], sides text[], amounts float8[],
+    OUT accepted boolean, OUT reason text, OUT equity float8, OUT initial_margin_before float8,
+    OUT initial_margin_after float8, OUT free_equity_before float8, OUT free_equity_after float8)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.pretrade_check(bigint, bigint[], text[], float8[]) IS 'checks orders (instrument_ids[k], sides[k] buy or sell, amounts[k] > 0 contracts) of an account against its free margin: accepted when equity covers the initial margin with the orders resting (open_orders) or the orders do not raise it; an accepted order is reserved in open_orders in the caller''s transaction, a rejected one changes nothing; checks of one account are serialised (its accounts row is locked), so two sessions cannot both spend the same free margin; amounts in USD';
 $ddl$, target, body);
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
@@ -1456,6 +1572,7 @@ BEGIN ATOMIC
     ('tables', 'accounts'), ('tables', 'collateral'), ('tables', 'instruments'), ('tables', 'positions'),
     ('tables', 'index_prices'), ('tables', 'forwards'), ('tables', 'implied_vols'), ('tables', 'rates'),
     ('tables', 'margin_history'), ('tables', 'margin_live'), ('tables', 'margin_calls'), ('tables', 'margin_queue'),
+    ('tables', 'open_orders'), ('position views', 'open_orders'),
     ('account tables', 'margin_live'), ('account tables', 'margin_calls'),
     ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
     ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),
@@ -1610,7 +1727,7 @@ BEGIN
   PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
   PERFORM @extschema@.disable_live_margin(target);
   -- trades: one recompute per account per statement, in the statement's transaction
-  FOREACH t IN ARRAY ARRAY['positions', 'collateral', 'accounts'] LOOP
+  FOREACH t IN ARRAY ARRAY['positions', 'open_orders', 'collateral', 'accounts'] LOOP
     EXECUTE format('CREATE TRIGGER live_margin_insert AFTER INSERT ON %1$I.%2$I REFERENCING NEW TABLE AS new_rows '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %1$I.live_margin_on_change()', target, t);
     EXECUTE format('CREATE TRIGGER live_margin_update AFTER UPDATE ON %1$I.%2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
@@ -1635,19 +1752,20 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.enable_live_margin(text) IS
-  'keeps the reference schema target''s margin_live current: statement triggers on positions, collateral and accounts recompute the accounts a statement touched in its transaction; triggers on index_prices, forwards, implied_vols and rates queue the changed underlyings for process_margin_queue (start_live_margin_worker runs it); computes every account now and returns their number.  Run by the schema''s owner';
+  'keeps the reference schema target''s margin_live current: statement triggers on positions, open_orders, collateral and accounts recompute the accounts a statement touched in its transaction; triggers on index_prices, forwards, implied_vols and rates queue the changed underlyings for process_margin_queue (start_live_margin_worker runs it); computes every account now and returns their number.  Run by the schema''s owner';
 
 CREATE FUNCTION @extschema@.disable_live_margin(target text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $fn$
 DECLARE
   t text;
   op text;
 BEGIN
   PERFORM @extschema@.check_reference_schema_owner(target, current_user::regrole);
-  FOREACH t IN ARRAY ARRAY['positions', 'collateral', 'accounts', 'index_prices', 'forwards', 'implied_vols', 'rates'] LOOP
+  FOREACH t IN ARRAY ARRAY['positions', 'open_orders', 'collateral', 'accounts', 'index_prices', 'forwards', 'implied_vols', 'rates'] LOOP
     FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
       EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I.%I', 'live_margin_' || op, target, t);
     END LOOP;
