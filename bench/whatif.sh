@@ -68,30 +68,11 @@ chmod 755 "$tmp"
 
 echo
 echo "== pgbench: wb.whatif_margin($account, two random BTC instruments $btc_lo..$btc_hi, +-1..10 contracts each), -T $seconds per run"
-printf '%-10s %-9s %7s %8s %8s %8s %8s %8s %8s %8s %8s %7s %9s\n' \
-  mode clients txns tps mean_ms p50_ms p90_ms p99_ms p99.9_ms max_ms first_ms '>2ms' failed
-# pgbench's per-transaction log: client_id transaction_no latency_us script_no epoch_s epoch_us
+. "$root/bench/pgbench_latency.sh"
+pgbench_latency_header
 run_pgbench() {
-  local mode=$1 clients=$2 name="$1-c$2"
-  if ! "$PGBENCH" -n -c "$clients" -j "$clients" -T "$seconds" -r -M "$mode" \
-        --log --log-prefix="$tmp/$name" \
-        -D account="$account" -D btc_lo="$btc_lo" -D btc_hi="$btc_hi" \
-        -f bench/whatif_pgbench.sql >"$tmp/$name.out" 2>&1; then
-    cat "$tmp/$name.out"; exit 1
-  fi
-  local tps failed first
-  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$tmp/$name.out")
-  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\) .*/\1/p' "$tmp/$name.out")
-  # first transaction of each connection (a new backend: catalog caches cold)
-  first=$(cat "$tmp/$name".[0-9]* | awk '$2 == 1 {if ($3 > m) m = $3} END {printf "%.2f", m / 1000}')
-  cat "$tmp/$name".[0-9]* | awk '{print $3}' | sort -n | awk -v mode="$mode" -v c="$clients" -v tps="$tps" \
-      -v first="$first" -v failed="${failed:-?}" '
-    { v[NR] = $1; s += $1; if ($1 > 2000) over++ }
-    function pct(p,   x, i) { x = p * NR / 100; i = int(x); if (i < x) i++; if (i < 1) i = 1; return v[i] / 1000 }
-    END { printf "%-10s %-9s %7d %8.1f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8s %6.1f%% %9s\n",
-                 mode, c, NR, tps, s / NR / 1000, pct(50), pct(90), pct(99), pct(99.9), v[NR] / 1000, first,
-                 100 * over / NR, failed }'
-  cp "$tmp/$name.out" "$tmp/last.out"
+  pgbench_latency whatif "$1" "$2" "$seconds" bench/whatif_pgbench.sql \
+    -D account="$account" -D btc_lo="$btc_lo" -D btc_hi="$btc_hi" || exit 1
 }
 run_pgbench simple 1
 run_pgbench prepared 1

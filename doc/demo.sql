@@ -516,3 +516,33 @@ UPDATE demo_venue.accounts SET collateral_schedule = NULL;
 
 \echo 'A margin snapshot (what a pg_cron job runs; see doc/reference-schema.md)'
 SELECT demo_venue.snapshot_margins('2026-11-25 08:00+00') AS accounts_snapshotted;
+
+-- Real time (doc/realtime.md): live margin keeps demo_venue.margin_live
+-- current; a trade is re-margined in its transaction, a price tick by the
+-- background worker; a status change is a margin_calls row and a NOTIFY.
+\echo 'Real time: live margin on, the worker started (every 10 ms), this session LISTENing on portmargin_margin_calls'
+SELECT portmargin.enable_live_margin('demo_venue') AS accounts_live;
+SELECT portmargin.start_live_margin_worker('demo_venue', '10 ms') > 0 AS worker_started;
+LISTEN portmargin_margin_calls;
+SELECT account_id AS trader FROM demo_venue.margin_live WHERE status = 'healthy'
+  AND account_id IN (SELECT account_id FROM demo_venue.accounts WHERE method = 'deribit-btc') ORDER BY excess DESC LIMIT 1 \gset
+\echo 'Pre-trade checks for account' :trader ': selling 50 BTC perpetuals, then 1 (an accepted order is reserved in open_orders)'
+SELECT accepted, reason FROM demo_venue.pretrade_check(:trader,
+  ARRAY[(SELECT instrument_id FROM demo_venue.instruments WHERE name = 'BTC-PERPETUAL')], '{sell}', '{50}');
+SELECT accepted, reason FROM demo_venue.pretrade_check(:trader,
+  ARRAY[(SELECT instrument_id FROM demo_venue.instruments WHERE name = 'BTC-PERPETUAL')], '{sell}', '{1}');
+\echo 'The order fills: the trade is booked (open order out, position in), and re-margined in the same transaction'
+BEGIN;
+DELETE FROM demo_venue.open_orders WHERE account_id = :trader;
+INSERT INTO demo_venue.positions (account_id, instrument_id, quantity, entry_price)
+SELECT :trader, instrument_id, -1, 97000 FROM demo_venue.instruments WHERE name = 'BTC-PERPETUAL'
+ON CONFLICT (account_id, instrument_id) DO UPDATE SET quantity = demo_venue.positions.quantity - 1;
+COMMIT;
+SELECT account_id, status, round(equity) AS equity, round(initial_margin) AS initial_margin, cause FROM demo_venue.margin_live WHERE account_id = :trader;
+\echo 'A tick: BTC down 4%, committed; the worker re-margins the BTC accounts; the accounts whose status changed are NOTIFYed:'
+UPDATE demo_venue.index_prices SET price = price * 0.96 WHERE underlying = 'BTC';
+DO $$ BEGIN FOR i IN 1 .. 1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM demo_venue.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END $$;
+SELECT pg_sleep(0.1) \g /dev/null
+SELECT cause, count(*) AS accounts, max(updated_at) - min(updated_at) AS spread FROM demo_venue.margin_live GROUP BY cause ORDER BY cause;
+SELECT new_status, count(*) AS margin_calls_after_the_tick FROM demo_venue.margin_calls WHERE cause = 'tick' GROUP BY new_status ORDER BY new_status;
+SELECT portmargin.stop_live_margin_worker('demo_venue') AS worker_stopped;

@@ -369,6 +369,7 @@ DECLARE
   q_margin text;     -- of account_margin_at, parameters as %3$s .. %7$s, positions from %8$s, market data from %9$s
   fn_args text[] := ARRAY['shift_underlying', 'shift_price', 'only_account', 'order_ids', 'order_qty'];
   view_args text[] := ARRAY['NULL::text', 'NULL::float8', 'NULL::bigint', 'NULL::bigint[]', 'NULL::float8[]'];
+  stmt text;
   st text; msg text; det text; hnt text;
 BEGIN
   IF target IS NULL THEN
@@ -846,32 +847,15 @@ CREATE TABLE IF NOT EXISTS %1$I.margin_queue (
 COMMENT ON TABLE %1$I.margin_queue IS 'underlyings whose market data changed since process_margin_queue last ran (* = every account: a USD rate), each with the time of its oldest unprocessed change; filled by triggers on index_prices, forwards, implied_vols and rates once live margin is enabled';
 $ddl$, target);
 
-  body := format($b$
-DECLARE
-  n integer;
-  notified integer;
-BEGIN
-  IF accounts IS NULL OR cardinality(accounts) = 0 THEN
-    RETURN 0;
-  END IF;
-  -- lock each account's live row (created if missing), in account order, before computing: a concurrent change of
-  -- the same account waits here and then computes from a snapshot that includes this one's committed change
-  INSERT INTO %1$I.margin_live (account_id, cause, updated_at)
-  SELECT a.account_id, 'new', clock_timestamp() FROM %1$I.accounts a WHERE a.account_id = ANY (accounts)
-  ON CONFLICT (account_id) DO NOTHING;
-  PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id = ANY (accounts) ORDER BY l.account_id FOR UPDATE;
-  WITH fresh AS MATERIALIZED (
-    -- a few accounts: each planned alone, at what-if speed; many: one pass over the book
-    SELECT m.* FROM unnest(accounts) AS a(id) CROSS JOIN LATERAL %1$I.account_margin_at(NULL, NULL, a.id) m
-    WHERE cardinality(accounts) <= 32
-    UNION ALL
-    SELECT d.* FROM %1$I.account_margin_detail d WHERE cardinality(accounts) > 32 AND d.account_id = ANY (accounts)),
-  old AS (SELECT l.account_id, l.status FROM %1$I.margin_live l WHERE l.account_id = ANY (accounts)),
+  -- the statement of refresh_live_margin, its fresh rows (@FRESH@) from one of two sources
+  stmt := $s$
+  WITH fresh AS MATERIALIZED (@FRESH@),
+  old AS (SELECT l.account_id, l.status FROM %1$I.margin_live l JOIN fresh f ON f.account_id = l.account_id),
   up AS (
     UPDATE %1$I.margin_live l
     SET equity = f.equity, initial_margin = f.initial_margin, maintenance_margin = f.maintenance_margin,
-        excess = f.excess, margin_ratio = f.margin_ratio, status = f.status, margin_currency = (f.margin).currency,
-        worst_label = (f.margin).worst_label, cause = refresh_live_margin.cause, updated_at = clock_timestamp()
+        excess = f.excess, margin_ratio = f.margin_ratio, status = f.status, margin_currency = f.margin_currency,
+        worst_label = f.worst_label, cause = refresh_live_margin.cause, updated_at = clock_timestamp()
     FROM fresh f WHERE l.account_id = f.account_id
     RETURNING l.account_id),
   calls AS (
@@ -889,13 +873,41 @@ BEGIN
                   'initial_margin', c.initial_margin, 'maintenance_margin', c.maintenance_margin,
                   'margin_ratio', c.margin_ratio, 'cause', c.cause)::text)) FROM calls c)::integer
   INTO n, notified;
+$s$;
+  body := format($b$
+DECLARE
+  n integer;
+  notified integer;
+BEGIN
+  IF accounts IS NULL OR cardinality(accounts) = 0 THEN
+    RETURN 0;
+  END IF;
+  -- lock each account's live row (created if missing), in account order, before computing: a concurrent change of
+  -- the same account waits here and then computes from a snapshot that includes this one's committed change
+  INSERT INTO %1$I.margin_live (account_id, cause, updated_at)
+  SELECT a.account_id, 'new', clock_timestamp() FROM %1$I.accounts a WHERE a.account_id IN (SELECT unnest(accounts))
+  ON CONFLICT (account_id) DO NOTHING;
+  -- (IN (SELECT unnest(...)): a join, not a scan of the array per row, which a book-wide tick would make quadratic)
+  PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id IN (SELECT unnest(accounts)) ORDER BY l.account_id FOR UPDATE;
+  -- a few accounts: each planned alone, at what-if speed; many: one pass over the book (two statements, so that
+  -- each plan is only the one it runs)
+  IF cardinality(accounts) <= 32 THEN
+%3$s  ELSE
+%4$s  END IF;
   RETURN n;
 END
-$b$, target, target);
+$b$, target, target,
+    replace(format(stmt, target, target), '@FRESH@',
+            format('SELECT m.account_id, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status, (m.margin).currency AS margin_currency, (m.margin).worst_label AS worst_label FROM unnest(accounts) AS a(id) CROSS JOIN LATERAL %I.account_margin_at(NULL, NULL, a.id) m', target)),
+    replace(format(stmt, target, target), '@FRESH@',
+            -- the whole book in one pass, then the accounts asked for (a filter pushed into the view plans it
+            -- per account and takes longer than the whole book)
+            format('SELECT d.account_id, d.equity, d.initial_margin, d.maintenance_margin, d.excess, d.margin_ratio, d.status, (d.margin).currency AS margin_currency, (d.margin).worst_label AS worst_label FROM (SELECT * FROM %I.account_margin_detail OFFSET 0) d WHERE d.account_id IN (SELECT unnest(accounts))', target)));
   EXECUTE format($ddl$
 CREATE OR REPLACE FUNCTION %1$I.refresh_live_margin(accounts bigint[], cause text DEFAULT 'refresh')
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS %2$L;
 COMMENT ON FUNCTION %1$I.refresh_live_margin(bigint[], text) IS 'recomputes the live margin of the given accounts (locking their margin_live rows in account order first) and logs and notifies every status change (margin_calls, NOTIFY portmargin_margin_calls); returns the number of accounts written';
 $ddl$, target, body);
@@ -1066,6 +1078,7 @@ CREATE OR REPLACE FUNCTION %1$I.pretrade_check(account_id bigint, instrument_ids
     OUT accepted boolean, OUT reason text, OUT equity float8, OUT initial_margin_before float8,
     OUT initial_margin_after float8, OUT free_equity_before float8, OUT free_equity_after float8)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS %2$L;
 COMMENT ON FUNCTION %1$I.pretrade_check(bigint, bigint[], text[], float8[]) IS 'checks orders (instrument_ids[k], sides[k] buy or sell, amounts[k] > 0 contracts) of an account against its free margin: accepted when equity covers the initial margin with the orders resting (open_orders) or the orders do not raise it; an accepted order is reserved in open_orders in the caller''s transaction, a rejected one changes nothing; checks of one account are serialised (its accounts row is locked), so two sessions cannot both spend the same free margin; amounts in USD';
 $ddl$, target, body);

@@ -276,6 +276,12 @@ SQL
     echo "not ok: the configuration differs after pg_dump / pg_restore"; failed=$((failed + 1))
   fi
 
+  # kill -9 during a re-margin (issue 12): the server restarts its backends; nothing else is connected here
+  echo "== kill -9 during a re-margin (test/crash_remargin.sh)"
+  if out=$(bash test/crash_remargin.sh 2>&1); then :; else failed=$((failed + 1)); fi
+  echo "$out" | grep -v '^ok ' || true
+  passed=$((passed + $(echo "$out" | grep -c '^ok ')))
+
   echo "== documentation examples (test/doc_examples.py)"
   if out=$(/usr/bin/python3 test/doc_examples.py 2>&1); then :; else failed=$((failed + 1)); fi
   echo "$out" | grep -v '^ok ' || true
