@@ -850,21 +850,23 @@ $ddl$, target);
   -- the statement of refresh_live_margin, its fresh rows (@FRESH@) from one of two sources
   stmt := $s$
   WITH fresh AS MATERIALIZED (@FRESH@),
-  old AS (SELECT l.account_id, l.status FROM %1$I.margin_live l JOIN fresh f ON f.account_id = l.account_id),
+  -- the live rows written, with their status before (o: the same row as this statement's snapshot saw it)
   up AS (
     UPDATE %1$I.margin_live l
     SET equity = f.equity, initial_margin = f.initial_margin, maintenance_margin = f.maintenance_margin,
         excess = f.excess, margin_ratio = f.margin_ratio, status = f.status, margin_currency = f.margin_currency,
         worst_label = f.worst_label, cause = refresh_live_margin.cause, updated_at = clock_timestamp()
-    FROM fresh f WHERE l.account_id = f.account_id
-    RETURNING l.account_id),
+    FROM fresh f JOIN %1$I.margin_live o ON o.account_id = f.account_id
+    WHERE l.account_id = f.account_id
+    RETURNING l.account_id, o.status AS old_status, l.status, l.equity, l.initial_margin, l.maintenance_margin,
+              l.margin_ratio),
   calls AS (
     INSERT INTO %1$I.margin_calls (account_id, called_at, old_status, new_status, equity, initial_margin,
                                    maintenance_margin, margin_ratio, cause)
-    SELECT f.account_id, clock_timestamp(), o.status, f.status, f.equity, f.initial_margin, f.maintenance_margin,
-           f.margin_ratio, refresh_live_margin.cause
-    FROM fresh f LEFT JOIN old o ON o.account_id = f.account_id
-    WHERE f.status IS DISTINCT FROM coalesce(o.status, 'healthy')
+    SELECT u.account_id, clock_timestamp(), u.old_status, u.status, u.equity, u.initial_margin, u.maintenance_margin,
+           u.margin_ratio, refresh_live_margin.cause
+    FROM up u
+    WHERE u.status IS DISTINCT FROM coalesce(u.old_status, 'healthy')
     RETURNING *)
   SELECT (SELECT count(*) FROM up)::integer,
          (SELECT count(pg_notify('portmargin_margin_calls', json_build_object(
@@ -885,10 +887,10 @@ BEGIN
   -- lock each account's live row (created if missing), in account order, before computing: a concurrent change of
   -- the same account waits here and then computes from a snapshot that includes this one's committed change
   INSERT INTO %1$I.margin_live (account_id, cause, updated_at)
-  SELECT a.account_id, 'new', clock_timestamp() FROM %1$I.accounts a WHERE a.account_id IN (SELECT unnest(accounts))
+  SELECT a.account_id, 'new', clock_timestamp() FROM unnest(accounts) AS x(id) JOIN %1$I.accounts a ON a.account_id = x.id
   ON CONFLICT (account_id) DO NOTHING;
-  -- (IN (SELECT unnest(...)): a join, not a scan of the array per row, which a book-wide tick would make quadratic)
-  PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id IN (SELECT unnest(accounts)) ORDER BY l.account_id FOR UPDATE;
+  -- (each account looked up by its key: not a scan of the array per row, which a book-wide tick would make quadratic)
+  PERFORM 1 FROM unnest(accounts) AS x(id) JOIN %1$I.margin_live l ON l.account_id = x.id ORDER BY l.account_id FOR UPDATE OF l;
   -- a few accounts: each planned alone, at what-if speed; many: one pass over the book (two statements, so that
   -- each plan is only the one it runs)
   IF cardinality(accounts) <= 32 THEN
