@@ -431,7 +431,7 @@ $q$;
   q_positions := $q$
   WITH pos AS (
     SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
-    FROM %1$I.positions p WHERE %5$s IS NULL OR p.account_id = %5$s
+    FROM %1$I.positions p WHERE p.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)
     UNION ALL
     SELECT %5$s, o.id, o.q, NULL, true FROM unnest(%6$s, %7$s) AS o(id, q) WHERE %5$s IS NOT NULL
   ), net AS (
@@ -457,8 +457,9 @@ $q$;
 $q$;
   q_margin := $q$
   WITH pv AS (SELECT * FROM %8$s),
-  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account)
-  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE %5$s IS NULL OR a.account_id = %5$s),
+  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account;
+  -- a range on the key, not "IS NULL OR =", so that a cached generic plan still looks the account up by index)
+  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE a.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)),
   -- the named rulebooks in use, each built once per query (rulebook_preset)
   books AS MATERIALIZED (
     SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
@@ -475,7 +476,7 @@ $q$;
     SELECT o.account_id, o.quantity, mk.underlying, 'order:' || mk.kind, mk.settlement, mk.option_type, mk.forward,
            mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
     FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
-    WHERE %5$s IS NULL OR o.account_id = %5$s),
+    WHERE o.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)),
   m AS (
     SELECT r.account_id,
            %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
@@ -502,7 +503,7 @@ $q$;
   ccy AS (
     SELECT x.account_id, x.currency, sum(x.amount) AS amount
     FROM (SELECT c.account_id, c.currency, c.balance AS amount
-          FROM %1$I.collateral c WHERE %5$s IS NULL OR c.account_id = %5$s
+          FROM %1$I.collateral c WHERE c.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)
           UNION ALL
           SELECT pv.account_id, CASE WHEN pv.settlement = 'inverse' THEN pv.underlying ELSE 'USD' END,
                  CASE WHEN pv.settlement = 'inverse' THEN pv.value_usd / pv.index_price ELSE pv.value_usd END
@@ -538,7 +539,7 @@ $q$;
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
     FROM acc a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
-    WHERE %5$s IS NULL OR a.account_id = %5$s)
+    WHERE a.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807))
   SELECT r.account_id, r.name, r.method, r.equity,
          coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
          r.equity - coalesce((r.m).initial_margin, 0) * r.to_usd,
