@@ -368,6 +368,7 @@ DECLARE
   q_positions text;  -- of position_values_at, parameters as %3$s .. %7$s, market data from %8$s
   q_margin text;     -- of account_margin_at, parameters as %3$s .. %7$s, positions from %8$s, market data from %9$s
   fn_args text[] := ARRAY['shift_underlying', 'shift_price', 'only_account', 'order_ids', 'order_qty'];
+  acct_fn text := '\1.account_id BETWEEN coalesce(only_account, -9223372036854775807) AND coalesce(only_account, 9223372036854775807)';
   view_args text[] := ARRAY['NULL::text', 'NULL::float8', 'NULL::bigint', 'NULL::bigint[]', 'NULL::float8[]'];
   stmt text;
   st text; msg text; det text; hnt text;
@@ -431,7 +432,7 @@ $q$;
   q_positions := $q$
   WITH pos AS (
     SELECT p.account_id, p.instrument_id, p.quantity, p.entry_price, false AS is_order
-    FROM %1$I.positions p WHERE p.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)
+    FROM %1$I.positions p WHERE @ACCT(p)@
     UNION ALL
     SELECT %5$s, o.id, o.q, NULL, true FROM unnest(%6$s, %7$s) AS o(id, q) WHERE %5$s IS NOT NULL
   ), net AS (
@@ -457,9 +458,10 @@ $q$;
 $q$;
   q_margin := $q$
   WITH pv AS (SELECT * FROM %8$s),
-  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account;
-  -- a range on the key, not "IS NULL OR =", so that a cached generic plan still looks the account up by index)
-  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE a.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)),
+  -- the accounts asked for (all, or only_account), filtered where each join reads them (a what-if plans one account).
+  -- The ACCT markers of these queries become, in the functions, a range on the key (not "IS NULL OR =", so that a
+  -- cached generic plan still looks the account up by index) and, in the views, true
+  acc AS NOT MATERIALIZED (SELECT * FROM %1$I.accounts a WHERE @ACCT(a)@),
   -- the named rulebooks in use, each built once per query (rulebook_preset)
   books AS MATERIALIZED (
     SELECT n.rulebook, %2$I.rulebook_preset(n.rulebook) AS rules
@@ -476,7 +478,7 @@ $q$;
     SELECT o.account_id, o.quantity, mk.underlying, 'order:' || mk.kind, mk.settlement, mk.option_type, mk.forward,
            mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
     FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
-    WHERE o.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)),
+    WHERE @ACCT(o)@),
   m AS (
     SELECT r.account_id,
            %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
@@ -503,7 +505,7 @@ $q$;
   ccy AS (
     SELECT x.account_id, x.currency, sum(x.amount) AS amount
     FROM (SELECT c.account_id, c.currency, c.balance AS amount
-          FROM %1$I.collateral c WHERE c.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807)
+          FROM %1$I.collateral c WHERE @ACCT(c)@
           UNION ALL
           SELECT pv.account_id, CASE WHEN pv.settlement = 'inverse' THEN pv.underlying ELSE 'USD' END,
                  CASE WHEN pv.settlement = 'inverse' THEN pv.value_usd / pv.index_price ELSE pv.value_usd END
@@ -539,7 +541,7 @@ $q$;
                 ELSE (SELECT fx.usd FROM fx WHERE fx.underlying = (m.m).currency) END AS to_usd
     FROM acc a LEFT JOIN m ON m.account_id = a.account_id LEFT JOIN eq ON eq.account_id = a.account_id
     LEFT JOIN %2$I.collateral_schedules cs ON cs.schedule = a.collateral_schedule
-    WHERE a.account_id BETWEEN coalesce(%5$s, -9223372036854775807) AND coalesce(%5$s, 9223372036854775807))
+    WHERE @ACCT(a)@)
   SELECT r.account_id, r.name, r.method, r.equity,
          coalesce((r.m).initial_margin, 0) * r.to_usd, coalesce((r.m).maintenance_margin, 0) * r.to_usd,
          r.equity - coalesce((r.m).initial_margin, 0) * r.to_usd,
@@ -708,15 +710,15 @@ WINDOW w AS (PARTITION BY account_id ORDER BY day);
 COMMENT ON VIEW %1$I.margin_daily IS 'the last snapshot of each account per day with the day-over-day change of initial margin and status; crossed_threshold marks a healthy account that went to call or liquidation';
 $ddl$, target, pm, target,
     format(q_market, target, pm, fn_args[1], fn_args[2]), format(q_market, target, pm, view_args[1], view_args[2]),
-    format(q_positions, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
-           format('%I.instrument_market_at(shift_underlying, shift_price)', target)),
-    format(q_positions, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
-           format('%I.instrument_market', target)),
-    format(q_margin, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
+    regexp_replace(format(q_positions, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
+           format('%I.instrument_market_at(shift_underlying, shift_price)', target)), '@ACCT\((\w+)\)@', acct_fn, 'g'),
+    regexp_replace(format(q_positions, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
+           format('%I.instrument_market', target)), '@ACCT\((\w+)\)@', 'true', 'g'),
+    regexp_replace(format(q_margin, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
            format('%I.position_values_at(shift_underlying, shift_price, only_account, order_ids, order_qty)', target),
-           format('%I.instrument_market_at(shift_underlying, shift_price)', target)),
-    format(q_margin, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
-           format('%I.position_values', target), format('%I.instrument_market', target)));
+           format('%I.instrument_market_at(shift_underlying, shift_price)', target)), '@ACCT\((\w+)\)@', acct_fn, 'g'),
+    regexp_replace(format(q_margin, target, pm, view_args[1], view_args[2], view_args[3], view_args[4], view_args[5],
+           format('%I.position_values', target), format('%I.instrument_market', target)), '@ACCT\((\w+)\)@', 'true', 'g'));
 
   -- PL/pgSQL functions: their queries (with the *_at functions inlined) are planned once per session; their
   -- bodies are text, built here with %I and passed as one literal (%L), and run with search_path = pg_catalog
