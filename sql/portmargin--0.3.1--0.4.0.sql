@@ -938,7 +938,7 @@ $b$, target);
 CREATE OR REPLACE FUNCTION %1$I.live_margin_on_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS %2$L;
-COMMENT ON FUNCTION %1$I.live_margin_on_change() IS 'statement trigger of positions, collateral and accounts (live margin): recomputes each account the statement touched, once';
+COMMENT ON FUNCTION %1$I.live_margin_on_change() IS 'statement trigger of positions, open_orders, collateral and accounts (live margin): recomputes each account the statement touched, once';
 $ddl$, target, body);
 
   -- the trigger of the market data tables: the underlyings to re-margin, queued
