@@ -21,7 +21,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "access/htup_details.h"
-#include "access/tupmacs.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pg_list.h"
@@ -1471,147 +1470,26 @@ position_desc(MemoryContext mcxt, Oid rowtype, int32 typmod)
 }
 
 /*
- * A portmargin.position datum's fields, read as heap_deform_tuple reads
- * them, for the layout position_desc checked: float8 fields at double
- * alignment, text fields at int alignment unless short (1-byte header).
- * Missing trailing fields are NULL.  Text values point into the datum.
+ * A portmargin.position datum's fields, by heap_deform_tuple (missing
+ * trailing fields are NULL; text values point into the datum).
  */
 static inline void
 position_deform(HeapTupleHeader th, TupleDesc desc, Datum *values, bool *nulls)
 {
-	bool		hasnulls = (th->t_infomask & HEAP_HASNULL) != 0;
-	bits8	   *bp = th->t_bits;
-	char	   *tp = (char *) th + th->t_hoff;
-	int			natts = HeapTupleHeaderGetNatts(th);
-	uint32		off = 0;
-	int			i;
+	HeapTupleData tmp;
 
-#ifdef HEAP_IS_DATUM
-	/* a datum of an older version of the row type: an error, as heap_deform_tuple raises it */
-	if (HeapTupleHeaderIsVersionedDatum(th))
-		heap_datum_check(th, desc);
-#endif
-	for (i = 0; i < POSITION_NATTS; i++)
-	{
-		if (i >= natts || (hasnulls && att_isnull(i, bp)))
-		{
-			values[i] = (Datum) 0;
-			nulls[i] = true;
-			continue;
-		}
-		nulls[i] = false;
-		if (position_typid[i] == FLOAT8OID)
-		{
-			float8		v;
-
-			off = att_align_nominal(off, TYPALIGN_DOUBLE);
-			memcpy(&v, tp + off, sizeof(float8));
-			values[i] = Float8GetDatum(v);
-			off += sizeof(float8);
-		}
-		else
-		{
-			off = att_align_pointer(off, TYPALIGN_INT, -1, tp + off);
-			values[i] = PointerGetDatum(tp + off);
-			off += VARSIZE_ANY(tp + off);
-		}
-	}
+	tmp.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&(tmp.t_self));
+	tmp.t_tableOid = InvalidOid;
+	tmp.t_data = th;
+	heap_deform_tuple(&tmp, desc, values, nulls);
 }
 
-/*
- * A portmargin.position datum of values (texts not toasted), laid out as
- * heap_form_tuple and heap_fill_tuple lay it out (short text headers where
- * they fit; padding zeroed), without their per-attribute dispatch.
- */
+/* A portmargin.position datum of values (texts not toasted), by heap_form_tuple */
 static Datum
 position_form(TupleDesc td, const Datum *values, const bool *nulls)
 {
-	HeapTupleHeader th;
-	bool		hasnull = false;
-	Size		data = 0,
-				hoff,
-				len;
-	char	   *tp;
-	uint32		off = 0;
-	int			i;
-
-	for (i = 0; i < POSITION_NATTS; i++)
-	{
-		if (nulls[i])
-			hasnull = true;
-		else if (position_typid[i] == FLOAT8OID)
-			data = att_align_nominal(data, TYPALIGN_DOUBLE) + sizeof(float8);
-		else
-		{
-			Pointer		val = DatumGetPointer(values[i]);
-
-			if (VARATT_IS_SHORT(val))
-				data += VARSIZE_SHORT(val);
-			else if (VARATT_CAN_MAKE_SHORT(val))
-				data += VARATT_CONVERTED_SHORT_SIZE(val);
-			else
-				data = att_align_nominal(data, TYPALIGN_INT) + VARSIZE(val);
-		}
-	}
-	hoff = MAXALIGN(SizeofHeapTupleHeader + (hasnull ? BITMAPLEN(POSITION_NATTS) : 0));
-	len = hoff + data;
-	th = (HeapTupleHeader) palloc0(len);
-	HeapTupleHeaderSetNatts(th, POSITION_NATTS);
-	th->t_hoff = hoff;
-#ifdef HEAP_IS_DATUM
-	/* servers whose datum tuples carry their row type's version: set as heap_form_tuple sets it */
-	heap_tuple_set_datum(th, td, len);
-#else
-	HeapTupleHeaderSetDatumLength(th, len);
-	HeapTupleHeaderSetTypeId(th, td->tdtypeid);
-	HeapTupleHeaderSetTypMod(th, td->tdtypmod);
-	ItemPointerSetInvalid(&(th->t_ctid));
-#endif
-	if (hasnull)
-		th->t_infomask |= HEAP_HASNULL;
-	tp = (char *) th + hoff;
-	for (i = 0; i < POSITION_NATTS; i++)
-	{
-		if (nulls[i])
-			continue;
-		if (hasnull)
-			th->t_bits[i >> 3] |= 1 << (i & 7);
-		if (position_typid[i] == FLOAT8OID)
-		{
-			float8		v = DatumGetFloat8(values[i]);
-
-			off = att_align_nominal(off, TYPALIGN_DOUBLE);
-			memcpy(tp + off, &v, sizeof(float8));
-			off += sizeof(float8);
-		}
-		else
-		{
-			Pointer		val = DatumGetPointer(values[i]);
-			Size		n;
-
-			th->t_infomask |= HEAP_HASVARWIDTH;
-			if (VARATT_IS_SHORT(val))
-			{
-				n = VARSIZE_SHORT(val);
-				memcpy(tp + off, val, n);
-			}
-			else if (VARATT_CAN_MAKE_SHORT(val))
-			{
-				n = VARATT_CONVERTED_SHORT_SIZE(val);
-				SET_VARSIZE_SHORT(tp + off, n);
-				memcpy(tp + off + 1, VARDATA(val), n - 1);
-			}
-			else
-			{
-				off = att_align_nominal(off, TYPALIGN_INT);
-				n = VARSIZE(val);
-				memcpy(tp + off, val, n);
-			}
-			off += n;
-		}
-	}
-	Assert(hoff + off == len);
-	return PointerGetDatum(th);
+	return HeapTupleGetDatum(heap_form_tuple(td, (Datum *) values, (bool *) nulls));
 }
 
 /*
