@@ -674,6 +674,9 @@ typedef struct RulebookCache
 	PmRulebook *value;
 } RulebookCache;
 
+/* the query of rulebook_preset, prepared once per backend */
+static PmKeptPlan rulebook_rules_plan;
+
 PG_FUNCTION_INFO_V1(portmargin_rulebook_preset);
 Datum
 portmargin_rulebook_preset(PG_FUNCTION_ARGS)
@@ -696,12 +699,13 @@ portmargin_rulebook_preset(PG_FUNCTION_ARGS)
 	args[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(psprintf("SELECT r.underlying, r.settlement, r.preset, p.scenarios "
-									   "FROM %s.rulebook_rules r JOIN %s.scenario_presets p "
-									   "ON p.name OPERATOR(pg_catalog.=) r.preset "
-									   "WHERE r.rulebook OPERATOR(pg_catalog.=) $1",
-									   schema, schema),
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(pm_kept_plan(&rulebook_rules_plan, fcinfo->flinfo->fn_oid,
+									  "SELECT r.underlying, r.settlement, r.preset, p.scenarios "
+									  "FROM %s.rulebook_rules r JOIN %s.scenario_presets p "
+									  "ON p.name OPERATOR(pg_catalog.=) r.preset "
+									  "WHERE r.rulebook OPERATOR(pg_catalog.=) $1",
+									  2, 1, argtypes),
+						 args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s.rulebook_rules", schema);
 	n = (int) SPI_processed;
 	if (n == 0)

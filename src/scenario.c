@@ -1788,6 +1788,9 @@ typedef struct PresetCache
  * with the extension's schema and compared with pg_catalog's operator, so
  * search_path cannot redirect the lookup.
  */
+/* the query of preset, prepared once per backend */
+static PmKeptPlan preset_plan;
+
 PG_FUNCTION_INFO_V1(portmargin_preset);
 Datum
 portmargin_preset(PG_FUNCTION_ARGS)
@@ -1795,7 +1798,6 @@ portmargin_preset(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	PresetCache *cache = (PresetCache *) fcinfo->flinfo->fn_extra;
 	char	   *schema;
-	char	   *query;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
 	bool		isnull;
@@ -1806,12 +1808,13 @@ portmargin_preset(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(cache->value);
 
 	schema = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
-	query = psprintf("SELECT scenarios FROM %s.scenario_presets WHERE name OPERATOR(pg_catalog.=) $1",
-					 quote_identifier(schema));
 	args[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(pm_kept_plan(&preset_plan, fcinfo->flinfo->fn_oid,
+									  "SELECT scenarios FROM %s.scenario_presets WHERE name OPERATOR(pg_catalog.=) $1",
+									  1, 1, argtypes),
+						 args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s.scenario_presets", schema);
 	if (SPI_processed == 0)
 		ereport(ERROR,

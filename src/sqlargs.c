@@ -9,10 +9,12 @@
 
 #include "sqlargs.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/float.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 void
 pm_option_type_error(const text *option_type)
@@ -131,4 +133,29 @@ pm_float8_array(const double *v, int n)
 	ARR_LBOUND(a)[0] = 1;
 	pm_copy_interruptible(ARR_DATA_PTR(a), v, sizeof(double) * (Size) n);
 	return a;
+}
+
+void *
+pm_kept_plan(PmKeptPlan *kept, Oid fn_oid, const char *query_fmt, int nschema, int nargs, Oid *argtypes)
+{
+	Oid			nsp = get_func_namespace(fn_oid);
+	const char *schema;
+	char	   *query;
+	SPIPlanPtr	plan;
+
+	if (kept->plan != NULL && kept->schema == nsp)
+		return kept->plan;
+	schema = quote_identifier(get_namespace_name(nsp));
+	Assert(nschema == 1 || nschema == 2);
+	query = nschema == 1 ? psprintf(query_fmt, schema) : psprintf(query_fmt, schema, schema);
+	plan = SPI_prepare(query, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	if (kept->plan != NULL)
+		SPI_freeplan((SPIPlanPtr) kept->plan);
+	kept->plan = plan;
+	kept->schema = nsp;
+	return plan;
 }

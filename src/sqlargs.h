@@ -97,4 +97,20 @@ extern TupleDesc pm_new_result_tupdesc(FunctionCallInfo fcinfo);
 /* a one-dimensional float8[] of v[0..n) */
 extern ArrayType *pm_float8_array(const double *v, int n);
 
+/*
+ * A query on the extension's own tables (scenario_presets, rulebook_rules),
+ * prepared once per backend and kept (SPI_keepplan): the plan cache
+ * revalidates it when a table changes, so each call costs an execution, not
+ * a parse and plan.  Call between SPI_connect and SPI_finish; query_fmt has
+ * one %s per occurrence of the schema (quoted), nschema of them.
+ */
+typedef struct PmKeptPlan
+{
+	Oid			schema;			/* namespace the plan was prepared for */
+	void	   *plan;			/* SPIPlanPtr */
+} PmKeptPlan;
+
+extern void *pm_kept_plan(PmKeptPlan *kept, Oid fn_oid, const char *query_fmt, int nschema,
+						  int nargs, Oid *argtypes);
+
 #endif							/* PORTMARGIN_SQLARGS_H */
