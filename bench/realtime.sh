@@ -12,10 +12,11 @@
 # bench/realtime_trade.sql (a trade re-margined in its transaction); then
 # ticks: the BTC index moved by 1%, committed, and process_margin_queue()
 # timed (10 runs), next to the plain account_margin query over the same
-# book; then the same tick on a book of -b accounts (default 100,000, about
-# 1M positions) against the plain snapshot of that book; then the worker:
-# the time from a committed tick until the accounts' margin_live rows are
-# written, with start_live_margin_worker at a 10 ms poll.
+# book; then the worker: the time from a committed tick until the accounts'
+# margin_live rows are written, with start_live_margin_worker at a 10 ms
+# poll; then the same tick on a book of -b accounts (default 100,000, about
+# 1M positions: the demo book and 8 more option legs an account) against
+# the plain snapshot of that book.
 #
 # Environment: PGBENCH (default /usr/lib/postgresql/15/bin/pgbench),
 # PM_SERVER_OPTS, PM_PORT (default 54335).
@@ -118,6 +119,23 @@ SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS big CASCADE;
 SELECT portmargin.create_reference_schema('big');
 SELECT portmargin.generate_demo_book('big', $big, 0.42);
+-- the demo book holds about 3 positions an account; 8 more option legs on an underlying each account already holds
+-- (spread over its strikes, expiries and both types, long and short, 1 to 3 contracts) make it about 10, as the
+-- issue's 1M positions for 100,000 accounts
+CREATE TEMP TABLE opt AS
+SELECT underlying, instrument_id, row_number() OVER (PARTITION BY underlying ORDER BY instrument_id) - 1 AS rn,
+       count(*) OVER (PARTITION BY underlying) AS n
+FROM big.instruments WHERE kind = 'option';
+INSERT INTO big.positions (account_id, instrument_id, quantity, entry_price)
+SELECT a.account_id, o.instrument_id,
+       CASE WHEN (a.account_id + k) % 3 = 0 THEN 1 ELSE -1 END * (1 + (a.account_id * k) % 3), NULL
+FROM (SELECT p.account_id, min(i.underlying) AS underlying
+      FROM big.positions p JOIN big.instruments i USING (instrument_id) GROUP BY p.account_id) a
+CROSS JOIN generate_series(1, 8) k
+JOIN (SELECT DISTINCT underlying, n FROM opt) c ON c.underlying = a.underlying
+JOIN opt o ON o.underlying = a.underlying AND o.rn = (a.account_id * 31 + k * 17) % c.n
+ON CONFLICT DO NOTHING;
+VACUUM ANALYZE big.positions;
 SQL
 psql -X -At -c "SELECT format('%s accounts, %s positions', (SELECT count(*) FROM big.accounts), (SELECT count(*) FROM big.positions))"
 "${PSQL[@]}" -c "SELECT portmargin.enable_live_margin('big')" >/dev/null
