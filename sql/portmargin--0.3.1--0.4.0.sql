@@ -408,7 +408,7 @@ CREATE TABLE IF NOT EXISTS %1$I.open_orders (
     instrument_id bigint NOT NULL REFERENCES %1$I.instruments,
     quantity      float8 NOT NULL CHECK (quantity <> 0),
     created_at    timestamptz NOT NULL DEFAULT now()
-);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);  -- a queue: vacuumed by row churn, not size
 CREATE INDEX IF NOT EXISTS open_orders_account ON %1$I.open_orders (account_id);
 COMMENT ON TABLE %1$I.open_orders IS 'resting orders (quantity > 0 buy, < 0 sell, in contracts), e.g. accepted by pretrade_check: the margin counts them as portmargin order rows (the requirement''s rise if all buys or all sells fill); delete a row when the order fills (and becomes a position) or is cancelled';
 $ddl$, target);
@@ -1823,7 +1823,8 @@ END;
 COMMENT ON FUNCTION @extschema@.live_margin_workers() IS
   'the live-margin workers of this database: the schema each serves, its pid, when it started, and its current pass';
 
-CREATE FUNCTION @extschema@.start_live_margin_worker(target text, poll interval DEFAULT '10 ms')
+CREATE FUNCTION @extschema@.start_live_margin_worker(target text, poll interval DEFAULT '10 ms',
+                                                     if_not_running boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -1841,8 +1842,13 @@ BEGIN
     RAISE EXCEPTION 'invalid value for argument "poll": %', poll USING ERRCODE = '22023',
       DETAIL = 'The poll interval is 1 ms to 1 hour.';
   END IF;
+  IF if_not_running IS NULL THEN
+    RAISE EXCEPTION 'argument "if_not_running" must not be NULL' USING ERRCODE = '22004';
+  END IF;
   SELECT w.pid INTO running FROM @extschema@.live_margin_workers() w WHERE w.schema = target LIMIT 1;
-  IF running IS NOT NULL THEN
+  IF running IS NOT NULL AND if_not_running THEN
+    RETURN running;
+  ELSIF running IS NOT NULL THEN
     RAISE EXCEPTION 'the live-margin worker of schema % already runs (pid %)', quote_ident(target), running
       USING ERRCODE = '55000', HINT = format('Stop it first: SELECT portmargin.stop_live_margin_worker(%L).', target);
   END IF;
@@ -1856,8 +1862,8 @@ BEGIN
   RETURN running;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.start_live_margin_worker(text, interval) IS
-  'starts the background worker that keeps the reference schema target''s margin_live current after market data changes: every poll (default 10 ms, 1 ms to 1 hour) it runs process_margin_queue() in a transaction of its own, as the calling user (the schema''s owner); one per schema; not restarted after a server restart (start it again, e.g. from a pg_cron job)';
+COMMENT ON FUNCTION @extschema@.start_live_margin_worker(text, interval, boolean) IS
+  'starts the background worker that keeps the reference schema target''s margin_live current after market data changes: every poll (default 10 ms, 1 ms to 1 hour) it runs process_margin_queue() in a transaction of its own, as the calling user (the schema''s owner); returns its pid; one per schema: a second start is ERROR 55000, or with if_not_running => true returns the running one''s pid; not restarted after a server restart: a pg_cron job every minute with if_not_running => true starts it again (doc/realtime.md)';
 
 CREATE FUNCTION @extschema@.stop_live_margin_worker(target text)
 RETURNS boolean

@@ -14,9 +14,9 @@ CREATE EXTENSION IF NOT EXISTS portmargin;
 -- in other sessions: the NOTIFY at commit, the worker after a committed tick
 -- ---------------------------------------------------------------------------------------
 \set inner 'psql -X -q -v ON_ERROR_STOP=1 -d ' :DBNAME
-\set out `:inner -c "SELECT portmargin.create_reference_schema('lvn'), portmargin.generate_demo_book('lvn', 40, 0.3)" -c "SELECT portmargin.enable_live_margin('lvn')" -c "LISTEN portmargin_margin_calls" -c "UPDATE lvn.collateral SET balance = -1e9 WHERE account_id = 7" -c "SELECT 'calls ' || count(*) FROM lvn.margin_calls WHERE account_id = 7 AND cause = 'collateral'" -c "SELECT portmargin.start_live_margin_worker('lvn', '5 ms') > 0" -c "UPDATE lvn.index_prices SET price = price * 0.7" -c "DO \$\$ BEGIN FOR i IN 1..1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM lvn.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END \$\$" -c "SELECT pg_sleep(0.2)" -c "SELECT 'ticked ' || count(*) FROM lvn.margin_live WHERE cause = 'tick'" -c "SELECT 'holders ' || count(DISTINCT account_id) FROM (SELECT account_id FROM lvn.positions UNION SELECT account_id FROM lvn.collateral WHERE currency IN ('BTC', 'ETH', 'SOL', 'SPX')) x" -c "SELECT portmargin.stop_live_margin_worker('lvn')" -c "SELECT 'workers ' || count(*) FROM portmargin.live_margin_workers()" -c "DROP SCHEMA lvn CASCADE" 2>&1`
+\set out `:inner -c "SELECT portmargin.create_reference_schema('lvn'), portmargin.generate_demo_book('lvn', 40, 0.3)" -c "SELECT portmargin.enable_live_margin('lvn')" -c "LISTEN portmargin_margin_calls" -c "UPDATE lvn.collateral SET balance = -1e9 WHERE account_id = 7" -c "SELECT 'calls ' || count(*) FROM lvn.margin_calls WHERE account_id = 7 AND cause = 'collateral'" -c "SELECT portmargin.start_live_margin_worker('lvn', '5 ms') > 0" -c "SELECT 'same ' || (portmargin.start_live_margin_worker('lvn', '5 ms', if_not_running => true) = (SELECT w.pid FROM portmargin.live_margin_workers() w WHERE w.schema = 'lvn'))" -c "DO \$\$ BEGIN PERFORM portmargin.start_live_margin_worker('lvn', '5 ms'); EXCEPTION WHEN SQLSTATE '55000' THEN RAISE WARNING 'second start 55000'; END \$\$" -c "UPDATE lvn.index_prices SET price = price * 0.7" -c "DO \$\$ BEGIN FOR i IN 1..1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM lvn.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END \$\$" -c "SELECT pg_sleep(0.2)" -c "SELECT 'ticked ' || count(*) FROM lvn.margin_live WHERE cause = 'tick'" -c "SELECT 'holders ' || count(DISTINCT account_id) FROM (SELECT account_id FROM lvn.positions UNION SELECT account_id FROM lvn.collateral WHERE currency IN ('BTC', 'ETH', 'SOL', 'SPX')) x" -c "SELECT portmargin.stop_live_margin_worker('lvn')" -c "SELECT 'workers ' || count(*) FROM portmargin.live_margin_workers()" -c "DROP SCHEMA lvn CASCADE" 2>&1`
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 SELECT setseed(0.25);
 
 -- a full recompute compared with margin_live: the accounts whose live row differs
@@ -122,5 +122,7 @@ SELECT matches(:'out'::text, 'calls 1', 'and one margin_calls row');
 SELECT is(substring(:'out'::text from 'ticked (\d+)'), substring(:'out'::text from 'holders (\d+)'),
           'the worker re-margined every account holding a position or a coin balance after a committed 30% fall of every index');
 SELECT matches(:'out'::text, 'workers 0', 'stop_live_margin_worker stops it');
+SELECT matches(:'out'::text, 'same true', 'start_live_margin_worker(if_not_running => true) returns the running worker''s pid');
+SELECT matches(:'out'::text, 'second start 55000', 'a second start_live_margin_worker is ERROR 55000');
 SELECT * FROM finish();
 ROLLBACK;
