@@ -59,6 +59,9 @@ INSERT INTO wb.positions SELECT 1000001, instrument_id, quantity, entry_price FR
 INSERT INTO wb.collateral SELECT 1000001, currency, balance FROM wb.collateral WHERE account_id = $account;
 SQL
 "${PSQL[@]}" -c "SELECT portmargin.enable_live_margin('wb')" >/dev/null
+# the two accounts' aggregate state kept, as after any trade or accepted order (enable_live_margin, like a tick
+# over many accounts, keeps none: an account's first order after it recomputes the account)
+"${PSQL[@]}" -c "SELECT wb.refresh_live_margin(ARRAY[$account, 1000001]::bigint[])" >/dev/null
 
 echo "== pgbench, -T $seconds per run, account $account (50 BTC positions; the second client: its copy) of a 1,000-account book, live margin on"
 . "$root/bench/pgbench_latency.sh"

@@ -396,7 +396,7 @@ BEGIN
   EXECUTE format('COMMENT ON COLUMN %1$I.accounts.rulebook IS %2$L', target,
                  'the rulebook (a name in portmargin.rulebook_rules) that margins the account, each risk unit under its own rule; NULL: the preset named by method, as the rulebook of one default rule');
   IF to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target)) IS NOT NULL
-     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, rulebook text)' THEN
+     AND pg_get_function_result(to_regprocedure(format('%I.account_margin_at(text, float8, bigint, bigint[], float8[])', target))) NOT LIKE '%, maintenance_equity double precision)' THEN
     EXECUTE format('DROP FUNCTION %I.account_margin_at(text, float8, bigint, bigint[], float8[]) CASCADE', target);
   END IF;
 
@@ -479,25 +479,31 @@ $q$;
            mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
     FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
     WHERE @ACCT(o)@),
+  -- the aggregate's state (live margin keeps it: an order is then checked by merging its own state) and the margin
+  -- finalised from it (the same value as portfolio_margin's, bit for bit)
   m AS (
-    SELECT r.account_id,
-           %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
-                                                settlement => r.settlement, option_type => r.option_type, forward => r.forward,
-                                                strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
-                                                index_price => r.index_price), ps.scenarios) AS m
-    FROM mrows r JOIN acc a ON a.account_id = r.account_id
-    JOIN %2$I.scenario_presets ps ON ps.name = a.method
-    WHERE a.rulebook IS NULL
-    GROUP BY r.account_id
-    UNION ALL
-    SELECT r.account_id,
-           %2$I.portfolio_margin(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
-                                                settlement => r.settlement, option_type => r.option_type, forward => r.forward,
-                                                strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
-                                                index_price => r.index_price), b.rules) AS m
-    FROM mrows r JOIN acc a ON a.account_id = r.account_id
-    JOIN books b ON b.rulebook = a.rulebook
-    GROUP BY r.account_id),
+    SELECT g.account_id, fm.m, g.st
+    FROM (
+      SELECT r.account_id,
+             %2$I.portfolio_margin_state(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
+                                                        settlement => r.settlement, option_type => r.option_type, forward => r.forward,
+                                                        strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
+                                                        index_price => r.index_price), ps.scenarios) AS st
+      FROM mrows r JOIN acc a ON a.account_id = r.account_id
+      JOIN %2$I.scenario_presets ps ON ps.name = a.method
+      WHERE a.rulebook IS NULL
+      GROUP BY r.account_id
+      UNION ALL
+      SELECT r.account_id,
+             %2$I.portfolio_margin_state(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
+                                                        settlement => r.settlement, option_type => r.option_type, forward => r.forward,
+                                                        strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
+                                                        index_price => r.index_price), b.rules) AS st
+      FROM mrows r JOIN acc a ON a.account_id = r.account_id
+      JOIN books b ON b.rulebook = a.rulebook
+      GROUP BY r.account_id) g
+    -- finalised once a row (OFFSET 0: not pulled up, so not once per field read of the result)
+    CROSS JOIN LATERAL (SELECT %2$I.finalize_margin(g.st) AS m OFFSET 0) fm),
   fx AS (SELECT ix.underlying, ix.price * CASE WHEN ix.underlying = %3$s THEN %4$s / ix.price ELSE 1 END AS usd
          FROM %1$I.index_prices ix),
   -- equity per account and currency: the balance plus the mark-to-market of the positions settled in it
@@ -532,7 +538,7 @@ $q$;
     LEFT JOIN tiers t ON t.schedule = a.collateral_schedule AND t.currency = ccy.currency),
   eq AS (SELECT val.account_id, sum(val.gross_usd) AS gross, sum(val.adjusted_usd) AS adjusted FROM val GROUP BY val.account_id),
   r AS (
-    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, a.rulebook,
+    SELECT a.account_id, a.name, a.method, a.call_level, a.liquidation_level, m.m, m.st, a.rulebook,
            coalesce(eq.gross, 0) AS gross_equity, coalesce(eq.adjusted, 0) AS equity,
            -- the equity maintenance margin is compared with: the discounted one where the schedule says so (OKX's adjusted
            -- equity), else the gross one (Deribit's haircuts apply to initial margin)
@@ -549,7 +555,7 @@ $q$;
          CASE WHEN r.mm_equity <= r.liquidation_level * coalesce((r.m).maintenance_margin, 0) * r.to_usd THEN 'liquidation'
               WHEN r.equity < r.call_level * coalesce((r.m).initial_margin, 0) * r.to_usd THEN 'call'
               ELSE 'healthy' END,
-         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook
+         r.m, r.gross_equity, r.gross_equity - r.equity, r.rulebook, r.st, r.to_usd, r.mm_equity
   FROM r
 $q$;
 
@@ -590,17 +596,18 @@ CREATE OR REPLACE FUNCTION %1$I.account_margin_at(shift_underlying text DEFAULT 
                                       only_account bigint DEFAULT NULL, order_ids bigint[] DEFAULT NULL, order_qty float8[] DEFAULT NULL)
 RETURNS TABLE (account_id bigint, name text, method text, equity float8, initial_margin float8, maintenance_margin float8,
                excess float8, margin_ratio float8, status text, margin %2$I.margin, gross_equity float8, collateral_discount float8,
-               rulebook text)
+               rulebook text, margin_state %2$I.margin_state, margin_to_usd float8, maintenance_equity float8)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 %8$s;
 END;
 CREATE OR REPLACE VIEW %1$I.account_margin_detail (account_id, name, method, equity, initial_margin, maintenance_margin,
-    excess, margin_ratio, status, margin, gross_equity, collateral_discount, rulebook) AS
+    excess, margin_ratio, status, margin, gross_equity, collateral_discount, rulebook, margin_state, margin_to_usd,
+    maintenance_equity) AS
 %9$s;
 COMMENT ON VIEW %1$I.account_margin_detail IS 'account_margin with the full portmargin.margin result (column margin, in its own currency: per-unit breakdown, P&L per scenario), at the current prices: account_margin_at() without arguments, read with the view owner''s rights';
 
-COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency (units: each risk unit with the rule that applied, named after its preset), rulebook the account''s (NULL: its method''s preset); equity is discounted by the account''s collateral schedule (gross_equity before it)';
+COMMENT ON FUNCTION %1$I.account_margin_at(text, float8, bigint, bigint[], float8[]) IS 'account_margin computed with one underlying moved to shift_price and/or for one account with proposed orders (what-if); the margin column is the full portmargin.margin result in its own currency (units: each risk unit with the rule that applied, named after its preset), rulebook the account''s (NULL: its method''s preset); equity is discounted by the account''s collateral schedule (gross_equity before it); margin_state is the aggregate''s state (finalize_margin(margin_state) = margin), margin_to_usd the USD rate of the margin''s currency, maintenance_equity the equity maintenance margin is compared with (gross or discounted, by the schedule)';
 
 CREATE OR REPLACE VIEW %1$I.account_margin AS
 SELECT account_id, name, method, equity, initial_margin, maintenance_margin, excess, margin_ratio, status,
@@ -829,6 +836,14 @@ CREATE TABLE IF NOT EXISTS %1$I.margin_live (
 );
 COMMENT ON TABLE %1$I.margin_live IS 'every account''s current margin (the columns of account_margin), kept current once portmargin.enable_live_margin has run: recomputed in the transaction of each change to its positions, collateral or account row (cause = the table), and after market data changes by process_margin_queue (cause tick); updated_at is when';
 
+CREATE TABLE IF NOT EXISTS %1$I.margin_live_state (
+    account_id         bigint PRIMARY KEY REFERENCES %1$I.accounts ON DELETE CASCADE,
+    margin_state       %2$I.margin_state,
+    margin_to_usd      float8,
+    maintenance_equity float8
+);
+COMMENT ON TABLE %1$I.margin_live_state IS 'what live margin keeps beside margin_live to check an order without recomputing the account: the aggregate''s state over its positions and resting orders, the USD rate of the margin''s currency and the equity maintenance margin is compared with, as of the account''s last recompute; written with margin_live, under its row''s lock; not granted to readers';
+
 CREATE TABLE IF NOT EXISTS %1$I.margin_calls (
     call_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     account_id         bigint NOT NULL,
@@ -848,7 +863,7 @@ CREATE TABLE IF NOT EXISTS %1$I.margin_queue (
     queued_at  timestamptz NOT NULL
 );
 COMMENT ON TABLE %1$I.margin_queue IS 'underlyings whose market data changed since process_margin_queue last ran (* = every account: a USD rate), each with the time of its oldest unprocessed change; filled by triggers on index_prices, forwards, implied_vols and rates once live margin is enabled';
-$ddl$, target);
+$ddl$, target, pm);
 
   -- the statement of refresh_live_margin, its fresh rows (@FRESH@) from one of two sources
   stmt := $s$
@@ -863,6 +878,13 @@ $ddl$, target);
     WHERE l.account_id = f.account_id
     RETURNING l.account_id, o.status AS old_status, l.status, l.equity, l.initial_margin, l.maintenance_margin,
               l.margin_ratio),
+  -- what an order's check merges with (margin_live_state), written with the live row
+  kept AS (
+    INSERT INTO %1$I.margin_live_state AS k (account_id, margin_state, margin_to_usd, maintenance_equity)
+    SELECT f.account_id, f.margin_state, f.margin_to_usd, f.maintenance_equity FROM fresh f
+    ON CONFLICT (account_id) DO UPDATE
+    SET margin_state = EXCLUDED.margin_state, margin_to_usd = EXCLUDED.margin_to_usd,
+        maintenance_equity = EXCLUDED.maintenance_equity),
   calls AS (
     INSERT INTO %1$I.margin_calls (account_id, called_at, old_status, new_status, equity, initial_margin,
                                    maintenance_margin, margin_ratio, cause)
@@ -914,11 +936,12 @@ $b$, target, target,
     -- the account's margin: account_margin_at inlined, for live_account (its generic plan looks the account up by
     -- its key range; one with equalities instead measured 0.2 ms slower)
     replace(format(stmt, target, target), '@FRESH@',
-            format('SELECT m.account_id, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status, (m.margin).currency AS margin_currency, (m.margin).worst_label AS worst_label FROM %I.account_margin_at(NULL, NULL, live_account) m', target)),
+            format('SELECT m.account_id, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status, (m.margin).currency AS margin_currency, (m.margin).worst_label AS worst_label, m.margin_state, m.margin_to_usd, m.maintenance_equity FROM %I.account_margin_at(NULL, NULL, live_account) m', target)),
     replace(format(stmt, target, target), '@FRESH@',
             -- the whole book in one pass, then the accounts asked for (a filter pushed into the view plans it
-            -- per account and takes longer than the whole book)
-            format('SELECT d.account_id, d.equity, d.initial_margin, d.maintenance_margin, d.excess, d.margin_ratio, d.status, (d.margin).currency AS margin_currency, (d.margin).worst_label AS worst_label FROM (SELECT * FROM %I.account_margin_detail OFFSET 0) d WHERE d.account_id IN (SELECT unnest(accounts))', target)));
+            -- per account and takes longer than the whole book); no state kept (a tick would rewrite every
+            -- account's, a few kB each): an account's next order recomputes it
+            format('SELECT d.account_id, d.equity, d.initial_margin, d.maintenance_margin, d.excess, d.margin_ratio, d.status, (d.margin).currency AS margin_currency, (d.margin).worst_label AS worst_label, NULL::%I.margin_state AS margin_state, d.margin_to_usd, d.maintenance_equity FROM (SELECT * FROM %I.account_margin_detail OFFSET 0) d WHERE d.account_id IN (SELECT unnest(accounts))', pm, target)));
   EXECUTE format($ddl$
 CREATE OR REPLACE FUNCTION %1$I.refresh_live_margin(accounts bigint[], cause text DEFAULT 'refresh')
 RETURNS integer
@@ -928,12 +951,90 @@ AS %2$L;
 COMMENT ON FUNCTION %1$I.refresh_live_margin(bigint[], text) IS 'recomputes the live margin of the given accounts (locking their margin_live rows in account order first) and logs and notifies every status change (margin_calls, NOTIFY portmargin_margin_calls); returns the number of accounts written';
 $ddl$, target, body);
 
+  -- orders added to open_orders: each account's kept state merged with the orders' own (one row each), not the
+  -- account recomputed; an account without a kept state (none computed yet, or no rows) is recomputed
+  body := format($b$
+DECLARE
+  ids bigint[];
+  n integer := 0;
+  k integer;
+  notified integer;
+  live_account bigint;
+BEGIN
+  ids := ARRAY(SELECT DISTINCT x.id FROM unnest(account_ids) AS x(id) WHERE x.id IS NOT NULL ORDER BY x.id);
+  IF cardinality(ids) = 0 THEN
+    RETURN 0;
+  ELSIF cardinality(ids) > 32 THEN
+    RETURN %1$I.refresh_live_margin(ids, 'open_orders');
+  END IF;
+  INSERT INTO %1$I.margin_live (account_id, cause, updated_at)
+  SELECT a.account_id, 'new', clock_timestamp() FROM unnest(ids) AS x(id) JOIN %1$I.accounts a ON a.account_id = x.id
+  ON CONFLICT (account_id) DO NOTHING;
+  PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id = ANY (ids) ORDER BY l.account_id FOR UPDATE OF l;
+  FOREACH live_account IN ARRAY ids LOOP
+    IF EXISTS (SELECT 1 FROM %1$I.margin_live_state s WHERE s.account_id = live_account AND s.margin_state IS NOT NULL) THEN
+%2$s      n := n + k;
+    ELSE
+      n := n + %1$I.refresh_live_margin(ARRAY[live_account], 'open_orders');
+    END IF;
+  END LOOP;
+  RETURN n;
+END
+$b$, target, replace(replace(format(stmt, target, target), '@FRESH@', format($f$
+  SELECT l.account_id, l.equity,
+         coalesce((nm.m).initial_margin, 0) * s.margin_to_usd AS initial_margin,
+         coalesce((nm.m).maintenance_margin, 0) * s.margin_to_usd AS maintenance_margin,
+         l.equity - coalesce((nm.m).initial_margin, 0) * s.margin_to_usd AS excess,
+         CASE WHEN s.maintenance_equity > 0 THEN coalesce((nm.m).maintenance_margin, 0) * s.margin_to_usd / s.maintenance_equity END AS margin_ratio,
+         CASE WHEN s.maintenance_equity <= a.liquidation_level * coalesce((nm.m).maintenance_margin, 0) * s.margin_to_usd THEN 'liquidation'
+              WHEN l.equity < a.call_level * coalesce((nm.m).initial_margin, 0) * s.margin_to_usd THEN 'call'
+              ELSE 'healthy' END AS status,
+         (nm.m).currency AS margin_currency, (nm.m).worst_label AS worst_label,
+         ns.st AS margin_state, s.margin_to_usd, s.maintenance_equity
+  FROM %1$I.margin_live l
+  JOIN %1$I.margin_live_state s ON s.account_id = l.account_id
+  JOIN %1$I.accounts a ON a.account_id = l.account_id
+  CROSS JOIN LATERAL (
+    SELECT %2$I.merge_margin_states(u.st) AS st
+    FROM (SELECT s.margin_state AS st
+          UNION ALL
+          SELECT %2$I.portfolio_margin_state(%2$I.position(quantity => o.q, underlying => mk.underlying, kind => 'order:' || mk.kind,
+                   settlement => mk.settlement, option_type => mk.option_type, forward => mk.forward, strike => mk.strike,
+                   t => mk.t, vol => mk.vol, multiplier => mk.multiplier, index_price => mk.index_price), ps.scenarios)
+          FROM unnest(account_ids, instrument_ids, quantities) AS o(acc, id, q)
+          JOIN %1$I.instrument_market mk ON mk.instrument_id = o.id
+          JOIN %2$I.scenario_presets ps ON ps.name = a.method
+          WHERE o.acc = l.account_id AND a.rulebook IS NULL
+          UNION ALL
+          SELECT %2$I.portfolio_margin_state(%2$I.position(quantity => o.q, underlying => mk.underlying, kind => 'order:' || mk.kind,
+                   settlement => mk.settlement, option_type => mk.option_type, forward => mk.forward, strike => mk.strike,
+                   t => mk.t, vol => mk.vol, multiplier => mk.multiplier, index_price => mk.index_price), %2$I.rulebook_preset(a.rulebook))
+          FROM unnest(account_ids, instrument_ids, quantities) AS o(acc, id, q)
+          JOIN %1$I.instrument_market mk ON mk.instrument_id = o.id
+          WHERE o.acc = l.account_id AND a.rulebook IS NOT NULL) u) ns
+  CROSS JOIN LATERAL (SELECT %2$I.finalize_margin(ns.st) AS m OFFSET 0) nm
+  WHERE l.account_id = live_account$f$, target, pm)), 'refresh_live_margin.cause', '''open_orders'''));
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.add_live_orders(account_ids bigint[], instrument_ids bigint[], quantities float8[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS %2$L;
+COMMENT ON FUNCTION %1$I.add_live_orders(bigint[], bigint[], float8[]) IS 'live margin after orders were added to open_orders (called by its insert trigger with the new rows): each account''s kept state (margin_live_state) merged with the orders'' own, the margin finalised from it with the kept USD rate and equity, the status changes logged and notified as refresh_live_margin does; an account without a kept state, or more than 32 accounts, recomputed by refresh_live_margin; returns the number of accounts written';
+$ddl$, target, body);
+
   -- the trigger of positions, collateral and accounts: one recompute per account per statement
   body := format($b$
 DECLARE
   ids bigint[];
+  oi bigint[];
+  oq float8[];
 BEGIN
-  IF TG_OP = 'INSERT' THEN
+  IF TG_OP = 'INSERT' AND TG_TABLE_NAME = 'open_orders' THEN
+    SELECT array_agg(r.account_id), array_agg(r.instrument_id), array_agg(r.quantity) INTO ids, oi, oq FROM new_rows r;
+    PERFORM %1$I.add_live_orders(ids, oi, oq);
+    RETURN NULL;
+  ELSIF TG_OP = 'INSERT' THEN
     SELECT array_agg(DISTINCT r.account_id) INTO ids FROM new_rows r;
   ELSIF TG_OP = 'DELETE' THEN
     SELECT array_agg(DISTINCT r.account_id) INTO ids FROM old_rows r;
@@ -990,9 +1091,12 @@ BEGIN
   IF unds IS NULL THEN
     RETURN 0;
   END IF;
-  -- the accounts holding an instrument on a changed underlying, or a balance in it (its USD value moved)
+  -- the accounts holding an instrument on a changed underlying (a position or a resting order), or a balance in it
+  -- (its USD value moved)
   SELECT array_agg(DISTINCT x.account_id) INTO ids
   FROM (SELECT p.account_id FROM %1$I.positions p JOIN %1$I.instruments i ON i.instrument_id = p.instrument_id
+        WHERE i.underlying = ANY (unds)
+        UNION ALL SELECT o.account_id FROM %1$I.open_orders o JOIN %1$I.instruments i ON i.instrument_id = o.instrument_id
         WHERE i.underlying = ANY (unds)
         UNION ALL SELECT c.account_id FROM %1$I.collateral c WHERE c.currency = ANY (unds)
         UNION ALL SELECT a.account_id FROM %1$I.accounts a WHERE '*' = ANY (unds)) x;
@@ -1601,7 +1705,7 @@ BEGIN ATOMIC
     ('tables', 'accounts'), ('tables', 'collateral'), ('tables', 'instruments'), ('tables', 'positions'),
     ('tables', 'index_prices'), ('tables', 'forwards'), ('tables', 'implied_vols'), ('tables', 'rates'),
     ('tables', 'margin_history'), ('tables', 'margin_live'), ('tables', 'margin_calls'), ('tables', 'margin_queue'),
-    ('tables', 'open_orders'), ('position views', 'open_orders'),
+    ('tables', 'open_orders'), ('position views', 'open_orders'), ('tables', 'margin_live_state'),
     ('account tables', 'margin_live'), ('account tables', 'margin_calls'),
     ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
     ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),

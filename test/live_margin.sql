@@ -16,7 +16,7 @@ CREATE EXTENSION IF NOT EXISTS portmargin;
 \set inner 'psql -X -q -v ON_ERROR_STOP=1 -d ' :DBNAME
 \set out `:inner -c "SELECT portmargin.create_reference_schema('lvn'), portmargin.generate_demo_book('lvn', 40, 0.3)" -c "SELECT portmargin.enable_live_margin('lvn')" -c "LISTEN portmargin_margin_calls" -c "UPDATE lvn.collateral SET balance = -1e9 WHERE account_id = 7" -c "SELECT 'calls ' || count(*) FROM lvn.margin_calls WHERE account_id = 7 AND cause = 'collateral'" -c "SELECT portmargin.start_live_margin_worker('lvn', '5 ms') > 0" -c "SELECT 'same ' || (portmargin.start_live_margin_worker('lvn', '5 ms', if_not_running => true) = (SELECT w.pid FROM portmargin.live_margin_workers() w WHERE w.schema = 'lvn'))" -c "DO \$\$ BEGIN PERFORM portmargin.start_live_margin_worker('lvn', '5 ms'); EXCEPTION WHEN SQLSTATE '55000' THEN RAISE WARNING 'second start 55000'; END \$\$" -c "UPDATE lvn.index_prices SET price = price * 0.7" -c "DO \$\$ BEGIN FOR i IN 1..1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM lvn.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END \$\$" -c "SELECT pg_sleep(0.2)" -c "SELECT 'ticked ' || count(*) FROM lvn.margin_live WHERE cause = 'tick'" -c "SELECT 'holders ' || count(DISTINCT account_id) FROM (SELECT account_id FROM lvn.positions UNION SELECT account_id FROM lvn.collateral WHERE currency IN ('BTC', 'ETH', 'SOL', 'SPX')) x" -c "SELECT portmargin.stop_live_margin_worker('lvn')" -c "SELECT 'workers ' || count(*) FROM portmargin.live_margin_workers()" -c "DROP SCHEMA lvn CASCADE" 2>&1`
 BEGIN;
-SELECT plan(19);
+SELECT plan(22);
 SELECT setseed(0.25);
 
 -- a full recompute compared with margin_live: the accounts whose live row differs
@@ -57,7 +57,7 @@ DECLARE
   acct bigint;
   ins bigint;
 BEGIN
-  FOR step IN 1 .. 40 LOOP
+  FOR step IN 1 .. 80 LOOP
     acct := 1 + floor(random() * 60);
     -- an instrument of a risk unit the account already has (its rulebook covers it)
     ins := (SELECT i.instrument_id FROM lv.instruments i
@@ -66,7 +66,16 @@ BEGIN
                                                    WHERE p.account_id = acct)
             ORDER BY random() LIMIT 1);
     CONTINUE WHEN ins IS NULL;
-    CASE floor(random() * 6)
+    CASE floor(random() * 8)
+      WHEN 6 THEN   -- resting orders placed (merged into the kept state), in one account or two
+        INSERT INTO lv.open_orders (account_id, instrument_id, quantity)
+        SELECT a, ins, round((random() * 6 - 3)::numeric, 1)::float8 + 0.25
+        FROM unnest(CASE WHEN random() < 0.5 THEN ARRAY[acct] ELSE ARRAY[acct, 1 + (acct % 60)] END) a
+        WHERE EXISTS (SELECT 1 FROM lv.positions p JOIN lv.instruments i ON i.instrument_id = p.instrument_id
+                      JOIN lv.instruments j ON j.instrument_id = ins
+                      WHERE p.account_id = a AND (i.underlying, i.settlement) = (j.underlying, j.settlement));
+      WHEN 7 THEN   -- an order filled or cancelled
+        DELETE FROM lv.open_orders WHERE order_id = (SELECT min(order_id) FROM lv.open_orders WHERE account_id = acct);
       WHEN 0 THEN   -- a trade: a new or added position
         INSERT INTO lv.positions (account_id, instrument_id, quantity, entry_price)
         VALUES (acct, ins, round((random() * 20 - 10)::numeric, 1)::float8 + 0.5, NULL)
@@ -91,7 +100,8 @@ BEGIN
   END LOOP;
 END $$;
 SELECT is(pg_temp.live_mismatches('lv'), 0::bigint,
-          'after 40 random trades, closes, deposits and price, vol and forward ticks: margin_live = a full recompute (1e-12)');
+          'after 80 random trades, closes, deposits, orders placed and cancelled and price, vol and forward ticks: margin_live = a full recompute (1e-12)');
+SELECT cmp_ok((SELECT count(*) FROM lv.open_orders), '>', 0::bigint, 'the random sequence left resting orders');
 SELECT is((SELECT count(*) FROM lv.margin_queue), 0::bigint, 'the queue is empty after the last pass');
 -- every status change logged: replaying the calls gives each account's current status
 SELECT is_empty($$SELECT l.account_id FROM lv.margin_live l
@@ -102,6 +112,19 @@ SELECT is_empty($$SELECT l.account_id FROM lv.margin_live l
 SELECT is_empty($$SELECT c.call_id FROM lv.margin_calls c
                   WHERE c.old_status IS NOT DISTINCT FROM c.new_status$$, 'no call row without a change');
 SELECT throws_ok($$SELECT portmargin.enable_live_margin('nosuchschema_lv')$$, '22023', NULL, 'an unknown schema: 22023');
+-- an order is merged into the account's kept state, not recomputed: doubling the kept USD rate by hand doubles the
+-- margin the order's insert writes (a recompute would read the rate afresh); then recomputed and equal again
+CREATE TEMP TABLE merge_probe AS
+SELECT a.account_id, (SELECT p.instrument_id FROM lv.positions p WHERE p.account_id = a.account_id ORDER BY 1 LIMIT 1) AS ins
+FROM lv.account_margin a WHERE a.initial_margin > 0 ORDER BY a.account_id LIMIT 1;
+SELECT lv.refresh_live_margin(ARRAY(SELECT account_id FROM merge_probe));
+UPDATE lv.margin_live_state SET margin_to_usd = margin_to_usd * 2 WHERE account_id = (SELECT account_id FROM merge_probe);
+INSERT INTO lv.open_orders (account_id, instrument_id, quantity) SELECT account_id, ins, 1 FROM merge_probe;
+SELECT is((SELECT round((l.initial_margin / a.initial_margin)::numeric, 9) FROM lv.margin_live l JOIN lv.account_margin a USING (account_id)
+           WHERE l.account_id = (SELECT account_id FROM merge_probe)), 2.000000000,
+          'an order is merged into the account''s kept state (its kept USD rate, doubled by hand, doubles the margin written)');
+SELECT lv.refresh_live_margin(ARRAY(SELECT account_id FROM merge_probe));
+SELECT is(pg_temp.live_mismatches('lv'), 0::bigint, 'recomputed: margin_live = a full recompute again');
 -- a trade the account's rulebook cannot margin is refused, in its own transaction, and changes nothing
 CREATE TEMP TABLE before_refused AS SELECT * FROM lv.margin_live;
 SELECT throws_ok(format($$INSERT INTO lv.positions VALUES (%s, %s, 1, NULL)$$,

@@ -112,8 +112,8 @@ SELECT is((SELECT count(*)::int FROM "odd $body$ ""name's"" $$".account_margin),
 SELECT isnt((SELECT m FROM "odd $body$ ""name's"" $$".whatif_margin(1, '{}', '{}') m), NULL, 'its whatif_margin works');
 SELECT lives_ok(format('SELECT * FROM %I.liquidation_prices(1, %L)', 'odd $body$ "name''s" $$', 'BTC'), 'its liquidation_prices passes the name to the solver');
 SELECT is("odd $body$ ""name's"" $$".snapshot_margins('2026-11-25 09:00+00'), 20, 'its snapshot_margins writes a snapshot');
-SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = to_regnamespace(quote_ident('odd $body$ "name''s" $$'))), 12,
-          'all twelve functions (seven, four of live margin, pretrade_check) are in that schema');
+SELECT is((SELECT count(*)::int FROM pg_proc WHERE pronamespace = to_regnamespace(quote_ident('odd $body$ "name''s" $$'))), 13,
+          'all thirteen functions (seven, five of live margin, pretrade_check) are in that schema');
 
 -- ---------------------------------------------------------------------------
 -- rulebooks: accounts margined with each risk unit's own rule
