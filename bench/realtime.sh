@@ -8,7 +8,8 @@
 # Steps: the reference schema wb of bench/whatif.sql part=setup (a demo book
 # of 1,000 accounts, one account with 50 BTC positions) with live margin on
 # (portmargin.enable_live_margin); pgbench, -T seconds each, 1 and 2 clients,
-# prepared: bench/realtime_pretrade.sql (a pre-trade check, rolled back) and
+# prepared: bench/realtime_pretrade.sql (a pre-trade check, rolled back; and
+# bench/realtime_pretrade_pipelined.sql, the same in one round trip) and
 # bench/realtime_trade.sql (a trade re-margined in its transaction); then
 # ticks: the BTC index moved by 1%, committed, and process_margin_queue()
 # timed (10 runs), next to the plain account_margin query over the same
@@ -68,6 +69,10 @@ echo "== pgbench, -T $seconds per run, account $account (50 BTC positions; the s
 pgbench_latency_header
 for c in 1 2; do
   PM_LATENCY_MARK_MS=2 pgbench_latency pretrade prepared "$c" "$seconds" bench/realtime_pretrade.sql \
+    -D account="$account" -D btc_lo="$btc_lo" -D btc_hi="$btc_hi"
+done
+for c in 1 2; do
+  PM_LATENCY_MARK_MS=2 pgbench_latency pretrade-pl prepared "$c" "$seconds" bench/realtime_pretrade_pipelined.sql \
     -D account="$account" -D btc_lo="$btc_lo" -D btc_hi="$btc_hi"
 done
 for c in 1 2; do

@@ -371,6 +371,8 @@ DECLARE
   acct_fn text := '\1.account_id BETWEEN coalesce(only_account, -9223372036854775807) AND coalesce(only_account, 9223372036854775807)';
   view_args text[] := ARRAY['NULL::text', 'NULL::float8', 'NULL::bigint', 'NULL::bigint[]', 'NULL::float8[]'];
   stmt text;
+  stmt_keep text;
+  stmt_drop text;
   st text; msg text; det text; hnt text;
 BEGIN
   IF target IS NULL THEN
@@ -841,7 +843,9 @@ CREATE TABLE IF NOT EXISTS %1$I.margin_live_state (
     margin_state       %2$I.margin_state,
     margin_to_usd      float8,
     maintenance_equity float8
-);
+) WITH (toast_tuple_target = 8160);
+-- a state is a few kB of doubles: kept in the row up to a page (no TOAST table insert per trade), never compressed
+ALTER TABLE %1$I.margin_live_state ALTER COLUMN margin_state SET STORAGE EXTERNAL;
 COMMENT ON TABLE %1$I.margin_live_state IS 'what live margin keeps beside margin_live to check an order without recomputing the account: the aggregate''s state over its positions and resting orders, the USD rate of the margin''s currency and the equity maintenance margin is compared with, as of the account''s last recompute; written with margin_live, under its row''s lock; not granted to readers';
 
 CREATE TABLE IF NOT EXISTS %1$I.margin_calls (
@@ -878,13 +882,8 @@ $ddl$, target, pm);
     WHERE l.account_id = f.account_id
     RETURNING l.account_id, o.status AS old_status, l.status, l.equity, l.initial_margin, l.maintenance_margin,
               l.margin_ratio),
-  -- what an order's check merges with (margin_live_state), written with the live row
-  kept AS (
-    INSERT INTO %1$I.margin_live_state AS k (account_id, margin_state, margin_to_usd, maintenance_equity)
-    SELECT f.account_id, f.margin_state, f.margin_to_usd, f.maintenance_equity FROM fresh f
-    ON CONFLICT (account_id) DO UPDATE
-    SET margin_state = EXCLUDED.margin_state, margin_to_usd = EXCLUDED.margin_to_usd,
-        maintenance_equity = EXCLUDED.maintenance_equity),
+  -- what an order's check merges with (margin_live_state): written with the live row, or dropped
+  kept AS (@KEPT@),
   calls AS (
     INSERT INTO %1$I.margin_calls (account_id, called_at, old_status, new_status, equity, initial_margin,
                                    maintenance_margin, margin_ratio, cause)
@@ -901,6 +900,16 @@ $ddl$, target, pm);
                   'margin_ratio', c.margin_ratio, 'cause', c.cause)::text)) FROM calls c)::integer
   INTO k, notified;
 $s$;
+  -- the few-accounts statements keep each account's state; the whole-book one drops the kept states (a tick over
+  -- many accounts would rewrite a few kB per account): an account's next order recomputes it
+  stmt_keep := replace(stmt, '@KEPT@', $k$
+    INSERT INTO %1$I.margin_live_state AS k (account_id, margin_state, margin_to_usd, maintenance_equity)
+    SELECT f.account_id, f.margin_state, f.margin_to_usd, f.maintenance_equity FROM fresh f
+    ON CONFLICT (account_id) DO UPDATE
+    SET margin_state = EXCLUDED.margin_state, margin_to_usd = EXCLUDED.margin_to_usd,
+        maintenance_equity = EXCLUDED.maintenance_equity$k$);
+  stmt_drop := replace(stmt, '@KEPT@', $k$
+    DELETE FROM %1$I.margin_live_state k USING fresh f WHERE k.account_id = f.account_id$k$);
   body := format($b$
 DECLARE
   n integer;
@@ -935,9 +944,9 @@ END
 $b$, target, target,
     -- the account's margin: account_margin_at inlined, for live_account (its generic plan looks the account up by
     -- its key range; one with equalities instead measured 0.2 ms slower)
-    replace(format(stmt, target, target), '@FRESH@',
+    replace(format(stmt_keep, target, target), '@FRESH@',
             format('SELECT m.account_id, m.equity, m.initial_margin, m.maintenance_margin, m.excess, m.margin_ratio, m.status, (m.margin).currency AS margin_currency, (m.margin).worst_label AS worst_label, m.margin_state, m.margin_to_usd, m.maintenance_equity FROM %I.account_margin_at(NULL, NULL, live_account) m', target)),
-    replace(format(stmt, target, target), '@FRESH@',
+    replace(format(stmt_drop, target, target), '@FRESH@',
             -- the whole book in one pass, then the accounts asked for (a filter pushed into the view plans it
             -- per account and takes longer than the whole book); no state kept (a tick would rewrite every
             -- account's, a few kB each): an account's next order recomputes it
@@ -980,7 +989,7 @@ BEGIN
   END LOOP;
   RETURN n;
 END
-$b$, target, replace(replace(format(stmt, target, target), '@FRESH@', format($f$
+$b$, target, replace(replace(format(stmt_keep, target, target), '@FRESH@', format($f$
   SELECT l.account_id, l.equity,
          coalesce((nm.m).initial_margin, 0) * s.margin_to_usd AS initial_margin,
          coalesce((nm.m).maintenance_margin, 0) * s.margin_to_usd AS maintenance_margin,
