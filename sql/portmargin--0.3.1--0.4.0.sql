@@ -843,8 +843,10 @@ CREATE TABLE IF NOT EXISTS %1$I.margin_live_state (
     margin_state       %2$I.margin_state,
     margin_to_usd      float8,
     maintenance_equity float8
-) WITH (toast_tuple_target = 8160);
--- a state is a few kB of doubles: kept in the row up to a page (no TOAST table insert per trade), never compressed
+) WITH (toast_tuple_target = 8160, fillfactor = 40);
+-- a state is a few kB of doubles: kept in the row up to a page (no TOAST table insert per trade), never compressed;
+-- fillfactor 40 leaves room for the next version of a few-kB row on its page (HOT updates: the table does not grow
+-- with every trade or check)
 ALTER TABLE %1$I.margin_live_state ALTER COLUMN margin_state SET STORAGE EXTERNAL;
 COMMENT ON TABLE %1$I.margin_live_state IS 'what live margin keeps beside margin_live to check an order without recomputing the account: the aggregate''s state over its positions and resting orders, the USD rate of the margin''s currency and the equity maintenance margin is compared with, as of the account''s last recompute; written with margin_live, under its row''s lock; not granted to readers';
 
@@ -1028,6 +1030,9 @@ CREATE OR REPLACE FUNCTION %1$I.add_live_orders(account_ids bigint[], instrument
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
+-- every read here is by key: a plan cached while margin_live_state was a page or two must not scan it sequentially
+-- once each account's row has left dead versions behind
+SET enable_seqscan = off
 AS %2$L;
 COMMENT ON FUNCTION %1$I.add_live_orders(bigint[], bigint[], float8[]) IS 'live margin after orders were added to open_orders (called by its insert trigger with the new rows): each account''s kept state (margin_live_state) merged with the orders'' own, the margin finalised from it with the kept USD rate and equity, the status changes logged and notified as refresh_live_margin does; an account without a kept state, or more than 32 accounts, recomputed by refresh_live_margin; returns the number of accounts written';
 $ddl$, target, body);
