@@ -473,34 +473,30 @@ $q$;
   -- what the aggregate margins: the positions, and the resting orders of open_orders (kind order:<kind>: the
   -- requirement's rise if all buys or all sells fill), which have no value of their own
   mrows AS (
-    SELECT pv.account_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type, pv.forward, pv.strike,
-           pv.t, pv.vol, pv.multiplier, pv.index_price
-    FROM pv
-    UNION ALL
-    SELECT o.account_id, o.quantity, mk.underlying, 'order:' || mk.kind, mk.settlement, mk.option_type, mk.forward,
-           mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
-    FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
-    WHERE @ACCT(o)@),
+    SELECT x.account_id,
+           %2$I.position(quantity => x.quantity, underlying => x.underlying, kind => x.kind, settlement => x.settlement,
+                         option_type => x.option_type, forward => x.forward, strike => x.strike, t => x.t, vol => x.vol,
+                         multiplier => x.multiplier, index_price => x.index_price) AS pos
+    FROM (SELECT pv.account_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type, pv.forward, pv.strike,
+                 pv.t, pv.vol, pv.multiplier, pv.index_price
+          FROM pv
+          UNION ALL
+          SELECT o.account_id, o.quantity, mk.underlying, 'order:' || mk.kind, mk.settlement, mk.option_type, mk.forward,
+                 mk.strike, mk.t, mk.vol, mk.multiplier, mk.index_price
+          FROM %1$I.open_orders o JOIN %9$s mk ON mk.instrument_id = o.instrument_id
+          WHERE @ACCT(o)@) x),
   -- the aggregate's state (live margin keeps it: an order is then checked by merging its own state) and the margin
   -- finalised from it (the same value as portfolio_margin's, bit for bit)
   m AS (
     SELECT g.account_id, fm.m, g.st
     FROM (
-      SELECT r.account_id,
-             %2$I.portfolio_margin_state(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
-                                                        settlement => r.settlement, option_type => r.option_type, forward => r.forward,
-                                                        strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
-                                                        index_price => r.index_price), ps.scenarios) AS st
+      SELECT r.account_id, %2$I.portfolio_margin_state(r.pos, ps.scenarios) AS st
       FROM mrows r JOIN acc a ON a.account_id = r.account_id
       JOIN %2$I.scenario_presets ps ON ps.name = a.method
       WHERE a.rulebook IS NULL
       GROUP BY r.account_id
       UNION ALL
-      SELECT r.account_id,
-             %2$I.portfolio_margin_state(%2$I.position(quantity => r.quantity, underlying => r.underlying, kind => r.kind,
-                                                        settlement => r.settlement, option_type => r.option_type, forward => r.forward,
-                                                        strike => r.strike, t => r.t, vol => r.vol, multiplier => r.multiplier,
-                                                        index_price => r.index_price), b.rules) AS st
+      SELECT r.account_id, %2$I.portfolio_margin_state(r.pos, b.rules) AS st
       FROM mrows r JOIN acc a ON a.account_id = r.account_id
       JOIN books b ON b.rulebook = a.rulebook
       GROUP BY r.account_id) g
