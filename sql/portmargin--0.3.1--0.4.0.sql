@@ -980,7 +980,13 @@ BEGIN
   PERFORM 1 FROM %1$I.margin_live l WHERE l.account_id = ANY (ids) ORDER BY l.account_id FOR UPDATE OF l;
   FOREACH live_account IN ARRAY ids LOOP
     IF EXISTS (SELECT 1 FROM %1$I.margin_live_state s WHERE s.account_id = live_account AND s.margin_state IS NOT NULL) THEN
-%2$s      n := n + k;
+      BEGIN
+%2$s      EXCEPTION WHEN invalid_parameter_value THEN
+        -- a kept state of another scenario set or rulebook than the account's now (portmargin's configuration
+        -- edited since), or an order the account's rules cannot margin: recomputed (which raises the latter)
+        k := %1$I.refresh_live_margin(ARRAY[live_account], 'open_orders');
+      END;
+      n := n + k;
     ELSE
       n := n + %1$I.refresh_live_margin(ARRAY[live_account], 'open_orders');
     END IF;

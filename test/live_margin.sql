@@ -16,7 +16,7 @@ CREATE EXTENSION IF NOT EXISTS portmargin;
 \set inner 'psql -X -q -v ON_ERROR_STOP=1 -d ' :DBNAME
 \set out `:inner -c "SELECT portmargin.create_reference_schema('lvn'), portmargin.generate_demo_book('lvn', 40, 0.3)" -c "SELECT portmargin.enable_live_margin('lvn')" -c "LISTEN portmargin_margin_calls" -c "UPDATE lvn.collateral SET balance = -1e9 WHERE account_id = 7" -c "SELECT 'calls ' || count(*) FROM lvn.margin_calls WHERE account_id = 7 AND cause = 'collateral'" -c "SELECT portmargin.start_live_margin_worker('lvn', '5 ms') > 0" -c "SELECT 'same ' || (portmargin.start_live_margin_worker('lvn', '5 ms', if_not_running => true) = (SELECT w.pid FROM portmargin.live_margin_workers() w WHERE w.schema = 'lvn'))" -c "DO \$\$ BEGIN PERFORM portmargin.start_live_margin_worker('lvn', '5 ms'); EXCEPTION WHEN SQLSTATE '55000' THEN RAISE WARNING 'second start 55000'; END \$\$" -c "UPDATE lvn.index_prices SET price = price * 0.7" -c "DO \$\$ BEGIN FOR i IN 1..1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM lvn.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END \$\$" -c "SELECT pg_sleep(0.2)" -c "SELECT 'ticked ' || count(*) FROM lvn.margin_live WHERE cause = 'tick'" -c "SELECT 'holders ' || count(DISTINCT account_id) FROM (SELECT account_id FROM lvn.positions UNION SELECT account_id FROM lvn.collateral WHERE currency IN ('BTC', 'ETH', 'SOL', 'SPX')) x" -c "SELECT portmargin.stop_live_margin_worker('lvn')" -c "SELECT 'workers ' || count(*) FROM portmargin.live_margin_workers()" -c "DROP SCHEMA lvn CASCADE" 2>&1`
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 SELECT setseed(0.25);
 
 -- a full recompute compared with margin_live: the accounts whose live row differs
@@ -125,6 +125,16 @@ SELECT is((SELECT round((l.initial_margin / a.initial_margin)::numeric, 9) FROM 
           'an order is merged into the account''s kept state (its kept USD rate, doubled by hand, doubles the margin written)');
 SELECT lv.refresh_live_margin(ARRAY(SELECT account_id FROM merge_probe));
 SELECT is(pg_temp.live_mismatches('lv'), 0::bigint, 'recomputed: margin_live = a full recompute again');
+-- a kept state that no longer matches the account's rulebook or preset (as after an edit of portmargin's
+-- configuration) cannot be merged: the order's insert recomputes the account instead of failing
+UPDATE lv.margin_live_state SET margin_state = (
+  SELECT portmargin.portfolio_margin_state(portmargin.position(quantity => 1, underlying => 'SPX', kind => 'option',
+           settlement => 'linear', option_type => 'call', forward => 5900, strike => 5900, t => 0.1, vol => 0.15,
+           multiplier => 100), portmargin.preset('span')))
+WHERE account_id = (SELECT account_id FROM merge_probe);
+SELECT lives_ok($$INSERT INTO lv.open_orders (account_id, instrument_id, quantity) SELECT account_id, ins, 1 FROM merge_probe$$,
+                'an order on an account whose kept state is of another scenario set is accepted');
+SELECT is(pg_temp.live_mismatches('lv'), 0::bigint, 'and the account recomputed: margin_live = a full recompute');
 -- a trade the account's rulebook cannot margin is refused, in its own transaction, and changes nothing
 CREATE TEMP TABLE before_refused AS SELECT * FROM lv.margin_live;
 SELECT throws_ok(format($$INSERT INTO lv.positions VALUES (%s, %s, 1, NULL)$$,
