@@ -968,7 +968,26 @@ DECLARE
   notified integer;
   live_account bigint;
 BEGIN
-  ids := ARRAY(SELECT DISTINCT x.id FROM unnest(account_ids) AS x(id) WHERE x.id IS NOT NULL ORDER BY x.id);
+  -- the trigger passes its new rows; a direct call is held to the same shape (one element per order, no NULL)
+  IF account_ids IS NULL OR instrument_ids IS NULL OR quantities IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL',
+      CASE WHEN account_ids IS NULL THEN 'account_ids' WHEN instrument_ids IS NULL THEN 'instrument_ids' ELSE 'quantities' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(instrument_ids) <> cardinality(account_ids) OR cardinality(quantities) <> cardinality(account_ids) THEN
+    RAISE EXCEPTION 'invalid value for argument "%%": %% elements for %% account_ids',
+      CASE WHEN cardinality(instrument_ids) <> cardinality(account_ids) THEN 'instrument_ids' ELSE 'quantities' END,
+      CASE WHEN cardinality(instrument_ids) <> cardinality(account_ids) THEN cardinality(instrument_ids) ELSE cardinality(quantities) END,
+      cardinality(account_ids) USING ERRCODE = '22023', DETAIL = 'One instrument and one quantity per order.';
+  END IF;
+  IF array_position(account_ids, NULL) IS NOT NULL OR array_position(instrument_ids, NULL) IS NOT NULL
+     OR array_position(quantities, NULL) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "%%": an element is NULL',
+      CASE WHEN array_position(account_ids, NULL) IS NOT NULL THEN 'account_ids'
+           WHEN array_position(instrument_ids, NULL) IS NOT NULL THEN 'instrument_ids' ELSE 'quantities' END
+      USING ERRCODE = '22004';
+  END IF;
+  ids := ARRAY(SELECT DISTINCT x.id FROM unnest(account_ids) AS x(id) ORDER BY x.id);
   IF cardinality(ids) = 0 THEN
     RETURN 0;
   ELSIF cardinality(ids) > 32 THEN
@@ -1066,7 +1085,7 @@ $b$, target);
 CREATE OR REPLACE FUNCTION %1$I.live_margin_on_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS %2$L;
-COMMENT ON FUNCTION %1$I.live_margin_on_change() IS 'statement trigger of positions, open_orders, collateral and accounts (live margin): recomputes each account the statement touched, once';
+COMMENT ON FUNCTION %1$I.live_margin_on_change() IS 'statement trigger of positions, open_orders, collateral and accounts (live margin): recomputes each account the statement touched, once; orders inserted into open_orders go to add_live_orders (merged, not recomputed)';
 $ddl$, target, body);
 
   -- the trigger of the market data tables: the underlyings to re-margin, queued
@@ -1901,7 +1920,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.enable_live_margin(text) IS
-  'keeps the reference schema target''s margin_live current: statement triggers on positions, open_orders, collateral and accounts recompute the accounts a statement touched in its transaction; triggers on index_prices, forwards, implied_vols and rates queue the changed underlyings for process_margin_queue (start_live_margin_worker runs it); computes every account now and returns their number.  Run by the schema''s owner';
+  'keeps the reference schema target''s margin_live current: statement triggers on positions, open_orders, collateral and accounts recompute the accounts a statement touched in its transaction (orders added to open_orders: merged into each account''s kept state, add_live_orders); triggers on index_prices, forwards, implied_vols and rates queue the changed underlyings for process_margin_queue (start_live_margin_worker runs it); computes every account now and returns their number.  Run by the schema''s owner';
 
 CREATE FUNCTION @extschema@.disable_live_margin(target text)
 RETURNS void
@@ -1929,7 +1948,7 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'portmargin_live_margin_worker_launch'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.live_margin_worker_launch(text, integer) IS
-  'registers the background worker that runs schema.process_margin_queue() every poll_ms milliseconds, as the current user in the current database, and returns its pid (use start_live_margin_worker, which checks the schema first)';
+  'registers the background worker that runs schema.process_margin_queue() every poll_ms milliseconds, as the current user (who must own the schema: 42501) in the current database, and returns its pid (use start_live_margin_worker, which also checks that the schema is a reference schema and that no worker of it runs)';
 
 CREATE FUNCTION @extschema@.live_margin_workers()
 RETURNS TABLE (schema text, pid integer, backend_start timestamptz, state text, query_start timestamptz)

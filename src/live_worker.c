@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -30,6 +31,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -121,8 +123,10 @@ pm_live_worker_main(Datum main_arg)
 
 /*
  * portmargin.live_margin_worker_launch(schema text, poll_ms integer) -> integer
- * registers the worker for the current database and user and returns its pid
- * once it runs (the SQL wrapper start_live_margin_worker checks the schema)
+ * registers the worker for the current database and user, who must own the
+ * schema, and returns its pid once it runs (the SQL wrapper
+ * start_live_margin_worker also checks that the schema is a reference schema
+ * and that no worker of it runs yet)
  */
 PG_FUNCTION_INFO_V1(portmargin_live_margin_worker_launch);
 Datum
@@ -147,6 +151,9 @@ portmargin_live_margin_worker_launch(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"poll_ms\": %d", poll_ms),
 				 errdetail("The poll interval is 1 ms to 1 hour.")));
+	/* the worker runs as the caller; only the schema's owner may start one (a slot is a shared resource) */
+	if (!pg_namespace_ownercheck(get_namespace_oid(name, false), GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_SCHEMA, name);
 
 	memset(&args, 0, sizeof(args));
 	args.dboid = MyDatabaseId;

@@ -16,7 +16,7 @@ CREATE EXTENSION IF NOT EXISTS portmargin;
 \set inner 'psql -X -q -v ON_ERROR_STOP=1 -d ' :DBNAME
 \set out `:inner -c "SELECT portmargin.create_reference_schema('lvn'), portmargin.generate_demo_book('lvn', 40, 0.3)" -c "SELECT portmargin.enable_live_margin('lvn')" -c "LISTEN portmargin_margin_calls" -c "UPDATE lvn.collateral SET balance = -1e9 WHERE account_id = 7" -c "SELECT 'calls ' || count(*) FROM lvn.margin_calls WHERE account_id = 7 AND cause = 'collateral'" -c "SELECT portmargin.start_live_margin_worker('lvn', '5 ms') > 0" -c "SELECT 'same ' || (portmargin.start_live_margin_worker('lvn', '5 ms', if_not_running => true) = (SELECT w.pid FROM portmargin.live_margin_workers() w WHERE w.schema = 'lvn'))" -c "DO \$\$ BEGIN PERFORM portmargin.start_live_margin_worker('lvn', '5 ms'); EXCEPTION WHEN SQLSTATE '55000' THEN RAISE WARNING 'second start 55000'; END \$\$" -c "UPDATE lvn.index_prices SET price = price * 0.7" -c "DO \$\$ BEGIN FOR i IN 1..1000 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM lvn.margin_queue); PERFORM pg_sleep(0.005); END LOOP; END \$\$" -c "SELECT pg_sleep(0.2)" -c "SELECT 'ticked ' || count(*) FROM lvn.margin_live WHERE cause = 'tick'" -c "SELECT 'holders ' || count(DISTINCT account_id) FROM (SELECT account_id FROM lvn.positions UNION SELECT account_id FROM lvn.collateral WHERE currency IN ('BTC', 'ETH', 'SOL', 'SPX')) x" -c "SELECT portmargin.stop_live_margin_worker('lvn')" -c "SELECT 'workers ' || count(*) FROM portmargin.live_margin_workers()" -c "DROP SCHEMA lvn CASCADE" 2>&1`
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 SELECT setseed(0.25);
 
 -- a full recompute compared with margin_live: the accounts whose live row differs
@@ -112,6 +112,10 @@ SELECT is_empty($$SELECT l.account_id FROM lv.margin_live l
 SELECT is_empty($$SELECT c.call_id FROM lv.margin_calls c
                   WHERE c.old_status IS NOT DISTINCT FROM c.new_status$$, 'no call row without a change');
 SELECT throws_ok($$SELECT portmargin.enable_live_margin('nosuchschema_lv')$$, '22023', NULL, 'an unknown schema: 22023');
+SELECT throws_ok($$SELECT lv.add_live_orders('{1,2}', '{5}', '{1,1}')$$, '22023',
+                 'invalid value for argument "instrument_ids": 1 elements for 2 account_ids', 'add_live_orders, arrays of other lengths: 22023');
+SELECT throws_ok($$SELECT lv.add_live_orders('{1}', '{5}', '{NULL}')$$, '22004',
+                 'invalid value for argument "quantities": an element is NULL', 'add_live_orders, a NULL quantity: 22004');
 -- an order is merged into the account's kept state, not recomputed: doubling the kept USD rate by hand doubles the
 -- margin the order's insert writes (a recompute would read the rate afresh); then recomputed and equal again
 CREATE TEMP TABLE merge_probe AS

@@ -14,17 +14,8 @@ SELECT plan(19);
 
 SELECT portmargin.create_reference_schema('pt') IS NOT NULL AND portmargin.generate_demo_book('pt', 40, 0.3) = 40 AS ready \gset
 -- a healthy account, a put of a unit it holds that it does not hold itself
-CREATE TEMP TABLE o AS
-WITH acct AS (SELECT m.account_id FROM pt.account_margin m JOIN pt.accounts a USING (account_id)
-              WHERE m.status = 'healthy' AND m.excess > 1000 AND a.rulebook IS NULL AND a.method <> 'span'
-              ORDER BY m.account_id LIMIT 1)
-SELECT acct.account_id, (SELECT i.instrument_id FROM pt.instruments i
-                         WHERE i.kind = 'option' AND i.option_type = 'put'
-                           AND (i.underlying, i.settlement) IN (SELECT i2.underlying, i2.settlement FROM pt.positions p
-                                                                JOIN pt.instruments i2 USING (instrument_id) WHERE p.account_id = acct.account_id)
-                           AND i.instrument_id NOT IN (SELECT p.instrument_id FROM pt.positions p WHERE p.account_id = acct.account_id)
-                         ORDER BY i.instrument_id LIMIT 1) AS instrument_id
-FROM acct;
+\ir lib/pretrade_pick.psql
+CREATE TEMP TABLE o AS SELECT * FROM pg_temp.pretrade_pick('pt', 'put');
 SELECT ok((SELECT account_id IS NOT NULL AND instrument_id IS NOT NULL FROM o), 'the test account and instrument');
 
 -- accepted: reserved, and the figures are a full recompute before and after

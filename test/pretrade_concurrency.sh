@@ -10,18 +10,8 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 q -c "SELECT portmargin.create_reference_schema('ptc'), portmargin.generate_demo_book('ptc', 60, 0.3)" >/dev/null
 # an order that fits once: a healthy account, a call of a unit it holds but not the call itself; the amount
 # doubles until two of it no longer fit (tried in a transaction that is rolled back)
-q >/dev/null <<'SQL'
-CREATE TABLE ptc.choice AS
-WITH acct AS (SELECT m.account_id FROM ptc.account_margin m JOIN ptc.accounts a USING (account_id)
-              WHERE m.status = 'healthy' AND m.excess > 1000 AND a.rulebook IS NULL AND a.method <> 'span'
-              ORDER BY m.account_id LIMIT 1)
-SELECT acct.account_id, (SELECT i.instrument_id FROM ptc.instruments i
-                         WHERE i.kind = 'option' AND i.option_type = 'call'
-                           AND (i.underlying, i.settlement) IN (SELECT i2.underlying, i2.settlement FROM ptc.positions p
-                                                                JOIN ptc.instruments i2 USING (instrument_id) WHERE p.account_id = acct.account_id)
-                           AND i.instrument_id NOT IN (SELECT p.instrument_id FROM ptc.positions p WHERE p.account_id = acct.account_id)
-                         ORDER BY i.instrument_id LIMIT 1) AS instrument_id, NULL::float8 AS amount
-FROM acct;
+q -f "$(dirname "${BASH_SOURCE[0]}")/lib/pretrade_pick.psql" -f - >/dev/null <<'SQL'
+CREATE TABLE ptc.choice AS SELECT p.*, NULL::float8 AS amount FROM pg_temp.pretrade_pick('ptc', 'call') p;
 DO $$
 DECLARE
   c record;

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 DROP ROLE IF EXISTS pm_app_r;
 DROP ROLE IF EXISTS pm_bi_r;
@@ -128,6 +128,9 @@ SELECT is(pg_temp.error_of($$SELECT portmargin.generate_demo_book('rl', 10)$$),
 SET LOCAL ROLE pm_app_r;
 SELECT is(portmargin.revoke_reference_access('rl', 'pm_bi_r'), 'pm_bi_r has no access to rl', 'the owner revokes');
 SET LOCAL ROLE pm_bi_r;
+-- a live-margin worker takes a server-wide slot: only the schema's owner starts one, also through the C launcher
+SELECT throws_ok($$SELECT portmargin.live_margin_worker_launch('rl', 10)$$, '42501', 'must be owner of schema rl',
+                 'a role that does not own the schema cannot launch its live-margin worker directly: 42501');
 SELECT throws_ok($$SELECT * FROM rl.account_margin$$, '42501', NULL, 'after revoke_reference_access: nothing');
 RESET ROLE;
 SELECT throws_ok($$SELECT portmargin.grant_reader('public', 'pm_bi_r')$$, '22023', NULL,
