@@ -119,12 +119,15 @@ CREATE TYPE @extschema@.unit_margin AS (
     minimum_charge        float8,
     borrowing             float8,
     depeg                 float8,
+    intra_spread_charge   float8,
+    spot_month_charge     float8,
+    inter_spread_credit   float8,
     margin_report         float8,
     worst_scenario        integer,
     worst_label           text
 );
 COMMENT ON TYPE @extschema@.unit_margin IS
-  'one risk unit of a portfolio_margin result: underlying, settlement, the rulebook rule that applied (key and name; NULL for a plain scenario set), the method, the unit''s currency (its coin when inverse, USD when linear), every component of its requirement in that currency (NULL where the method has none: initial_margin = the unit''s initial margin; maintenance_margin = its maintenance margin; scan_loss = worst weighted scenario loss: SPAN scan risk, Deribit worst case, OKX MR1; short_option_minimum = SPAN short option minimum; net_option_value = value of the unit''s options; per_contract_minimum = TIMS / FINRA per-contract minimum; option_contingency = Deribit option contingency; futures_contingency = Deribit futures contingency; roll_shock = Deribit roll shock; delta_shock = Deribit delta shock; open_orders_margin = initial margin of resting orders; mmp_margin = Deribit market-maker protection margin; extreme_move = OKX MR6; theta_decay = OKX MR2; vega_term_structure = OKX MR3; basis_risk = OKX MR4; interest_rate = OKX MR5; minimum_charge = OKX MR7; borrowing = OKX MR8; depeg = OKX MR9), margin_report = its requirement in the margin''s currency, and its worst scenario';
+  'one risk unit of a portfolio_margin result: underlying, settlement, the rulebook rule that applied (key and name; NULL for a plain scenario set), the method, the unit''s currency (its coin when inverse, USD when linear), every component of its requirement in that currency (NULL where the method has none: initial_margin = the unit''s initial margin; maintenance_margin = its maintenance margin; scan_loss = worst weighted scenario loss: SPAN scan risk, Deribit worst case, OKX MR1; short_option_minimum = SPAN short option minimum; net_option_value = value of the unit''s options; per_contract_minimum = TIMS / FINRA per-contract minimum; option_contingency = Deribit option contingency; futures_contingency = Deribit futures contingency; roll_shock = Deribit roll shock; delta_shock = Deribit delta shock; open_orders_margin = initial margin of resting orders; mmp_margin = Deribit market-maker protection margin; extreme_move = OKX MR6; theta_decay = OKX MR2; vega_term_structure = OKX MR3; basis_risk = OKX MR4; interest_rate = OKX MR5; minimum_charge = OKX MR7; borrowing = OKX MR8; depeg = OKX MR9; intra_spread_charge, spot_month_charge, inter_spread_credit = SPAN from published risk arrays (span_margin): intra-commodity spread charge, delivery month charge, inter-commodity spread credit), margin_report = its requirement in the margin''s currency, and its worst scenario';
 
 ALTER TYPE @extschema@.margin ADD ATTRIBUTE units @extschema@.unit_margin[];
 COMMENT ON TYPE @extschema@.margin IS
@@ -2120,3 +2123,576 @@ CREATE AGGREGATE @extschema@.portfolio_margin_state(pos @extschema@.position, ru
 );
 COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(@extschema@.position, @extschema@.rulebook) IS
   'the partial state of portfolio_margin(position, rulebook) as a value, to merge across servers';
+
+-- ---- SPAN from published risk arrays (issue 13) ----
+
+CREATE TYPE @extschema@.span_portfolio;
+CREATE FUNCTION @extschema@.span_portfolio_in(cstring) RETURNS @extschema@.span_portfolio
+    AS 'MODULE_PATHNAME', 'portmargin_span_portfolio_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_portfolio_out(@extschema@.span_portfolio) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'portmargin_span_portfolio_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_portfolio_recv(internal) RETURNS @extschema@.span_portfolio
+    AS 'MODULE_PATHNAME', 'portmargin_span_portfolio_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_portfolio_send(@extschema@.span_portfolio) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'portmargin_span_portfolio_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE @extschema@.span_portfolio (
+    INPUT = @extschema@.span_portfolio_in,
+    OUTPUT = @extschema@.span_portfolio_out,
+    RECEIVE = @extschema@.span_portfolio_recv,
+    SEND = @extschema@.span_portfolio_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.span_portfolio IS
+  'an account''s positions folded for SPAN per combined commodity and contract month: sums of quantity x published risk array and x composite delta, short calls and puts, net option value (the span_portfolio aggregate''s result; span_margin margins it)';
+COMMENT ON FUNCTION @extschema@.span_portfolio_in(cstring) IS 'input function of span_portfolio (hex bytes, checked)';
+COMMENT ON FUNCTION @extschema@.span_portfolio_out(@extschema@.span_portfolio) IS 'output function of span_portfolio (hex bytes)';
+COMMENT ON FUNCTION @extschema@.span_portfolio_recv(internal) IS 'binary input function of span_portfolio (checked)';
+COMMENT ON FUNCTION @extschema@.span_portfolio_send(@extschema@.span_portfolio) IS 'binary output function of span_portfolio';
+
+CREATE FUNCTION @extschema@.span_sfunc(internal, text, integer, float8, float8[], float8, float8, text)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_span_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'portmargin_span_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_serial(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'portmargin_span_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_deserial(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'portmargin_span_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_ffunc(internal) RETURNS @extschema@.span_portfolio
+    AS 'MODULE_PATHNAME', 'portmargin_span_ffunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_sfunc(internal, text, integer, float8, float8[], float8, float8, text) IS 'transition function of span_portfolio';
+COMMENT ON FUNCTION @extschema@.span_combine(internal, internal) IS 'combine function of span_portfolio (parallel query)';
+COMMENT ON FUNCTION @extschema@.span_serial(internal) IS 'serialisation of span_portfolio''s state';
+COMMENT ON FUNCTION @extschema@.span_deserial(bytea, internal) IS 'deserialisation of span_portfolio''s state';
+COMMENT ON FUNCTION @extschema@.span_ffunc(internal) IS 'final function of span_portfolio';
+
+CREATE AGGREGATE @extschema@.span_portfolio(cc text, month integer, quantity float8, risk_array float8[],
+                                           composite_delta float8, option_value float8, put_call text) (
+    SFUNC = @extschema@.span_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.span_ffunc,
+    COMBINEFUNC = @extschema@.span_combine,
+    SERIALFUNC = @extschema@.span_serial,
+    DESERIALFUNC = @extschema@.span_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.span_portfolio(text, integer, float8, float8[], float8, float8, text) IS
+  'folds positions for SPAN: cc = combined commodity, month = contract month CCYYMM (an option''s underlying future''s), quantity (signed contracts), risk_array = the 16 published values per long contract (losses positive, in the performance-bond currency), composite_delta per contract (times the delta scaling factor), option_value per contract (premium style; NULL for futures), put_call = C or P (NULL for futures); span_margin margins the result';
+
+CREATE TYPE @extschema@.span_parameters;
+CREATE FUNCTION @extschema@.span_parameters_in(cstring) RETURNS @extschema@.span_parameters
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_parameters_out(@extschema@.span_parameters) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_parameters_recv(internal) RETURNS @extschema@.span_parameters
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_parameters_send(@extschema@.span_parameters) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE @extschema@.span_parameters (
+    INPUT = @extschema@.span_parameters_in,
+    OUTPUT = @extschema@.span_parameters_out,
+    RECEIVE = @extschema@.span_parameters_recv,
+    SEND = @extschema@.span_parameters_send,
+    INTERNALLENGTH = VARIABLE,
+    ALIGNMENT = double,
+    STORAGE = extended
+);
+COMMENT ON TYPE @extschema@.span_parameters IS
+  'published SPAN parameters of combined commodities (tiers, intra-commodity spreads, delivery month charges, short option minimum, account-type ratios) and inter-commodity spreads, as a checked JSON document (doc/span.md); text form: the document';
+COMMENT ON FUNCTION @extschema@.span_parameters_in(cstring) IS 'input function of span_parameters (a JSON document, checked)';
+COMMENT ON FUNCTION @extschema@.span_parameters_out(@extschema@.span_parameters) IS 'output function of span_parameters (the JSON document)';
+COMMENT ON FUNCTION @extschema@.span_parameters_recv(internal) IS 'binary input function of span_parameters (checked)';
+COMMENT ON FUNCTION @extschema@.span_parameters_send(@extschema@.span_parameters) IS 'binary output function of span_parameters';
+
+CREATE FUNCTION @extschema@.span_parameters(document jsonb) RETURNS @extschema@.span_parameters
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_parameters(jsonb) IS
+  'checks a document of published SPAN parameters (doc/span.md) and makes it a span_parameters value; a bad document is ERROR 22023 naming the element';
+CREATE FUNCTION @extschema@.span_parameters_document(parameters @extschema@.span_parameters) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'portmargin_span_parameters_jsonb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_parameters_document(@extschema@.span_parameters) IS
+  'the JSON document of a span_parameters value';
+
+CREATE FUNCTION @extschema@.span_margin(portfolio @extschema@.span_portfolio, parameters @extschema@.span_parameters,
+                                        account_type text DEFAULT 'S')
+RETURNS @extschema@.margin AS 'MODULE_PATHNAME', 'portmargin_span_margin' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_margin(@extschema@.span_portfolio, @extschema@.span_parameters, text) IS
+  'CME SPAN from published risk arrays: per combined commodity scan risk (per scan tier), intra-commodity spread charge, delivery month charge, inter-commodity spread credit and short option minimum, risk = max(scan + intra + spot - credit, som) times the account type''s maintenance factor (initial: initial ratio), less the net option value; account_type M (member), H (hedger, also X = non-HRP) or S (speculator, also R = HRP); one unit per combined commodity in the units breakdown (doc/span.md)';
+
+-- SPAN risk parameter files in tables: created per schema, filled by load_span_file, read by span_parameters_of
+
+CREATE FUNCTION @extschema@.create_span_tables(target text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF target = '' OR octet_length(target) > 63 OR target = pm OR target = 'information_schema' OR target LIKE 'pg\_%' THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'A schema of 1 to 63 bytes, not the extension''s schema or a system schema.';
+  END IF;
+  EXECUTE format($ddl$
+CREATE SCHEMA IF NOT EXISTS %1$I;
+
+CREATE TABLE IF NOT EXISTS %1$I.span_files (
+    file_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    file_name        text,
+    exchange_complex text NOT NULL,
+    business_date    date NOT NULL,
+    settlement_code  text,
+    file_identifier  text,
+    business_time    text,
+    loaded_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE %1$I.span_files IS 'SPAN risk parameter files loaded by portmargin.load_span_file: one row per file (its type 0 record)';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_combined_commodities (
+    file_id             bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    cc                  text NOT NULL,
+    exchange            text NOT NULL,
+    currency            text NOT NULL,
+    risk_exponent       integer NOT NULL,
+    option_style        text NOT NULL,
+    limit_option_value  boolean NOT NULL,
+    scan_method         text,
+    wfpr_method         integer,
+    intra_method        text,
+    spot_method         text,
+    som_rate            float8 NOT NULL DEFAULT 0,
+    som_method          integer,
+    maintenance_factors float8[] NOT NULL DEFAULT '{1,1,1}',
+    initial_ratios      float8[] NOT NULL DEFAULT '{1,1,1}',
+    price_scan_range    float8,
+    line                integer NOT NULL,
+    PRIMARY KEY (file_id, cc)
+);
+COMMENT ON TABLE %1$I.span_combined_commodities IS 'combined commodities of a SPAN file (type 2 record) with their scanning method and weighted futures price risk method (S), initial/maintenance ratios per account type member, hedger, speculator (3), short option minimum rate and method and maintenance factors (4), and the largest futures price scan range of their B records';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_products (
+    file_id         bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    exchange        text NOT NULL,
+    product         text NOT NULL,
+    product_type    text NOT NULL,
+    cc              text NOT NULL,
+    decimal_locator integer NOT NULL,
+    settlement_locator integer,
+    strike_locator  integer,
+    contract_value_factor float8,
+    line            integer NOT NULL,
+    PRIMARY KEY (file_id, exchange, product, product_type)
+);
+COMMENT ON TABLE %1$I.span_products IS 'products of each combined commodity (type 2 record) with their risk array decimal locator, and their price conversion (type P record: settlement and strike decimal locators, contract value factor)';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_tiers (
+    file_id     bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    cc          text NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('scan', 'intra')),
+    tier        integer NOT NULL,
+    start_month integer,
+    end_month   integer,
+    line        integer NOT NULL,
+    PRIMARY KEY (file_id, cc, kind, tier)
+);
+COMMENT ON TABLE %1$I.span_tiers IS 'scanning tiers (type S record, tiered scanning methods) and intra-commodity spread tiers (type 3 record) of each combined commodity: contract months start_month to end_month (CCYYMM, NULL = open)';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_intra_spreads (
+    file_id  bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    cc       text NOT NULL,
+    seq      integer NOT NULL,
+    priority integer NOT NULL,
+    rate     float8 NOT NULL,
+    tiers    integer[] NOT NULL,
+    ratios   float8[] NOT NULL,
+    sides    text[] NOT NULL,
+    line     integer NOT NULL,
+    PRIMARY KEY (file_id, cc, seq)
+);
+COMMENT ON TABLE %1$I.span_intra_spreads IS 'tier-to-tier intra-commodity spreads (type C record): priority, charge per spread, legs as intra tiers with their delta per spread and side A or B';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_spot_months (
+    file_id        bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    cc             text NOT NULL,
+    month          integer NOT NULL,
+    rate_consumed  float8 NOT NULL,
+    rate_remaining float8 NOT NULL,
+    line           integer NOT NULL,
+    PRIMARY KEY (file_id, cc, month)
+);
+COMMENT ON TABLE %1$I.span_spot_months IS 'delivery (spot) months of each combined commodity (type 4 record): charge per delta consumed by spreads and per delta remaining in outrights';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_inter_spreads (
+    file_id         bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    seq             integer NOT NULL,
+    commodity_group text,
+    priority        integer NOT NULL,
+    credit_rate     float8 NOT NULL,
+    ccs             text[] NOT NULL,
+    ratios          float8[] NOT NULL,
+    sides           text[] NOT NULL,
+    required        boolean[] NOT NULL,
+    line            integer NOT NULL,
+    PRIMARY KEY (file_id, seq)
+);
+COMMENT ON TABLE %1$I.span_inter_spreads IS 'inter-commodity spreads (type 6 record): priority, credit rate in percent, legs as combined commodities with their delta per spread, side A or B and whether the leg is required';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_risk_arrays (
+    file_id          bigint NOT NULL REFERENCES %1$I.span_files ON DELETE CASCADE,
+    exchange         text NOT NULL,
+    product          text NOT NULL,
+    product_type     text NOT NULL,
+    futures_month    integer NOT NULL,
+    option_month     integer NOT NULL DEFAULT 0,
+    put_call         text NOT NULL DEFAULT '',
+    strike           float8 NOT NULL DEFAULT 0,
+    cc               text NOT NULL,
+    underlying       text,
+    risk_array       float8[] NOT NULL CHECK (pg_catalog.array_length(risk_array, 1) = 16),
+    composite_delta  float8 NOT NULL,
+    delta_scaling_factor float8 NOT NULL DEFAULT 1,
+    settlement_price float8,
+    option_value     float8,
+    line             integer NOT NULL,
+    PRIMARY KEY (file_id, exchange, product, product_type, futures_month, option_month, put_call, strike)
+);
+COMMENT ON TABLE %1$I.span_risk_arrays IS 'published risk arrays (type 81/82 or 83/84 records), per long contract in the performance-bond currency (losses positive, scaled by the risk exponent and decimal locator): futures (option_month 0, put_call empty, strike 0) and options (strike scaled by the P record''s locator), composite delta and the delta scaling factor of their B record, settlement price and option value per contract (settlement x contract value factor)';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_instruments (
+    instrument_id bigint PRIMARY KEY,
+    exchange      text NOT NULL,
+    product       text NOT NULL,
+    product_type  text NOT NULL,
+    futures_month integer NOT NULL,
+    option_month  integer NOT NULL DEFAULT 0,
+    put_call      text NOT NULL DEFAULT '',
+    strike        float8 NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE %1$I.span_instruments IS 'which published contract (span_risk_arrays key) each instrument of the positions is';
+
+CREATE TABLE IF NOT EXISTS %1$I.span_account_types (
+    account_id   bigint PRIMARY KEY,
+    account_type text NOT NULL CHECK (account_type IN ('M', 'H', 'S', 'X', 'R'))
+);
+COMMENT ON TABLE %1$I.span_account_types IS 'SPAN account type per account: M member, H hedger, S speculator, X non-HRP (hedger ratios), R HRP (speculator ratios); an account without a row is S';
+$ddl$, target);
+  IF to_regclass(format('%I.positions', target)) IS NOT NULL THEN
+    EXECUTE format($ddl$
+CREATE OR REPLACE VIEW %1$I.span_position_arrays AS
+SELECT p.account_id, p.instrument_id, p.quantity, a.file_id, a.cc, c.currency,
+       a.futures_month AS month,
+       a.risk_array, a.composite_delta OPERATOR(pg_catalog.*) a.delta_scaling_factor AS composite_delta,
+       a.option_value, CASE WHEN a.put_call OPERATOR(pg_catalog.=) '' THEN NULL ELSE a.put_call END AS put_call
+FROM %1$I.positions p
+JOIN %1$I.span_instruments i ON i.instrument_id OPERATOR(pg_catalog.=) p.instrument_id
+JOIN %1$I.span_risk_arrays a
+  ON a.file_id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(f.file_id) FROM %1$I.span_files f)
+ AND a.exchange OPERATOR(pg_catalog.=) i.exchange AND a.product OPERATOR(pg_catalog.=) i.product
+ AND a.product_type OPERATOR(pg_catalog.=) i.product_type AND a.futures_month OPERATOR(pg_catalog.=) i.futures_month
+ AND a.option_month OPERATOR(pg_catalog.=) i.option_month AND a.put_call OPERATOR(pg_catalog.=) i.put_call
+ AND a.strike OPERATOR(pg_catalog.=) i.strike
+JOIN %1$I.span_combined_commodities c ON c.file_id OPERATOR(pg_catalog.=) a.file_id AND c.cc OPERATOR(pg_catalog.=) a.cc;
+COMMENT ON VIEW %1$I.span_position_arrays IS 'positions with the published risk array, composite delta (times the delta scaling factor), option value and combined commodity of their contract in the latest SPAN file';
+
+CREATE OR REPLACE VIEW %1$I.span_account_margin AS
+SELECT s.account_id, s.currency,
+       %2$I.span_margin(%2$I.span_portfolio(s.cc, s.month, s.quantity, s.risk_array, s.composite_delta,
+                                            s.option_value, s.put_call),
+                        (SELECT %2$I.span_parameters_of(%3$L, pg_catalog.max(f.file_id)) FROM %1$I.span_files f),
+                        COALESCE(t.account_type, 'S')) AS margin
+FROM %1$I.span_position_arrays s
+LEFT JOIN %1$I.span_account_types t ON t.account_id OPERATOR(pg_catalog.=) s.account_id
+GROUP BY s.account_id, s.currency, t.account_type;
+COMMENT ON VIEW %1$I.span_account_margin IS 'SPAN requirement per account and performance-bond currency from the latest SPAN file''s published arrays and parameters (portmargin.span_margin; units = one per combined commodity)';
+$ddl$, target, pm, target);
+  END IF;
+  RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_span_tables(text) IS
+  'creates the SPAN tables in schema target (span_files, span_combined_commodities, span_products, span_tiers, span_intra_spreads, span_spot_months, span_inter_spreads, span_risk_arrays, span_instruments, span_account_types) and, when target is a reference schema, the views span_position_arrays and span_account_margin; idempotent';
+
+CREATE FUNCTION @extschema@.load_span_file(target text, contents text, file_name text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  fid bigint;
+  f jsonb;
+  bad record;
+BEGIN
+  IF target IS NULL OR contents IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN target IS NULL THEN 'target' ELSE 'contents' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.span_files', target)) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema has no SPAN tables.', HINT = 'Create them with portmargin.create_span_tables().';
+  END IF;
+
+  DROP TABLE IF EXISTS pg_temp.portmargin_span_records;
+  EXECUTE format('CREATE TEMP TABLE portmargin_span_records ON COMMIT DROP AS SELECT * FROM %I.span_pa2_records($1)', pm)
+    USING contents;
+  CREATE INDEX ON pg_temp.portmargin_span_records (kind);
+  ANALYZE pg_temp.portmargin_span_records;
+
+  SELECT r.fields, r.line INTO f FROM pg_temp.portmargin_span_records r WHERE r.kind = 'file' ORDER BY r.line LIMIT 1;
+  SELECT r.line INTO bad FROM pg_temp.portmargin_span_records r WHERE r.kind = 'file' ORDER BY r.line OFFSET 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, record 0: a second exchange complex header; load one exchange complex per file', bad.line
+      USING ERRCODE = '22023';
+  END IF;
+
+  -- references: every record names a combined commodity, tier or product defined in the file
+  SELECT r.line, r.kind, r.fields->>'cc' AS v INTO bad FROM pg_temp.portmargin_span_records r
+  WHERE r.kind IN ('scan_method', 'scan_tier', 'intra_method', 'intra_tier', 'intra_spread', 'spot', 'spot_month')
+    AND NOT EXISTS (SELECT FROM pg_temp.portmargin_span_records c WHERE c.kind = 'cc' AND c.fields->>'cc' = r.fields->>'cc')
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field cc: combined commodity "%" is not defined by a type 2 record', bad.line, bad.v
+      USING ERRCODE = '22023';
+  END IF;
+  SELECT r.line, l.n, l.tier INTO bad FROM pg_temp.portmargin_span_records r,
+       jsonb_array_elements_text(r.fields->'tiers') WITH ORDINALITY l(tier, n)
+  WHERE r.kind = 'intra_spread'
+    AND NOT EXISTS (SELECT FROM pg_temp.portmargin_span_records t WHERE t.kind = 'intra_tier'
+                    AND t.fields->>'cc' = r.fields->>'cc' AND (t.fields->>'tier')::integer = l.tier::integer)
+  ORDER BY r.line, l.n LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field leg % tier: tier % is not an intra-commodity tier of its combined commodity (type 3 record)',
+      bad.line, bad.n, bad.tier USING ERRCODE = '22023';
+  END IF;
+  SELECT r.line, l.n, l.cc INTO bad FROM pg_temp.portmargin_span_records r,
+       jsonb_array_elements_text(r.fields->'ccs') WITH ORDINALITY l(cc, n)
+  WHERE r.kind = 'inter_spread'
+    AND NOT EXISTS (SELECT FROM pg_temp.portmargin_span_records c WHERE c.kind = 'cc' AND c.fields->>'cc' = l.cc)
+  ORDER BY r.line, l.n LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field leg % cc: combined commodity "%" is not defined by a type 2 record', bad.line, bad.n, bad.cc
+      USING ERRCODE = '22023';
+  END IF;
+  SELECT r.line, r.fields->>'exchange' AS e, r.fields->>'product' AS p, r.fields->>'product_type' AS t INTO bad
+  FROM pg_temp.portmargin_span_records r
+  WHERE r.kind = 'risk_array'
+    AND NOT EXISTS (SELECT FROM pg_temp.portmargin_span_records c WHERE c.kind = 'product'
+                    AND c.fields->>'exchange' = r.fields->>'exchange' AND c.fields->>'product' = r.fields->>'product'
+                    AND c.fields->>'product_type' = r.fields->>'product_type')
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field product: product % % of exchange % is in no combined commodity (type 2 record)',
+      bad.line, bad.p, bad.t, bad.e USING ERRCODE = '22023';
+  END IF;
+  -- what this loader does not compute: refused, not skipped (a requirement without it would be wrong)
+  SELECT r.line, r.kind, CASE r.kind WHEN 'scan_method' THEN 'method' WHEN 'intra_method' THEN 'method'
+                                      WHEN 'spot' THEN 'method' ELSE 'method' END AS field,
+         r.fields->>'method' AS v INTO bad
+  FROM pg_temp.portmargin_span_records r
+  WHERE (r.kind = 'scan_method' AND coalesce(r.fields->>'method', '01') NOT IN ('01', '10', '21', '22'))
+     OR (r.kind = 'intra_method' AND coalesce(r.fields->>'method', '10') NOT IN ('10'))
+     OR (r.kind = 'spot' AND coalesce(r.fields->>'method', '10') NOT IN ('10'))
+     OR (r.kind = 'inter_spread' AND coalesce(r.fields->>'method', '01') NOT IN ('01'))
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field %: % method "%" is not supported', bad.line, bad.field,
+      CASE bad.kind WHEN 'scan_method' THEN 'scanning/spreading tier (type S)' WHEN 'intra_method' THEN 'intra-commodity spread (type 3)'
+                    WHEN 'spot' THEN 'delivery month charge (type 4)' ELSE 'inter-commodity spread (type 6)' END, bad.v
+      USING ERRCODE = '0A000', HINT = 'doc/span.md lists the methods portmargin computes.';
+  END IF;
+  SELECT r.line, CASE WHEN (r.fields->>'super_spread')::boolean THEN 'super_spread' ELSE 'credit_basis' END AS field INTO bad
+  FROM pg_temp.portmargin_span_records r
+  WHERE r.kind = 'inter_spread' AND (coalesce((r.fields->>'super_spread')::boolean, false) OR coalesce(r.fields->>'credit_basis', 'W') <> 'W')
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field %: %', bad.line, bad.field,
+      CASE bad.field WHEN 'super_spread' THEN 'super inter-commodity spreads (evaluated before intra spreads) are not supported'
+                     ELSE 'flat-rate inter-commodity credits are not supported (only weighted futures price risk)' END
+      USING ERRCODE = '0A000', HINT = 'doc/span.md lists the methods portmargin computes.';
+  END IF;
+  SELECT r.line, r.fields->>'product' AS p INTO bad FROM pg_temp.portmargin_span_records r
+  WHERE r.kind = 'risk_array'
+  GROUP BY r.line, r.fields
+  HAVING EXISTS (SELECT FROM pg_temp.portmargin_span_records o WHERE o.kind = 'risk_array' AND o.line < r.line
+                   AND o.fields - 'values' - 'composite_delta' - 'implied_vol' - 'settlement_price'
+                     = r.fields - 'values' - 'composite_delta' - 'implied_vol' - 'settlement_price')
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field product: the contract of this risk array (product %) has an array earlier in the file', bad.line, bad.p
+      USING ERRCODE = '22023';
+  END IF;
+
+  EXECUTE format('INSERT INTO %I.span_files (file_name, exchange_complex, business_date, settlement_code, file_identifier, business_time)
+                  VALUES ($1, $2, ($3)::date, $4, $5, $6) RETURNING file_id', target)
+    INTO fid USING file_name, f->>'exchange_complex', f->>'business_date', f->>'settlement_code', f->>'file_identifier',
+                   f->>'business_time';
+
+  EXECUTE format($q$
+INSERT INTO %1$I.span_combined_commodities (file_id, cc, exchange, currency, risk_exponent, option_style, limit_option_value, line)
+SELECT DISTINCT ON (r.fields->>'cc') $1, r.fields->>'cc', r.fields->>'exchange', r.fields->>'currency',
+       coalesce((r.fields->>'risk_exponent')::integer, 0), coalesce(r.fields->>'option_style', 'P'),
+       coalesce((r.fields->>'limit_option_value')::boolean, false), r.line
+FROM pg_temp.portmargin_span_records r WHERE r.kind = 'cc' ORDER BY r.fields->>'cc', r.line;
+
+UPDATE %1$I.span_combined_commodities c SET scan_method = r.fields->>'method', wfpr_method = (r.fields->>'wfpr_method')::integer
+FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'scan_method' AND r.fields->>'cc' = c.cc;
+UPDATE %1$I.span_combined_commodities c SET intra_method = r.fields->>'method',
+       initial_ratios = ARRAY[(r.fields->>'initial_ratio_member')::float8, (r.fields->>'initial_ratio_hedger')::float8,
+                              (r.fields->>'initial_ratio_speculator')::float8]
+FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'intra_method' AND r.fields->>'cc' = c.cc;
+UPDATE %1$I.span_combined_commodities c SET spot_method = r.fields->>'method', som_rate = coalesce((r.fields->>'som_rate')::float8, 0),
+       som_method = coalesce((r.fields->>'som_method')::integer, 2),
+       maintenance_factors = ARRAY[(r.fields->>'maint_factor_member')::float8, (r.fields->>'maint_factor_hedger')::float8,
+                                   (r.fields->>'maint_factor_speculator')::float8]
+FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'spot' AND r.fields->>'cc' = c.cc;
+
+INSERT INTO %1$I.span_products (file_id, exchange, product, product_type, cc, decimal_locator, settlement_locator, strike_locator,
+                                contract_value_factor, line)
+SELECT DISTINCT ON (r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type')
+       $1, r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type', r.fields->>'cc',
+       coalesce((r.fields->>'decimal_locator')::integer, 0), (p.fields->>'settlement_locator')::integer,
+       (p.fields->>'strike_locator')::integer, (p.fields->>'contract_value_factor')::float8, r.line
+FROM pg_temp.portmargin_span_records r
+LEFT JOIN pg_temp.portmargin_span_records p ON p.kind = 'price' AND p.fields->>'exchange' = r.fields->>'exchange'
+      AND p.fields->>'product' = r.fields->>'product' AND p.fields->>'product_type' = r.fields->>'product_type'
+WHERE r.kind = 'product'
+ORDER BY r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type', r.line;
+
+INSERT INTO %1$I.span_tiers (file_id, cc, kind, tier, start_month, end_month, line)
+SELECT $1, r.fields->>'cc', CASE r.kind WHEN 'scan_tier' THEN 'scan' ELSE 'intra' END, (r.fields->>'tier')::integer,
+       nullif((r.fields->>'start_month')::integer, 0), nullif((r.fields->>'end_month')::integer, 0), r.line
+FROM pg_temp.portmargin_span_records r
+WHERE r.kind = 'intra_tier'
+   OR (r.kind = 'scan_tier' AND EXISTS (SELECT FROM pg_temp.portmargin_span_records m WHERE m.kind = 'scan_method'
+                                         AND m.fields->>'cc' = r.fields->>'cc' AND m.fields->>'method' IN ('10', '21', '22')));
+
+INSERT INTO %1$I.span_intra_spreads (file_id, cc, seq, priority, rate, tiers, ratios, sides, line)
+SELECT $1, r.fields->>'cc', row_number() OVER (PARTITION BY r.fields->>'cc' ORDER BY r.line), (r.fields->>'priority')::integer,
+       (r.fields->>'rate')::float8,
+       ARRAY(SELECT t::integer FROM jsonb_array_elements_text(r.fields->'tiers') t),
+       ARRAY(SELECT t::float8 FROM jsonb_array_elements_text(r.fields->'ratios') t),
+       ARRAY(SELECT t FROM jsonb_array_elements_text(r.fields->'sides') t), r.line
+FROM pg_temp.portmargin_span_records r WHERE r.kind = 'intra_spread';
+
+INSERT INTO %1$I.span_spot_months (file_id, cc, month, rate_consumed, rate_remaining, line)
+SELECT $1, r.fields->>'cc', (r.fields->>'month')::integer, (r.fields->>'rate_consumed')::float8,
+       (r.fields->>'rate_remaining')::float8, r.line
+FROM pg_temp.portmargin_span_records r WHERE r.kind = 'spot_month';
+
+INSERT INTO %1$I.span_inter_spreads (file_id, seq, commodity_group, priority, credit_rate, ccs, ratios, sides, required, line)
+SELECT $1, row_number() OVER (ORDER BY r.line), r.fields->>'commodity_group', (r.fields->>'priority')::integer,
+       (r.fields->>'credit_rate')::float8,
+       ARRAY(SELECT t FROM jsonb_array_elements_text(r.fields->'ccs') t),
+       ARRAY(SELECT t::float8 FROM jsonb_array_elements_text(r.fields->'ratios') t),
+       ARRAY(SELECT t FROM jsonb_array_elements_text(r.fields->'sides') t),
+       ARRAY(SELECT t::boolean FROM jsonb_array_elements_text(r.fields->'required') t), r.line
+FROM pg_temp.portmargin_span_records r WHERE r.kind = 'inter_spread';
+
+INSERT INTO %1$I.span_risk_arrays (file_id, exchange, product, product_type, futures_month, option_month, put_call, strike, cc,
+                                   underlying, risk_array, composite_delta, delta_scaling_factor, settlement_price, option_value, line)
+SELECT $1, r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type', (r.fields->>'futures_month')::integer,
+       coalesce((r.fields->>'option_month')::integer, 0), coalesce(r.fields->>'put_call', ''),
+       coalesce((r.fields->>'strike')::numeric * power(10::numeric, -coalesce(p.strike_locator, 0)), 0)::float8,
+       p.cc, r.fields->>'underlying',
+       ARRAY(SELECT (v::numeric * power(10::numeric, c.risk_exponent - p.decimal_locator))::float8
+             FROM jsonb_array_elements_text(r.fields->'values') v),
+       (r.fields->>'composite_delta')::float8, coalesce((b.fields->>'delta_scaling_factor')::float8, 1),
+       s.price, CASE WHEN r.fields->>'put_call' IS NOT NULL THEN s.price * p.contract_value_factor END, r.line
+FROM pg_temp.portmargin_span_records r
+JOIN %1$I.span_products p ON p.file_id = $1 AND p.exchange = r.fields->>'exchange' AND p.product = r.fields->>'product'
+     AND p.product_type = r.fields->>'product_type'
+JOIN %1$I.span_combined_commodities c ON c.file_id = $1 AND c.cc = p.cc
+LEFT JOIN LATERAL (SELECT x.fields FROM pg_temp.portmargin_span_records x WHERE x.kind = 'array_params'
+                   AND x.fields->>'exchange' = r.fields->>'exchange' AND x.fields->>'product' = r.fields->>'product'
+                   AND x.fields->>'product_type' = r.fields->>'product_type'
+                   AND x.fields->>'futures_month' IS NOT DISTINCT FROM r.fields->>'futures_month'
+                   AND x.fields->>'option_month' IS NOT DISTINCT FROM r.fields->>'option_month'
+                   ORDER BY x.line LIMIT 1) b ON true
+CROSS JOIN LATERAL (SELECT ((r.fields->>'settlement_price')::numeric
+                            * power(10::numeric, -coalesce(p.settlement_locator, 0)))::float8 AS price) s
+WHERE r.kind = 'risk_array';
+
+UPDATE %1$I.span_combined_commodities c SET price_scan_range = x.psr
+FROM (SELECT p.cc, max((b.fields->>'price_scan_range')::float8) AS psr
+      FROM pg_temp.portmargin_span_records b
+      JOIN %1$I.span_products p ON p.file_id = $1 AND p.exchange = b.fields->>'exchange' AND p.product = b.fields->>'product'
+           AND p.product_type = b.fields->>'product_type' AND p.product_type IN ('FUT', 'PHY')
+      WHERE b.kind = 'array_params' GROUP BY p.cc) x
+WHERE c.file_id = $1 AND c.cc = x.cc;
+$q$, target) USING fid;
+
+  -- the parameters must make a valid document (e.g. a weighted price risk method that needs a scan range has one)
+  PERFORM @extschema@.span_parameters_of(target, fid);
+  DROP TABLE pg_temp.portmargin_span_records;
+  RETURN fid;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.load_span_file(text, text, text) IS
+  'loads a CME SPAN risk parameter file in the expanded unpacked (PA2) format into the SPAN tables of schema target (portmargin.create_span_tables), in the caller''s transaction: a malformed record or a reference to an undefined combined commodity, tier or product is an ERROR naming the file line and field, and nothing is loaded; returns the new file_id';
+
+CREATE FUNCTION @extschema@.span_parameters_of(target text, file_id bigint)
+RETURNS @extschema@.span_parameters
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  doc jsonb;
+BEGIN
+  IF target IS NULL OR file_id IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN target IS NULL THEN 'target' ELSE 'file_id' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.span_files', target)) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema has no SPAN tables.', HINT = 'Create them with portmargin.create_span_tables().';
+  END IF;
+  EXECUTE format($q$
+SELECT jsonb_build_object(
+  'combined_commodities', (
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+      'cc', c.cc, 'currency', c.currency, 'option_style', c.option_style,
+      'wfpr_method', c.wfpr_method, 'price_scan_range', c.price_scan_range,
+      'som_rate', c.som_rate, 'som_method', c.som_method,
+      'maintenance_factors', to_jsonb(c.maintenance_factors), 'initial_ratios', to_jsonb(c.initial_ratios),
+      'scan_tiers', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('tier', t.tier, 'start', t.start_month, 'end', t.end_month))
+                                      ORDER BY t.tier)
+                     FROM %1$I.span_tiers t WHERE t.file_id = c.file_id AND t.cc = c.cc AND t.kind = 'scan'),
+      'intra_tiers', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('tier', t.tier, 'start', t.start_month, 'end', t.end_month))
+                                       ORDER BY t.tier)
+                      FROM %1$I.span_tiers t WHERE t.file_id = c.file_id AND t.cc = c.cc AND t.kind = 'intra'),
+      'intra_spreads', (SELECT jsonb_agg(jsonb_build_object('priority', s.priority, 'rate', s.rate,
+                                           'legs', (SELECT jsonb_agg(jsonb_build_object('tier', l.tier, 'ratio', l.ratio, 'side', l.side)
+                                                                     ORDER BY l.n)
+                                                    FROM unnest(s.tiers, s.ratios, s.sides) WITH ORDINALITY l(tier, ratio, side, n)))
+                                         ORDER BY s.seq)
+                        FROM %1$I.span_intra_spreads s WHERE s.file_id = c.file_id AND s.cc = c.cc),
+      'spot_months', (SELECT jsonb_agg(jsonb_build_object('month', m.month, 'rate_consumed', m.rate_consumed,
+                                                          'rate_remaining', m.rate_remaining) ORDER BY m.month)
+                      FROM %1$I.span_spot_months m WHERE m.file_id = c.file_id AND m.cc = c.cc)))
+      ORDER BY c.cc)
+    FROM %1$I.span_combined_commodities c WHERE c.file_id = $1),
+  'inter_spreads', coalesce((
+    SELECT jsonb_agg(jsonb_build_object('priority', s.priority, 'credit_rate', s.credit_rate,
+                       'legs', (SELECT jsonb_agg(jsonb_build_object('cc', l.cc, 'ratio', l.ratio, 'side', l.side, 'required', l.required)
+                                                 ORDER BY l.n)
+                                FROM unnest(s.ccs, s.ratios, s.sides, s.required) WITH ORDINALITY l(cc, ratio, side, required, n)))
+                     ORDER BY s.seq)
+    FROM %1$I.span_inter_spreads s WHERE s.file_id = $1), '[]'))
+$q$, target) INTO doc USING file_id;
+  IF doc->'combined_commodities' IS NULL OR jsonb_typeof(doc->'combined_commodities') = 'null' THEN
+    RAISE EXCEPTION 'invalid value for argument "file_id": %', file_id USING ERRCODE = '22023',
+      DETAIL = format('Schema %s has no SPAN file %s with combined commodities.', quote_ident(target), file_id);
+  END IF;
+  RETURN @extschema@.span_parameters(doc);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.span_parameters_of(text, bigint) IS
+  'the span_parameters document of a loaded SPAN file (schema target, file_id): every combined commodity with its tiers, intra-commodity spreads, delivery months, short option minimum and account-type ratios, and the inter-commodity spreads';

@@ -105,6 +105,9 @@ typedef enum PmComponent
 	PM_COMP_MINIMUM_CHARGE,		/* OKX MR7 */
 	PM_COMP_BORROWING,			/* OKX MR8 */
 	PM_COMP_DEPEG,				/* OKX MR9 */
+	PM_COMP_INTRA_SPREAD,		/* SPAN from published arrays: intra-commodity spread charge */
+	PM_COMP_SPOT_MONTH,			/* ... delivery (spot) month charge */
+	PM_COMP_INTER_CREDIT,		/* ... inter-commodity spread credit */
 	PM_COMP_N
 } PmComponent;
 

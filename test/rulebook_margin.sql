@@ -99,7 +99,8 @@ SELECT ok((SELECT bool_and(abs(x.margin_report - (t.r).unit_margins[i]) = 0)
            FROM together t, unnest((t.r).units) WITH ORDINALITY x(underlying, settlement, rule, rule_name, method, currency,
              initial_margin, maintenance_margin, scan_loss, short_option_minimum, net_option_value, per_contract_minimum,
              option_contingency, futures_contingency, roll_shock, delta_shock, open_orders_margin, mmp_margin, extreme_move,
-             theta_decay, vega_term_structure, basis_risk, interest_rate, minimum_charge, borrowing, depeg, margin_report,
+             theta_decay, vega_term_structure, basis_risk, interest_rate, minimum_charge, borrowing, depeg,
+             intra_spread_charge, spot_month_charge, inter_spread_credit, margin_report,
              worst_scenario, worst_label, i)),
           'units[i].margin_report = unit_margins[i] (same order as risk_units)');
 SELECT is((SELECT x.short_option_minimum FROM together t, unnest((t.r).units) x WHERE acct = 1 AND x.underlying = 'BTC'),

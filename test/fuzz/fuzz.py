@@ -307,7 +307,18 @@ class Pools:
             return Lit("%s.preset(%s)" % (EXT, q(self.rng.choice(self.presets))))
         if typname == "rulebook":
             return Lit("%s.rulebook(%s.preset(%s))" % (EXT, EXT, q(self.rng.choice(self.presets))))
+        if typname == "span_parameters":
+            return Lit("%s::%s.span_parameters" % (q(self.rng.choice(SPAN_DOCUMENTS)), EXT))
+        if typname == "span_portfolio":
+            return Lit("(%s)" % SPAN_PORTFOLIO_SQL)
         return Lit("NULL::%s.%s" % (EXT, typname))
+
+    def jsonb(self):
+        if self.rng.random() < 0.6:
+            return Lit("%s::jsonb" % q(self.rng.choice(SPAN_DOCUMENTS)))
+        return Lit("%s::jsonb" % q(self.rng.choice(['{}', '[]', '1', '{"combined_commodities": 1}',
+                                                      '{"combined_commodities": [{"cc": ""}]}',
+                                                      '{"combined_commodities": [{"cc": "X", "currency": "USD", "intra_spreads": [{}]}]}'])))
 
     def remember(self, typname, text, finite):
         lst = self.ext.setdefault(typname, [])
@@ -412,6 +423,23 @@ HINTS_INT = {"n": (1, 2000), "buckets": (1, 20), "points": (1, 20), "horizon": (
              "lookback": (2, 500), "accounts": (1, 30), "floor_count": (0, 5), "account_id": (1, 20)}
 
 
+# a SPAN portfolio of three positions (two combined commodities, three months)
+SPAN_PORTFOLIO_SQL = ("SELECT portmargin.span_portfolio(cc, 202603 + m, q, "
+                      "'{0,0,-1000,-1000,1000,1000,-2000,-2000,2000,2000,-3000,-3000,3000,3000,-2970,2970}'::float8[], 1, NULL, NULL) "
+                      "FROM (VALUES ('C', 0, 2::float8), ('S', 3, -1), ('C', 1, -1)) v(cc, m, q)")
+
+# documents of published SPAN parameters (doc/span.md): valid ones, for span_parameters and jsonb arguments
+SPAN_DOCUMENTS = [
+    '{"combined_commodities": [{"cc": "C", "currency": "USD"}, {"cc": "S", "currency": "USD"}], '
+    '"inter_spreads": [{"priority": 1, "credit_rate": 55, "legs": [{"cc": "C", "ratio": 2, "side": "A"}, {"cc": "S", "side": "B"}]}]}',
+    '{"combined_commodities": [{"cc": "C", "currency": "USD", "som_rate": 100, "som_method": 1, "initial_ratios": [1.1, 1.2, 1.35], '
+    '"intra_tiers": [{"tier": 1, "start": 202603, "end": 202603}, {"tier": 2, "start": 202604}], '
+    '"intra_spreads": [{"priority": 1, "rate": 50, "legs": [{"tier": 1, "side": "A"}, {"tier": 2, "side": "B"}]}], '
+    '"spot_months": [{"month": 202603, "rate_consumed": 10, "rate_remaining": 20}]}, {"cc": "S", "currency": "USD", '
+    '"wfpr_method": 3, "price_scan_range": 2500, "scan_tiers": [{"tier": 1, "end": 202606}, {"tier": 2, "start": 202607}]}]}',
+]
+
+
 def literal_for(pools, typ, name=""):
     if name and pools.rng.random() < 0.5:
         t = typ.split(".")[-1]
@@ -454,7 +482,9 @@ def literal_for(pools, typ, name=""):
         return pools.regrole()
     if t == "cstring":
         return pools.cstring()
-    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook", "position"):
+    if t == "jsonb":
+        return pools.jsonb()
+    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook", "position", "span_portfolio", "span_parameters"):
         return pools.ext_value(t)
     if t.endswith("[]") and (t[:-2] in pools.ext or t[:-2] in ("scenario_set", "rulebook")):
         # an ARRAY[...] of 0 to 3 values of the type (or a NULL element)
@@ -584,6 +614,12 @@ def setup(srv, rng, root):
             " FROM (VALUES (1::float8, 'future', NULL), (-2, 'option', 'call')) v(q, k, o)" % (EXT, sset))
         if not st and not crashed and rows:
             pools.remember("margin_state", rows[0][0], True)
+    # SPAN: a portfolio and parameter documents, for span_margin and the input fuzzer
+    st, msg, rows, crashed = srv.execute("SELECT (%s)::text" % SPAN_PORTFOLIO_SQL)
+    if not st and not crashed and rows:
+        pools.remember("span_portfolio", rows[0][0], True)
+    for doc in SPAN_DOCUMENTS:
+        pools.remember("span_parameters", doc, True)
     # aggregate rows (portmargin.position) of each kind, for the position-form aggregates
     for text in ("(1,X,option,linear,call,100,100,0.25,0.5,1,)", "(-2,X,future,linear,,100,,0.25,,1,)",
                  "(1,BTC,perpetual,inverse,,100,,,,1,100)", "(3,X,order:option,linear,put,100,90,0.1,0.4,1,)",
