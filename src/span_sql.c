@@ -39,14 +39,66 @@
 /* the folded portfolio                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The aggregate's state: per combined commodity (SpanHold) its months
+ * (SpanAcc, a list; an entry never moves once made), and an open-addressing
+ * index of (commodity, month) -> entry whose slots carry the month, the
+ * code's length and its first 8 bytes.  A row costs one hash of its code
+ * and, typically, one slot and its entry: states of many accounts read in
+ * any order touch few cache lines per row.
+ */
+typedef struct SpanAcc
+{
+	struct SpanAcc *next;		/* the holding's next month */
+	int32		month;
+	double		delta;
+	double		array[PM_SPAN_NSCEN];
+} SpanAcc;
+
+typedef struct SpanHold
+{
+	char	   *cc;
+	int			cc_len;
+	int			nmonths;
+	double		option_value;
+	double		short_calls;
+	double		short_puts;
+	SpanAcc    *head;
+	SpanAcc    *tail;
+} SpanHold;
+
+typedef struct SpanSlot
+{
+	uint32		hash;
+	int32		month;			/* 0 = empty */
+	int32		cc_len;
+	int32		hold;			/* index into holds */
+	uint64		prefix;			/* the code's first 8 bytes, zero-padded */
+	SpanAcc    *acc;
+} SpanSlot;
+
 typedef struct SpanState
 {
 	MemoryContext mcxt;
 	int			nh;
 	int			maxh;
-	int			last;
-	PmSpanHolding *h;
+	SpanHold   *holds;
+	int			nkeys;
+	uint32		mask;			/* slots - 1 (a power of two) */
+	SpanSlot   *tab;
+	SpanAcc    *free_accs;		/* entries allocated in blocks: the next unused */
+	int			nfree;
 } SpanState;
+
+#define SPAN_ACC_BLOCK 16
+
+#define SPAN_TAB_INIT 16
+
+static inline bool
+valid_month(int32 m)
+{
+	return m >= 100001 && m <= 999912 && m % 100 >= 1 && m % 100 <= 12;
+}
 
 static SpanState *
 span_state_new(MemoryContext mcxt)
@@ -54,65 +106,143 @@ span_state_new(MemoryContext mcxt)
 	SpanState  *st = MemoryContextAllocZero(mcxt, sizeof(SpanState));
 
 	st->mcxt = mcxt;
-	st->last = -1;
+	st->mask = SPAN_TAB_INIT - 1;
+	st->tab = MemoryContextAllocZero(mcxt, sizeof(SpanSlot) * SPAN_TAB_INIT);
 	return st;
 }
 
-static PmSpanHolding *
-span_holding(SpanState *st, const char *cc, int len)
+/* FNV-1a of the commodity code, mixed with the month */
+static inline uint32
+span_key_hash(const char *cc, int len, int month)
+{
+	uint32		x = 2166136261u;
+	int			i;
+
+	for (i = 0; i < len; i++)
+		x = (x ^ (unsigned char) cc[i]) * 16777619u;
+	x ^= (uint32) month * 2654435761u;
+	return x ^ (x >> 15);
+}
+
+static inline uint64
+span_prefix(const char *cc, int len)
+{
+	uint64		p = 0;
+
+	memcpy(&p, cc, Min(len, 8));
+	return p;
+}
+
+static void
+span_tab_put(SpanState *st, const SpanSlot *slot)
+{
+	uint32		i = slot->hash & st->mask;
+
+	while (st->tab[i].month != 0)
+		i = (i + 1) & st->mask;
+	st->tab[i] = *slot;
+}
+
+static void
+span_tab_grow(SpanState *st)
+{
+	SpanSlot   *old = st->tab;
+	uint32		oldsize = st->mask + 1,
+				i;
+
+	st->mask = oldsize * 2 - 1;
+	st->tab = MemoryContextAllocZero(st->mcxt, sizeof(SpanSlot) * (st->mask + 1));
+	for (i = 0; i < oldsize; i++)
+		if (old[i].month != 0)
+			span_tab_put(st, &old[i]);
+	pfree(old);
+}
+
+/* the holding of commodity cc (len bytes), added if new (rare: a linear search) */
+static int
+span_hold_index(SpanState *st, const char *cc, int len)
 {
 	int			i;
-	PmSpanHolding *h;
+	SpanHold   *h;
 
-	if (st->last >= 0 && st->h[st->last].cc_len == len && memcmp(st->h[st->last].cc, cc, len) == 0)
-		return &st->h[st->last];
 	for (i = 0; i < st->nh; i++)
-		if (st->h[i].cc_len == len && memcmp(st->h[i].cc, cc, len) == 0)
-		{
-			st->last = i;
-			return &st->h[i];
-		}
+		if (st->holds[i].cc_len == len && memcmp(st->holds[i].cc, cc, len) == 0)
+			return i;
 	if (st->nh == st->maxh)
 	{
 		st->maxh = st->maxh ? st->maxh * 2 : 4;
-		st->h = st->h ? repalloc(st->h, sizeof(PmSpanHolding) * st->maxh)
-			: MemoryContextAlloc(st->mcxt, sizeof(PmSpanHolding) * st->maxh);
+		st->holds = st->holds ? repalloc(st->holds, sizeof(SpanHold) * st->maxh)
+			: MemoryContextAlloc(st->mcxt, sizeof(SpanHold) * st->maxh);
 	}
-	h = &st->h[st->nh];
-	memset(h, 0, sizeof(PmSpanHolding));
+	h = &st->holds[st->nh];
+	memset(h, 0, sizeof(SpanHold));
 	h->cc = MemoryContextAlloc(st->mcxt, len + 1);
 	memcpy(h->cc, cc, len);
 	h->cc[len] = '\0';
 	h->cc_len = len;
-	st->last = st->nh++;
-	return h;
+	return st->nh++;
 }
 
-static PmSpanMonth *
-span_month(SpanState *st, PmSpanHolding *h, int month)
+/*
+ * The entry of (cc, month), added (zero) if new; *hi is set to its
+ * holding's index, *added (if asked) to whether it is new.
+ */
+static inline SpanAcc *
+span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *added)
 {
-	int			i;
-	PmSpanMonth *m;
+	uint32		hash = span_key_hash(cc, len, month);
+	uint64		prefix = span_prefix(cc, len);
+	uint32		i = hash & st->mask;
+	SpanSlot	slot;
+	SpanHold   *h;
+	SpanAcc    *acc;
 
-	for (i = h->nmonths - 1; i >= 0; i--)
-		if (h->months[i].month == month)
-			return &h->months[i];
-	if (h->nmonths == h->maxmonths)
+	for (;;)
 	{
-		h->maxmonths = h->maxmonths ? h->maxmonths * 2 : 4;
-		h->months = h->months ? repalloc(h->months, sizeof(PmSpanMonth) * h->maxmonths)
-			: MemoryContextAlloc(st->mcxt, sizeof(PmSpanMonth) * h->maxmonths);
-	}
-	m = &h->months[h->nmonths++];
-	memset(m, 0, sizeof(PmSpanMonth));
-	m->month = month;
-	return m;
-}
+		const SpanSlot *sl = &st->tab[i];
 
-static inline bool
-valid_month(int32 m)
-{
-	return m >= 100001 && m <= 999912 && m % 100 >= 1 && m % 100 <= 12;
+		if (sl->month == 0)
+			break;
+		if (sl->hash == hash && sl->month == month && sl->cc_len == len && sl->prefix == prefix &&
+			(len <= 8 || memcmp(st->holds[sl->hold].cc + 8, cc + 8, len - 8) == 0))
+		{
+			*hi = sl->hold;
+			if (added)
+				*added = false;
+			return sl->acc;
+		}
+		i = (i + 1) & st->mask;
+	}
+	/* a new key */
+	*hi = span_hold_index(st, cc, len);
+	h = &st->holds[*hi];
+	if (st->nfree == 0)
+	{
+		st->free_accs = MemoryContextAlloc(st->mcxt, sizeof(SpanAcc) * SPAN_ACC_BLOCK);
+		st->nfree = SPAN_ACC_BLOCK;
+	}
+	acc = st->free_accs++;
+	st->nfree--;
+	memset(acc, 0, sizeof(SpanAcc));
+	acc->month = month;
+	if (h->tail)
+		h->tail->next = acc;
+	else
+		h->head = acc;
+	h->tail = acc;
+	h->nmonths++;
+	if (++st->nkeys * 2 > (int) st->mask + 1)
+		span_tab_grow(st);
+	slot.hash = hash;
+	slot.month = month;
+	slot.cc_len = len;
+	slot.hold = *hi;
+	slot.prefix = prefix;
+	slot.acc = acc;
+	span_tab_put(st, &slot);
+	if (added)
+		*added = true;
+	return acc;
 }
 
 /*
@@ -132,9 +262,10 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 				value = 0;
 	ArrayType  *arr;
 	const double *a;
-	PmSpanHolding *h;
-	PmSpanMonth *m;
+	SpanHold   *h;
+	SpanAcc    *m;
 	int			side = 0,
+				hi,
 				j;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
@@ -152,6 +283,8 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		pm_null_arg_error("composite_delta", "the file publishes one per contract (1 for a future)");
 	cc = PG_GETARG_TEXT_PP(1);
+	if (unlikely(VARSIZE_ANY_EXHDR(cc) == 0))
+		pm_arg_error("cc", "is empty");
 	month = PG_GETARG_INT32(2);
 	if (unlikely(!valid_month(month)))
 		pm_domain_error("month", month, "a contract month CCYYMM (e.g. 202603)");
@@ -174,13 +307,13 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 			pm_arg_error("risk_array", psprintf("value %d is %s; each must be finite", j + 1,
 												float8out_internal(a[j])));
 
-	h = span_holding(st, VARDATA_ANY(cc), VARSIZE_ANY_EXHDR(cc));
-	m = span_month(st, h, month);
+	m = span_entry(st, VARDATA_ANY(cc), VARSIZE_ANY_EXHDR(cc), month, &hi, NULL);
 	for (j = 0; j < PM_SPAN_NSCEN; j++)
 		m->array[j] += q * a[j];
 	m->delta += q * delta;
 	if (side != 0)
 	{
+		h = &st->holds[hi];
 		h->option_value += q * value;
 		if (q < 0)
 		{
@@ -197,24 +330,24 @@ static void
 span_merge(SpanState *dst, const SpanState *src)
 {
 	int			i,
-				k,
 				j;
 
 	for (i = 0; i < src->nh; i++)
 	{
-		const PmSpanHolding *s = &src->h[i];
-		PmSpanHolding *d = span_holding(dst, s->cc, s->cc_len);
+		const SpanHold *s = &src->holds[i];
+		int			di = span_hold_index(dst, s->cc, s->cc_len);
+		const SpanAcc *a;
 
-		d->option_value += s->option_value;
-		d->short_calls += s->short_calls;
-		d->short_puts += s->short_puts;
-		for (k = 0; k < s->nmonths; k++)
+		dst->holds[di].option_value += s->option_value;
+		dst->holds[di].short_calls += s->short_calls;
+		dst->holds[di].short_puts += s->short_puts;
+		for (a = s->head; a; a = a->next)
 		{
-			PmSpanMonth *m = span_month(dst, d, s->months[k].month);
+			SpanAcc    *m = span_entry(dst, s->cc, s->cc_len, a->month, &di, NULL);
 
-			m->delta += s->months[k].delta;
+			m->delta += a->delta;
 			for (j = 0; j < PM_SPAN_NSCEN; j++)
-				m->array[j] += s->months[k].array[j];
+				m->array[j] += a->array[j];
 		}
 	}
 }
@@ -242,37 +375,51 @@ portmargin_span_combine(PG_FUNCTION_ARGS)
  * doubles float8, in the machine's order (a state stays on one server).
  */
 #define SPAN_MAGIC "PMS1"
+#define SPAN_MONTH_BYTES (sizeof(int32) + sizeof(double) * (PM_SPAN_NSCEN + 1))
+
+static inline void
+put(char **p, const void *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
 
 static bytea *
 span_serialize(const SpanState *st)
 {
-	StringInfoData buf;
-	int			i,
-				k;
+	Size		size = VARHDRSZ + 4 + sizeof(int32);
+	bytea	   *out;
+	char	   *p;
+	int			i;
 
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	appendBinaryStringInfo(&buf, SPAN_MAGIC, 4);
-	appendBinaryStringInfo(&buf, (const char *) &st->nh, sizeof(int32));
+	for (i = 0; i < st->nh; i++)
+		size += sizeof(int32) + st->holds[i].cc_len + 3 * sizeof(double) + sizeof(int32) +
+			(Size) st->holds[i].nmonths * SPAN_MONTH_BYTES;
+	out = palloc(size);
+	SET_VARSIZE(out, size);
+	p = VARDATA(out);
+	put(&p, SPAN_MAGIC, 4);
+	put(&p, &st->nh, sizeof(int32));
 	for (i = 0; i < st->nh; i++)
 	{
-		const PmSpanHolding *h = &st->h[i];
+		const SpanHold *h = &st->holds[i];
+		const SpanAcc *a;
 
-		appendBinaryStringInfo(&buf, (const char *) &h->cc_len, sizeof(int32));
-		appendBinaryStringInfo(&buf, h->cc, h->cc_len);
-		appendBinaryStringInfo(&buf, (const char *) &h->option_value, sizeof(double));
-		appendBinaryStringInfo(&buf, (const char *) &h->short_calls, sizeof(double));
-		appendBinaryStringInfo(&buf, (const char *) &h->short_puts, sizeof(double));
-		appendBinaryStringInfo(&buf, (const char *) &h->nmonths, sizeof(int32));
-		for (k = 0; k < h->nmonths; k++)
+		put(&p, &h->cc_len, sizeof(int32));
+		put(&p, h->cc, h->cc_len);
+		put(&p, &h->option_value, sizeof(double));
+		put(&p, &h->short_calls, sizeof(double));
+		put(&p, &h->short_puts, sizeof(double));
+		put(&p, &h->nmonths, sizeof(int32));
+		for (a = h->head; a; a = a->next)
 		{
-			appendBinaryStringInfo(&buf, (const char *) &h->months[k].month, sizeof(int32));
-			appendBinaryStringInfo(&buf, (const char *) &h->months[k].delta, sizeof(double));
-			appendBinaryStringInfo(&buf, (const char *) h->months[k].array, sizeof(double) * PM_SPAN_NSCEN);
+			put(&p, &a->month, sizeof(int32));
+			put(&p, &a->delta, sizeof(double));
+			put(&p, a->array, sizeof(double) * PM_SPAN_NSCEN);
 		}
 	}
-	SET_VARSIZE(buf.data, buf.len);
-	return (bytea *) buf.data;
+	Assert(p == (char *) out + size);
+	return out;
 }
 
 static void
@@ -292,72 +439,149 @@ take(const char **p, const char *end, void *dst, size_t n)
 	*p += n;
 }
 
-/* a serialised portfolio read into mcxt; corrupt input is ERROR 22P03 */
-static SpanState *
-span_deserialize(const char *data, int len, MemoryContext mcxt)
+static int
+month_order(const void *a, const void *b)
+{
+	int			x = ((const PmSpanMonth *) a)->month,
+				y = ((const PmSpanMonth *) b)->month;
+
+	return (x > y) - (x < y);
+}
+
+static int
+holding_order(const void *a, const void *b)
+{
+	return strcmp(((const PmSpanHolding *) a)->cc, ((const PmSpanHolding *) b)->cc);
+}
+
+/*
+ * A serialised portfolio read as the holdings span.c margins (in the
+ * current memory context, sorted by commodity and month); corrupt input is
+ * ERROR 22P03.
+ */
+static PmSpanHolding *
+span_read(const char *data, int len, int *nh_out)
 {
 	const char *p = data,
 			   *end = data + len;
-	SpanState  *st = span_state_new(mcxt);
 	int32		nh,
 				i,
 				k,
 				j;
 	char		magic[4];
+	PmSpanHolding *hs;
 
 	take(&p, end, magic, 4);
 	if (memcmp(magic, SPAN_MAGIC, 4) != 0)
 		corrupt("unknown format");
 	take(&p, end, &nh, sizeof(int32));
-	if (nh < 0 || nh > len)
+	if (nh < 0 || nh > len / (int) (sizeof(int32) * 2 + 3 * sizeof(double) + 1))
 		corrupt("bad commodity count");
+	hs = palloc0(sizeof(PmSpanHolding) * Max(nh, 1));
 	for (i = 0; i < nh; i++)
 	{
+		PmSpanHolding *h = &hs[i];
 		int32		cc_len,
 					nm;
-		PmSpanHolding *h;
 		double		v[3];
 
 		take(&p, end, &cc_len, sizeof(int32));
-		if (cc_len <= 0 || cc_len > end - p)
+		if (cc_len <= 0 || cc_len > end - p || memchr(p, '\0', cc_len) != NULL)
 			corrupt("bad commodity name");
-		if (memchr(p, '\0', cc_len) != NULL)
-			corrupt("bad commodity name");
-		h = span_holding(st, p, cc_len);
-		if (h != &st->h[st->nh - 1] || st->nh != i + 1)
-			corrupt("a commodity twice");
+		h->cc = pnstrdup(p, cc_len);
+		h->cc_len = cc_len;
 		p += cc_len;
 		take(&p, end, v, sizeof(v));
 		h->option_value = v[0];
 		h->short_calls = v[1];
 		h->short_puts = v[2];
+		if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]))
+			corrupt("a value that is not finite");
 		take(&p, end, &nm, sizeof(int32));
-		if (nm < 0 || nm > (end - p) / (int) (sizeof(int32) + sizeof(double) * (PM_SPAN_NSCEN + 1)))
+		if (nm < 0 || (Size) nm > (Size) (end - p) / SPAN_MONTH_BYTES)
 			corrupt("bad month count");
+		h->nmonths = h->maxmonths = nm;
+		h->months = palloc(sizeof(PmSpanMonth) * Max(nm, 1));
 		for (k = 0; k < nm; k++)
 		{
-			int32		month;
-			PmSpanMonth *m;
+			PmSpanMonth *m = &h->months[k];
 
-			take(&p, end, &month, sizeof(int32));
-			if (!valid_month(month))
+			take(&p, end, &m->month, sizeof(int32));
+			if (!valid_month(m->month))
 				corrupt("bad month");
-			m = span_month(st, h, month);
-			if (h->nmonths != k + 1)
-				corrupt("a month twice");
 			take(&p, end, &m->delta, sizeof(double));
 			take(&p, end, m->array, sizeof(double) * PM_SPAN_NSCEN);
+			if (!isfinite(m->delta))
+				corrupt("a value that is not finite");
 			for (j = 0; j < PM_SPAN_NSCEN; j++)
 				if (!isfinite(m->array[j]))
 					corrupt("a value that is not finite");
-			if (!isfinite(m->delta))
-				corrupt("a value that is not finite");
 		}
-		if (!isfinite(h->option_value) || !isfinite(h->short_calls) || !isfinite(h->short_puts))
-			corrupt("a value that is not finite");
+		if (nm > 32)
+			qsort(h->months, nm, sizeof(PmSpanMonth), month_order);
+		else
+			for (k = 1; k < nm; k++)	/* insertion sort: few months, often in order */
+			{
+				int			x = k;
+
+				if (h->months[x - 1].month <= h->months[x].month)
+					continue;
+				{
+					PmSpanMonth tmp = h->months[x];
+
+					while (x > 0 && h->months[x - 1].month > tmp.month)
+					{
+						h->months[x] = h->months[x - 1];
+						x--;
+					}
+					h->months[x] = tmp;
+				}
+			}
+		for (k = 1; k < nm; k++)
+			if (h->months[k].month == h->months[k - 1].month)
+				corrupt("a month twice");
 	}
 	if (p != end)
 		corrupt("trailing bytes");
+	if (nh > 1)
+		qsort(hs, nh, sizeof(PmSpanHolding), holding_order);
+	for (i = 1; i < nh; i++)
+		if (strcmp(hs[i].cc, hs[i - 1].cc) == 0)
+			corrupt("a commodity twice");
+	*nh_out = nh;
+	return hs;
+}
+
+/* a serialised state as an aggregate state in mcxt (parallel query: ERROR 22P03 on damage) */
+static SpanState *
+span_deserialize(const char *data, int len, MemoryContext mcxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(mcxt);
+	SpanState  *st = span_state_new(mcxt);
+	int			nh,
+				i,
+				k,
+				hi;
+	PmSpanHolding *hs = span_read(data, len, &nh);
+
+	for (i = 0; i < nh; i++)
+	{
+		hi = span_hold_index(st, hs[i].cc, hs[i].cc_len);
+		st->holds[hi].option_value = hs[i].option_value;
+		st->holds[hi].short_calls = hs[i].short_calls;
+		st->holds[hi].short_puts = hs[i].short_puts;
+		for (k = 0; k < hs[i].nmonths; k++)
+		{
+			SpanAcc    *a = span_entry(st, hs[i].cc, hs[i].cc_len, hs[i].months[k].month, &hi, NULL);
+
+			a->delta = hs[i].months[k].delta;
+			memcpy(a->array, hs[i].months[k].array, sizeof(double) * PM_SPAN_NSCEN);
+		}
+		pfree(hs[i].months);
+		pfree(hs[i].cc);
+	}
+	pfree(hs);
+	MemoryContextSwitchTo(old);
 	return st;
 }
 
@@ -387,12 +611,9 @@ PG_FUNCTION_INFO_V1(portmargin_span_ffunc);
 Datum
 portmargin_span_ffunc(PG_FUNCTION_ARGS)
 {
-	SpanState  *st;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (SpanState *) PG_GETARG_POINTER(0);
-	PG_RETURN_BYTEA_P(span_serialize(st));
+	PG_RETURN_BYTEA_P(span_serialize((SpanState *) PG_GETARG_POINTER(0)));
 }
 
 /* span_portfolio text form: the bytes in hex, as bytea prints them */
@@ -401,8 +622,9 @@ Datum
 portmargin_span_portfolio_in(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = DatumGetByteaPP(DirectFunctionCall1(byteain, PG_GETARG_DATUM(0)));
+	int			nh;
 
-	span_deserialize(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), CurrentMemoryContext);
+	span_read(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b), &nh);
 	PG_RETURN_BYTEA_P(b);
 }
 
@@ -420,10 +642,11 @@ portmargin_span_portfolio_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int			len = buf->len - buf->cursor;
 	bytea	   *b = palloc(VARHDRSZ + len);
+	int			nh;
 
 	SET_VARSIZE(b, VARHDRSZ + len);
 	pq_copymsgbytes(buf, VARDATA(b), len);
-	span_deserialize(VARDATA(b), len, CurrentMemoryContext);
+	span_read(VARDATA(b), len, &nh);
 	PG_RETURN_BYTEA_P(b);
 }
 
@@ -947,10 +1170,19 @@ portmargin_span_parameters_jsonb(PG_FUNCTION_ARGS)
 /* what span_margin keeps per call site: the parsed parameters and the result row type */
 typedef struct SpanCache
 {
-	MemoryContext cxt;			/* holds params; replaced with them */
+	MemoryContext cxt;			/* holds params and raw; replaced with them */
 	Size		size;
 	uint64		hash;
 	PmSpanParams *params;
+	/* the argument as passed (compressed, a TOAST pointer, or plain), when small: a match needs no detoasting */
+	char	   *raw;
+	Size		rawlen;
+	/* text datums of each commodity's code and currency (in cxt), and of 'linear', 'span' and the labels */
+	Datum	   *cc_text;
+	Datum	   *currency_text;
+	Datum		linear_text;
+	Datum		span_text;
+	Datum		labels[PM_SPAN_NSCEN];
 	TupleDesc	tupdesc;		/* margin */
 	TupleDesc	unit_tupdesc;	/* unit_margin */
 	Oid			unit_type;
@@ -959,11 +1191,29 @@ typedef struct SpanCache
 	char		unit_typalign;
 } SpanCache;
 
+/* CME's scenario order (span.h) in words */
+static const char *
+span_scenario_label(int k)
+{
+	static const char *const moves[7] = {"unchanged", "up 1/3", "down 1/3", "up 2/3", "down 2/3", "up 3/3", "down 3/3"};
+
+	if (k == 14)
+		return "price up extreme (cover fraction)";
+	if (k == 15)
+		return "price down extreme (cover fraction)";
+	return psprintf("price %s of scan range, volatility %s", moves[k / 2], k % 2 == 0 ? "up" : "down");
+}
+
+#define SPAN_RAW_MAX 65536
+
 static SpanCache *
-span_cache(FunctionCallInfo fcinfo, const SpanParamsValue *v)
+span_cache(FunctionCallInfo fcinfo, Datum arg)
 {
 	SpanCache  *c = fcinfo->flinfo->fn_extra;
 	MemoryContext old;
+	const char *raw = DatumGetPointer(arg);
+	Size		rawlen = VARSIZE_ANY(raw);
+	const SpanParamsValue *v;
 
 	if (c == NULL)
 	{
@@ -975,6 +1225,10 @@ span_cache(FunctionCallInfo fcinfo, const SpanParamsValue *v)
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanCache));
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		c->linear_text = CStringGetTextDatum("linear");
+		c->span_text = CStringGetTextDatum("span");
+		for (int k = 0; k < PM_SPAN_NSCEN; k++)
+			c->labels[k] = CStringGetTextDatum(span_scenario_label(k));
 		if (c->tupdesc->natts != 24)
 			elog(ERROR, "portmargin: the margin type has %d fields, the library writes 24", c->tupdesc->natts);
 		elemtype = get_element_type(TupleDescAttr(c->tupdesc, 23)->atttypid);
@@ -986,6 +1240,9 @@ span_cache(FunctionCallInfo fcinfo, const SpanParamsValue *v)
 		get_typlenbyvalalign(elemtype, &c->unit_typlen, &c->unit_typbyval, &c->unit_typalign);
 		fcinfo->flinfo->fn_extra = c;
 	}
+	if (c->params && c->raw && c->rawlen == rawlen && memcmp(c->raw, raw, rawlen) == 0)
+		return c;
+	v = (const SpanParamsValue *) PG_DETOAST_DATUM(arg);
 	if (c->params == NULL || c->size != VARSIZE(v) || c->hash != v->hash)
 	{
 		Jsonb	   *doc = span_params_doc(v);
@@ -993,13 +1250,30 @@ span_cache(FunctionCallInfo fcinfo, const SpanParamsValue *v)
 		if (c->cxt)
 			MemoryContextDelete(c->cxt);
 		c->params = NULL;
+		c->raw = NULL;
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "span parameters", ALLOCSET_DEFAULT_SIZES);
 		old = MemoryContextSwitchTo(c->cxt);
 		c->params = span_params_parse(doc);
+		c->cc_text = palloc(sizeof(Datum) * c->params->ncc);
+		c->currency_text = palloc(sizeof(Datum) * c->params->ncc);
+		for (int i = 0; i < c->params->ncc; i++)
+		{
+			c->cc_text[i] = CStringGetTextDatum(c->params->cc[i].cc);
+			c->currency_text[i] = CStringGetTextDatum(c->params->cc[i].currency);
+		}
 		MemoryContextSwitchTo(old);
 		c->size = VARSIZE(v);
 		c->hash = v->hash;
 	}
+	/* remember the argument's own bytes for the next call */
+	if (rawlen <= SPAN_RAW_MAX)
+	{
+		c->raw = c->raw && c->rawlen >= rawlen ? c->raw : MemoryContextAlloc(c->cxt, rawlen);
+		memcpy(c->raw, raw, rawlen);
+		c->rawlen = rawlen;
+	}
+	else
+		c->raw = NULL;
 	return c;
 }
 
@@ -1022,25 +1296,6 @@ account_type_arg(text *t)
 			 errdetail("It must be M (member), H (hedger; also X, non-HRP) or S (speculator; also R, HRP).")));
 }
 
-/* CME's scenario order (span.h) in words */
-static const char *
-span_scenario_label(int k)
-{
-	static const char *const moves[7] = {"unchanged", "up 1/3", "down 1/3", "up 2/3", "down 2/3", "up 3/3", "down 3/3"};
-
-	if (k == 14)
-		return "price up extreme (cover fraction)";
-	if (k == 15)
-		return "price down extreme (cover fraction)";
-	return psprintf("price %s of scan range, volatility %s", moves[k / 2], k % 2 == 0 ? "up" : "down");
-}
-
-static int
-holding_order(const void *a, const void *b)
-{
-	return strcmp(((const PmSpanHolding *) a)->cc, ((const PmSpanHolding *) b)->cc);
-}
-
 static void
 finite_or_error(const char *what, double v)
 {
@@ -1054,13 +1309,12 @@ Datum
 portmargin_span_margin(PG_FUNCTION_ARGS)
 {
 	bytea	   *pf = PG_GETARG_BYTEA_PP(0);
-	SpanParamsValue *pv = (SpanParamsValue *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	int			acct = account_type_arg(PG_GETARG_TEXT_PP(2));
-	SpanCache  *c = span_cache(fcinfo, pv);
+	SpanCache  *c = span_cache(fcinfo, PG_GETARG_DATUM(1));
 	const PmSpanParams *p = c->params;
-	SpanState  *st = span_deserialize(VARDATA_ANY(pf), VARSIZE_ANY_EXHDR(pf), CurrentMemoryContext);
-	int			nh = st->nh,
-				i,
+	int			nh;
+	PmSpanHolding *hs = span_read(VARDATA_ANY(pf), VARSIZE_ANY_EXHDR(pf), &nh);
+	int			i,
 				k,
 				bad = -1,
 				rc;
@@ -1078,20 +1332,18 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	double	   *margins = palloc(sizeof(double) * Max(nh, 1));
 	int			natts = c->unit_tupdesc->natts;
 
-	if (nh > 1)
-		qsort(st->h, nh, sizeof(PmSpanHolding), holding_order);
-	rc = pm_span_margin(p, st->h, nh, acct, palloc(pm_span_work_size(p, st->h, nh)), out,
+	rc = pm_span_margin(p, hs, nh, acct, palloc(pm_span_work_size(p, hs, nh)), out,
 						&maint, &init, &inter, &bad);
 	if (rc == PM_SPAN_UNKNOWN_CC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("span_margin: combined commodity \"%s\" of the portfolio is not in the parameters",
-						st->h[bad].cc)));
+						hs[bad].cc)));
 	if (rc == PM_SPAN_CURRENCIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("span_margin: combined commodities \"%s\" (%s) and \"%s\" (%s) have different currencies",
-						st->h[0].cc, p->cc[out[0].cc].currency, st->h[bad].cc, p->cc[pm_span_find_cc(p, st->h[bad].cc, st->h[bad].cc_len)].currency),
+						hs[0].cc, p->cc[out[0].cc].currency, hs[bad].cc, p->cc[pm_span_find_cc(p, hs[bad].cc, hs[bad].cc_len)].currency),
 				 errhint("SPAN requirements are per currency: margin each currency's positions apart (GROUP BY the currency).")));
 
 	if (natts != 6 + PM_COMP_N + 3)
@@ -1099,7 +1351,6 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	for (i = 0; i < nh; i++)
 	{
 		const PmSpanCcResult *r = &out[i];
-		const PmSpanCc *cc = &p->cc[r->cc];
 		Datum	   *v = palloc(sizeof(Datum) * natts);
 		bool	   *n = palloc(sizeof(bool) * natts);
 		double		comp[PM_COMP_N];
@@ -1115,11 +1366,11 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		comp[PM_COMP_SPOT_MONTH] = r->spot;
 		comp[PM_COMP_INTER_CREDIT] = r->inter;
 		memset(n, 0, sizeof(bool) * natts);
-		v[0] = CStringGetTextDatum(cc->cc);
-		v[1] = CStringGetTextDatum("linear");
+		v[0] = c->cc_text[r->cc];
+		v[1] = c->linear_text;
 		n[2] = n[3] = true;
-		v[4] = CStringGetTextDatum("span");
-		v[5] = CStringGetTextDatum(cc->currency);
+		v[4] = c->span_text;
+		v[5] = c->currency_text[r->cc];
 		for (k = 0; k < PM_COMP_N; k++)
 		{
 			n[6 + k] = isnan(comp[k]);
@@ -1133,12 +1384,12 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		if (r->worst_scenario >= 0)
 		{
 			v[6 + PM_COMP_N + 1] = Int32GetDatum(r->worst_scenario + 1);
-			v[6 + PM_COMP_N + 2] = CStringGetTextDatum(span_scenario_label(r->worst_scenario));
+			v[6 + PM_COMP_N + 2] = c->labels[r->worst_scenario];
 		}
 		else
 			n[6 + PM_COMP_N + 1] = n[6 + PM_COMP_N + 2] = true;
 		units[i] = HeapTupleGetDatum(heap_form_tuple(c->unit_tupdesc, v, n));
-		names[i] = CStringGetTextDatum(cc->cc);
+		names[i] = c->cc_text[r->cc];
 		margins[i] = r->maintenance;
 		finite_or_error("span_margin: unit_margins", margins[i]);
 		scan += r->scan;
@@ -1149,7 +1400,7 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	if (nh == 0)
 		nulls[0] = true;
 	else
-		values[0] = CStringGetTextDatum(p->cc[out[0].cc].currency);
+		values[0] = c->currency_text[out[0].cc];
 	values[1] = Float8GetDatum(init);
 	values[2] = Float8GetDatum(maint);
 	values[3] = Float8GetDatum(scan);
