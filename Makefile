@@ -9,7 +9,8 @@ OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src
               src/method_okx.o src/method_grid.o src/method_var.o src/margin_state.o \
               src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
               src/backtest.o src/backtest_sql.o src/liquidation.o src/rulebook.o \
-              src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o
+              src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o \
+              src/span_file.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts
