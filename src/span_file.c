@@ -22,6 +22,13 @@
  *	  beyond its end counts as blank.  A line that ends inside a field or
  *	  inside a block is truncated (ERROR 22P02).  Trailing blanks do count as
  *	  characters: a line is never right-trimmed.
+ *
+ *	  Lines are split on \n with one trailing \r dropped; blank lines are
+ *	  skipped and still counted; a tab or any byte outside printable ASCII is
+ *	  an error (columns are bytes).  The first record must be "0 "; a later
+ *	  "0 " (another exchange complex) gives another 'file' row.  A risk_array
+ *	  row carries the line number of its 81 (83) and is emitted when the 82
+ *	  (84) is read, so rows stay in file order.
  */
 #include "postgres.h"
 
@@ -250,6 +257,10 @@ static const PaField rec84_tail[] = {
  * Record "B ", array calculation parameters: secondary transcription (index
  * id 20451029465); every field below checked against the real ES record of
  * cme.20190102.s.pa2 except delta_scaling_factor (86-91, reads 0.2000 there).
+ * The research digest reads that record's volatility scan range as 0.35,
+ * but its columns 45-52 hold "35000000", which is 35.000000 as the
+ * transcribed 9(2)V9(6) (exponent 149-151 "00 "): the raw field is returned
+ * and its unit is left to the loader.
  */
 static const PaField recB[] = {
 	T("exchange", 3, 5),
