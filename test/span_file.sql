@@ -23,7 +23,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(62);
+SELECT plan(63);
 
 -- a line from (first column, text) pairs; gaps are blanks
 CREATE FUNCTION pg_temp.line(VARIADIC p text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
@@ -82,6 +82,10 @@ SELECT is((SELECT fields - 'values' - 'composite_delta' - 'settlement_price' FRO
             "futures_month": 201903, "option_month": null, "strike": 0, "implied_vol": 0}',
           'real 81/82: key fields of a future (no right, no option month, strike 0)');
 SELECT is((SELECT count(*)::int FROM portmargin.span_pa2_records(NULL)), 0, 'NULL contents: no rows (STRICT)');
+SELECT is((SELECT array_agg(line || ':' || (fields ->> 'exchange_complex') ORDER BY line)
+           FROM portmargin.span_pa2_records(pg_temp.file((SELECT txt FROM real_rec WHERE id = '0'),
+                                                         overlay((SELECT txt FROM real_rec WHERE id = '0') PLACING 'CBT   ' FROM 3)))),
+          '{1:CME,2:CBT}', 'a second record 0 (another exchange complex) gives a second file row');
 
 -- 2. a synthetic file with every kind -------------------------------------------
 CREATE TEMP TABLE syn (n int PRIMARY KEY, txt text);
