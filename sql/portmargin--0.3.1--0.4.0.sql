@@ -2124,6 +2124,13 @@ CREATE AGGREGATE @extschema@.portfolio_margin_state(pos @extschema@.position, ru
 COMMENT ON AGGREGATE @extschema@.portfolio_margin_state(@extschema@.position, @extschema@.rulebook) IS
   'the partial state of portfolio_margin(position, rulebook) as a value, to merge across servers';
 
+-- ---- SPAN risk parameter file parser (issue 13) ----
+CREATE FUNCTION @extschema@.span_pa2_records(contents text)
+RETURNS TABLE (line integer, kind text, fields jsonb)
+AS 'MODULE_PATHNAME', 'portmargin_span_pa2_records'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_pa2_records(text) IS
+  'the records of a CME SPAN risk parameter file in the expanded unpacked positional format (PA2, file format U2), one row per item in file order: kind file, cc, product, scan_method, scan_tier, intra_method, intra_tier, intra_spread, spot, spot_month, inter_spread, risk_array (one per 81+82 or 83+84 pair, at the line of the first) or array_params; fields as jsonb with raw, exact numbers (implied decimals applied, no decimal locator or risk exponent); records 1, T, 5, P, R, V, X, Y, Z and 9x are skipped; a malformed line is an ERROR naming the line, field and columns';
 -- ---- SPAN from published risk arrays (issue 13) ----
 
 CREATE TYPE @extschema@.span_portfolio;
