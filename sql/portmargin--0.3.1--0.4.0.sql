@@ -2130,7 +2130,7 @@ RETURNS TABLE (line integer, kind text, fields jsonb)
 AS 'MODULE_PATHNAME', 'portmargin_span_pa2_records'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.span_pa2_records(text) IS
-  'the records of a CME SPAN risk parameter file in the expanded unpacked positional format (PA2, file format U2), one row per item in file order: kind file, cc, product, scan_method, scan_tier, intra_method, intra_tier, intra_spread, spot, spot_month, inter_spread, risk_array (one per 81+82 or 83+84 pair, at the line of the first) or array_params; fields as jsonb with raw, exact numbers (implied decimals applied, no decimal locator or risk exponent); records 1, T, 5, P, R, V, X, Y, Z and 9x are skipped; a malformed line is an ERROR naming the line, field and columns';
+  'the records of a CME SPAN risk parameter file in the expanded unpacked positional format (PA2, file format U2), one row per item in file order: kind file, cc, product, scan_method, scan_tier, intra_method, intra_tier, intra_spread, spot, spot_month, inter_spread, risk_array (one per 81+82 or 83+84 pair, at the line of the first), array_params (B) or price (P); fields as jsonb with raw, exact numbers (implied decimals applied, no decimal locator or risk exponent); records 1, T, 5, R, V, X, Y, Z and 9x are skipped; record E is refused (0A000); a malformed line is an ERROR naming the line, field and columns';
 -- ---- SPAN from published risk arrays (issue 13) ----
 
 CREATE TYPE @extschema@.span_portfolio;
@@ -2564,7 +2564,9 @@ INSERT INTO %1$I.span_products (file_id, exchange, product, product_type, cc, de
 SELECT DISTINCT ON (r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type')
        $1, r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type', r.fields->>'cc',
        coalesce((r.fields->>'decimal_locator')::integer, 0), (p.fields->>'settlement_locator')::integer,
-       (p.fields->>'strike_locator')::integer, (p.fields->>'contract_value_factor')::float8, r.line
+       (p.fields->>'strike_locator')::integer,
+       ((p.fields->>'contract_value_factor')::numeric * power(10::numeric, coalesce((p.fields->>'cvf_exponent')::integer, 0)))::float8,
+       r.line
 FROM pg_temp.portmargin_span_records r
 LEFT JOIN pg_temp.portmargin_span_records p ON p.kind = 'price' AND p.fields->>'exchange' = r.fields->>'exchange'
       AND p.fields->>'product' = r.fields->>'product' AND p.fields->>'product_type' = r.fields->>'product_type'

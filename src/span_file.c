@@ -50,6 +50,7 @@
 #define PA_DATE		'd'			/* CCYYMMDD -> text 'YYYY-MM-DD' */
 #define PA_CODE		'c'			/* one byte out of set; blank -> dflt */
 #define PA_BOOL		'b'			/* one byte: in set -> true; in dflt -> false */
+#define PA_SINT		's'			/* digits with an optional leading '-' inside the field ("-02"); blank -> null */
 
 typedef struct PaField
 {
@@ -277,6 +278,24 @@ static const PaField recB[] = {
 	N("contract_value_factor", 129, 142, 7),
 };
 
+/*
+ * Record "P ", price conversion parameters: CME, "Type P Record - Standard
+ * and Expanded" (https://cmegroupclientsite.atlassian.net/wiki/spaces/pubspan/pages/46137428/Type+P+Record+-+Standard+and+Expanded):
+ * decimal locators of 3 bytes with a leading '-' when negative, contract
+ * value factor 9(7)V9(7) times ten to its exponent (sign 73, digits 74-75).
+ */
+#define SI(n, a, b)			{n, a, b, PA_SINT, 0, 0, false, NULL, NULL}
+static const PaField recP[] = {
+	T("exchange", 3, 5),
+	T("product", 6, 15),
+	T("product_type", 16, 18),
+	SI("settlement_locator", 34, 36),
+	SI("strike_locator", 37, 39),
+	N("contract_value_factor", 42, 55, 7),
+	T("currency", 66, 68),
+	IS("cvf_exponent", 74, 75, 73),
+};
+
 /* parsing state of one call */
 typedef struct PaCtx
 {
@@ -485,7 +504,19 @@ pa_value(PaCtx *c, const PaField *f, int shift, int idx, StringInfo out)
 		default:
 			break;
 	}
-	/* numeric kinds: digits only */
+	/* numeric kinds: digits only (PA_SINT: after an optional '-', leading blanks allowed) */
+	if (f->kind == PA_SINT)
+	{
+		while (*s == ' ')
+			s++;
+		if (*s == '-')
+		{
+			neg = true;
+			s++;
+		}
+		if (*s == '\0')
+			pa_bad(c, f, shift, idx, s, "a number");
+	}
 	for (p = s; *p; p++)
 		if (*p < '0' || *p > '9')
 			pa_bad(c, f, shift, idx, s,
@@ -506,6 +537,7 @@ pa_value(PaCtx *c, const PaField *f, int shift, int idx, StringInfo out)
 	switch (f->kind)
 	{
 		case PA_INT:
+		case PA_SINT:
 			append_number(out, s, 0, neg);
 			return true;
 		case PA_NUM:
@@ -838,6 +870,17 @@ parse_B(PaCtx *c)
 	emit(c, c->lineno, "array_params", &j);
 }
 
+static void
+parse_P(PaCtx *c)
+{
+	PaJson		j;
+
+	pa_need(c, &recP[3], 0, 0);
+	json_start(&j);
+	json_fields(c, &j, recP, LEN(recP), 0, 0);
+	emit(c, c->lineno, "price", &j);
+}
+
 /* 81 or 83: check and keep it until its 82 or 84 */
 static void
 parse_81(PaCtx *c, bool high)
@@ -976,10 +1019,13 @@ parse_line(PaCtx *c, bool first_record)
 			case 'B':
 				parse_B(c);
 				return;
+			case 'P':
+				c->lenient = true;
+				parse_P(c);
+				return;
 			case '1':
 			case 'T':
 			case '5':
-			case 'P':
 			case 'R':
 			case 'V':
 			case 'X':

@@ -23,7 +23,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(63);
+SELECT plan(65);
 
 -- a line from (first column, text) pairs; gaps are blanks
 CREATE FUNCTION pg_temp.line(VARIADIC p text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$
@@ -132,7 +132,8 @@ INSERT INTO syn VALUES
 (13, pg_temp.line('1','6 ', '3','IDX', '6','0002', '10','0125000', '17','CME', '20','Y', '21','ESX', '27','0001000', '34','B',
                   '89','02', '101','F')),
 (14, pg_temp.line('1','5 ', '3','IDX', '13','ESX   YMX')),                                 -- skipped
-(15, pg_temp.line('1','P ', '3','CME', '6','ES', '34','002')),                               -- skipped
+(15, pg_temp.line('1','P ', '3','CME', '6','ES', '16','FUT', '19','E-MINI S&P', '34','002', '37','-02',
+                  '42','00000500000000', '66','USD', '73','-', '74','01')),
 -- B: CME EZ OOF, futures 202403 (19-24), option 202402 (28-33), base vol 0.182500 (37-44),
 --    vol scan 0.040000 (45-52), price scan 12345 (53-57), extreme 2.000 (58-62), cover 0.3500 (63-67),
 --    delta scaling 1.2500 (86-91), contract value factor 50.0000000 (129-142)
@@ -158,8 +159,16 @@ CREATE TEMP TABLE syn_out AS
 SELECT r.* FROM portmargin.span_pa2_records((SELECT string_agg(txt, E'\n' ORDER BY n) FROM syn) || E'\n') r;
 
 SELECT is((SELECT array_agg(line || ':' || kind ORDER BY ord) FROM (SELECT *, row_number() OVER () ord FROM syn_out) x),
-          '{1:file,5:cc,5:product,5:product,5:product,6:cc,7:scan_method,7:scan_tier,7:scan_tier,8:intra_method,8:intra_tier,8:intra_tier,9:intra_spread,10:spot,10:spot_month,10:spot_month,11:spot,12:inter_spread,13:inter_spread,16:array_params,17:risk_array}',
-          'synthetic file: one row per item in file order; T, 1, 5, P, 9x and X skipped; blank lines skipped; blank product block 3 skipped');
+          '{1:file,5:cc,5:product,5:product,5:product,6:cc,7:scan_method,7:scan_tier,7:scan_tier,8:intra_method,8:intra_tier,8:intra_tier,9:intra_spread,10:spot,10:spot_month,10:spot_month,11:spot,12:inter_spread,13:inter_spread,15:price,16:array_params,17:risk_array}',
+          'synthetic file: one row per item in file order; T, 1, 5, 9x and X skipped; blank lines skipped; blank product block 3 skipped');
+-- P (CME, "Type P Record - Standard and Expanded"): settlement locator 34-36 "002", strike locator 37-39 "-02"
+-- (negative: '-' in the first byte), CVF 42-55 9(7)V9(7) = 50.0000000, currency 66-68, CVF exponent sign 73 and digits 74-75
+SELECT is((SELECT fields FROM syn_out WHERE line = 15),
+          '{"exchange": "CME", "product": "ES", "product_type": "FUT", "settlement_locator": 2, "strike_locator": -2,
+            "contract_value_factor": 50.0000000, "currency": "USD", "cvf_exponent": -1}', 'P record: price conversion parameters');
+SELECT throws_ok($$SELECT count(*) FROM portmargin.span_pa2_records(pg_temp.file((SELECT txt FROM real_rec WHERE id = '0'),
+                     pg_temp.line('1','P ', '3','CME', '6','ES', '16','FUT', '34','-0a')))$$,
+                 '22P02', 'line 2, field settlement_locator (columns 34-36) of record "P ": "0a" is not a number', 'P record: a bad locator names line and field');
 SELECT is((SELECT fields FROM syn_out WHERE line = 1),
           '{"exchange_complex": "TESTCC", "business_date": "2024-02-29", "settlement_code": "I",
             "file_identifier": "E", "business_time": "1530", "file_format": "U2"}', 'file row');
