@@ -2233,6 +2233,7 @@ CREATE FUNCTION @extschema@.create_span_tables(target text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $fn$
 DECLARE
   pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
@@ -2428,6 +2429,7 @@ CREATE FUNCTION @extschema@.load_span_file(target text, contents text, file_name
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
 AS $fn$
 DECLARE
   pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
