@@ -2227,6 +2227,37 @@ RETURNS @extschema@.margin AS 'MODULE_PATHNAME', 'portmargin_span_margin' LANGUA
 COMMENT ON FUNCTION @extschema@.span_margin(@extschema@.span_portfolio, @extschema@.span_parameters, text) IS
   'CME SPAN from published risk arrays: per combined commodity scan risk (per scan tier), intra-commodity spread charge, delivery month charge, inter-commodity spread credit and short option minimum, risk = max(scan + intra + spot - credit, som) times the account type''s maintenance factor (initial: initial ratio), less the net option value; account_type M (member), H (hedger, also X = non-HRP) or S (speculator, also R = HRP); one unit per combined commodity in the units breakdown (doc/span.md)';
 
+CREATE FUNCTION @extschema@.span_margin_sfunc(internal, text, integer, float8, float8[], float8, float8, text,
+                                              @extschema@.span_parameters, text)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_span_margin_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_margin_combine(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'portmargin_span_margin_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_margin_serial(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'portmargin_span_margin_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_margin_deserial(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'portmargin_span_margin_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.span_margin_ffunc(internal) RETURNS @extschema@.margin
+    AS 'MODULE_PATHNAME', 'portmargin_span_margin_ffunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.span_margin_sfunc(internal, text, integer, float8, float8[], float8, float8, text, @extschema@.span_parameters, text) IS 'transition function of the span_margin aggregate';
+COMMENT ON FUNCTION @extschema@.span_margin_combine(internal, internal) IS 'combine function of the span_margin aggregate (parallel query)';
+COMMENT ON FUNCTION @extschema@.span_margin_serial(internal) IS 'serialisation of the span_margin aggregate''s state (with its parameters argument)';
+COMMENT ON FUNCTION @extschema@.span_margin_deserial(bytea, internal) IS 'deserialisation of the span_margin aggregate''s state';
+COMMENT ON FUNCTION @extschema@.span_margin_ffunc(internal) IS 'final function of the span_margin aggregate';
+
+CREATE AGGREGATE @extschema@.span_margin(cc text, month integer, quantity float8, risk_array float8[],
+                                        composite_delta float8, option_value float8, put_call text,
+                                        parameters @extschema@.span_parameters, account_type text) (
+    SFUNC = @extschema@.span_margin_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.span_margin_ffunc,
+    COMBINEFUNC = @extschema@.span_margin_combine,
+    SERIALFUNC = @extschema@.span_margin_serial,
+    DESERIALFUNC = @extschema@.span_margin_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.span_margin(text, integer, float8, float8[], float8, float8, text, @extschema@.span_parameters, text) IS
+  'CME SPAN from published risk arrays over a group of positions in one pass: the same result as span_margin(span_portfolio(...), parameters, account_type), with arrays summed per scan tier as rows arrive; parameters and account_type must be the same on every row of a group (pass the parameters as a scalar sub-select)';
+
 -- SPAN risk parameter files in tables: created per schema, filled by load_span_file, read by span_parameters_of
 
 CREATE FUNCTION @extschema@.create_span_tables(target text)
@@ -2409,8 +2440,7 @@ COMMENT ON VIEW %1$I.span_position_arrays IS 'positions with the published risk 
 
 CREATE OR REPLACE VIEW %1$I.span_account_margin AS
 SELECT s.account_id, s.currency,
-       %2$I.span_margin(%2$I.span_portfolio(s.cc, s.month, s.quantity, s.risk_array, s.composite_delta,
-                                            s.option_value, s.put_call),
+       %2$I.span_margin(s.cc, s.month, s.quantity, s.risk_array, s.composite_delta, s.option_value, s.put_call,
                         (SELECT %2$I.span_parameters_of(%3$L, pg_catalog.max(f.file_id)) FROM %1$I.span_files f),
                         COALESCE(t.account_type, 'S')) AS margin
 FROM %1$I.span_position_arrays s

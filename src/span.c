@@ -44,8 +44,8 @@ pm_span_find_cc(const PmSpanParams *p, const char *cc, int len)
 }
 
 /* the index of the tier month lies in, or n (the months no tier holds) */
-static int
-tier_of(const PmSpanTier *t, int n, int month)
+int
+pm_span_tier_of(const PmSpanTier *t, int n, int month)
 {
 	int			i;
 
@@ -197,13 +197,19 @@ span_cc(const PmSpanCc *c, const PmSpanHolding *h, double *work, PmSpanCcResult 
 	for (i = 0; i < h->nmonths; i++)
 	{
 		const PmSpanMonth *m = &h->months[i];
-		double	   *a = scan + PM_SPAN_NSCEN * (nst ? tier_of(c->scan_tiers, nst, m->month) : 0);
 
-		for (j = 0; j < PM_SPAN_NSCEN; j++)
-			a[j] += m->array[j];
-		tdelta[nit ? tier_of(c->intra_tiers, nit, m->month) : 0] += m->delta;
+		if (h->scan_arrays == NULL)
+		{
+			double	   *a = scan + PM_SPAN_NSCEN * (nst ? pm_span_tier_of(c->scan_tiers, nst, m->month) : 0);
+
+			for (j = 0; j < PM_SPAN_NSCEN; j++)
+				a[j] += m->array[j];
+		}
+		tdelta[nit ? pm_span_tier_of(c->intra_tiers, nit, m->month) : 0] += m->delta;
 		r->net_delta += m->delta;
 	}
+	if (h->scan_arrays)
+		memcpy(scan, h->scan_arrays, sizeof(double) * PM_SPAN_NSCEN * (nst + 1));
 
 	/* scan risk and its price part, per scan tier */
 	r->scan = r->price_risk = 0;
@@ -244,7 +250,7 @@ span_cc(const PmSpanCc *c, const PmSpanHolding *h, double *work, PmSpanCcResult 
 				d += h->months[j].delta;
 		d = fabs(d);
 		if (nit)
-			used = fmin(d, consumed[tier_of(c->intra_tiers, nit, c->spot[i].month)]);
+			used = fmin(d, consumed[pm_span_tier_of(c->intra_tiers, nit, c->spot[i].month)]);
 		r->spot += used * c->spot[i].rate_consumed + (d - used) * c->spot[i].rate_remaining;
 	}
 

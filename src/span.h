@@ -24,6 +24,13 @@
 #define PM_SPAN_HEDGER 1		/* also non-HRP */
 #define PM_SPAN_SPECULATOR 2	/* also HRP */
 
+/* a contract month CCYYMM */
+static inline bool
+pm_span_valid_month(int m)
+{
+	return m >= 100001 && m <= 999912 && m % 100 >= 1 && m % 100 <= 12;
+}
+
 /* ---- an account's positions, folded ---- */
 
 /* one contract month of a combined commodity: sums over its positions */
@@ -45,6 +52,13 @@ typedef struct PmSpanHolding
 	int			nmonths;
 	int			maxmonths;
 	PmSpanMonth *months;
+	/*
+	 * NULL: the scan arrays are the months' arrays summed per scan tier.
+	 * Else the arrays already summed per scan tier of the commodity's
+	 * parameters ([nscan_tiers + 1][16], the last: months in no tier), and
+	 * the months' arrays are not read.
+	 */
+	const double *scan_arrays;
 } PmSpanHolding;
 
 /* ---- published parameters ---- */
@@ -156,6 +170,9 @@ extern size_t pm_span_work_size(const PmSpanParams *p, const PmSpanHolding *h, i
 extern int	pm_span_margin(const PmSpanParams *p, const PmSpanHolding *h, int nh, int account_type,
 						   void *work, PmSpanCcResult *out, double *maintenance, double *initial,
 						   double *inter, int *bad);
+
+/* the index of the tier of tiers t[0..n) that month lies in, or n when none */
+extern int	pm_span_tier_of(const PmSpanTier *t, int n, int month);
 
 /* the index of combined commodity cc (len bytes) in p, or -1 */
 extern int	pm_span_find_cc(const PmSpanParams *p, const char *cc, int len);

@@ -6,11 +6,13 @@
  *	    array and composite delta, short options, option value), with
  *	    combine, serialise and deserialise for parallel query; its result is
  *	    the span_portfolio type, the same bytes as the partial state;
- *	  - the span_parameters type: a document of published parameters
- *	    (jsonb, doc/span.md) checked once and kept with a content hash, so
- *	    that span_margin parses it once per query, not per account;
  *	  - span_margin(portfolio, parameters, account_type): the margin type,
- *	    one unit per combined commodity.
+ *	    one unit per combined commodity;
+ *	  - the span_margin aggregate: the same in one pass over the positions,
+ *	    with the parameters as an argument: arrays are summed per scan tier
+ *	    as rows arrive, months keep only their delta, and the result is
+ *	    computed from the state (no portfolio value in between).
+ *	  The parameters are read by span_params.c (span_glue.h).
  */
 #include "postgres.h"
 
@@ -33,6 +35,7 @@
 
 #include "margin.h"
 #include "span.h"
+#include "span_glue.h"
 #include "sqlargs.h"
 
 /* ------------------------------------------------------------------ */
@@ -50,15 +53,19 @@
 typedef struct SpanAcc
 {
 	struct SpanAcc *next;		/* the holding's next month */
-	int32		month;
+	int32		month;			/* the key: a month; in an aggregate with parameters, -(t + 1) for scan tier t */
 	double		delta;
-	double		array[PM_SPAN_NSCEN];
+	struct SpanAcc *tier;		/* with parameters: the month's scan tier entry */
+	double		array[PM_SPAN_NSCEN];	/* not allocated for a month's entry with parameters */
 } SpanAcc;
+
+#define SPAN_ACC_SHORT offsetof(SpanAcc, array)
 
 typedef struct SpanHold
 {
 	char	   *cc;
 	int			cc_len;
+	int			pcc;			/* with parameters: the commodity's index in them */
 	int			nmonths;
 	double		option_value;
 	double		short_calls;
@@ -86,18 +93,36 @@ typedef struct SpanState
 	int			nkeys;
 	uint32		mask;			/* slots - 1 (a power of two) */
 	SpanSlot   *tab;
-	SpanAcc    *free_accs;		/* entries allocated in blocks: the next unused */
-	int			nfree;
+	char	   *bump;			/* entries are cut from blocks: the unused rest of the last */
+	Size		bump_left;
+	/* the span_margin aggregate: its parameters (a cache of the call site), account type */
+	SpanParamsCache *pc;
+	int			acct;
+	const char *params_ptr;		/* the arguments of the last row (pointers: a constant's never change) */
+	const char *acct_ptr;
 } SpanState;
 
-#define SPAN_ACC_BLOCK 16
+#define SPAN_BUMP_BLOCK 4096
 
 #define SPAN_TAB_INIT 16
 
-static inline bool
-valid_month(int32 m)
+#define valid_month pm_span_valid_month
+
+static void *
+span_bump(SpanState *st, Size size)
 {
-	return m >= 100001 && m <= 999912 && m % 100 >= 1 && m % 100 <= 12;
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if (st->bump_left < size)
+	{
+		st->bump = MemoryContextAlloc(st->mcxt, SPAN_BUMP_BLOCK);
+		st->bump_left = SPAN_BUMP_BLOCK;
+	}
+	p = st->bump;
+	st->bump += size;
+	st->bump_left -= size;
+	return p;
 }
 
 static SpanState *
@@ -158,6 +183,18 @@ span_tab_grow(SpanState *st)
 	pfree(old);
 }
 
+/* short byte strings equal (commodity codes: a call to memcmp costs more) */
+static inline bool
+bytes_equal(const char *a, const char *b, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* the holding of commodity cc (len bytes), added if new (rare: a linear search) */
 static int
 span_hold_index(SpanState *st, const char *cc, int len)
@@ -166,7 +203,7 @@ span_hold_index(SpanState *st, const char *cc, int len)
 	SpanHold   *h;
 
 	for (i = 0; i < st->nh; i++)
-		if (st->holds[i].cc_len == len && memcmp(st->holds[i].cc, cc, len) == 0)
+		if (st->holds[i].cc_len == len && bytes_equal(st->holds[i].cc, cc, len))
 			return i;
 	if (st->nh == st->maxh)
 	{
@@ -180,6 +217,15 @@ span_hold_index(SpanState *st, const char *cc, int len)
 	memcpy(h->cc, cc, len);
 	h->cc[len] = '\0';
 	h->cc_len = len;
+	h->pcc = -1;
+	if (st->pc)
+	{
+		h->pcc = pm_span_find_cc(st->pc->params, cc, len);
+		if (h->pcc < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("span_margin: combined commodity \"%s\" of the positions is not in the parameters", h->cc)));
+	}
 	return st->nh++;
 }
 
@@ -216,14 +262,13 @@ span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *add
 	/* a new key */
 	*hi = span_hold_index(st, cc, len);
 	h = &st->holds[*hi];
-	if (st->nfree == 0)
+	/* a month's entry under parameters keeps its delta only (its array goes to its tier's) */
 	{
-		st->free_accs = MemoryContextAlloc(st->mcxt, sizeof(SpanAcc) * SPAN_ACC_BLOCK);
-		st->nfree = SPAN_ACC_BLOCK;
+		Size		size = st->pc && month > 0 ? SPAN_ACC_SHORT : sizeof(SpanAcc);
+
+		acc = span_bump(st, size);
+		memset(acc, 0, size);
 	}
-	acc = st->free_accs++;
-	st->nfree--;
-	memset(acc, 0, sizeof(SpanAcc));
 	acc->month = month;
 	if (h->tail)
 		h->tail->next = acc;
@@ -363,6 +408,9 @@ portmargin_span_combine(PG_FUNCTION_ARGS)
 		elog(ERROR, "portmargin_span_combine called in a non-aggregate context");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	/* a group's first partial state is taken as it is when it lives in the aggregate's memory */
+	if (PG_ARGISNULL(0) && ((SpanState *) PG_GETARG_POINTER(1))->mcxt == aggcxt)
+		PG_RETURN_POINTER(PG_GETARG_POINTER(1));
 	dst = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
 	span_merge(dst, (SpanState *) PG_GETARG_POINTER(1));
 	PG_RETURN_POINTER(dst);
@@ -658,538 +706,22 @@ portmargin_span_portfolio_send(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------ */
-/* parameters                                                         */
-/* ------------------------------------------------------------------ */
-
-/*
- * span_parameters: header, then the jsonb document as given (checked).
- * hash is of the jsonb bytes: span_margin's cache tells documents apart by
- * size and hash without comparing them.
- */
-typedef struct SpanParamsValue
-{
-	int32		vl_len_;
-	int32		version;
-	uint64		hash;
-	/* jsonb follows, 8-byte aligned */
-} SpanParamsValue;
-
-#define SPAN_PARAMS_VERSION 1
-#define SPAN_PARAMS_JSONB(v) ((Jsonb *) ((char *) (v) + sizeof(SpanParamsValue)))
-
-static void param_error(const char *path, const char *fmt,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
-
-static void
-param_error(const char *path, const char *fmt,...)
-{
-	char		buf[512];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("span parameters: %s: %s", path, buf),
-			 errhint("doc/span.md describes the document.")));
-}
-
-static bool
-jb_get(JsonbContainer *c, const char *key, JsonbValue *out)
-{
-	return getKeyJsonValueFromContainer(c, key, strlen(key), out) != NULL && out->type != jbvNull;
-}
-
-static const char *
-jb_type_name(const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return "a string";
-		case jbvNumeric:
-			return "a number";
-		case jbvBool:
-			return "a boolean";
-		case jbvNull:
-			return "null";
-		default:
-			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
-	}
-}
-
-static double
-jb_number(JsonbContainer *c, const char *key, const char *path, bool required, double def)
-{
-	JsonbValue	v;
-	double		d;
-
-	if (!jb_get(c, key, &v))
-	{
-		if (required)
-			param_error(path, "\"%s\" is missing", key);
-		return def;
-	}
-	if (v.type != jbvNumeric)
-		param_error(path, "\"%s\" is %s; it must be a number", key, jb_type_name(&v));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-	if (!isfinite(d))
-		param_error(path, "\"%s\" is %s; it must be finite", key, float8out_internal(d));
-	return d;
-}
-
-static int
-jb_int(JsonbContainer *c, const char *key, const char *path, bool required, int def)
-{
-	double		d = jb_number(c, key, path, required, def);
-
-	if (d != floor(d) || fabs(d) > 1e9)
-		param_error(path, "\"%s\" is %s; it must be an integer", key, float8out_internal(d));
-	return (int) d;
-}
-
-static char *
-jb_string(JsonbContainer *c, const char *key, const char *path, bool required, const char *def)
-{
-	JsonbValue	v;
-
-	if (!jb_get(c, key, &v))
-	{
-		if (required)
-			param_error(path, "\"%s\" is missing", key);
-		return def ? pstrdup(def) : NULL;
-	}
-	if (v.type != jbvString)
-		param_error(path, "\"%s\" is %s; it must be a string", key, jb_type_name(&v));
-	if (v.val.string.len == 0)
-		param_error(path, "\"%s\" is empty", key);
-	return pnstrdup(v.val.string.val, v.val.string.len);
-}
-
-static bool
-jb_bool(JsonbContainer *c, const char *key, const char *path, bool def)
-{
-	JsonbValue	v;
-
-	if (!jb_get(c, key, &v))
-		return def;
-	if (v.type != jbvBool)
-		param_error(path, "\"%s\" is %s; it must be true or false", key, jb_type_name(&v));
-	return v.val.boolean;
-}
-
-/* an array under key (NULL and *n = 0 when absent) */
-static JsonbContainer *
-jb_array(JsonbContainer *c, const char *key, const char *path, int *n)
-{
-	JsonbValue	v;
-
-	*n = 0;
-	if (!jb_get(c, key, &v))
-		return NULL;
-	if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
-		param_error(path, "\"%s\" is %s; it must be an array", key, jb_type_name(&v));
-	*n = JsonContainerSize(v.val.binary.data);
-	return v.val.binary.data;
-}
-
-/* element i of array a, an object */
-static JsonbContainer *
-jb_object_at(JsonbContainer *a, int i, const char *path)
-{
-	JsonbValue *v = getIthJsonbValueFromContainer(a, i);
-
-	if (v == NULL || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		param_error(path, "is %s; it must be an object", v ? jb_type_name(v) : "missing");
-	return v->val.binary.data;
-}
-
-static char
-jb_side(JsonbContainer *c, const char *path)
-{
-	char	   *s = jb_string(c, "side", path, true, NULL);
-
-	if ((s[0] != 'A' && s[0] != 'B') || s[1] != '\0')
-		param_error(path, "\"side\" is \"%s\"; it must be \"A\" or \"B\"", s);
-	return s[0];
-}
-
-static double
-jb_ratio(JsonbContainer *c, const char *path)
-{
-	double		r = jb_number(c, "ratio", path, false, 1.0);
-
-	if (!(r > 0))
-		param_error(path, "\"ratio\" is %s; it must be greater than zero", float8out_internal(r));
-	return r;
-}
-
-static void
-jb_tiers(JsonbContainer *c, const char *key, const char *path, PmSpanTier **out, int *n)
-{
-	JsonbContainer *a = jb_array(c, key, path, n);
-	int			i,
-				k;
-
-	*out = palloc0(sizeof(PmSpanTier) * Max(*n, 1));
-	for (i = 0; i < *n; i++)
-	{
-		char	   *p = psprintf("%s.%s[%d]", path, key, i);
-		JsonbContainer *t = jb_object_at(a, i, p);
-		PmSpanTier *tier = &(*out)[i];
-
-		tier->tier = jb_int(t, "tier", p, true, 0);
-		tier->start = jb_int(t, "start", p, false, 0);
-		tier->end = jb_int(t, "end", p, false, 0);
-		if ((tier->start && !valid_month(tier->start)) || (tier->end && !valid_month(tier->end)))
-			param_error(p, "start %d or end %d is not a month CCYYMM", tier->start, tier->end);
-		if (tier->start && tier->end && tier->start > tier->end)
-			param_error(p, "start %d is after end %d", tier->start, tier->end);
-		for (k = 0; k < i; k++)
-			if ((*out)[k].tier == tier->tier)
-				param_error(p, "tier %d is defined twice", tier->tier);
-	}
-}
-
-static bool
-tier_known(const PmSpanTier *t, int n, int tn)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].tier == tn)
-			return true;
-	return false;
-}
-
-static int
-cmp_cc(const void *a, const void *b)
-{
-	return strcmp(((const PmSpanCc *) a)->cc, ((const PmSpanCc *) b)->cc);
-}
-
-static int
-cmp_intra(const void *a, const void *b)
-{
-	const PmSpanIntraSpread *x = a,
-			   *y = b;
-
-	if (x->priority != y->priority)
-		return x->priority < y->priority ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int
-cmp_inter(const void *a, const void *b)
-{
-	const PmSpanInterSpread *x = a,
-			   *y = b;
-
-	if (x->priority != y->priority)
-		return x->priority < y->priority ? -1 : 1;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static void
-jb_factors(JsonbContainer *c, const char *key, const char *path, double *out)
-{
-	int			n,
-				i;
-	JsonbContainer *a = jb_array(c, key, path, &n);
-
-	if (a == NULL)
-	{
-		out[0] = out[1] = out[2] = 1.0;
-		return;
-	}
-	if (n != 3)
-		param_error(path, "\"%s\" has %d values; it must have 3 (member, hedger, speculator)", key, n);
-	for (i = 0; i < 3; i++)
-	{
-		JsonbValue *v = getIthJsonbValueFromContainer(a, i);
-
-		if (v->type != jbvNumeric)
-			param_error(path, "\"%s\"[%d] is %s; it must be a number", key, i, jb_type_name(v));
-		out[i] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-		if (!(isfinite(out[i]) && out[i] > 0))
-			param_error(path, "\"%s\"[%d] is %s; it must be greater than zero", key, i,
-						float8out_internal(out[i]));
-	}
-}
-
-/* the parameters of a checked document, in the current memory context */
-static PmSpanParams *
-span_params_parse(Jsonb *doc)
-{
-	PmSpanParams *p = palloc0(sizeof(PmSpanParams));
-	JsonbContainer *root = &doc->root;
-	JsonbContainer *ccs,
-			   *inter;
-	int			i,
-				k,
-				l;
-
-	if (!JsonContainerIsObject(root))
-		param_error("the document", "it must be a JSON object");
-	ccs = jb_array(root, "combined_commodities", "the document", &p->ncc);
-	if (ccs == NULL || p->ncc == 0)
-		param_error("the document", "\"combined_commodities\" is missing or empty");
-	p->cc = palloc0(sizeof(PmSpanCc) * p->ncc);
-	for (i = 0; i < p->ncc; i++)
-	{
-		char	   *path = psprintf("combined_commodities[%d]", i);
-		JsonbContainer *o = jb_object_at(ccs, i, path);
-		PmSpanCc   *c = &p->cc[i];
-		char	   *style,
-				   *cpath;
-		JsonbContainer *a;
-		int			n;
-
-		c->cc = jb_string(o, "cc", path, true, NULL);
-		cpath = psprintf("%s (%s)", path, c->cc);
-		c->currency = jb_string(o, "currency", cpath, true, NULL);
-		style = jb_string(o, "option_style", cpath, false, "P");
-		if (strcmp(style, "P") != 0 && strcmp(style, "F") != 0)
-			param_error(cpath, "\"option_style\" is \"%s\"; it must be \"P\" (premium) or \"F\" (futures-style)",
-						style);
-		c->premium_options = style[0] == 'P';
-		c->wfpr_method = jb_int(o, "wfpr_method", cpath, false, PM_SPAN_WFPR_NORMAL);
-		if (c->wfpr_method < 1 || c->wfpr_method > 3)
-			param_error(cpath, "\"wfpr_method\" is %d; it must be 1, 2 or 3", c->wfpr_method);
-		c->price_scan_range = jb_number(o, "price_scan_range", cpath, c->wfpr_method != 1, NAN);
-		if (!isnan(c->price_scan_range) && c->price_scan_range < 0)
-			param_error(cpath, "\"price_scan_range\" is %s; it must not be negative",
-						float8out_internal(c->price_scan_range));
-		c->som_rate = jb_number(o, "som_rate", cpath, false, 0);
-		if (c->som_rate < 0)
-			param_error(cpath, "\"som_rate\" is %s; it must not be negative", float8out_internal(c->som_rate));
-		c->som_method = jb_int(o, "som_method", cpath, false, 2);
-		if (c->som_method != 1 && c->som_method != 2)
-			param_error(cpath, "\"som_method\" is %d; it must be 1 or 2", c->som_method);
-		jb_factors(o, "maintenance_factors", cpath, c->maintenance_factor);
-		jb_factors(o, "initial_ratios", cpath, c->initial_ratio);
-		jb_tiers(o, "scan_tiers", cpath, &c->scan_tiers, &c->nscan_tiers);
-		jb_tiers(o, "intra_tiers", cpath, &c->intra_tiers, &c->nintra_tiers);
-
-		a = jb_array(o, "intra_spreads", cpath, &c->nintra);
-		c->intra = palloc0(sizeof(PmSpanIntraSpread) * Max(c->nintra, 1));
-		for (k = 0; k < c->nintra; k++)
-		{
-			char	   *sp = psprintf("%s.intra_spreads[%d]", cpath, k);
-			JsonbContainer *s = jb_object_at(a, k, sp);
-			PmSpanIntraSpread *x = &c->intra[k];
-			JsonbContainer *legs;
-
-			x->priority = jb_int(s, "priority", sp, true, 0);
-			x->seq = k;
-			x->rate = jb_number(s, "rate", sp, true, 0);
-			if (x->rate < 0)
-				param_error(sp, "\"rate\" is %s; it must not be negative", float8out_internal(x->rate));
-			legs = jb_array(s, "legs", sp, &x->nlegs);
-			if (x->nlegs < 2 || x->nlegs > PM_SPAN_MAX_INTRA_LEGS)
-				param_error(sp, "it has %d legs; a spread has 2 to %d", x->nlegs, PM_SPAN_MAX_INTRA_LEGS);
-			for (l = 0; l < x->nlegs; l++)
-			{
-				char	   *lp = psprintf("%s.legs[%d]", sp, l);
-				JsonbContainer *leg = jb_object_at(legs, l, lp);
-
-				x->tier[l] = jb_int(leg, "tier", lp, true, 0);
-				if (!tier_known(c->intra_tiers, c->nintra_tiers, x->tier[l]))
-					param_error(lp, "tier %d is not one of %s's intra_tiers", x->tier[l], c->cc);
-				x->ratio[l] = jb_ratio(leg, lp);
-				x->side[l] = jb_side(leg, lp);
-			}
-		}
-		qsort(c->intra, c->nintra, sizeof(PmSpanIntraSpread), cmp_intra);
-
-		a = jb_array(o, "spot_months", cpath, &n);
-		c->nspot = n;
-		c->spot = palloc0(sizeof(PmSpanSpotMonth) * Max(n, 1));
-		for (k = 0; k < n; k++)
-		{
-			char	   *sp = psprintf("%s.spot_months[%d]", cpath, k);
-			JsonbContainer *s = jb_object_at(a, k, sp);
-
-			c->spot[k].month = jb_int(s, "month", sp, true, 0);
-			if (!valid_month(c->spot[k].month))
-				param_error(sp, "\"month\" is %d; it must be a month CCYYMM", c->spot[k].month);
-			c->spot[k].rate_consumed = jb_number(s, "rate_consumed", sp, true, 0);
-			c->spot[k].rate_remaining = jb_number(s, "rate_remaining", sp, true, 0);
-			if (c->spot[k].rate_consumed < 0 || c->spot[k].rate_remaining < 0)
-				param_error(sp, "a rate is negative");
-		}
-	}
-	qsort(p->cc, p->ncc, sizeof(PmSpanCc), cmp_cc);
-	for (i = 1; i < p->ncc; i++)
-		if (strcmp(p->cc[i].cc, p->cc[i - 1].cc) == 0)
-			param_error("combined_commodities", "\"%s\" is defined twice", p->cc[i].cc);
-
-	inter = jb_array(root, "inter_spreads", "the document", &p->ninter);
-	p->inter = palloc0(sizeof(PmSpanInterSpread) * Max(p->ninter, 1));
-	for (k = 0; k < p->ninter; k++)
-	{
-		char	   *sp = psprintf("inter_spreads[%d]", k);
-		JsonbContainer *s = jb_object_at(inter, k, sp);
-		PmSpanInterSpread *x = &p->inter[k];
-		JsonbContainer *legs;
-
-		x->priority = jb_int(s, "priority", sp, true, 0);
-		x->seq = k;
-		x->rate = jb_number(s, "credit_rate", sp, true, 0) / 100.0;
-		if (x->rate < 0 || x->rate > 1)
-			param_error(sp, "\"credit_rate\" is %s; it must be a percentage from 0 to 100",
-						float8out_internal(x->rate * 100));
-		legs = jb_array(s, "legs", sp, &x->nlegs);
-		if (x->nlegs < 2 || x->nlegs > PM_SPAN_MAX_INTER_LEGS)
-			param_error(sp, "it has %d legs; an inter-commodity spread has 2 to %d", x->nlegs,
-						PM_SPAN_MAX_INTER_LEGS);
-		for (l = 0; l < x->nlegs; l++)
-		{
-			char	   *lp = psprintf("%s.legs[%d]", sp, l);
-			JsonbContainer *leg = jb_object_at(legs, l, lp);
-			char	   *cc = jb_string(leg, "cc", lp, true, NULL);
-
-			x->cc[l] = pm_span_find_cc(p, cc, strlen(cc));
-			if (x->cc[l] < 0)
-				param_error(lp, "combined commodity \"%s\" is not in combined_commodities", cc);
-			x->ratio[l] = jb_ratio(leg, lp);
-			x->side[l] = jb_side(leg, lp);
-			x->required[l] = jb_bool(leg, "required", lp, true);
-		}
-	}
-	qsort(p->inter, p->ninter, sizeof(PmSpanInterSpread), cmp_inter);
-	return p;
-}
-
-/* a span_parameters value of a jsonb document, checked */
-static SpanParamsValue *
-span_params_value(Jsonb *doc)
-{
-	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "span parameters check",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(tmp);
-	SpanParamsValue *v;
-	Size		len = VARSIZE(doc);
-
-	span_params_parse(doc);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(tmp);
-	v = palloc0(sizeof(SpanParamsValue) + len);
-	SET_VARSIZE(v, sizeof(SpanParamsValue) + len);
-	v->version = SPAN_PARAMS_VERSION;
-	v->hash = hash_bytes_extended((const unsigned char *) doc, len, 0);
-	memcpy(SPAN_PARAMS_JSONB(v), doc, len);
-	return v;
-}
-
-/* the document inside a stored value, checked for damage (ERROR 22P03) */
-static Jsonb *
-span_params_doc(const SpanParamsValue *v)
-{
-	Jsonb	   *doc;
-
-	if (VARSIZE(v) < sizeof(SpanParamsValue) + VARHDRSZ || v->version != SPAN_PARAMS_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid span_parameters value: unknown version or too short")));
-	doc = SPAN_PARAMS_JSONB(v);
-	if (VARSIZE(doc) != VARSIZE(v) - sizeof(SpanParamsValue))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid span_parameters value: its document's length is wrong")));
-	return doc;
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters);
-Datum
-portmargin_span_parameters(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_POINTER(span_params_value(PG_GETARG_JSONB_P(0)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters_in);
-Datum
-portmargin_span_parameters_in(PG_FUNCTION_ARGS)
-{
-	Datum		doc = DirectFunctionCall1(jsonb_in, PG_GETARG_DATUM(0));
-
-	PG_RETURN_POINTER(span_params_value(DatumGetJsonbP(doc)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters_out);
-Datum
-portmargin_span_parameters_out(PG_FUNCTION_ARGS)
-{
-	SpanParamsValue *v = (SpanParamsValue *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-
-	return DirectFunctionCall1(jsonb_out, JsonbPGetDatum(span_params_doc(v)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters_recv);
-Datum
-portmargin_span_parameters_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	Datum		doc;
-
-	/* jsonb's binary form: a version byte (1), then the text; another version is not ours */
-	if (buf->cursor >= buf->len || buf->data[buf->cursor] != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid span_parameters value: unknown binary format version")));
-	doc = DirectFunctionCall1(jsonb_recv, PointerGetDatum(buf));
-
-	PG_RETURN_POINTER(span_params_value(DatumGetJsonbP(doc)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters_send);
-Datum
-portmargin_span_parameters_send(PG_FUNCTION_ARGS)
-{
-	SpanParamsValue *v = (SpanParamsValue *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-
-	return DirectFunctionCall1(jsonb_send, JsonbPGetDatum(span_params_doc(v)));
-}
-
-PG_FUNCTION_INFO_V1(portmargin_span_parameters_jsonb);
-Datum
-portmargin_span_parameters_jsonb(PG_FUNCTION_ARGS)
-{
-	SpanParamsValue *v = (SpanParamsValue *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	Jsonb	   *doc = span_params_doc(v);
-	Jsonb	   *copy = palloc(VARSIZE(doc));
-
-	memcpy(copy, doc, VARSIZE(doc));
-	PG_RETURN_JSONB_P(copy);
-}
-
-/* ------------------------------------------------------------------ */
 /* span_margin                                                        */
 /* ------------------------------------------------------------------ */
 
-/* what span_margin keeps per call site: the parsed parameters and the result row type */
-typedef struct SpanCache
+/* the result types of a call site (span_margin's function or final function), and text datums it writes */
+typedef struct SpanResult
 {
-	MemoryContext cxt;			/* holds params and raw; replaced with them */
-	Size		size;
-	uint64		hash;
-	PmSpanParams *params;
-	/* the argument as passed (compressed, a TOAST pointer, or plain), when small: a match needs no detoasting */
-	char	   *raw;
-	Size		rawlen;
-	/* text datums of each commodity's code and currency (in cxt), and of 'linear', 'span' and the labels */
-	Datum	   *cc_text;
-	Datum	   *currency_text;
-	Datum		linear_text;
-	Datum		span_text;
-	Datum		labels[PM_SPAN_NSCEN];
 	TupleDesc	tupdesc;		/* margin */
 	TupleDesc	unit_tupdesc;	/* unit_margin */
 	Oid			unit_type;
 	int16		unit_typlen;
 	bool		unit_typbyval;
 	char		unit_typalign;
-} SpanCache;
+	Datum		linear_text;
+	Datum		span_text;
+	Datum		labels[PM_SPAN_NSCEN];
+} SpanResult;
 
 /* CME's scenario order (span.h) in words */
 static const char *
@@ -1204,77 +736,34 @@ span_scenario_label(int k)
 	return psprintf("price %s of scan range, volatility %s", moves[k / 2], k % 2 == 0 ? "up" : "down");
 }
 
-#define SPAN_RAW_MAX 65536
-
-static SpanCache *
-span_cache(FunctionCallInfo fcinfo, Datum arg)
+static void
+span_result_init(FunctionCallInfo fcinfo, SpanResult *rt)
 {
-	SpanCache  *c = fcinfo->flinfo->fn_extra;
+	TupleDesc	td;
+	Oid			elemtype;
 	MemoryContext old;
-	const char *raw = DatumGetPointer(arg);
-	Size		rawlen = VARSIZE_ANY(raw);
-	const SpanParamsValue *v;
+	int			k;
 
-	if (c == NULL)
-	{
-		TupleDesc	td;
-		Oid			elemtype;
-
-		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "portmargin: span_margin must return the margin type");
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanCache));
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
-		c->linear_text = CStringGetTextDatum("linear");
-		c->span_text = CStringGetTextDatum("span");
-		for (int k = 0; k < PM_SPAN_NSCEN; k++)
-			c->labels[k] = CStringGetTextDatum(span_scenario_label(k));
-		if (c->tupdesc->natts != 24)
-			elog(ERROR, "portmargin: the margin type has %d fields, the library writes 24", c->tupdesc->natts);
-		elemtype = get_element_type(TupleDescAttr(c->tupdesc, 23)->atttypid);
-		if (!OidIsValid(elemtype))
-			elog(ERROR, "portmargin: the margin type's units field is not an array");
-		c->unit_tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-		MemoryContextSwitchTo(old);
-		c->unit_type = elemtype;
-		get_typlenbyvalalign(elemtype, &c->unit_typlen, &c->unit_typbyval, &c->unit_typalign);
-		fcinfo->flinfo->fn_extra = c;
-	}
-	if (c->params && c->raw && c->rawlen == rawlen && memcmp(c->raw, raw, rawlen) == 0)
-		return c;
-	v = (const SpanParamsValue *) PG_DETOAST_DATUM(arg);
-	if (c->params == NULL || c->size != VARSIZE(v) || c->hash != v->hash)
-	{
-		Jsonb	   *doc = span_params_doc(v);
-
-		if (c->cxt)
-			MemoryContextDelete(c->cxt);
-		c->params = NULL;
-		c->raw = NULL;
-		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "span parameters", ALLOCSET_DEFAULT_SIZES);
-		old = MemoryContextSwitchTo(c->cxt);
-		c->params = span_params_parse(doc);
-		c->cc_text = palloc(sizeof(Datum) * c->params->ncc);
-		c->currency_text = palloc(sizeof(Datum) * c->params->ncc);
-		for (int i = 0; i < c->params->ncc; i++)
-		{
-			c->cc_text[i] = CStringGetTextDatum(c->params->cc[i].cc);
-			c->currency_text[i] = CStringGetTextDatum(c->params->cc[i].currency);
-		}
-		MemoryContextSwitchTo(old);
-		c->size = VARSIZE(v);
-		c->hash = v->hash;
-	}
-	/* remember the argument's own bytes for the next call */
-	if (rawlen <= SPAN_RAW_MAX)
-	{
-		c->raw = c->raw && c->rawlen >= rawlen ? c->raw : MemoryContextAlloc(c->cxt, rawlen);
-		memcpy(c->raw, raw, rawlen);
-		c->rawlen = rawlen;
-	}
-	else
-		c->raw = NULL;
-	return c;
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "portmargin: span_margin must return the margin type");
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	rt->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+	if (rt->tupdesc->natts != 24)
+		elog(ERROR, "portmargin: the margin type has %d fields, the library writes 24", rt->tupdesc->natts);
+	elemtype = get_element_type(TupleDescAttr(rt->tupdesc, 23)->atttypid);
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "portmargin: the margin type's units field is not an array");
+	rt->unit_tupdesc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (rt->unit_tupdesc->natts != 6 + PM_COMP_N + 3)
+		elog(ERROR, "portmargin: unit_margin has %d fields, the library writes %d", rt->unit_tupdesc->natts,
+			 6 + PM_COMP_N + 3);
+	rt->unit_type = elemtype;
+	get_typlenbyvalalign(elemtype, &rt->unit_typlen, &rt->unit_typbyval, &rt->unit_typalign);
+	rt->linear_text = CStringGetTextDatum("linear");
+	rt->span_text = CStringGetTextDatum("span");
+	for (k = 0; k < PM_SPAN_NSCEN; k++)
+		rt->labels[k] = CStringGetTextDatum(span_scenario_label(k));
+	MemoryContextSwitchTo(old);
 }
 
 static int
@@ -1303,17 +792,11 @@ finite_or_error(const char *what, double v)
 		pm_result_error(what, v);
 }
 
-/* span_margin(portfolio, parameters, account_type) -> margin */
-PG_FUNCTION_INFO_V1(portmargin_span_margin);
-Datum
-portmargin_span_margin(PG_FUNCTION_ARGS)
+/* the margin of holdings hs[0..nh) (sorted by commodity) under pc's parameters */
+static Datum
+span_margin_datum(const SpanResult *rt, const SpanParamsCache *pc, PmSpanHolding *hs, int nh, int acct)
 {
-	bytea	   *pf = PG_GETARG_BYTEA_PP(0);
-	int			acct = account_type_arg(PG_GETARG_TEXT_PP(2));
-	SpanCache  *c = span_cache(fcinfo, PG_GETARG_DATUM(1));
-	const PmSpanParams *p = c->params;
-	int			nh;
-	PmSpanHolding *hs = span_read(VARDATA_ANY(pf), VARSIZE_ANY_EXHDR(pf), &nh);
+	const PmSpanParams *p = pc->params;
 	int			i,
 				k,
 				bad = -1,
@@ -1330,7 +813,9 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	Datum	   *names = palloc(sizeof(Datum) * Max(nh, 1));
 	Datum	   *units = palloc(sizeof(Datum) * Max(nh, 1));
 	double	   *margins = palloc(sizeof(double) * Max(nh, 1));
-	int			natts = c->unit_tupdesc->natts;
+	int			natts = rt->unit_tupdesc->natts;
+	Datum	   *v = palloc(sizeof(Datum) * natts);
+	bool	   *n = palloc(sizeof(bool) * natts);
 
 	rc = pm_span_margin(p, hs, nh, acct, palloc(pm_span_work_size(p, hs, nh)), out,
 						&maint, &init, &inter, &bad);
@@ -1343,16 +828,13 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("span_margin: combined commodities \"%s\" (%s) and \"%s\" (%s) have different currencies",
-						hs[0].cc, p->cc[out[0].cc].currency, hs[bad].cc, p->cc[pm_span_find_cc(p, hs[bad].cc, hs[bad].cc_len)].currency),
+						hs[0].cc, p->cc[out[0].cc].currency, hs[bad].cc,
+						p->cc[pm_span_find_cc(p, hs[bad].cc, hs[bad].cc_len)].currency),
 				 errhint("SPAN requirements are per currency: margin each currency's positions apart (GROUP BY the currency).")));
 
-	if (natts != 6 + PM_COMP_N + 3)
-		elog(ERROR, "portmargin: unit_margin has %d fields, the library writes %d", natts, 6 + PM_COMP_N + 3);
 	for (i = 0; i < nh; i++)
 	{
 		const PmSpanCcResult *r = &out[i];
-		Datum	   *v = palloc(sizeof(Datum) * natts);
-		bool	   *n = palloc(sizeof(bool) * natts);
 		double		comp[PM_COMP_N];
 
 		for (k = 0; k < PM_COMP_N; k++)
@@ -1366,11 +848,11 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		comp[PM_COMP_SPOT_MONTH] = r->spot;
 		comp[PM_COMP_INTER_CREDIT] = r->inter;
 		memset(n, 0, sizeof(bool) * natts);
-		v[0] = c->cc_text[r->cc];
-		v[1] = c->linear_text;
+		v[0] = pc->cc_text[r->cc];
+		v[1] = rt->linear_text;
 		n[2] = n[3] = true;
-		v[4] = c->span_text;
-		v[5] = c->currency_text[r->cc];
+		v[4] = rt->span_text;
+		v[5] = pc->currency_text[r->cc];
 		for (k = 0; k < PM_COMP_N; k++)
 		{
 			n[6 + k] = isnan(comp[k]);
@@ -1384,12 +866,12 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		if (r->worst_scenario >= 0)
 		{
 			v[6 + PM_COMP_N + 1] = Int32GetDatum(r->worst_scenario + 1);
-			v[6 + PM_COMP_N + 2] = c->labels[r->worst_scenario];
+			v[6 + PM_COMP_N + 2] = rt->labels[r->worst_scenario];
 		}
 		else
 			n[6 + PM_COMP_N + 1] = n[6 + PM_COMP_N + 2] = true;
-		units[i] = HeapTupleGetDatum(heap_form_tuple(c->unit_tupdesc, v, n));
-		names[i] = c->cc_text[r->cc];
+		units[i] = HeapTupleGetDatum(heap_form_tuple(rt->unit_tupdesc, v, n));
+		names[i] = pc->cc_text[r->cc];
 		margins[i] = r->maintenance;
 		finite_or_error("span_margin: unit_margins", margins[i]);
 		scan += r->scan;
@@ -1400,7 +882,7 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	if (nh == 0)
 		nulls[0] = true;
 	else
-		values[0] = c->currency_text[out[0].cc];
+		values[0] = pc->currency_text[out[0].cc];
 	values[1] = Float8GetDatum(init);
 	values[2] = Float8GetDatum(maint);
 	values[3] = Float8GetDatum(scan);
@@ -1417,7 +899,543 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 	nulls[18] = true;
 	for (i = 19; i < 23; i++)
 		nulls[i] = true;
-	values[23] = PointerGetDatum(construct_array(units, nh, c->unit_type, c->unit_typlen, c->unit_typbyval,
-												 c->unit_typalign));
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
+	values[23] = PointerGetDatum(construct_array(units, nh, rt->unit_type, rt->unit_typlen, rt->unit_typbyval,
+												 rt->unit_typalign));
+	return HeapTupleGetDatum(heap_form_tuple(rt->tupdesc, values, nulls));
+}
+
+/* span_margin(portfolio, parameters, account_type) -> margin */
+typedef struct SpanFnCache
+{
+	SpanResult	rt;
+	SpanParamsCache pc;
+} SpanFnCache;
+
+PG_FUNCTION_INFO_V1(portmargin_span_margin);
+Datum
+portmargin_span_margin(PG_FUNCTION_ARGS)
+{
+	bytea	   *pf = PG_GETARG_BYTEA_PP(0);
+	int			acct = account_type_arg(PG_GETARG_TEXT_PP(2));
+	SpanFnCache *c = fcinfo->flinfo->fn_extra;
+	int			nh;
+	PmSpanHolding *hs;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanFnCache));
+		span_result_init(fcinfo, &c->rt);
+		c->pc.parent = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	span_params_lookup(&c->pc, PG_GETARG_DATUM(1));
+	hs = span_read(VARDATA_ANY(pf), VARSIZE_ANY_EXHDR(pf), &nh);
+	PG_RETURN_DATUM(span_margin_datum(&c->rt, &c->pc, hs, nh, acct));
+}
+
+/* ------------------------------------------------------------------ */
+/* the span_margin aggregate: positions and parameters in one pass    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The parameters documents a call site has read (usually one): a state
+ * points to its document's entry, which lives as long as the query.
+ */
+typedef struct SpanDocs
+{
+	int			n;
+	SpanParamsCache **docs;
+	SpanParamsCache *last;
+} SpanDocs;
+
+/* the entry of a span_parameters datum, read if new (check: compare with the entries, else trust last) */
+static SpanParamsCache *
+span_doc(FunctionCallInfo fcinfo, SpanDocs *d, Datum arg)
+{
+	SpanParamsCache probe = {0};
+	SpanParamsCache *e;
+	const char *raw = DatumGetPointer(arg);
+	Size		rawlen = VARSIZE_ANY(raw);
+	int			i;
+	MemoryContext old;
+
+	/* the same bytes as one read before */
+	for (i = 0; i < d->n; i++)
+	{
+		e = d->docs[i];
+		if (e->rawlen == rawlen && memcmp(e->raw, raw, rawlen) == 0)
+			return d->last = e;
+	}
+	/* else read it; an entry of the same document (by size and hash) is taken instead */
+	probe.parent = fcinfo->flinfo->fn_mcxt;
+	span_params_lookup(&probe, arg);
+	for (i = 0; i < d->n; i++)
+		if (d->docs[i]->size == probe.size && d->docs[i]->hash == probe.hash)
+		{
+			MemoryContextDelete(probe.cxt);
+			return d->last = d->docs[i];
+		}
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	e = palloc(sizeof(SpanParamsCache));
+	*e = probe;
+	/* keep the argument's own bytes whatever their size: a partial state carries them */
+	if (e->raw == NULL || e->rawlen != rawlen)
+	{
+		e->raw = MemoryContextAlloc(e->cxt, rawlen);
+		memcpy(e->raw, raw, rawlen);
+		e->rawlen = rawlen;
+	}
+	d->docs = d->n ? repalloc(d->docs, sizeof(SpanParamsCache *) * (d->n + 1)) : palloc(sizeof(SpanParamsCache *));
+	d->docs[d->n++] = e;
+	MemoryContextSwitchTo(old);
+	return d->last = e;
+}
+
+static SpanDocs *
+span_docs(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanDocs));
+	return fcinfo->flinfo->fn_extra;
+}
+
+/* the month's entry of a state with parameters, linked to its scan tier's entry */
+static inline SpanAcc *
+span_month_entry(SpanState *st, const char *cc, int len, int month, int *hi)
+{
+	SpanAcc    *m = span_entry(st, cc, len, month, hi, NULL);
+
+	if (m->tier == NULL)
+	{
+		const PmSpanCc *c = &st->pc->params->cc[st->holds[*hi].pcc];
+		int			t = c->nscan_tiers ? pm_span_tier_of(c->scan_tiers, c->nscan_tiers, month) : 0;
+
+		m->tier = span_entry(st, cc, len, -(t + 1), hi, NULL);
+	}
+	return m;
+}
+
+/*
+ * span_margin(cc, month, quantity, risk_array, composite_delta,
+ *             option_value, put_call, parameters, account_type)
+ */
+
+PG_FUNCTION_INFO_V1(portmargin_span_margin_sfunc);
+Datum
+portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SpanState  *st;
+	text	   *cc;
+	int32		month;
+	double		q,
+				delta,
+				value = 0;
+	ArrayType  *arr;
+	const double *a;
+	SpanAcc    *m;
+	int			side = 0,
+				hi,
+				j;
+	SpanDocs   *docs;
+	const char *pptr;
+	const char *aptr;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "portmargin_span_margin_sfunc called in a non-aggregate context");
+	docs = span_docs(fcinfo);
+	if (PG_ARGISNULL(8))
+		pm_null_arg_error("parameters", "they say how SPAN margins the positions");
+	if (PG_ARGISNULL(9))
+		pm_null_arg_error("account_type", "it picks the maintenance factor and initial ratio (M, H or S)");
+	pptr = DatumGetPointer(PG_GETARG_DATUM(8));
+	aptr = DatumGetPointer(PG_GETARG_DATUM(9));
+	if (PG_ARGISNULL(0))
+	{
+		st = span_state_new(aggcxt);
+		st->pc = span_doc(fcinfo, docs, PG_GETARG_DATUM(8));
+		st->acct = account_type_arg(PG_GETARG_TEXT_PP(9));
+		st->params_ptr = pptr;
+		st->acct_ptr = aptr;
+	}
+	else
+	{
+		st = (SpanState *) PG_GETARG_POINTER(0);
+		/* the same argument as the group's first row: the same document (else read and compare) */
+		if (unlikely(pptr != st->params_ptr))
+		{
+			if (span_doc(fcinfo, docs, PG_GETARG_DATUM(8)) != st->pc)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("span_margin: the parameters differ between rows of one group"),
+						 errhint("Pass one span_parameters value per query, e.g. from a scalar sub-select.")));
+			st->params_ptr = pptr;
+		}
+		if (unlikely(aptr != st->acct_ptr))
+		{
+			if (account_type_arg(PG_GETARG_TEXT_PP(9)) != st->acct)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("span_margin: the account type differs between rows of one group")));
+			st->acct_ptr = aptr;
+		}
+	}
+
+	if (PG_ARGISNULL(1))
+		pm_null_arg_error("cc", "every position belongs to a combined commodity");
+	if (PG_ARGISNULL(2))
+		pm_null_arg_error("month", "it places the position in its tiers (CCYYMM)");
+	if (PG_ARGISNULL(3))
+		pm_null_arg_error("quantity", "a position has a quantity");
+	if (PG_ARGISNULL(4))
+		pm_null_arg_error("risk_array", "SPAN margins a contract by its published array");
+	if (PG_ARGISNULL(5))
+		pm_null_arg_error("composite_delta", "the file publishes one per contract (1 for a future)");
+	cc = PG_GETARG_TEXT_PP(1);
+	if (unlikely(VARSIZE_ANY_EXHDR(cc) == 0))
+		pm_arg_error("cc", "is empty");
+	month = PG_GETARG_INT32(2);
+	if (unlikely(!valid_month(month)))
+		pm_domain_error("month", month, "a contract month CCYYMM (e.g. 202603)");
+	q = pm_finite_arg("quantity", PG_GETARG_FLOAT8(3));
+	arr = PG_GETARG_ARRAYTYPE_P(4);
+	if (unlikely(ARR_NDIM(arr) != 1 || ARR_HASNULL(arr) || ARR_DIMS(arr)[0] != PM_SPAN_NSCEN))
+		pm_arg_error("risk_array", psprintf("has %d values%s; a SPAN risk array has 16, none NULL",
+											ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)),
+											ARR_NDIM(arr) > 1 ? " in more than one dimension" : ""));
+	a = (const double *) ARR_DATA_PTR(arr);
+	delta = pm_finite_arg("composite_delta", PG_GETARG_FLOAT8(5));
+	if (!PG_ARGISNULL(7))
+	{
+		side = pm_option_type_arg(PG_GETARG_TEXT_PP(7));
+		if (!PG_ARGISNULL(6))
+			value = pm_finite_arg("option_value", PG_GETARG_FLOAT8(6));
+	}
+	for (j = 0; j < PM_SPAN_NSCEN; j++)
+		if (unlikely(!isfinite(a[j])))
+			pm_arg_error("risk_array", psprintf("value %d is %s; each must be finite", j + 1,
+												float8out_internal(a[j])));
+
+	m = span_month_entry(st, VARDATA_ANY(cc), VARSIZE_ANY_EXHDR(cc), month, &hi);
+	m->delta += q * delta;
+	for (j = 0; j < PM_SPAN_NSCEN; j++)
+		m->tier->array[j] += q * a[j];
+	if (side != 0)
+	{
+		SpanHold   *h = &st->holds[hi];
+
+		h->option_value += q * value;
+		if (q < 0)
+		{
+			if (side > 0)
+				h->short_calls -= q;
+			else
+				h->short_puts -= q;
+		}
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/* src (a state with parameters) added into dst */
+static void
+span_merge_params(SpanState *dst, const SpanState *src)
+{
+	int			i,
+				j,
+				di;
+
+	if (dst->pc == NULL)
+	{
+		dst->pc = src->pc;
+		dst->acct = src->acct;
+	}
+	else if (dst->pc != src->pc && (dst->pc->size != src->pc->size || dst->pc->hash != src->pc->hash))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("span_margin: the parameters differ between rows of one group")));
+	else if (dst->acct != src->acct)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("span_margin: the account type differs between rows of one group")));
+	for (i = 0; i < src->nh; i++)
+	{
+		const SpanHold *s = &src->holds[i];
+		const SpanAcc *a;
+
+		di = span_hold_index(dst, s->cc, s->cc_len);
+		dst->holds[di].option_value += s->option_value;
+		dst->holds[di].short_calls += s->short_calls;
+		dst->holds[di].short_puts += s->short_puts;
+		for (a = s->head; a; a = a->next)
+		{
+			if (a->month > 0)
+				span_month_entry(dst, s->cc, s->cc_len, a->month, &di)->delta += a->delta;
+			else
+			{
+				SpanAcc    *t = span_entry(dst, s->cc, s->cc_len, a->month, &di, NULL);
+
+				for (j = 0; j < PM_SPAN_NSCEN; j++)
+					t->array[j] += a->array[j];
+			}
+		}
+	}
+}
+
+PG_FUNCTION_INFO_V1(portmargin_span_margin_combine);
+Datum
+portmargin_span_margin_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SpanState  *dst;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "portmargin_span_margin_combine called in a non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	/* a group's first partial state is taken as it is when it lives in the aggregate's memory */
+	if (PG_ARGISNULL(0) && ((SpanState *) PG_GETARG_POINTER(1))->mcxt == aggcxt)
+		PG_RETURN_POINTER(PG_GETARG_POINTER(1));
+	dst = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
+	span_merge_params(dst, (SpanState *) PG_GETARG_POINTER(1));
+	PG_RETURN_POINTER(dst);
+}
+
+/*
+ * Wire form of a state with parameters: "PMS2", the parameters argument's
+ * bytes (length, bytes: a TOAST pointer stays one), the account type, nh,
+ * then per holding: cc_len, cc, option value, short calls, short puts, the
+ * number of entries, then per entry: key (a month, or -(t + 1) for scan
+ * tier t), delta, and for a tier its 16 values.
+ */
+#define SPAN_MAGIC2 "PMS2"
+
+PG_FUNCTION_INFO_V1(portmargin_span_margin_serial);
+Datum
+portmargin_span_margin_serial(PG_FUNCTION_ARGS)
+{
+	SpanState  *st = (SpanState *) PG_GETARG_POINTER(0);
+	Size		size = VARHDRSZ + 4 + 3 * sizeof(int32) + st->pc->rawlen;
+	bytea	   *out;
+	char	   *p;
+	int			i;
+	int32		rawlen = st->pc->rawlen;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "portmargin_span_margin_serial called in a non-aggregate context");
+	for (i = 0; i < st->nh; i++)
+	{
+		const SpanAcc *a;
+
+		size += sizeof(int32) + st->holds[i].cc_len + 3 * sizeof(double) + sizeof(int32);
+		for (a = st->holds[i].head; a; a = a->next)
+			size += sizeof(int32) + sizeof(double) + (a->month < 0 ? sizeof(double) * PM_SPAN_NSCEN : 0);
+	}
+	out = palloc(size);
+	SET_VARSIZE(out, size);
+	p = VARDATA(out);
+	put(&p, SPAN_MAGIC2, 4);
+	put(&p, &rawlen, sizeof(int32));
+	put(&p, st->pc->raw, rawlen);
+	put(&p, &st->acct, sizeof(int32));
+	put(&p, &st->nh, sizeof(int32));
+	for (i = 0; i < st->nh; i++)
+	{
+		const SpanHold *h = &st->holds[i];
+		const SpanAcc *a;
+		int32		n = 0;
+
+		for (a = h->head; a; a = a->next)
+			n++;
+		put(&p, &h->cc_len, sizeof(int32));
+		put(&p, h->cc, h->cc_len);
+		put(&p, &h->option_value, sizeof(double));
+		put(&p, &h->short_calls, sizeof(double));
+		put(&p, &h->short_puts, sizeof(double));
+		put(&p, &n, sizeof(int32));
+		for (a = h->head; a; a = a->next)
+		{
+			put(&p, &a->month, sizeof(int32));
+			put(&p, &a->delta, sizeof(double));
+			if (a->month < 0)
+				put(&p, a->array, sizeof(double) * PM_SPAN_NSCEN);
+		}
+	}
+	Assert(p == (char *) out + size);
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(portmargin_span_margin_deserial);
+Datum
+portmargin_span_margin_deserial(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	const char *p = VARDATA_ANY(b),
+			   *end = p + VARSIZE_ANY_EXHDR(b);
+	SpanState  *st;
+	char		magic[4];
+	int32		rawlen,
+				acct,
+				nh,
+				i,
+				k,
+				j;
+	char	   *raw;
+	MemoryContext old;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "portmargin_span_margin_deserial called in a non-aggregate context");
+	take(&p, end, magic, 4);
+	if (memcmp(magic, SPAN_MAGIC2, 4) != 0)
+		corrupt("unknown format");
+	take(&p, end, &rawlen, sizeof(int32));
+	if (rawlen < (int32) VARHDRSZ_SHORT || rawlen > end - p)
+		corrupt("bad parameters");
+	/* the parameters argument's bytes, aligned, as a datum */
+	raw = palloc(rawlen);
+	take(&p, end, raw, rawlen);
+	if ((Size) rawlen != VARSIZE_ANY(raw))
+		corrupt("bad parameters");
+	old = MemoryContextSwitchTo(aggcxt);
+	st = span_state_new(aggcxt);
+	MemoryContextSwitchTo(old);
+	st->pc = span_doc(fcinfo, span_docs(fcinfo), PointerGetDatum(raw));
+	take(&p, end, &acct, sizeof(int32));
+	if (acct < PM_SPAN_MEMBER || acct > PM_SPAN_SPECULATOR)
+		corrupt("bad account type");
+	st->acct = acct;
+	take(&p, end, &nh, sizeof(int32));
+	if (nh < 0 || nh > end - p)
+		corrupt("bad commodity count");
+	for (i = 0; i < nh; i++)
+	{
+		int32		cc_len,
+					n;
+		const char *cc;
+		double		v[3];
+		int			hi;
+
+		take(&p, end, &cc_len, sizeof(int32));
+		if (cc_len <= 0 || cc_len > end - p || memchr(p, '\0', cc_len) != NULL)
+			corrupt("bad commodity name");
+		cc = p;
+		p += cc_len;
+		hi = span_hold_index(st, cc, cc_len);
+		if (hi != i)
+			corrupt("a commodity twice");
+		take(&p, end, v, sizeof(v));
+		if (!isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]))
+			corrupt("a value that is not finite");
+		st->holds[hi].option_value = v[0];
+		st->holds[hi].short_calls = v[1];
+		st->holds[hi].short_puts = v[2];
+		take(&p, end, &n, sizeof(int32));
+		if (n < 0 || n > end - p)
+			corrupt("bad entry count");
+		for (k = 0; k < n; k++)
+		{
+			int32		key;
+			double		d;
+			bool		added;
+			SpanAcc    *a;
+
+			take(&p, end, &key, sizeof(int32));
+			take(&p, end, &d, sizeof(double));
+			if (!isfinite(d))
+				corrupt("a value that is not finite");
+			if (key > 0)
+			{
+				if (!valid_month(key))
+					corrupt("bad month");
+				a = span_entry(st, cc, cc_len, key, &hi, &added);
+				if (!added)
+					corrupt("a month twice");
+				a->delta = d;
+				if (a->tier == NULL)
+				{
+					const PmSpanCc *c = &st->pc->params->cc[st->holds[hi].pcc];
+					int			t = c->nscan_tiers ? pm_span_tier_of(c->scan_tiers, c->nscan_tiers, key) : 0;
+
+					a->tier = span_entry(st, cc, cc_len, -(t + 1), &hi, NULL);
+				}
+			}
+			else
+			{
+				const PmSpanCc *c = &st->pc->params->cc[st->holds[hi].pcc];
+
+				if (key < -(c->nscan_tiers + 1) || key == 0)
+					corrupt("bad scan tier");
+				a = span_entry(st, cc, cc_len, key, &hi, &added);
+				take(&p, end, a->array, sizeof(double) * PM_SPAN_NSCEN);
+				for (j = 0; j < PM_SPAN_NSCEN; j++)
+					if (!isfinite(a->array[j]))
+						corrupt("a value that is not finite");
+			}
+		}
+	}
+	if (p != end)
+		corrupt("trailing bytes");
+	PG_RETURN_POINTER(st);
+}
+
+/* the final function: the margin from the state, through span.c's holdings */
+PG_FUNCTION_INFO_V1(portmargin_span_margin_ffunc);
+Datum
+portmargin_span_margin_ffunc(PG_FUNCTION_ARGS)
+{
+	SpanState  *st;
+	SpanResult *rt = fcinfo->flinfo->fn_extra;
+	PmSpanHolding *hs;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (SpanState *) PG_GETARG_POINTER(0);
+	if (rt == NULL)
+	{
+		rt = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanResult));
+		span_result_init(fcinfo, rt);
+		fcinfo->flinfo->fn_extra = rt;
+	}
+	hs = palloc0(sizeof(PmSpanHolding) * Max(st->nh, 1));
+	for (i = 0; i < st->nh; i++)
+	{
+		const SpanHold *h = &st->holds[i];
+		const PmSpanCc *c = &st->pc->params->cc[h->pcc];
+		PmSpanHolding *x = &hs[i];
+		double	   *tiers = palloc0(sizeof(double) * PM_SPAN_NSCEN * (c->nscan_tiers + 1));
+		const SpanAcc *a;
+		int			k = 0;
+
+		x->cc = h->cc;
+		x->cc_len = h->cc_len;
+		x->option_value = h->option_value;
+		x->short_calls = h->short_calls;
+		x->short_puts = h->short_puts;
+		x->months = palloc(sizeof(PmSpanMonth) * Max(h->nmonths, 1));
+		for (a = h->head; a; a = a->next)
+			if (a->month > 0)
+			{
+				x->months[k].month = a->month;
+				x->months[k].delta = a->delta;
+				k++;
+			}
+			else
+				memcpy(tiers + PM_SPAN_NSCEN * (-a->month - 1), a->array, sizeof(double) * PM_SPAN_NSCEN);
+		x->nmonths = x->maxmonths = k;
+		x->scan_arrays = tiers;
+	}
+	for (i = 1; i < st->nh; i++)	/* by commodity: few, an insertion sort */
+	{
+		PmSpanHolding tmp = hs[i];
+		int			k = i;
+
+		while (k > 0 && strcmp(hs[k - 1].cc, tmp.cc) > 0)
+		{
+			hs[k] = hs[k - 1];
+			k--;
+		}
+		hs[k] = tmp;
+	}
+	PG_RETURN_DATUM(span_margin_datum(rt, st->pc, hs, st->nh, st->acct));
 }

@@ -15,8 +15,8 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
 JOIN pg_language l ON l.oid = p.prolang;
 
 SELECT ok((SELECT count(*) FROM pm_functions) >= 18, 'the extension defines its pricing functions');
-SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 11,
-          'eleven aggregates: portfolio_margin and portfolio_margin_state (12 arguments or a position, over a scenario set or a rulebook), merge_margin_states, backtest, span_portfolio');
+SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 12,
+          'twelve aggregates: portfolio_margin and portfolio_margin_state (12 arguments or a position, over a scenario set or a rulebook), merge_margin_states, backtest, span_portfolio, span_margin');
 SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f.oid = a.aggfnoid
                   WHERE a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0$$,
                 'every aggregate has combine, serialize and deserialize functions (parallel query)');
@@ -50,6 +50,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'protect_shipped_rows',
                                       -- SPAN: the aggregate's support functions; SQL functions that name their NULL argument
                                       'span_sfunc', 'span_combine', 'span_ffunc', 'create_span_tables', 'load_span_file',
+                                      'span_margin_sfunc', 'span_margin_combine', 'span_margin_ffunc',
                                       'span_parameters_of')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict

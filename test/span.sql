@@ -2,7 +2,7 @@
 -- span_parameters).  Expected values come from published worked examples (each
 -- cited) or are derived by hand in the comments beside them; none is our output.
 BEGIN;
-SELECT plan(52);
+SELECT plan(59);
 
 -- Arrays are per long contract, losses positive (CME, "Components of SPAN":
 -- http://www.cme.com/clearing/rmspan/span/components.html).  fut(x): a future
@@ -265,6 +265,43 @@ SELECT is_empty($$SELECT s.account FROM serial_r s JOIN parallel_r p USING (acco
                      OR abs((s.m).cross_margin_offset - (p.m).cross_margin_offset) > 1e-9 * greatest(1, (s.m).cross_margin_offset)$$,
                 'parallel partial states combine to the serial result (500 accounts, 60,000 positions)');
 SELECT is((SELECT count(*)::int FROM parallel_r), 500, '... every account');
+-- the one-pass aggregate: the same margins as span_margin(span_portfolio(...)), serial and in parallel
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE TEMP TABLE plan_one AS SELECT pg_temp.explain($$CREATE TEMP TABLE one_r AS
+  SELECT account, portmargin.span_margin(cc, month, qty, arr, 1, NULL, NULL, (SELECT p FROM span_test_params), 'S') AS m
+  FROM span_test_big GROUP BY account$$) AS p;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT ok(p ~ 'Partial (Hash|Group)?Aggregate' AND p ~ 'Workers Launched: [12]', 'the one-pass span_margin aggregate runs in parallel')
+  || CASE WHEN p ~ 'Workers Launched: [12]' THEN '' ELSE E'\n' || diag(p) END FROM plan_one;
+SELECT is_empty($$SELECT s.account FROM serial_r s FULL JOIN one_r o USING (account)
+                  WHERE o.m IS NULL OR s.m IS NULL OR (s.m)::text <> (o.m)::text$$,
+                'the one-pass aggregate in parallel = span_margin(span_portfolio(...)), field for field (500 accounts)');
+CREATE TEMP TABLE one_serial AS
+SELECT account, portmargin.span_margin(cc, month, qty, arr, 1, NULL, NULL, (SELECT p FROM span_test_params), 'S') AS m
+FROM span_test_big GROUP BY account;
+SELECT is_empty($$SELECT s.account FROM serial_r s FULL JOIN one_serial o USING (account)
+                  WHERE o.m IS NULL OR s.m IS NULL OR (s.m)::text <> (o.m)::text$$,
+                '... and serially');
+SELECT is_empty($$SELECT account FROM (
+                    SELECT account, portmargin.span_margin(cc, month, qty, arr, delta, value, pc, (SELECT p FROM spot_params), 'H')::text AS one,
+                           portmargin.span_margin(portmargin.span_portfolio(cc, month, qty, arr, delta, value, pc),
+                                                  (SELECT p FROM spot_params), 'H')::text AS two
+                    FROM pos WHERE account = 50 GROUP BY account
+                    UNION ALL
+                    SELECT account, portmargin.span_margin(cc, month, qty, arr, delta, value, pc,
+                                                           '{"combined_commodities":[{"cc":"T","currency":"USD","scan_tiers":[{"tier":1,"start":202603,"end":202606},{"tier":2,"start":202609,"end":202612}]}]}', 'S')::text,
+                           portmargin.span_margin(portmargin.span_portfolio(cc, month, qty, arr, delta, value, pc),
+                                                  '{"combined_commodities":[{"cc":"T","currency":"USD","scan_tiers":[{"tier":1,"start":202603,"end":202606},{"tier":2,"start":202609,"end":202612}]}]}', 'S')::text
+                    FROM pos WHERE account = 70 GROUP BY account) x WHERE one <> two$$,
+                'the one-pass aggregate with delivery months, ratios and scan tiers = the two-step form');
+SELECT throws_like($$SELECT portmargin.span_margin(cc, 202603, 1, pg_temp.fut(1), 1, NULL, NULL,
+                     CASE cc WHEN 'C' THEN (SELECT p FROM inter_params) ELSE (SELECT p FROM intra_params) END, 'S')
+                     FROM (VALUES ('C'), ('S')) v(cc)$$,
+                   '%parameters differ between rows of one group%', 'the one-pass aggregate refuses two parameter documents in one group');
+SELECT throws_ok($$SELECT portmargin.span_margin('C', 202603, 1, pg_temp.fut(1), 1, NULL, NULL, NULL, 'S')$$, '22004', NULL,
+                 '... NULL parameters: 22004');
+SELECT throws_like($$SELECT portmargin.span_margin('Q', 202603, 1, pg_temp.fut(1), 1, NULL, NULL, (SELECT p FROM inter_params), 'S')$$,
+                   '%combined commodity "Q"%not in the parameters%', '... a combined commodity the parameters lack');
 SELECT is((SELECT (portmargin.span_margin(portmargin.span_portfolio(cc, month, qty, arr, delta, value, pc)::text::portmargin.span_portfolio,
                      (SELECT p FROM inter_params)::text::portmargin.span_parameters)).maintenance_margin
            FROM pos WHERE account = 20), 2700::float8, 'span_portfolio and span_parameters survive their text forms');
