@@ -2545,13 +2545,16 @@ BEGIN
                     WHEN 'spot' THEN 'delivery month charge (type 4)' ELSE 'inter-commodity spread (type 6)' END, bad.v
       USING ERRCODE = '0A000', HINT = 'doc/span.md lists the methods portmargin computes.';
   END IF;
-  SELECT r.line, CASE WHEN (r.fields->>'super_spread')::boolean THEN 'super_spread' ELSE 'credit_basis' END AS field INTO bad
+  SELECT r.line, CASE WHEN (r.fields->>'super_spread')::boolean THEN 'super_spread'
+                      WHEN (r.fields->>'per_leg_rates')::boolean THEN 'per_leg_rates' ELSE 'credit_basis' END AS field INTO bad
   FROM pg_temp.portmargin_span_records r
-  WHERE r.kind = 'inter_spread' AND (coalesce((r.fields->>'super_spread')::boolean, false) OR coalesce(r.fields->>'credit_basis', 'W') <> 'W')
+  WHERE r.kind = 'inter_spread' AND (coalesce((r.fields->>'super_spread')::boolean, false) OR coalesce(r.fields->>'credit_basis', 'W') <> 'W'
+                                     OR coalesce((r.fields->>'per_leg_rates')::boolean, false))
   ORDER BY r.line LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'line %, field %: %', bad.line, bad.field,
       CASE bad.field WHEN 'super_spread' THEN 'super inter-commodity spreads (evaluated before intra spreads) are not supported'
+                     WHEN 'per_leg_rates' THEN 'per-leg credit rates are not supported (one rate per spread)'
                      ELSE 'flat-rate inter-commodity credits are not supported (only weighted futures price risk)' END
       USING ERRCODE = '0A000', HINT = 'doc/span.md lists the methods portmargin computes.';
   END IF;
@@ -2699,7 +2702,7 @@ BEGIN
 SELECT jsonb_build_object(
   'combined_commodities', (
     SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-      'cc', c.cc, 'currency', c.currency, 'option_style', c.option_style,
+      'cc', c.cc, 'currency', c.currency, 'option_style', c.option_style, 'limit_option_value', c.limit_option_value,
       'wfpr_method', c.wfpr_method, 'price_scan_range', c.price_scan_range,
       'som_rate', c.som_rate, 'som_method', c.som_method,
       'maintenance_factors', to_jsonb(c.maintenance_factors), 'initial_ratios', to_jsonb(c.initial_ratios),

@@ -333,9 +333,18 @@ pm_span_margin(const PmSpanParams *p, const PmSpanHolding *h, int nh, int accoun
 		r->risk = fmax(r->scan + r->intra + r->spot - r->inter, r->som);
 		r->maintenance = r->risk * c->maintenance_factor[account_type];
 		r->initial = r->risk * c->initial_ratio[account_type];
-		maint += r->maintenance;
-		init += r->initial;
-		nov += r->option_value;
+		if (c->limit_option_value)
+		{
+			/* its option value offsets (or adds to) its own requirement only */
+			maint += fmax(0.0, r->maintenance - r->option_value);
+			init += fmax(0.0, r->initial - r->option_value);
+		}
+		else
+		{
+			maint += r->maintenance;
+			init += r->initial;
+			nov += r->option_value;
+		}
 		credit += r->inter;
 	}
 	*maintenance = fmax(0.0, maint - nov);

@@ -98,6 +98,7 @@ typedef struct PmSpanCc
 	char	   *cc;
 	char	   *currency;
 	bool		premium_options;	/* option margin style P: options count in net option value */
+	bool		limit_option_value; /* its net option value offsets its own risk only */
 	int			wfpr_method;
 	double		price_scan_range;	/* per contract; NAN when the file gives none */
 	double		som_rate;		/* per short option contract */

@@ -212,6 +212,7 @@ static const PaField rec6[] = {
 	T("method", 89, 90),
 	C("credit_basis", 101, "WF", "\"W\""),
 	B("super_spread", 110, "S", " N"),
+	B("per_leg_rates", 122, "Y", " N"),
 };
 static const PaField rec6_leg[] = {
 	T("exchange", 17, 19),
@@ -855,7 +856,7 @@ parse_6(PaCtx *c)
 	}
 	for (i = 0; i < 5; i++)
 		json_raw(&j, keys[i], json_array_end(&arr[i]));
-	json_fields(c, &j, rec6 + 3, 3, 0, 0);
+	json_fields(c, &j, rec6 + 3, LEN(rec6) - 3, 0, 0);
 	emit(c, c->lineno, "inter_spread", &j);
 }
 

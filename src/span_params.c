@@ -313,6 +313,7 @@ span_params_parse(Jsonb *doc)
 			param_error(cpath, "\"option_style\" is \"%s\"; it must be \"P\" (premium) or \"F\" (futures-style)",
 						style);
 		c->premium_options = style[0] == 'P';
+		c->limit_option_value = jb_bool(o, "limit_option_value", cpath, false);
 		c->wfpr_method = jb_int(o, "wfpr_method", cpath, false, PM_SPAN_WFPR_NORMAL);
 		if (c->wfpr_method < 1 || c->wfpr_method > 3)
 			param_error(cpath, "\"wfpr_method\" is %d; it must be 1, 2 or 3", c->wfpr_method);

@@ -2,7 +2,7 @@
 -- span_parameters).  Expected values come from published worked examples (each
 -- cited) or are derived by hand in the comments beside them; none is our output.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 
 -- Arrays are per long contract, losses positive (CME, "Components of SPAN":
 -- http://www.cme.com/clearing/rmspan/span/components.html).  fut(x): a future
@@ -202,6 +202,18 @@ SELECT is((SELECT (portmargin.span_margin(portmargin.span_portfolio(cc, month, q
 SELECT is((SELECT (portmargin.span_margin(portmargin.span_portfolio(cc, month, -qty, arr, delta, value, pc),
             '{"combined_commodities":[{"cc":"Z","currency":"USD","som_rate":100}]}')).maintenance_margin
            FROM pos WHERE account = 60), 0::float8, 'long options: no SOM, scan 0 (all gains), NOV +20 leaves nothing to pay (floored at 0)');
+
+-- Limited net option value (CME, "Combined Commodities": a combined commodity whose available net option
+-- value has limits cannot use it to offset risk in another one).  L: one long option losing 100 in every
+-- scenario, worth 5,000; F: one long future, outright 3,000.  Pooled: max(0, 100 + 3,000 - 5,000) = 0.
+-- L limited: L max(0, 100 - 5,000) = 0, F 3,000: 3,000.
+INSERT INTO pos VALUES
+ (61, 'L', 202603, 1, '{100,100,100,100,100,100,100,100,100,100,100,100,100,100,100,100}', 0.5, 5000, 'C'),
+ (61, 'F', 202603, 1, pg_temp.fut(3000), 1, NULL, NULL);
+SELECT results_eq($$SELECT (portmargin.span_margin(portmargin.span_portfolio(cc, month, qty, arr, delta, value, pc),
+                             format('{"combined_commodities":[{"cc":"L","currency":"USD","limit_option_value":%s},{"cc":"F","currency":"USD"}]}', lim::text)::portmargin.span_parameters)).maintenance_margin
+                    FROM pos, (VALUES (false), (true)) v(lim) WHERE account = 61 GROUP BY lim ORDER BY lim$$,
+                  $$VALUES (0::float8), (3000::float8)$$, 'a limited net option value offsets its own combined commodity only: 0 pooled, 3,000 limited');
 
 -- =====================================================================
 -- H. Scan tiers (by hand): tier 1 = Mar-Jun, tier 2 = Sep-Dec.  +1 Mar and

@@ -208,11 +208,11 @@ SELECT is((SELECT fields FROM syn_out WHERE line = 11),
 SELECT is((SELECT fields FROM syn_out WHERE line = 12),
           '{"commodity_group": "IDX", "priority": 1, "credit_rate": 55.0000, "exchanges": ["CME", "CBT"], "ccs": ["ESX", "YMX"],
             "required": [true, false], "ratios": [1.0000, 2.5000], "sides": ["A", "B"], "method": "01",
-            "credit_basis": "W", "super_spread": true}', '6 record: two legs, N = not required, blank basis = W, S = super spread');
+            "credit_basis": "W", "super_spread": true, "per_leg_rates": false}', '6 record: two legs, N = not required, blank basis = W, S = super spread');
 SELECT is((SELECT fields FROM syn_out WHERE line = 13),
           '{"commodity_group": "IDX", "priority": 2, "credit_rate": 12.5000, "exchanges": ["CME"], "ccs": ["ESX"],
             "required": [true], "ratios": [0.1000], "sides": ["B"], "method": "02",
-            "credit_basis": "F", "super_spread": false}', '6 record ending at column 101: flat basis, not super');
+            "credit_basis": "F", "super_spread": false, "per_leg_rates": false}', '6 record ending at column 101: flat basis, not super');
 SELECT is((SELECT fields FROM syn_out WHERE line = 16),
           '{"exchange": "CME", "product": "EZ", "product_type": "OOF", "futures_month": 202403, "option_month": 202402,
             "base_vol": 0.182500, "vol_scan_range": 0.040000, "price_scan_range": 12345, "extreme_multiplier": 2.000,

@@ -7,7 +7,7 @@
 -- was built from (README.md), not portmargin's output.
 \set sample `cat test/span/sample.pa2`
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 
 SELECT portmargin.create_reference_schema('spantest');
 SELECT is(portmargin.create_span_tables('spantest'), 'spantest', 'create_span_tables in a reference schema');
@@ -127,6 +127,15 @@ SELECT throws_like(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
                           replace(replace(:'sample'::text, '81CMEY         Y         FUT 202606', '81CMEQ         Y         FUT 202606'),
                                   '82CMEY         Y         FUT 202606', '82CMEQ         Y         FUT 202606')),
                    'line 38, field product: product Q FUT of exchange CME%', 'an array of a product in no combined commodity');
+-- what the loader refuses rather than margin wrongly: a flat-rate credit (col 101 F), per-leg rates (col 122 Y)
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(pg_temp.line_of('6 GRN'), overlay((SELECT l FROM sample_lines WHERE l LIKE '6 GRN%') PLACING 'F' FROM 101))),
+                 '0A000', 'line 23, field credit_basis: flat-rate inter-commodity credits are not supported (only weighted futures price risk)',
+                 'a flat-rate inter spread is refused (0A000) naming line and field');
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(pg_temp.line_of('6 GRN'), rpad((SELECT l FROM sample_lines WHERE l LIKE '6 GRN%'), 121) || 'Y')),
+                 '0A000', 'line 23, field per_leg_rates: per-leg credit rates are not supported (one rate per spread)',
+                 'per-leg credit rates are refused (0A000) naming line and field');
 SELECT is((SELECT count(*)::int FROM spantest.span_files), 2, 'after the failed loads: still the two files, nothing half-loaded');
 SELECT is((SELECT count(*)::int FROM spantest.span_risk_arrays), 18, '... and the arrays of those two only');
 SELECT throws_ok($$SELECT portmargin.load_span_file('public', 'x')$$, '22023', NULL, 'a schema without SPAN tables: 22023');
