@@ -2558,13 +2558,13 @@ BEGIN
                      ELSE 'flat-rate inter-commodity credits are not supported (only weighted futures price risk)' END
       USING ERRCODE = '0A000', HINT = 'doc/span.md lists the methods portmargin computes.';
   END IF;
-  SELECT r.line, r.fields->>'product' AS p INTO bad FROM pg_temp.portmargin_span_records r
+  SELECT (array_agg(r.line ORDER BY r.line))[2] AS line, min(r.fields->>'product') AS p INTO bad
+  FROM pg_temp.portmargin_span_records r
   WHERE r.kind = 'risk_array'
-  GROUP BY r.line, r.fields
-  HAVING EXISTS (SELECT FROM pg_temp.portmargin_span_records o WHERE o.kind = 'risk_array' AND o.line < r.line
-                   AND o.fields - 'values' - 'composite_delta' - 'implied_vol' - 'settlement_price'
-                     = r.fields - 'values' - 'composite_delta' - 'implied_vol' - 'settlement_price')
-  ORDER BY r.line LIMIT 1;
+  GROUP BY r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type', r.fields->>'futures_month',
+           r.fields->>'option_month', r.fields->>'put_call', r.fields->>'strike'
+  HAVING count(*) > 1
+  ORDER BY 1 LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'line %, field product: the contract of this risk array (product %) has an array earlier in the file', bad.line, bad.p
       USING ERRCODE = '22023';
@@ -2652,12 +2652,15 @@ FROM pg_temp.portmargin_span_records r
 JOIN %1$I.span_products p ON p.file_id = $1 AND p.exchange = r.fields->>'exchange' AND p.product = r.fields->>'product'
      AND p.product_type = r.fields->>'product_type'
 JOIN %1$I.span_combined_commodities c ON c.file_id = $1 AND c.cc = p.cc
-LEFT JOIN LATERAL (SELECT x.fields FROM pg_temp.portmargin_span_records x WHERE x.kind = 'array_params'
-                   AND x.fields->>'exchange' = r.fields->>'exchange' AND x.fields->>'product' = r.fields->>'product'
-                   AND x.fields->>'product_type' = r.fields->>'product_type'
-                   AND x.fields->>'futures_month' IS NOT DISTINCT FROM r.fields->>'futures_month'
-                   AND x.fields->>'option_month' IS NOT DISTINCT FROM r.fields->>'option_month'
-                   ORDER BY x.line LIMIT 1) b ON true
+LEFT JOIN (SELECT DISTINCT ON (x.fields->>'exchange', x.fields->>'product', x.fields->>'product_type',
+                                coalesce(x.fields->>'futures_month', ''), coalesce(x.fields->>'option_month', ''))
+                  x.fields->>'exchange' AS exchange, x.fields->>'product' AS product, x.fields->>'product_type' AS product_type,
+                  coalesce(x.fields->>'futures_month', '') AS futures_month, coalesce(x.fields->>'option_month', '') AS option_month,
+                  x.fields
+           FROM pg_temp.portmargin_span_records x WHERE x.kind = 'array_params'
+           ORDER BY 1, 2, 3, 4, 5, x.line) b
+       ON b.exchange = r.fields->>'exchange' AND b.product = r.fields->>'product' AND b.product_type = r.fields->>'product_type'
+      AND b.futures_month = coalesce(r.fields->>'futures_month', '') AND b.option_month = coalesce(r.fields->>'option_month', '')
 CROSS JOIN LATERAL (SELECT ((r.fields->>'settlement_price')::numeric
                             * power(10::numeric, -coalesce(p.settlement_locator, 0)))::float8 AS price) s
 WHERE r.kind = 'risk_array';

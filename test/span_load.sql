@@ -7,7 +7,7 @@
 -- was built from (README.md), not portmargin's output.
 \set sample `cat test/span/sample.pa2`
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 SELECT portmargin.create_reference_schema('spantest');
 SELECT is(portmargin.create_span_tables('spantest'), 'spantest', 'create_span_tables in a reference schema');
@@ -127,6 +127,10 @@ SELECT throws_like(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
                           replace(replace(:'sample'::text, '81CMEY         Y         FUT 202606', '81CMEQ         Y         FUT 202606'),
                                   '82CMEY         Y         FUT 202606', '82CMEQ         Y         FUT 202606')),
                    'line 38, field product: product Q FUT of exchange CME%', 'an array of a product in no combined commodity');
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        rtrim(:'sample'::text, E'\n') || E'\n' || (SELECT string_agg(l, E'\n' ORDER BY n) FROM sample_lines WHERE n IN (26, 27))),
+                 '22023', 'line 44, field product: the contract of this risk array (product X) has an array earlier in the file',
+                 'a contract published twice names the second''s line');
 -- what the loader refuses rather than margin wrongly: a flat-rate credit (col 101 F), per-leg rates (col 122 Y)
 SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
                         pg_temp.edited(pg_temp.line_of('6 GRN'), overlay((SELECT l FROM sample_lines WHERE l LIKE '6 GRN%') PLACING 'F' FROM 101))),
