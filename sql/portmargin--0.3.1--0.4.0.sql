@@ -1748,12 +1748,18 @@ BEGIN ATOMIC
     ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
     ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),
     ('account views', 'instrument_market'),
-    ('position views', 'position_values'), ('position views', 'position_greeks'), ('position views', 'margin_attribution')
+    ('position views', 'position_values'), ('position views', 'position_greeks'), ('position views', 'margin_attribution'),
+    -- made by create_span_tables (when it has run on the schema)
+    ('span tables', 'span_files'), ('span tables', 'span_combined_commodities'), ('span tables', 'span_products'),
+    ('span tables', 'span_tiers'), ('span tables', 'span_intra_spreads'), ('span tables', 'span_spot_months'),
+    ('span tables', 'span_inter_spreads'), ('span tables', 'span_risk_arrays'),
+    ('span mappings', 'span_instruments'), ('span mappings', 'span_account_types'),
+    ('span account views', 'span_account_margin'), ('span position views', 'span_position_arrays')
   ) AS o(kind, name)
   WHERE o.kind = reference_schema_objects.kind;
 END;
 COMMENT ON FUNCTION @extschema@.reference_schema_objects(text) IS
-  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''), by name: what grant_reader and grant_writer grant on';
+  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''; those of create_span_tables: ''span tables'' (the published parameters and arrays), ''span mappings'', ''span account views'', ''span position views''), by name: what grant_reader and grant_writer grant on';
 
 CREATE FUNCTION @extschema@.check_reference_schema_owner(target text, grantee regrole)
 RETURNS void
@@ -1810,6 +1816,14 @@ BEGIN
            UNION ALL SELECT @extschema@.reference_schema_objects('position views') WHERE positions LOOP
     EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
   END LOOP;
+  -- SPAN (create_span_tables): its views, and the published parameters span_parameters_of reads for them
+  FOR o IN SELECT @extschema@.reference_schema_objects('span tables')
+           UNION ALL SELECT @extschema@.reference_schema_objects('span account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('span position views') WHERE positions LOOP
+    IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
+      EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
+    END IF;
+  END LOOP;
   RETURN format('%s reads the %s views of %I', grantee, CASE WHEN positions THEN 'account and position' ELSE 'account' END, target);
 END
 $fn$;
@@ -1833,6 +1847,19 @@ BEGIN
            UNION ALL SELECT @extschema@.reference_schema_objects('position views') LOOP
     EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
   END LOOP;
+  -- SPAN (create_span_tables): load files, map instruments and account types, read the views
+  FOR o IN SELECT @extschema@.reference_schema_objects('span tables')
+           UNION ALL SELECT @extschema@.reference_schema_objects('span mappings') LOOP
+    IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
+      EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', target, o, grantee);
+    END IF;
+  END LOOP;
+  FOR o IN SELECT @extschema@.reference_schema_objects('span account views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('span position views') LOOP
+    IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
+      EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
+    END IF;
+  END LOOP;
   RETURN format('%s writes the tables and reads the views of %I', grantee, target);
 END
 $fn$;
@@ -1852,6 +1879,12 @@ BEGIN
            UNION ALL SELECT @extschema@.reference_schema_objects('account views')
            UNION ALL SELECT @extschema@.reference_schema_objects('position views') LOOP
     EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
+  END LOOP;
+  FOR o IN SELECT @extschema@.reference_schema_objects(k)
+           FROM unnest(ARRAY['span tables', 'span mappings', 'span account views', 'span position views']) k LOOP
+    IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
+      EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
+    END IF;
   END LOOP;
   EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %s', target, grantee);
   RETURN format('%s has no access to %I', grantee, target);

@@ -10,11 +10,12 @@
 -- plus the 0.01 roll shock floor (doc/venues/deribit.md), times the index
 -- in USD; a perpetual's delta is its quantity.
 \set ON_ERROR_STOP 1
+\set span_sample `cat test/span/sample.pa2`
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 BEGIN;
-SELECT plan(40);
+SELECT plan(51);
 
 DROP ROLE IF EXISTS pm_app_r;
 DROP ROLE IF EXISTS pm_bi_r;
@@ -66,6 +67,19 @@ SELECT ok(abs((SELECT initial_margin FROM rl.account_margin) - (1 / 0.84 - 1 + 0
 SELECT ok(abs((rl.whatif_margin(1, ARRAY[1]::bigint[], ARRAY[1]::float8[])).initial_margin - 2 * (1 / 0.84 - 1 + 0.01)) < 1e-12,
           'it runs whatif_margin: a second perpetual doubles the requirement (in BTC)');
 SELECT is(rl.snapshot_margins('2026-11-25 08:00+00'), 1, 'it writes a snapshot');
+-- SPAN tables in a reference schema of their own: loaded by the application role (McMillan's covered write, sample file)
+SELECT is(portmargin.create_reference_schema('rls') || ' ' || portmargin.create_span_tables('rls'), 'rls rls',
+          'the application role creates a reference schema with SPAN tables');
+SELECT ok(portmargin.load_span_file('rls', :'span_sample'::text) > 0, 'and loads the sample SPAN file');
+INSERT INTO rls.accounts (account_id, name) VALUES (2, 'covered write');
+INSERT INTO rls.instruments (instrument_id, name, underlying, kind, option_type, strike, expiry) VALUES
+  (8, 'SP Dec26', 'SP', 'future', NULL, NULL, '2026-12-18'), (9, 'SP Dec26 410 C', 'SP', 'option', 'call', 410, '2026-12-18');
+INSERT INTO rls.span_instruments VALUES (8, 'CME', 'SP', 'FUT', 202612, 0, '', 0), (9, 'CME', 'SP', 'OOF', 202612, 202612, 'C', 410);
+INSERT INTO rls.positions (account_id, instrument_id, quantity) VALUES (2, 8, 1), (2, 9, -1);
+SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE account_id = 2), 7620::float8,
+          'it reads span_account_margin: McMillan''s covered write, 6,620 + the short call''s 1,000');
+SELECT lives_ok($$SELECT portmargin.grant_reader('rls', 'pm_bi_r'), portmargin.grant_reader('rls', 'pm_bi_acct', positions => false)$$,
+                'and grants the readers its SPAN views');
 SELECT is(portmargin.grant_reader('rl', 'pm_bi_r'), 'pm_bi_r reads the account and position views of rl',
           'the schema''s owner grants a BI role the views');
 SELECT is(portmargin.grant_reader('rl', 'pm_bi_acct', positions => false), 'pm_bi_acct reads the account views of rl',
@@ -87,6 +101,10 @@ SELECT is((SELECT delta FROM rl.position_greeks), 1::float8, 'BI: position_greek
 SELECT is((SELECT quantity FROM rl.position_values), 1::float8, 'BI: position_values');
 SELECT ok(abs((SELECT sum(loss) FROM rl.margin_attribution) - (1 / 0.84 - 1)) < 1e-12,
           'BI: margin_attribution, the position''s loss in the worst scenario (1/0.84 - 1 BTC)');
+SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE account_id = 2), 7620::float8,
+          'BI: span_account_margin (its parameters read from the SPAN tables as the reader)');
+SELECT is((SELECT count(*)::int FROM rls.span_position_arrays), 2, 'BI: span_position_arrays');
+SELECT throws_ok($$SELECT * FROM rls.span_instruments$$, '42501', NULL, 'BI: not the SPAN mapping tables');
 SELECT throws_ok($$SELECT * FROM rl.positions$$, '42501', NULL, 'BI: not the tables');
 SELECT throws_ok($$SELECT rl.whatif_margin(1, ARRAY[1]::bigint[], ARRAY[1]::float8[])$$, '42501', NULL,
                  'BI: not what-if (it reads the positions)');
@@ -101,6 +119,9 @@ SELECT ok(abs((SELECT initial_margin FROM rl.account_margin) - (1 / 0.84 - 1 + 0
           'account-level reader: account_margin');
 SELECT throws_ok($$SELECT * FROM rl.position_greeks$$, '42501', NULL, 'account-level reader: not position_greeks');
 SELECT throws_ok($$SELECT * FROM rl.position_values$$, '42501', NULL, 'account-level reader: not position_values');
+SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE account_id = 2), 7620::float8,
+          'account-level reader: span_account_margin');
+SELECT throws_ok($$SELECT * FROM rls.span_position_arrays$$, '42501', NULL, 'account-level reader: not span_position_arrays');
 
 -- short errors: one line naming the object and what to do
 SELECT is(pg_temp.error_of($$SELECT rl.whatif_margin(1, ARRAY[1]::bigint[], ARRAY[1]::float8[])$$),
@@ -127,11 +148,13 @@ SELECT is(pg_temp.error_of($$SELECT portmargin.generate_demo_book('rl', 10)$$),
 -- revoking, and arguments
 SET LOCAL ROLE pm_app_r;
 SELECT is(portmargin.revoke_reference_access('rl', 'pm_bi_r'), 'pm_bi_r has no access to rl', 'the owner revokes');
+SELECT is(portmargin.revoke_reference_access('rls', 'pm_bi_r'), 'pm_bi_r has no access to rls', '... on both schemas');
 SET LOCAL ROLE pm_bi_r;
 -- a live-margin worker takes a server-wide slot: only the schema's owner starts one, also through the C launcher
 SELECT throws_ok($$SELECT portmargin.live_margin_worker_launch('rl', 10)$$, '42501', 'must be owner of schema rl',
                  'a role that does not own the schema cannot launch its live-margin worker directly: 42501');
 SELECT throws_ok($$SELECT * FROM rl.account_margin$$, '42501', NULL, 'after revoke_reference_access: nothing');
+SELECT throws_ok($$SELECT * FROM rls.span_account_margin$$, '42501', NULL, '... nor the SPAN views');
 RESET ROLE;
 SELECT throws_ok($$SELECT portmargin.grant_reader('public', 'pm_bi_r')$$, '22023', NULL,
                  'a schema that is not a reference schema: 22023');
