@@ -65,6 +65,7 @@ typedef struct SpanHold
 {
 	char	   *cc;
 	int			cc_len;
+	uint64		prefix;			/* the code's first 8 bytes, zero-padded */
 	int			pcc;			/* with parameters: the commodity's index in them */
 	int			nmonths;
 	double		option_value;
@@ -183,18 +184,6 @@ span_tab_grow(SpanState *st)
 	pfree(old);
 }
 
-/* short byte strings equal (commodity codes: a call to memcmp costs more) */
-static inline bool
-bytes_equal(const char *a, const char *b, int len)
-{
-	int			i;
-
-	for (i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 /* the holding of commodity cc (len bytes), added if new (rare: a linear search) */
 static int
 span_hold_index(SpanState *st, const char *cc, int len)
@@ -202,8 +191,11 @@ span_hold_index(SpanState *st, const char *cc, int len)
 	int			i;
 	SpanHold   *h;
 
+	uint64		prefix = span_prefix(cc, len);
+
 	for (i = 0; i < st->nh; i++)
-		if (st->holds[i].cc_len == len && bytes_equal(st->holds[i].cc, cc, len))
+		if (st->holds[i].prefix == prefix && st->holds[i].cc_len == len &&
+			(len <= 8 || memcmp(st->holds[i].cc + 8, cc + 8, len - 8) == 0))
 			return i;
 	if (st->nh == st->maxh)
 	{
@@ -217,6 +209,7 @@ span_hold_index(SpanState *st, const char *cc, int len)
 	memcpy(h->cc, cc, len);
 	h->cc[len] = '\0';
 	h->cc_len = len;
+	h->prefix = prefix;
 	h->pcc = -1;
 	if (st->pc)
 	{
@@ -230,6 +223,60 @@ span_hold_index(SpanState *st, const char *cc, int len)
 }
 
 /*
+ * The index of a state made without one (a deserialised partial state that
+ * is only finalised never needs it): every entry of every holding put in.
+ */
+static void
+span_tab_build(SpanState *st)
+{
+	uint32		size = SPAN_TAB_INIT;
+	int			h;
+
+	while (size < (uint32) st->nkeys * 2 + 2)
+		size *= 2;
+	st->mask = size - 1;
+	st->tab = MemoryContextAllocZero(st->mcxt, sizeof(SpanSlot) * size);
+	for (h = 0; h < st->nh; h++)
+	{
+		SpanHold   *hd = &st->holds[h];
+		SpanAcc    *a;
+
+		for (a = hd->head; a; a = a->next)
+		{
+			SpanSlot	slot;
+
+			slot.hash = span_key_hash(hd->cc, hd->cc_len, a->month);
+			slot.month = a->month;
+			slot.cc_len = hd->cc_len;
+			slot.hold = h;
+			slot.prefix = hd->prefix;
+			slot.acc = a;
+			span_tab_put(st, &slot);
+		}
+	}
+}
+
+/* a new entry of holding hi appended, without the index (deserialisation) */
+static SpanAcc *
+span_append(SpanState *st, int hi, int key)
+{
+	SpanHold   *h = &st->holds[hi];
+	Size		size = st->pc && key > 0 ? SPAN_ACC_SHORT : sizeof(SpanAcc);
+	SpanAcc    *acc = span_bump(st, size);
+
+	memset(acc, 0, size);
+	acc->month = key;
+	if (h->tail)
+		h->tail->next = acc;
+	else
+		h->head = acc;
+	h->tail = acc;
+	h->nmonths++;
+	st->nkeys++;
+	return acc;
+}
+
+/*
  * The entry of (cc, month), added (zero) if new; *hi is set to its
  * holding's index, *added (if asked) to whether it is new.
  */
@@ -238,10 +285,14 @@ span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *add
 {
 	uint32		hash = span_key_hash(cc, len, month);
 	uint64		prefix = span_prefix(cc, len);
-	uint32		i = hash & st->mask;
+	uint32		i;
 	SpanSlot	slot;
 	SpanHold   *h;
 	SpanAcc    *acc;
+
+	if (unlikely(st->tab == NULL))
+		span_tab_build(st);
+	i = hash & st->mask;
 
 	for (;;)
 	{
@@ -1297,7 +1348,8 @@ portmargin_span_margin_deserial(PG_FUNCTION_ARGS)
 	if ((Size) rawlen != VARSIZE_ANY(raw))
 		corrupt("bad parameters");
 	old = MemoryContextSwitchTo(aggcxt);
-	st = span_state_new(aggcxt);
+	st = MemoryContextAllocZero(aggcxt, sizeof(SpanState));
+	st->mcxt = aggcxt;			/* no index: made if another state is merged in */
 	MemoryContextSwitchTo(old);
 	st->pc = span_doc(fcinfo, span_docs(fcinfo), PointerGetDatum(raw));
 	take(&p, end, &acct, sizeof(int32));
@@ -1336,28 +1388,19 @@ portmargin_span_margin_deserial(PG_FUNCTION_ARGS)
 		{
 			int32		key;
 			double		d;
-			bool		added;
 			SpanAcc    *a;
 
 			take(&p, end, &key, sizeof(int32));
 			take(&p, end, &d, sizeof(double));
 			if (!isfinite(d))
 				corrupt("a value that is not finite");
+			/* appended as written (the serialiser wrote each key once); a month's tier link is made when needed */
 			if (key > 0)
 			{
 				if (!valid_month(key))
 					corrupt("bad month");
-				a = span_entry(st, cc, cc_len, key, &hi, &added);
-				if (!added)
-					corrupt("a month twice");
+				a = span_append(st, hi, key);
 				a->delta = d;
-				if (a->tier == NULL)
-				{
-					const PmSpanCc *c = &st->pc->params->cc[st->holds[hi].pcc];
-					int			t = c->nscan_tiers ? pm_span_tier_of(c->scan_tiers, c->nscan_tiers, key) : 0;
-
-					a->tier = span_entry(st, cc, cc_len, -(t + 1), &hi, NULL);
-				}
 			}
 			else
 			{
@@ -1365,7 +1408,7 @@ portmargin_span_margin_deserial(PG_FUNCTION_ARGS)
 
 				if (key < -(c->nscan_tiers + 1) || key == 0)
 					corrupt("bad scan tier");
-				a = span_entry(st, cc, cc_len, key, &hi, &added);
+				a = span_append(st, hi, key);
 				take(&p, end, a->array, sizeof(double) * PM_SPAN_NSCEN);
 				for (j = 0; j < PM_SPAN_NSCEN; j++)
 					if (!isfinite(a->array[j]))
