@@ -11,7 +11,8 @@
  *	  margin methods' registry and interface contract (method.h): every
  *	  method found by its number and name, its hooks present, and a set
  *	  expanded from arguments, read back into arguments and expanded again
- *	  gives the same parameters and scenarios.
+ *	  gives the same parameters and scenarios; SPAN from published arrays
+ *	  (span.c) on CME's published spread examples.
  *
  *	  Expected values are closed-form identities (the round trip itself,
  *	  put-call parity), not outputs pasted from an earlier run.
@@ -19,6 +20,7 @@
 #include "implied_vol.h"
 #include "method.h"
 #include "pricing.h"
+#include "span.h"
 
 #include <float.h>
 #include <gsl/gsl_errno.h>
@@ -687,6 +689,89 @@ check_okx_example(void)
 	arena_free();
 }
 
+/*
+ * span.c on CME's spread calculation examples
+ * (https://www.cmegroup.com/clearing/margins/spread-calc.html): outrights
+ * M2 $500, M4 $750 and a 2v4 tier spread of $50: +1 M2 / -1 M4 = (750 -
+ * 500) + 50 = $300; Corn $1,750 x 2 against Soybeans $2,500 at 55%:
+ * 6,000 - 3,300 = $2,700.  A future's array is its outright times CME's
+ * scenario fractions.
+ */
+static void
+span_future(PmSpanMonth *m, int month, double q, double outright)
+{
+	static const double frac[16] = {0, 0, -1.0 / 3, -1.0 / 3, 1.0 / 3, 1.0 / 3, -2.0 / 3, -2.0 / 3,
+	2.0 / 3, 2.0 / 3, -1, -1, 1, 1, -0.99, 0.99};
+	int			j;
+
+	m->month = month;
+	m->delta = q;
+	for (j = 0; j < PM_SPAN_NSCEN; j++)
+		m->array[j] = q * outright * frac[j];
+}
+
+static void
+check_span_examples(void)
+{
+	PmSpanTier	tiers[2] = {{2, 202602, 202602}, {4, 202604, 202604}};
+	PmSpanIntraSpread spread = {1, 0, 50, 2, {2, 4}, {1, 1}, {'A', 'B'}};
+	PmSpanCc	ccs[3];
+	PmSpanInterSpread inter = {1, 0, 0.55, 2, {0, 2}, {2, 1}, {'A', 'B'}, {true, true}};
+	PmSpanParams p = {3, ccs, 1, &inter};
+	PmSpanMonth mx[2], mc[1], ms[1];
+	PmSpanHolding hx = {"X", 1, 0, 0, 0, 2, 2, mx, NULL};
+	PmSpanHolding hcs[2] = {{"C", 1, 0, 0, 0, 1, 1, mc, NULL}, {"S", 1, 0, 0, 0, 1, 1, ms, NULL}};
+	PmSpanCcResult out[2];
+	double		work[256],
+				maint,
+				init,
+				credit;
+	int			bad,
+				i;
+
+	memset(ccs, 0, sizeof(ccs));
+	for (i = 0; i < 3; i++)
+	{
+		ccs[i].currency = "USD";
+		ccs[i].premium_options = true;
+		ccs[i].wfpr_method = PM_SPAN_WFPR_NORMAL;
+		ccs[i].som_method = 2;
+		ccs[i].maintenance_factor[0] = ccs[i].maintenance_factor[1] = ccs[i].maintenance_factor[2] = 1;
+		ccs[i].initial_ratio[0] = ccs[i].initial_ratio[1] = ccs[i].initial_ratio[2] = 1;
+	}
+	/* sorted by name: C, S, X */
+	ccs[0].cc = "C";
+	ccs[1].cc = "S";
+	ccs[2].cc = "X";
+	ccs[2].nintra_tiers = 2;
+	ccs[2].intra_tiers = tiers;
+	ccs[2].nintra = 1;
+	ccs[2].intra = &spread;
+	inter.cc[0] = 0;
+	inter.cc[1] = 1;
+	check(pm_span_find_cc(&p, "S", 1) == 1 && pm_span_find_cc(&p, "Q", 1) == -1, "span: find_cc", 0, 0, 0);
+	check(pm_span_work_size(&p, &hx, 1) <= sizeof(work), "span: work size", pm_span_work_size(&p, &hx, 1), 0, 0);
+
+	span_future(&mx[0], 202602, 1, 500);
+	span_future(&mx[1], 202604, -1, 750);
+	check(pm_span_margin(&p, &hx, 1, PM_SPAN_SPECULATOR, work, out, &maint, &init, &credit, &bad) == PM_SPAN_OK,
+		  "span: margin", 0, 0, 0);
+	check(fabs(maint - 300) < 1e-9 && fabs(out[0].scan - 250) < 1e-9 && fabs(out[0].intra - 50) < 1e-12,
+		  "span: CME +1 M2 / -1 M4 = 250 + 50", maint, out[0].scan, out[0].intra);
+
+	span_future(&mc[0], 202603, 2, 1750);
+	span_future(&ms[0], 202603, -1, 2500);
+	check(pm_span_margin(&p, hcs, 2, PM_SPAN_SPECULATOR, work, out, &maint, &init, &credit, &bad) == PM_SPAN_OK,
+		  "span: margin", 0, 0, 0);
+	check(fabs(maint - 2700) < 1e-9 && fabs(credit - 3300) < 1e-9, "span: CME Corn 2 : Soybeans 1 at 55% = 2,700",
+		  maint, credit, 0);
+	check(fabs(out[0].wfpr - 1750) < 1e-9 && fabs(out[1].wfpr - 2500) < 1e-9, "span: a future's WFPR is its outright",
+		  out[0].wfpr, out[1].wfpr, 0);
+	hcs[1].cc = "Q";
+	check(pm_span_margin(&p, hcs, 2, PM_SPAN_SPECULATOR, work, out, &maint, &init, &credit, &bad) == PM_SPAN_UNKNOWN_CC &&
+		  bad == 1, "span: an unknown combined commodity is reported", bad, 0, 0);
+}
+
 int
 main(void)
 {
@@ -900,6 +985,7 @@ main(void)
 	check_methods();
 	check_okx_units();
 	check_okx_example();
+	check_span_examples();
 	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	check_deribit();
 	printf("deribit: the pme/simulate example, MMP margin, 0.3.x layout checked\n");
