@@ -56,8 +56,8 @@ pm_span_tier_of(const PmSpanTier *t, int n, int month)
 }
 
 /* the index of tier number tn, or -1 */
-static int
-tier_index(const PmSpanTier *t, int n, int tn)
+int
+pm_span_tier_index(const PmSpanTier *t, int n, int tn)
 {
 	int			i;
 
@@ -234,7 +234,7 @@ span_cc(const PmSpanCc *c, const PmSpanHolding *h, double *work, PmSpanCcResult 
 		int			l;
 
 		for (l = 0; l < s->nlegs; l++)
-			idx[l] = tier_index(c->intra_tiers, nit, s->tier[l]);
+			idx[l] = pm_span_tier_index(c->intra_tiers, nit, s->tier[l]);
 		r->intra += s->rate * form_spreads(tdelta, idx, s->ratio, s->side, NULL, s->nlegs, consumed, taken);
 	}
 

@@ -175,6 +175,9 @@ extern int	pm_span_margin(const PmSpanParams *p, const PmSpanHolding *h, int nh,
 /* the index of the tier of tiers t[0..n) that month lies in, or n when none */
 extern int	pm_span_tier_of(const PmSpanTier *t, int n, int month);
 
+/* the index of the tier numbered tn in t[0..n), or -1 */
+extern int	pm_span_tier_index(const PmSpanTier *t, int n, int tn);
+
 /* the index of combined commodity cc (len bytes) in p, or -1 */
 extern int	pm_span_find_cc(const PmSpanParams *p, const char *cc, int len);
 

@@ -188,8 +188,7 @@ static void
 jb_tiers(JsonbContainer *c, const char *key, const char *path, PmSpanTier **out, int *n)
 {
 	JsonbContainer *a = jb_array(c, key, path, n);
-	int			i,
-				k;
+	int			i;
 
 	*out = palloc0(sizeof(PmSpanTier) * Max(*n, 1));
 	for (i = 0; i < *n; i++)
@@ -205,21 +204,9 @@ jb_tiers(JsonbContainer *c, const char *key, const char *path, PmSpanTier **out,
 			param_error(p, "start %d or end %d is not a month CCYYMM", tier->start, tier->end);
 		if (tier->start && tier->end && tier->start > tier->end)
 			param_error(p, "start %d is after end %d", tier->start, tier->end);
-		for (k = 0; k < i; k++)
-			if ((*out)[k].tier == tier->tier)
-				param_error(p, "tier %d is defined twice", tier->tier);
+		if (pm_span_tier_index(*out, i, tier->tier) >= 0)
+			param_error(p, "tier %d is defined twice", tier->tier);
 	}
-}
-
-static bool
-tier_known(const PmSpanTier *t, int n, int tn)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (t[i].tier == tn)
-			return true;
-	return false;
 }
 
 static int
@@ -355,7 +342,7 @@ span_params_parse(Jsonb *doc)
 				JsonbContainer *leg = jb_object_at(legs, l, lp);
 
 				x->tier[l] = jb_int(leg, "tier", lp, true, 0);
-				if (!tier_known(c->intra_tiers, c->nintra_tiers, x->tier[l]))
+				if (pm_span_tier_index(c->intra_tiers, c->nintra_tiers, x->tier[l]) < 0)
 					param_error(lp, "tier %d is not one of %s's intra_tiers", x->tier[l], c->cc);
 				x->ratio[l] = jb_ratio(leg, lp);
 				x->side[l] = jb_side(leg, lp);

@@ -341,32 +341,25 @@ span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *add
 	return acc;
 }
 
-/*
- * span_portfolio(cc, month, quantity, risk_array, composite_delta,
- *                option_value, put_call)
- */
-PG_FUNCTION_INFO_V1(portmargin_span_sfunc);
-Datum
-portmargin_span_sfunc(PG_FUNCTION_ARGS)
+/* a position row's arguments 1-7 (both aggregates), checked: ERROR naming the argument */
+typedef struct SpanRow
 {
-	MemoryContext aggcxt;
-	SpanState  *st;
-	text	   *cc;
+	const char *cc;
+	int			cc_len;
 	int32		month;
-	double		q,
-				delta,
-				value = 0;
-	ArrayType  *arr;
-	const double *a;
-	SpanHold   *h;
-	SpanAcc    *m;
-	int			side = 0,
-				hi,
-				j;
+	double		q;
+	const double *a;			/* 16 values */
+	double		delta;
+	double		value;			/* 0 unless an option's is given */
+	int			side;			/* +1 call, -1 put, 0 a future */
+} SpanRow;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "portmargin_span_sfunc called in a non-aggregate context");
-	st = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
+static inline void
+span_row(FunctionCallInfo fcinfo, SpanRow *r)
+{
+	text	   *cc;
+	ArrayType  *arr;
+	int			j;
 
 	if (PG_ARGISNULL(1))
 		pm_null_arg_error("cc", "every position belongs to a combined commodity");
@@ -379,46 +372,76 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(5))
 		pm_null_arg_error("composite_delta", "the file publishes one per contract (1 for a future)");
 	cc = PG_GETARG_TEXT_PP(1);
-	if (unlikely(VARSIZE_ANY_EXHDR(cc) == 0))
+	r->cc = VARDATA_ANY(cc);
+	r->cc_len = VARSIZE_ANY_EXHDR(cc);
+	if (unlikely(r->cc_len == 0))
 		pm_arg_error("cc", "is empty");
-	month = PG_GETARG_INT32(2);
-	if (unlikely(!valid_month(month)))
-		pm_domain_error("month", month, "a contract month CCYYMM (e.g. 202603)");
-	q = pm_finite_arg("quantity", PG_GETARG_FLOAT8(3));
+	r->month = PG_GETARG_INT32(2);
+	if (unlikely(!valid_month(r->month)))
+		pm_domain_error("month", r->month, "a contract month CCYYMM (e.g. 202603)");
+	r->q = pm_finite_arg("quantity", PG_GETARG_FLOAT8(3));
 	arr = PG_GETARG_ARRAYTYPE_P(4);
 	if (unlikely(ARR_NDIM(arr) != 1 || ARR_HASNULL(arr) || ARR_DIMS(arr)[0] != PM_SPAN_NSCEN))
 		pm_arg_error("risk_array", psprintf("has %d values%s; a SPAN risk array has 16, none NULL",
 											ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)),
 											ARR_NDIM(arr) > 1 ? " in more than one dimension" : ""));
-	a = (const double *) ARR_DATA_PTR(arr);
-	delta = pm_finite_arg("composite_delta", PG_GETARG_FLOAT8(5));
+	r->a = (const double *) ARR_DATA_PTR(arr);
+	r->delta = pm_finite_arg("composite_delta", PG_GETARG_FLOAT8(5));
+	r->value = 0;
+	r->side = 0;
 	if (!PG_ARGISNULL(7))
 	{
-		side = pm_option_type_arg(PG_GETARG_TEXT_PP(7));
+		r->side = pm_option_type_arg(PG_GETARG_TEXT_PP(7));
 		if (!PG_ARGISNULL(6))
-			value = pm_finite_arg("option_value", PG_GETARG_FLOAT8(6));
+			r->value = pm_finite_arg("option_value", PG_GETARG_FLOAT8(6));
 	}
 	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		if (unlikely(!isfinite(a[j])))
+		if (unlikely(!isfinite(r->a[j])))
 			pm_arg_error("risk_array", psprintf("value %d is %s; each must be finite", j + 1,
-												float8out_internal(a[j])));
+												float8out_internal(r->a[j])));
+}
 
-	m = span_entry(st, VARDATA_ANY(cc), VARSIZE_ANY_EXHDR(cc), month, &hi, NULL);
-	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		m->array[j] += q * a[j];
-	m->delta += q * delta;
-	if (side != 0)
+/* a row's option sums into its holding */
+static inline void
+span_hold_option(SpanHold *h, const SpanRow *r)
+{
+	h->option_value += r->q * r->value;
+	if (r->q < 0)
 	{
-		h = &st->holds[hi];
-		h->option_value += q * value;
-		if (q < 0)
-		{
-			if (side > 0)
-				h->short_calls -= q;
-			else
-				h->short_puts -= q;
-		}
+		if (r->side > 0)
+			h->short_calls -= r->q;
+		else
+			h->short_puts -= r->q;
 	}
+}
+
+/*
+ * span_portfolio(cc, month, quantity, risk_array, composite_delta,
+ *                option_value, put_call)
+ */
+PG_FUNCTION_INFO_V1(portmargin_span_sfunc);
+Datum
+portmargin_span_sfunc(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SpanState  *st;
+	SpanRow		r;
+	SpanAcc    *m;
+	int			hi,
+				j;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "portmargin_span_sfunc called in a non-aggregate context");
+	st = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
+
+	span_row(fcinfo, &r);
+
+	m = span_entry(st, r.cc, r.cc_len, r.month, &hi, NULL);
+	for (j = 0; j < PM_SPAN_NSCEN; j++)
+		m->array[j] += r.q * r.a[j];
+	m->delta += r.q * r.delta;
+	if (r.side != 0)
+		span_hold_option(&st->holds[hi], &r);
 	PG_RETURN_POINTER(st);
 }
 
@@ -448,23 +471,40 @@ span_merge(SpanState *dst, const SpanState *src)
 	}
 }
 
+/*
+ * Both aggregates' combine function: src added into dst (a state with
+ * parameters by span_merge_params, defined below); a group's first partial
+ * state is taken as it is when it lives in the aggregate's memory.
+ */
+static void span_merge_params(SpanState *dst, const SpanState *src);
+
+static Datum
+span_combine(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+	SpanState  *dst,
+			   *src;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "portmargin: a span combine function called in a non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	src = (SpanState *) PG_GETARG_POINTER(1);
+	if (PG_ARGISNULL(0) && src->mcxt == aggcxt)
+		PG_RETURN_POINTER(src);
+	dst = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
+	if (src->pc)
+		span_merge_params(dst, src);
+	else
+		span_merge(dst, src);
+	PG_RETURN_POINTER(dst);
+}
+
 PG_FUNCTION_INFO_V1(portmargin_span_combine);
 Datum
 portmargin_span_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	SpanState  *dst;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "portmargin_span_combine called in a non-aggregate context");
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
-	/* a group's first partial state is taken as it is when it lives in the aggregate's memory */
-	if (PG_ARGISNULL(0) && ((SpanState *) PG_GETARG_POINTER(1))->mcxt == aggcxt)
-		PG_RETURN_POINTER(PG_GETARG_POINTER(1));
-	dst = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
-	span_merge(dst, (SpanState *) PG_GETARG_POINTER(1));
-	PG_RETURN_POINTER(dst);
+	return span_combine(fcinfo);
 }
 
 /*
@@ -1077,16 +1117,9 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	SpanState  *st;
-	text	   *cc;
-	int32		month;
-	double		q,
-				delta,
-				value = 0;
-	ArrayType  *arr;
-	const double *a;
+	SpanRow		r;
 	SpanAcc    *m;
-	int			side = 0,
-				hi,
+	int			hi,
 				j;
 	SpanDocs   *docs;
 	const char *pptr;
@@ -1132,58 +1165,14 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 		}
 	}
 
-	if (PG_ARGISNULL(1))
-		pm_null_arg_error("cc", "every position belongs to a combined commodity");
-	if (PG_ARGISNULL(2))
-		pm_null_arg_error("month", "it places the position in its tiers (CCYYMM)");
-	if (PG_ARGISNULL(3))
-		pm_null_arg_error("quantity", "a position has a quantity");
-	if (PG_ARGISNULL(4))
-		pm_null_arg_error("risk_array", "SPAN margins a contract by its published array");
-	if (PG_ARGISNULL(5))
-		pm_null_arg_error("composite_delta", "the file publishes one per contract (1 for a future)");
-	cc = PG_GETARG_TEXT_PP(1);
-	if (unlikely(VARSIZE_ANY_EXHDR(cc) == 0))
-		pm_arg_error("cc", "is empty");
-	month = PG_GETARG_INT32(2);
-	if (unlikely(!valid_month(month)))
-		pm_domain_error("month", month, "a contract month CCYYMM (e.g. 202603)");
-	q = pm_finite_arg("quantity", PG_GETARG_FLOAT8(3));
-	arr = PG_GETARG_ARRAYTYPE_P(4);
-	if (unlikely(ARR_NDIM(arr) != 1 || ARR_HASNULL(arr) || ARR_DIMS(arr)[0] != PM_SPAN_NSCEN))
-		pm_arg_error("risk_array", psprintf("has %d values%s; a SPAN risk array has 16, none NULL",
-											ARR_NDIM(arr) == 1 ? ARR_DIMS(arr)[0] : ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)),
-											ARR_NDIM(arr) > 1 ? " in more than one dimension" : ""));
-	a = (const double *) ARR_DATA_PTR(arr);
-	delta = pm_finite_arg("composite_delta", PG_GETARG_FLOAT8(5));
-	if (!PG_ARGISNULL(7))
-	{
-		side = pm_option_type_arg(PG_GETARG_TEXT_PP(7));
-		if (!PG_ARGISNULL(6))
-			value = pm_finite_arg("option_value", PG_GETARG_FLOAT8(6));
-	}
-	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		if (unlikely(!isfinite(a[j])))
-			pm_arg_error("risk_array", psprintf("value %d is %s; each must be finite", j + 1,
-												float8out_internal(a[j])));
+	span_row(fcinfo, &r);
 
-	m = span_month_entry(st, VARDATA_ANY(cc), VARSIZE_ANY_EXHDR(cc), month, &hi);
-	m->delta += q * delta;
+	m = span_month_entry(st, r.cc, r.cc_len, r.month, &hi);
+	m->delta += r.q * r.delta;
 	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		m->tier->array[j] += q * a[j];
-	if (side != 0)
-	{
-		SpanHold   *h = &st->holds[hi];
-
-		h->option_value += q * value;
-		if (q < 0)
-		{
-			if (side > 0)
-				h->short_calls -= q;
-			else
-				h->short_puts -= q;
-		}
-	}
+		m->tier->array[j] += r.q * r.a[j];
+	if (r.side != 0)
+		span_hold_option(&st->holds[hi], &r);
 	PG_RETURN_POINTER(st);
 }
 
@@ -1236,19 +1225,7 @@ PG_FUNCTION_INFO_V1(portmargin_span_margin_combine);
 Datum
 portmargin_span_margin_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	SpanState  *dst;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "portmargin_span_margin_combine called in a non-aggregate context");
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
-	/* a group's first partial state is taken as it is when it lives in the aggregate's memory */
-	if (PG_ARGISNULL(0) && ((SpanState *) PG_GETARG_POINTER(1))->mcxt == aggcxt)
-		PG_RETURN_POINTER(PG_GETARG_POINTER(1));
-	dst = PG_ARGISNULL(0) ? span_state_new(aggcxt) : (SpanState *) PG_GETARG_POINTER(0);
-	span_merge_params(dst, (SpanState *) PG_GETARG_POINTER(1));
-	PG_RETURN_POINTER(dst);
+	return span_combine(fcinfo);
 }
 
 /*
