@@ -13,6 +13,7 @@
 -- `"$user", public` (pg_catalog first: only a better match wins).  Nothing
 -- may raise, and every result must equal the one under a clean search_path.
 SET client_min_messages = warning;
+\set span_sample `cat test/span/sample.pa2`
 CREATE ROLE regress_pm_attacker;
 CREATE SCHEMA pm_results;
 
@@ -228,7 +229,7 @@ WHERE c.relnamespace = 'pm_results'::regnamespace AND c.relkind = 'r' AND c.reln
 ORDER BY 1;
 
 -- clean up
-DROP SCHEMA victim, victim2 CASCADE;
+DROP SCHEMA victim, victim2, victim_span CASCADE;
 DROP SCHEMA pm_results CASCADE;
 DROP OWNED BY regress_pm_attacker CASCADE;
 DROP ROLE regress_pm_attacker;
