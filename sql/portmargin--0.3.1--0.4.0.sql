@@ -2516,7 +2516,11 @@ BEGIN
   CREATE INDEX ON pg_temp.portmargin_span_records (kind);
   ANALYZE pg_temp.portmargin_span_records;
 
-  SELECT r.fields, r.line INTO f FROM pg_temp.portmargin_span_records r WHERE r.kind = 'file' ORDER BY r.line LIMIT 1;
+  SELECT r.fields INTO f FROM pg_temp.portmargin_span_records r WHERE r.kind = 'file' ORDER BY r.line LIMIT 1;
+  IF f IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "contents": the file has no records'
+      USING ERRCODE = '22023', DETAIL = 'A SPAN risk parameter file starts with an exchange complex header (record 0).';
+  END IF;
   SELECT r.line INTO bad FROM pg_temp.portmargin_span_records r WHERE r.kind = 'file' ORDER BY r.line OFFSET 1 LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'line %, record 0: a second exchange complex header; load one exchange complex per file', bad.line

@@ -7,7 +7,7 @@
 -- was built from (README.md), not portmargin's output.
 \set sample `cat test/span/sample.pa2`
 BEGIN;
-SELECT plan(40);
+SELECT plan(41);
 
 SELECT portmargin.create_reference_schema('spantest');
 SELECT is(portmargin.create_span_tables('spantest'), 'spantest', 'create_span_tables in a reference schema');
@@ -143,6 +143,8 @@ SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
 SELECT is((SELECT count(*)::int FROM spantest.span_files), 2, 'after the failed loads: still the two files, nothing half-loaded');
 SELECT is((SELECT count(*)::int FROM spantest.span_risk_arrays), 18, '... and the arrays of those two only');
 SELECT throws_ok($$SELECT portmargin.load_span_file('public', 'x')$$, '22023', NULL, 'a schema without SPAN tables: 22023');
+SELECT throws_ok($$SELECT portmargin.load_span_file('spantest', E'   \n\n  ')$$, '22023',
+                 'invalid value for argument "contents": the file has no records', 'a file of blanks: 22023, nothing loaded');
 SELECT throws_ok($$SELECT portmargin.load_span_file('spantest', NULL)$$, '22004', NULL, 'NULL contents: 22004');
 
 SELECT * FROM finish();
