@@ -67,7 +67,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanna
                   AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book', 'protect_shipped_rows',
                                       'reference_schema_objects', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
-                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book')$$,
+                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$

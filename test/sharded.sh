@@ -72,9 +72,9 @@ s2 -c "SELECT portmargin.create_shard_view('venue')" >/dev/null
 c >/dev/null <<SQL
 CREATE EXTENSION postgres_fdw;
 CREATE SERVER shard1 FOREIGN DATA WRAPPER postgres_fdw
-  OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'pm_shard', extensions 'portmargin', async_capable 'true', fetch_size '10000');
+  OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'pm_shard', extensions 'portmargin', async_capable 'true', fetch_size '10000', options '-c cursor_tuple_fraction=1');
 CREATE SERVER shard2 FOREIGN DATA WRAPPER postgres_fdw
-  OPTIONS (host '$tmp', port '$((port0 + 2))', dbname 'pm_shard', extensions 'portmargin', async_capable 'true', fetch_size '10000');
+  OPTIONS (host '$tmp', port '$((port0 + 2))', dbname 'pm_shard', extensions 'portmargin', async_capable 'true', fetch_size '10000', options '-c cursor_tuple_fraction=1');
 CREATE SERVER shard_noext FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'pm_shard');
 CREATE USER MAPPING FOR postgres SERVER shard1 OPTIONS (user 'postgres');
 CREATE USER MAPPING FOR postgres SERVER shard2 OPTIONS (user 'postgres');
@@ -136,6 +136,21 @@ check "per account, venue_shards.margin_by_account: text-identical to the single
   "$(c -c "$q_text (SELECT account_id, margin AS m FROM venue_shards.margin_by_account(portmargin.preset('deribit-btc'))) x")"
 check "per account: the book has accounts with margin" "yes" \
   "$(c -c "SELECT CASE WHEN count(*) > 100 THEN 'yes' END FROM ($single_acc) x WHERE (m).initial_margin > 0")"
+
+# margin_summary: computed on the shards with the aggregate, only the summary fetched
+shard_sum="SELECT p.account_id, portmargin.margin_summary(portmargin.portfolio_margin($args, (SELECT portmargin.preset('deribit-btc')))) AS s
+           FROM venue_shards.margin_positions p GROUP BY p.account_id"
+plan_s=$(c -c "SET enable_partitionwise_aggregate = on" -c "EXPLAIN (VERBOSE, COSTS OFF) $shard_sum")
+[ -n "${PM_SHARD_DEBUG:-}" ] && echo "$plan_s" | sed "s/^/# /"
+check "per account, margin_summary(portfolio_margin(...)): both shards' Remote SQL computes the summary" "2" \
+  "$(echo "$plan_s" | grep 'Remote SQL:' | grep -c 'portmargin.margin_summary(portmargin.portfolio_margin(')"
+# the summary is the single node's margin with pnl, unit_margins and units NULL, every other field equal
+check "per account, margin_summary from the shards: every other field equal to the single node's margin, the three vectors NULL" "0" \
+  "$(c -c "SET enable_partitionwise_aggregate = on" -c "SELECT count(*) FROM ($single_acc) x FULL JOIN ($shard_sum) y USING (account_id)
+           WHERE x.account_id IS NULL OR y.account_id IS NULL
+              OR to_jsonb(x.m) - 'pnl' - 'unit_margins' - 'units' IS DISTINCT FROM to_jsonb(y.s) - 'pnl' - 'unit_margins' - 'units'
+              OR (y.s).pnl IS NOT NULL OR (y.s).unit_margins IS NOT NULL OR (y.s).units IS NOT NULL
+              OR (x.m).pnl IS NULL")"
 
 # firm and per-underlying totals from the shards' partial states; the rollups' plans (auto_explain) show the state pushed down
 rel="abs(a - b) <= 1e-12 * greatest(abs(a), abs(b))"
