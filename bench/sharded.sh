@@ -12,7 +12,8 @@
 # quantities by formula), sends them to the shards through the coordinator's
 # partitioned table (portmargin.create_sharded_book) and times, best of 3:
 #   per account on the single node, scenario set as a scalar sub-select and as
-#   CROSS JOIN (SELECT preset(...)); per account on the shards, both forms;
+#   CROSS JOIN (SELECT preset(...)); per account on the shards, both forms and
+#   margin_summary(portfolio_margin(...)) (only the summary fetched);
 #   firm-wide and per-underlying totals from partial states (single node vs
 #   firm_margin / margin_by_underlying); and, from EXPLAIN (ANALYZE, VERBOSE),
 #   the rows each form fetches from the shards and, by re-running each Remote
@@ -92,9 +93,14 @@ t1=$(date +%s.%N)
 c -c "INSERT INTO venue_shards.positions SELECT account_id, instrument_id, quantity, entry_price FROM venue.positions"
 t2=$(date +%s.%N)
 for f in s1 s2; do $f -c "VACUUM ANALYZE venue.positions"; done
+# the coordinator's statistics of the foreign partitions (postgres_fdw fetches the shards' rows to sample them), as
+# doc/sharding.md advises after a large load: whether to send an aggregate is a cost decision
+t3=$(date +%s.%N)
+c -c "ANALYZE venue_shards.margin_positions_1" -c "ANALYZE venue_shards.margin_positions_2"
+t4=$(date +%s.%N)
 echo "positions: $(c -c "SELECT count(*) FROM venue.positions") on the single node; shard 1: $(s1 -c "SELECT count(*) FROM venue.positions"), shard 2: $(s2 -c "SELECT count(*) FROM venue.positions")"
 echo "instruments: $(c -c "SELECT count(*) FROM venue.instruments"), underlyings: $(c -c "SELECT string_agg(DISTINCT underlying, ' ') FROM venue.instruments")"
-awk -v a="$t0" -v b="$t1" -v d="$t2" 'BEGIN {printf "loading: book on the single node %.1f s; positions sent to the shards through the coordinator (batch_size 1000) %.1f s\n", b - a, d - b}'
+awk -v a="$t0" -v b="$t1" -v d="$t2" -v e="$t3" -v f="$t4" 'BEGIN {printf "loading: book on the single node %.1f s; positions sent to the shards through the coordinator (batch_size 1000) %.1f s; ANALYZE of the two foreign partitions on the coordinator %.1f s\n", b - a, d - b, f - e}'
 
 args="p.quantity, p.underlying, p.kind, p.option_type, p.strike, p.t, p.forward, p.vol, p.settlement, p.multiplier, p.index_price"
 single_from="venue.positions q JOIN venue.instrument_market p0 USING (instrument_id)
@@ -105,6 +111,7 @@ Q[single_sub]="SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_i
 Q[single_cross]="SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_id, portmargin.portfolio_margin($args, s.scenarios) m FROM $single_from CROSS JOIN (SELECT portmargin.preset('deribit-btc') AS scenarios) s GROUP BY p.account_id) x"
 Q[shard_sub]="SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_id, portmargin.portfolio_margin($args, (SELECT portmargin.preset('deribit-btc'))) m FROM venue_shards.margin_positions p GROUP BY p.account_id) x"
 Q[shard_cross]="SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_id, portmargin.portfolio_margin($args, s.scenarios) m FROM venue_shards.margin_positions p CROSS JOIN (SELECT portmargin.preset('deribit-btc') AS scenarios) s GROUP BY p.account_id) x"
+Q[shard_summary]="SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_id, portmargin.margin_summary(portmargin.portfolio_margin($args, (SELECT portmargin.preset('deribit-btc')))) m FROM venue_shards.margin_positions p GROUP BY p.account_id) x"
 Q[shard_fn]="SELECT count(*), sum((margin).initial_margin) FROM venue_shards.margin_by_account(portmargin.preset('deribit-btc'))"
 Q[single_firm]="SELECT (portmargin.finalize_margin(portmargin.portfolio_margin_state($args, (SELECT portmargin.preset('deribit-btc'))))).initial_margin FROM $single_from"
 Q[shard_firm]="SELECT (margin).initial_margin FROM venue_shards.firm_margin(portmargin.preset('deribit-btc'))"
@@ -126,7 +133,7 @@ best() {  # best of 3 wall-clock times (ms) of query $1, with partitionwise aggr
   printf '%8.0f ms  %s\n' "$b" "$r"
 }
 echo "== timings (best of 3; the result: rows, sum of initial margin)"
-for k in single_sub single_cross shard_sub shard_cross shard_fn single_firm shard_firm single_und shard_und; do
+for k in single_sub single_cross shard_sub shard_cross shard_summary shard_fn single_firm shard_firm single_und shard_und; do
   printf '%-13s ' "$k"; best "${Q[$k]}"
 done
 fetched() {  # rows (EXPLAIN ANALYZE VERBOSE) and text bytes (Remote SQL re-run with COPY on shard 1 and 2) fetched by query $1
@@ -149,9 +156,15 @@ c -c "ALTER SERVER shard1 OPTIONS (SET async_capable 'false')" -c "ALTER SERVER 
 printf '%-13s ' "shard_sub, async_capable off"; best "${Q[shard_sub]}"
 printf '%-13s ' "shard_firm, async_capable off"; best "${Q[shard_firm]}"
 c -c "ALTER SERVER shard1 OPTIONS (SET async_capable 'true')" -c "ALTER SERVER shard2 OPTIONS (SET async_capable 'true')"
+# postgres_fdw reads through a cursor, which the shard plans for the first 10% of the rows (cursor_tuple_fraction):
+# nested loops over the indexes instead of hash joins; the libpq option sets it to 1 in the shards' sessions
+c -c "ALTER SERVER shard1 OPTIONS (ADD options '-c cursor_tuple_fraction=1')" -c "ALTER SERVER shard2 OPTIONS (ADD options '-c cursor_tuple_fraction=1')"
+for k in shard_sub shard_summary shard_firm; do printf '%-13s ' "$k, cursor_tuple_fraction=1"; best "${Q[$k]}"; done
+c -c "ALTER SERVER shard1 OPTIONS (DROP options)" -c "ALTER SERVER shard2 OPTIONS (DROP options)"
 echo "== fetched by the coordinator"
 printf '%-13s %s\n' shard_sub "$(fetched "${Q[shard_sub]}")"
 printf '%-13s %s\n' shard_cross "$(fetched "${Q[shard_cross]}")"
+printf '%-13s %s\n' shard_summary "$(fetched "${Q[shard_summary]}")"
 printf '%-13s %s\n' shard_und "$(fetched "$und_q")"
 for f in s1 s2; do
   printf '%-13s %s\n' "$f alone" "$(c -c "SELECT 1" >/dev/null; $f -c "\\timing on" -c "SELECT count(*), sum((m).initial_margin) FROM (SELECT p.account_id, portmargin.portfolio_margin($args, portmargin.preset('deribit-btc')) m FROM venue.margin_positions p GROUP BY p.account_id) x" | tr '\n' ' ')"
