@@ -2831,6 +2831,9 @@ DECLARE
   q_account text := '';
   q_underlying text := '';
   q_firm text := '';
+  q_versions text := '';
+  here text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'portmargin');
+  there text;
 BEGIN
   IF servers IS NULL THEN
     RAISE EXCEPTION 'argument "servers" must not be NULL' USING ERRCODE = '22004';
@@ -2880,6 +2883,30 @@ BEGIN
   END LOOP;
 
   EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', target);
+  -- the same portmargin version on every shard: each shard's pg_extension through a foreign table (kept, for monitoring
+  -- through the view portmargin_versions); a shard that cannot be reached is an ERROR here too
+  FOR k IN 1 .. n LOOP
+    EXECUTE format($ddl$
+CREATE FOREIGN TABLE %1$I.%2$I (extname name, extversion text) SERVER %3$I OPTIONS (schema_name 'pg_catalog', table_name 'pg_extension');
+COMMENT ON FOREIGN TABLE %1$I.%2$I IS %4$L;
+$ddl$, target, 'shard_extensions_' || k, servers[k], format('pg_catalog.pg_extension on server %I (shard %s of %s)', servers[k], k, n));
+    EXECUTE format('SELECT max(x.extversion) FROM %I.%I x WHERE x.extname = %L', target, 'shard_extensions_' || k, 'portmargin')
+      INTO there;
+    IF there IS DISTINCT FROM here THEN
+      RAISE EXCEPTION 'invalid value for argument "servers": foreign server % runs portmargin %, this server %',
+        quote_ident(servers[k]), coalesce(there, '(not installed)'), here
+        USING ERRCODE = '22023',
+        DETAIL = 'The coordinator sends portmargin''s functions and values to the shards: every server needs the same version.',
+        HINT = 'CREATE EXTENSION portmargin, or ALTER EXTENSION portmargin UPDATE, on every server.';
+    END IF;
+    q_versions := q_versions || CASE WHEN k > 1 THEN E'\nUNION ALL\n' ELSE '' END
+      || format('SELECT %s, %L::text, x.extversion FROM %I.%I x WHERE x.extname = %L', k, servers[k], target, 'shard_extensions_' || k, 'portmargin');
+  END LOOP;
+  EXECUTE format($ddl$
+CREATE VIEW %1$I.portmargin_versions (shard, server, extversion) AS
+%2$s;
+COMMENT ON VIEW %1$I.portmargin_versions IS 'the portmargin version installed on each shard (read from the shard when queried): every one must equal the coordinator''s';
+$ddl$, target, q_versions);
   EXECUTE format($ddl$
 CREATE TABLE %1$I.margin_positions (account_id bigint NOT NULL, instrument_id bigint NOT NULL, quantity float8, underlying text,
     kind text, option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
@@ -2957,7 +2984,7 @@ $ddl$, target, pm, q_account, q_underlying, q_firm);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.create_sharded_book(text[], text, text) IS
-  'on the coordinator of a sharded book (doc/sharding.md): from foreign servers (postgres_fdw, one per shard, each with option extensions listing portmargin), creates in schema target the tables margin_positions (over the shards'' views of portmargin.create_shard_view in remote_schema) and positions (over their positions tables), hash-partitioned by account_id with one foreign partition per server in the order given, and the functions margin_by_account, margin_by_underlying and firm_margin (scenario set argument) whose aggregates run on the shards; returns the name of margin_positions';
+  'on the coordinator of a sharded book (doc/sharding.md): from foreign servers (postgres_fdw, one per shard, each with option extensions listing portmargin and the same portmargin version as this server), creates in schema target the tables margin_positions (over the shards'' views of portmargin.create_shard_view in remote_schema) and positions (over their positions tables), hash-partitioned by account_id with one foreign partition per server in the order given, the functions margin_by_account, margin_by_underlying and firm_margin (scenario set argument) whose aggregates run on the shards, and the view portmargin_versions (each shard''s version, over foreign tables shard_extensions_1 ..); returns the name of margin_positions';
 
 -- the margin without its vectors, for fetching per-account margins from shards: an IMMUTABLE function of the extension
 -- is sent to the shard with the aggregate (a field selection such as (portfolio_margin(...)).initial_margin is not), so

@@ -14,6 +14,7 @@
 # the PostgreSQL binaries, the extension is installed); prints "ok" /
 # "not ok" lines and exits non-zero on a failure.
 set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=${PM_PG_BIN:-/usr/lib/postgresql/15/bin}
 export PATH="$PG_BIN:$PATH"
 port0=${PM_SHARD_PORT:-54330}
@@ -76,6 +77,10 @@ CREATE SERVER shard1 FOREIGN DATA WRAPPER postgres_fdw
 CREATE SERVER shard2 FOREIGN DATA WRAPPER postgres_fdw
   OPTIONS (host '$tmp', port '$((port0 + 2))', dbname 'pm_shard', extensions 'portmargin', async_capable 'true', fetch_size '10000', options '-c cursor_tuple_fraction=1');
 CREATE SERVER shard_noext FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'pm_shard');
+CREATE SERVER shard_old FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'pm_old', extensions 'portmargin');
+CREATE SERVER shard_none FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '$tmp', port '$((port0 + 1))', dbname 'postgres', extensions 'portmargin');
+CREATE USER MAPPING FOR postgres SERVER shard_old OPTIONS (user 'postgres');
+CREATE USER MAPPING FOR postgres SERVER shard_none OPTIONS (user 'postgres');
 CREATE USER MAPPING FOR postgres SERVER shard1 OPTIONS (user 'postgres');
 CREATE USER MAPPING FOR postgres SERVER shard2 OPTIONS (user 'postgres');
 CREATE USER MAPPING FOR postgres SERVER shard_noext OPTIONS (user 'postgres');
@@ -93,8 +98,21 @@ check "an unknown server is refused (22023)" \
   "$(errq "SELECT portmargin.create_sharded_book(ARRAY['nosuch'], 'bad')")"
 check "a NULL list of servers is refused (22004)" "22004 argument \"servers\" must not be NULL" \
   "$(errq "SELECT portmargin.create_sharded_book(NULL, 'bad')")"
+# a shard with another portmargin version (0.3.1, the previous release) or without it
+s1 -d postgres -c "CREATE DATABASE pm_old"
+s1 -d pm_old -c "CREATE EXTENSION portmargin VERSION '0.3.1'"
+version=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" "$root/portmargin.control")
+check "a shard running portmargin 0.3.1 is refused (22023, both versions named)" \
+  "22023 invalid value for argument \"servers\": foreign server shard_old runs portmargin 0.3.1, this server $version" \
+  "$(errq "SELECT portmargin.create_sharded_book(ARRAY['shard1', 'shard_old'], 'bad')")"
+check "a shard without portmargin is refused (22023)" \
+  "22023 invalid value for argument \"servers\": foreign server shard_none runs portmargin (not installed), this server $version" \
+  "$(errq "SELECT portmargin.create_sharded_book(ARRAY['shard_none'], 'bad')")"
+check "a refused call leaves nothing behind (its schema rolled back)" "" "$(c -c "SELECT nspname FROM pg_namespace WHERE nspname = 'bad'")"
 check "create_sharded_book returns the partitioned table's name" "venue_shards.margin_positions" \
   "$(c -c "SELECT portmargin.create_sharded_book(ARRAY['shard1', 'shard2'], 'venue_shards', 'venue')")"
+check "portmargin_versions: both shards run this version ($version, portmargin.control)" "1 shard1 $version|2 shard2 $version" \
+  "$(c -c "SELECT string_agg(format('%s %s %s', shard, server, extversion), '|' ORDER BY shard) FROM venue_shards.portmargin_versions")"
 # positions go to the shard of their account through the coordinator's hash partitioning
 c -c "INSERT INTO venue_shards.positions SELECT account_id, instrument_id, quantity, entry_price FROM venue.positions"
 total=$(c -c "SELECT count(*) FROM venue.positions")
