@@ -183,11 +183,10 @@ FROM (SELECT p.account_id,
              portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
                  settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
                  t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
-                 index_price => k.index_price), s.scenarios) AS m
+                 index_price => k.index_price), (SELECT portmargin.preset('deribit-btc'))) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
-      CROSS JOIN (SELECT portmargin.preset('deribit-btc') AS scenarios) s
       GROUP BY p.account_id) x
 JOIN accounts a USING (account_id)
 WHERE a.book = 'crypto'
@@ -202,11 +201,10 @@ FROM (SELECT p.account_id,
              portmargin.portfolio_margin(portmargin.position(quantity => p.quantity, underlying => i.underlying, kind => i.kind,
                  settlement => i.settlement, option_type => i.option_type, forward => k.forward, strike => i.strike,
                  t => portmargin.year_fraction(k.as_of, i.expiry), vol => k.vol, multiplier => i.multiplier,
-                 index_price => k.index_price), s.scenarios) AS m
+                 index_price => k.index_price), (SELECT portmargin.preset('okx-btc'))) AS m
       FROM positions p
       JOIN instruments i USING (instrument_id)
       JOIN market k USING (instrument_id)
-      CROSS JOIN (SELECT portmargin.preset('okx-btc') AS scenarios) s
       GROUP BY p.account_id) x
 JOIN accounts a USING (account_id)
 WHERE a.book = 'crypto'

@@ -2780,3 +2780,235 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.span_parameters_of(text, bigint) IS
   'the span_parameters document of a loaded SPAN file (schema target, file_id): every combined commodity with its tiers, intra-commodity spreads, delivery months, short option minimum and account-type ratios, and the inter-commodity spreads';
+
+-- ---- sharding over postgres_fdw (issue 14) ----
+-- A coordinator and N shards (doc/sharding.md): positions are hash-partitioned by account over the shards,
+-- instruments and market data are on every shard.  On each shard, create_shard_view makes the view that joins a
+-- reference schema's positions with its market data (one row per position, the aggregate's arguments); on the
+-- coordinator, create_sharded_book makes the partitioned foreign tables over those views and the functions whose
+-- aggregates run on the shards (per account: the margin; per underlying and firm-wide: the partial states, merged
+-- on the coordinator).
+CREATE OR REPLACE FUNCTION @extschema@.create_shard_view(target text DEFAULT 'venue')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'positions')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'instrument_market')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema has no reference-schema tables (positions, instrument_market).',
+      HINT = 'Run portmargin.create_reference_schema() on the shard first.';
+  END IF;
+  EXECUTE format($ddl$
+CREATE OR REPLACE VIEW %1$I.margin_positions (account_id, instrument_id, quantity, underlying, kind, option_type, strike, t,
+    forward, vol, settlement, multiplier, index_price) AS
+SELECT p.account_id, p.instrument_id, p.quantity, m.underlying, m.kind, m.option_type, m.strike, m.t, m.forward, m.vol,
+       m.settlement, m.multiplier, m.index_price
+FROM %1$I.positions p JOIN %1$I.instrument_market m ON m.instrument_id = p.instrument_id;
+COMMENT ON VIEW %1$I.margin_positions IS 'one row per position with the market data portmargin.portfolio_margin takes (the shard side of a sharded book: portmargin.create_shard_view; a coordinator reads it through postgres_fdw, the aggregate running here)';
+$ddl$, target);
+  RETURN format('%I.margin_positions', target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_shard_view(text) IS
+  'on a shard of a sharded book (doc/sharding.md): creates (or replaces) view target.margin_positions over the reference schema target: each position with its instrument''s market data, in the columns of portmargin.portfolio_margin''s arguments (account_id, instrument_id, quantity, underlying, kind, option_type, strike, t, forward, vol, settlement, multiplier, index_price); returns its name';
+
+CREATE OR REPLACE FUNCTION @extschema@.create_sharded_book(servers text[], target text DEFAULT 'venue_shards',
+                                                remote_schema text DEFAULT 'venue')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  n integer;
+  k integer;
+  srv text;
+  fdw text;
+  ext text;
+  args text := 'p.quantity, p.underlying, p.kind, p.option_type, p.strike, p.t, p.forward, p.vol, p.settlement, p.multiplier, p.index_price, scenarios';
+  q_account text := '';
+  q_underlying text := '';
+  q_firm text := '';
+  q_versions text := '';
+  here text := (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'portmargin');
+  there text;
+BEGIN
+  IF servers IS NULL THEN
+    RAISE EXCEPTION 'argument "servers" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF remote_schema IS NULL THEN
+    RAISE EXCEPTION 'argument "remote_schema" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  n := coalesce(array_length(servers, 1), 0);
+  IF n < 1 OR array_ndims(servers) <> 1 OR array_position(servers, NULL) IS NOT NULL
+     OR (SELECT count(DISTINCT s) FROM unnest(servers) s) <> n THEN
+    RAISE EXCEPTION 'invalid value for argument "servers": %', servers USING ERRCODE = '22023',
+      DETAIL = 'A one-dimensional list of distinct foreign server names, without NULLs, one per shard.';
+  END IF;
+  IF target = '' OR octet_length(target) > 40 OR target = pm OR target = 'information_schema' OR target LIKE 'pg\_%' THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'A schema name of 1 to 40 bytes, not the extension''s schema or a system schema.';
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'margin_positions')) IS NOT NULL
+     OR to_regclass(format('%I.%I', target, 'positions')) IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema already holds a sharded book (margin_positions or positions).';
+  END IF;
+  -- every server is a postgres_fdw server that lets the extension's functions, operators and types be sent to it
+  -- (option extensions): without it the planner ships the raw rows instead of the aggregate
+  FOREACH srv IN ARRAY servers LOOP
+    SELECT w.fdwname, (SELECT substr(o, 12) FROM unnest(s.srvoptions) o WHERE o LIKE 'extensions=%')
+      INTO fdw, ext
+    FROM pg_catalog.pg_foreign_server s JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+    WHERE s.srvname = srv;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'invalid value for argument "servers": foreign server % does not exist', quote_ident(srv)
+        USING ERRCODE = '22023', HINT = 'CREATE SERVER ... FOREIGN DATA WRAPPER postgres_fdw OPTIONS (..., extensions ''portmargin'').';
+    END IF;
+    IF fdw <> 'postgres_fdw' THEN
+      RAISE EXCEPTION 'invalid value for argument "servers": foreign server % uses %, not postgres_fdw', quote_ident(srv), fdw
+        USING ERRCODE = '22023';
+    END IF;
+    IF ext IS NULL OR NOT ('portmargin' = ANY (SELECT btrim(e) FROM unnest(string_to_array(ext, ',')) e)) THEN
+      RAISE EXCEPTION 'invalid value for argument "servers": foreign server % does not list extension portmargin', quote_ident(srv)
+        USING ERRCODE = '22023',
+        DETAIL = 'Without it postgres_fdw does not send portmargin''s aggregates to the shard and fetches every position instead.',
+        HINT = format('ALTER SERVER %I OPTIONS (ADD extensions %L);', srv, 'portmargin');
+    END IF;
+  END LOOP;
+
+  EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', target);
+  -- the same portmargin version on every shard: each shard's pg_extension through a foreign table (kept, for monitoring
+  -- through the view portmargin_versions); a shard that cannot be reached is an ERROR here too
+  FOR k IN 1 .. n LOOP
+    EXECUTE format($ddl$
+CREATE FOREIGN TABLE %1$I.%2$I (extname name, extversion text) SERVER %3$I OPTIONS (schema_name 'pg_catalog', table_name 'pg_extension');
+COMMENT ON FOREIGN TABLE %1$I.%2$I IS %4$L;
+$ddl$, target, 'shard_extensions_' || k, servers[k], format('pg_catalog.pg_extension on server %I (shard %s of %s)', servers[k], k, n));
+    EXECUTE format('SELECT max(x.extversion) FROM %I.%I x WHERE x.extname = %L', target, 'shard_extensions_' || k, 'portmargin')
+      INTO there;
+    IF there IS DISTINCT FROM here THEN
+      RAISE EXCEPTION 'invalid value for argument "servers": foreign server % runs portmargin %, this server %',
+        quote_ident(servers[k]), coalesce(there, '(not installed)'), here
+        USING ERRCODE = '22023',
+        DETAIL = 'The coordinator sends portmargin''s functions and values to the shards: every server needs the same version.',
+        HINT = 'CREATE EXTENSION portmargin, or ALTER EXTENSION portmargin UPDATE, on every server.';
+    END IF;
+    q_versions := q_versions || CASE WHEN k > 1 THEN E'\nUNION ALL\n' ELSE '' END
+      || format('SELECT %s, %L::text, x.extversion FROM %I.%I x WHERE x.extname = %L', k, servers[k], target, 'shard_extensions_' || k, 'portmargin');
+  END LOOP;
+  EXECUTE format($ddl$
+CREATE VIEW %1$I.portmargin_versions (shard, server, extversion) AS
+%2$s;
+COMMENT ON VIEW %1$I.portmargin_versions IS 'the portmargin version installed on each shard (read from the shard when queried): every one must equal the coordinator''s';
+$ddl$, target, q_versions);
+  EXECUTE format($ddl$
+CREATE TABLE %1$I.margin_positions (account_id bigint NOT NULL, instrument_id bigint NOT NULL, quantity float8, underlying text,
+    kind text, option_type text, strike float8, t float8, forward float8, vol float8, settlement text, multiplier float8,
+    index_price float8) PARTITION BY HASH (account_id);
+COMMENT ON TABLE %1$I.margin_positions IS 'the shards'' views margin_positions (portmargin.create_shard_view), one foreign table partition per shard, hash-partitioned by account_id as positions is';
+CREATE TABLE %1$I.positions (account_id bigint NOT NULL, instrument_id bigint NOT NULL, quantity float8 NOT NULL,
+    entry_price float8) PARTITION BY HASH (account_id);
+COMMENT ON TABLE %1$I.positions IS 'the shards'' positions tables, one foreign table partition per shard: rows inserted here go to the shard that holds their account (the partitioning of margin_positions)';
+$ddl$, target);
+  FOR k IN 1 .. n LOOP
+    EXECUTE format($ddl$
+CREATE FOREIGN TABLE %1$I.%2$I PARTITION OF %1$I.margin_positions FOR VALUES WITH (MODULUS %3$s, REMAINDER %4$s)
+  SERVER %5$I OPTIONS (schema_name %6$L, table_name 'margin_positions');
+COMMENT ON FOREIGN TABLE %1$I.%2$I IS %7$L;
+CREATE FOREIGN TABLE %1$I.%8$I PARTITION OF %1$I.positions FOR VALUES WITH (MODULUS %3$s, REMAINDER %4$s)
+  SERVER %5$I OPTIONS (schema_name %6$L, table_name 'positions');
+COMMENT ON FOREIGN TABLE %1$I.%8$I IS %9$L;
+$ddl$, target, 'margin_positions_' || k, n, k - 1, servers[k], remote_schema,
+       format('view %I.margin_positions on server %I (shard %s of %s)', remote_schema, servers[k], k, n),
+       'positions_' || k,
+       format('table %I.positions on server %I (shard %s of %s)', remote_schema, servers[k], k, n));
+    -- one aggregate per shard, each sent whole to its shard; the shards run concurrently where the servers are async_capable
+    q_account := q_account || CASE WHEN k > 1 THEN E'\n    UNION ALL\n    ' ELSE '' END
+      || format('SELECT p.account_id, %1$I.portfolio_margin(%2$s) FROM %3$I.%4$I p GROUP BY p.account_id', pm, args, target, 'margin_positions_' || k);
+    q_underlying := q_underlying || CASE WHEN k > 1 THEN E'\n    UNION ALL\n    ' ELSE '' END
+      || format('SELECT p.underlying, %1$I.portfolio_margin_state(%2$s) FROM %3$I.%4$I p GROUP BY p.underlying', pm, args, target, 'margin_positions_' || k);
+    q_firm := q_firm || CASE WHEN k > 1 THEN E'\n    UNION ALL\n    ' ELSE '' END
+      || format('SELECT %1$I.portfolio_margin_state(%2$s) FROM %3$I.%4$I p', pm, args, target, 'margin_positions_' || k);
+  END LOOP;
+  -- PL/pgSQL: the scenario set is a parameter of the query, sent to the shards with it (SQL functions would be inlined
+  -- into the caller's query, and a STABLE argument such as portmargin.preset(...) would then keep the aggregate home)
+  EXECUTE format($ddl$
+CREATE FUNCTION %1$I.margin_by_account(scenarios %2$I.scenario_set)
+RETURNS TABLE (account_id bigint, margin %2$I.margin)
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+  RETURN QUERY
+    %3$s;
+END
+$body$;
+COMMENT ON FUNCTION %1$I.margin_by_account(%2$I.scenario_set) IS 'portmargin.portfolio_margin per account over the scenario set, computed on the shards (each account lives on one)';
+CREATE FUNCTION %1$I.margin_by_underlying(scenarios %2$I.scenario_set)
+RETURNS TABLE (underlying text, margin_state %2$I.margin_state, margin %2$I.margin)
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+  RETURN QUERY
+  SELECT s.underlying, s.st, %2$I.finalize_margin(s.st)
+  FROM (SELECT u.underlying, %2$I.merge_margin_states(u.st) AS st
+        FROM (
+    %4$s) u (underlying, st)
+        GROUP BY u.underlying) s;
+END
+$body$;
+COMMENT ON FUNCTION %1$I.margin_by_underlying(%2$I.scenario_set) IS 'the firm''s positions in each underlying margined as one portfolio over the scenario set: each shard''s partial state (portmargin.portfolio_margin_state, computed there) merged here (portmargin.merge_margin_states) and finalised';
+CREATE FUNCTION %1$I.firm_margin(scenarios %2$I.scenario_set)
+RETURNS TABLE (margin_state %2$I.margin_state, margin %2$I.margin)
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+BEGIN
+  RETURN QUERY
+  SELECT s.st, %2$I.finalize_margin(s.st)
+  FROM (SELECT %2$I.merge_margin_states(u.st) AS st
+        FROM (
+    %5$s) u (st)) s;
+END
+$body$;
+COMMENT ON FUNCTION %1$I.firm_margin(%2$I.scenario_set) IS 'all the firm''s positions margined as one portfolio over the scenario set: each shard''s partial state (portmargin.portfolio_margin_state, computed there) merged here (portmargin.merge_margin_states) and finalised';
+$ddl$, target, pm, q_account, q_underlying, q_firm);
+  RETURN format('%I.margin_positions', target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_sharded_book(text[], text, text) IS
+  'on the coordinator of a sharded book (doc/sharding.md): from foreign servers (postgres_fdw, one per shard, each with option extensions listing portmargin and the same portmargin version as this server), creates in schema target the tables margin_positions (over the shards'' views of portmargin.create_shard_view in remote_schema) and positions (over their positions tables), hash-partitioned by account_id with one foreign partition per server in the order given, the functions margin_by_account, margin_by_underlying and firm_margin (scenario set argument) whose aggregates run on the shards, and the view portmargin_versions (each shard''s version, over foreign tables shard_extensions_1 ..); returns the name of margin_positions';
+
+-- the margin without its vectors, for fetching per-account margins from shards: an IMMUTABLE function of the extension
+-- is sent to the shard with the aggregate (a field selection such as (portfolio_margin(...)).initial_margin is not), so
+-- the coordinator fetches about a quarter of the bytes.  PL/pgSQL (not inlined into the caller's query, where it would
+-- become the field selections postgres_fdw keeps home), and robust to attributes added to the type
+CREATE OR REPLACE FUNCTION @extschema@.margin_summary(m @extschema@.margin)
+RETURNS @extschema@.margin
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+-- three assignments: cheap next to the aggregate (COST 1, as a C function's default).  With PL/pgSQL's default, 100,
+-- the planner kept per-account aggregates home rather than send margin_summary with them when the coordinator has no
+-- statistics of the foreign tables
+COST 1
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  m.pnl := NULL;
+  m.unit_margins := NULL;
+  m.units := NULL;
+  RETURN m;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.margin_summary(@extschema@.margin) IS
+  'the margin without its vectors (pnl, unit_margins and units NULL; every other field, risk_units included, unchanged): over postgres_fdw, margin_summary(portfolio_margin(...)) is computed on the shard and only the summary crosses the network (doc/sharding.md)';

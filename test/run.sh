@@ -282,6 +282,12 @@ SQL
   echo "$out" | grep -v '^ok ' || true
   passed=$((passed + $(echo "$out" | grep -c '^ok ')))
 
+  # a coordinator and two shards over postgres_fdw (issue 14): three more clusters on ports PM_PORT+1 .. PM_PORT+3
+  echo "== sharded book over postgres_fdw (test/sharded.sh)"
+  if out=$(PM_PG_BIN="$PG_BIN" PM_SHARD_PORT=$((PM_PORT + 1)) bash test/sharded.sh 2>&1); then :; else failed=$((failed + 1)); fi
+  echo "$out" | grep -v '^ok ' || true
+  passed=$((passed + $(echo "$out" | grep -c '^ok ')))
+
   echo "== documentation examples (test/doc_examples.py)"
   if out=$(/usr/bin/python3 test/doc_examples.py 2>&1); then :; else failed=$((failed + 1)); fi
   echo "$out" | grep -v '^ok ' || true

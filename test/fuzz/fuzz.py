@@ -484,7 +484,7 @@ def literal_for(pools, typ, name=""):
         return pools.cstring()
     if t == "jsonb":
         return pools.jsonb()
-    if t in pools.ext or t in ("scenario_set", "margin_state", "rulebook", "position", "span_portfolio", "span_parameters"):
+    if t in pools.ext or t in ("scenario_set", "margin_state", "margin", "rulebook", "position", "span_portfolio", "span_parameters"):
         return pools.ext_value(t)
     if t.endswith("[]") and (t[:-2] in pools.ext or t[:-2] in ("scenario_set", "rulebook")):
         # an ARRAY[...] of 0 to 3 values of the type (or a NULL element)
@@ -614,6 +614,12 @@ def setup(srv, rng, root):
             " FROM (VALUES (1::float8, 'future', NULL), (-2, 'option', 'call')) v(q, k, o)" % (EXT, sset))
         if not st and not crashed and rows:
             pools.remember("margin_state", rows[0][0], True)
+        # and the margin itself (composite portmargin.margin), for the functions that take one (margin_summary)
+        st, msg, rows, crashed = srv.execute(
+            "SELECT %s.portfolio_margin(q, 'X', k, o, 100, 0.25, 100, 0.5, 'linear', 1, NULL, %s)::text"
+            " FROM (VALUES (1::float8, 'future', NULL), (-2, 'option', 'call')) v(q, k, o)" % (EXT, sset))
+        if not st and not crashed and rows:
+            pools.remember("margin", rows[0][0], True)
     # SPAN: a portfolio and parameter documents, for span_margin and the input fuzzer
     st, msg, rows, crashed = srv.execute("SELECT (%s)::text" % SPAN_PORTFOLIO_SQL)
     if not st and not crashed and rows:
@@ -639,7 +645,7 @@ def remember_result(pools, f, rows, finite):
     t = f.rettype
     if t.startswith(EXT + "."):
         t = t[len(EXT) + 1:]
-    if t in ("scenario_set", "margin_state", "position") and rows and rows[0][0] is not None:
+    if t in ("scenario_set", "margin_state", "margin", "position") and rows and rows[0][0] is not None:
         pools.remember(t, rows[0][0], finite)
 
 
