@@ -23,10 +23,4 @@ Fields:
 """
 
 KNOWN = [
-    # found when the fuzzer's sequence moved with a new function (margin_summary, issue 14); reproduced by hand:
-    # a file of blanks passes the parser with no header record and reaches the INSERT into span_files
-    {"id": "span-blank-file-23502", "function": "load_span_file", "kind": "sqlstate", "sqlstate": "23502",
-     "message": r'null value in column "exchange_complex" of relation "span_files"',
-     "owner": "SPAN loader (load_span_file, the SPAN section of sql/portmargin--0.3.1--0.4.0.sql): expected 22023/22P02 naming the missing header record",
-     "repro": "SELECT portmargin.create_span_tables('fz2'); SELECT portmargin.load_span_file('fz2', ' ', 'account_ids');"},
 ]
