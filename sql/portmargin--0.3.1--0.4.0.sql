@@ -3012,3 +3012,49 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.margin_summary(@extschema@.margin) IS
   'the margin without its vectors (pnl, unit_margins and units NULL; every other field, risk_units included, unchanged): over postgres_fdw, margin_summary(portfolio_margin(...)) is computed on the shard and only the summary crosses the network (doc/sharding.md)';
+
+-- the coordinator's own reference schema over the sharded positions: its views and functions read the shards
+CREATE FUNCTION @extschema@.use_sharded_positions(target text, sharded text DEFAULT 'venue_shards')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  has_rows boolean;
+BEGIN
+  IF target IS NULL OR sharded IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN target IS NULL THEN 'target' ELSE 'sharded' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'accounts')) IS NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'margin_history')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema does not exist or has no reference-schema tables.',
+      HINT = 'Create one with portmargin.create_reference_schema().';
+  END IF;
+  IF to_regclass(format('%I.%I', sharded, 'positions')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "sharded": %', quote_literal(sharded) USING ERRCODE = '22023',
+      DETAIL = 'The schema has no sharded positions table.', HINT = 'Create it with portmargin.create_sharded_book().';
+  END IF;
+  IF (SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(format('%I.%I', target, 'positions'))) = 'r' THEN
+    EXECUTE format('SELECT EXISTS (SELECT FROM %I.positions)', target) INTO has_rows;
+    IF has_rows THEN
+      RAISE EXCEPTION 'invalid value for argument "target": reference schema % holds positions', quote_ident(target)
+        USING ERRCODE = '22023', HINT = 'Positions belong on the shards: load them through the sharded positions table.';
+    END IF;
+    -- the views and functions over the table go with it; upgrade_reference_schema makes them again over the view
+    EXECUTE format('DROP TABLE %I.positions CASCADE', target);
+  ELSE
+    EXECUTE format('DROP VIEW %I.positions CASCADE', target);
+  END IF;
+  EXECUTE format('CREATE VIEW %1$I.positions AS SELECT account_id, instrument_id, quantity, entry_price FROM %2$I.positions',
+                 target, sharded);
+  EXECUTE format('COMMENT ON VIEW %I.positions IS %L', target,
+                 format('the positions of every shard (%s.positions, hash-partitioned by account over postgres_fdw): the reference schema''s views and functions read them from the shards; inserts go to the shard of their account', quote_ident(sharded)));
+  PERFORM @extschema@.upgrade_reference_schema(target);
+  RETURN format('%I.positions', target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.use_sharded_positions(text, text) IS
+  'on the coordinator of a sharded book: makes the positions of reference schema target (which must hold none) a view over the sharded positions table of schema sharded (portmargin.create_sharded_book) and rebuilds the schema''s views and functions over it, so that account_margin and the other views work on the coordinator (reading the positions from the shards; accounts, collateral, instruments and market data stay local replicas); returns the view''s name';

@@ -202,6 +202,34 @@ check "rollups (auto_explain): the shards' Remote SQL of firm_margin and margin_
   "$(echo "$logged" | grep 'Remote SQL:' | grep -c 'portmargin.portfolio_margin_state(') $(echo "$logged" | grep 'Remote SQL:' | grep -c 'portmargin.portfolio_margin(')"
 check "rollups: the shards run concurrently in each of the three (6 Async Foreign Scans)" "6" "$(echo "$logged" | grep -c 'Async Foreign Scan')"
 
+# the coordinator's own reference schema over the sharded positions: its views read the shards
+c -c "SET client_min_messages = warning" -c "SELECT portmargin.create_reference_schema('venue_c')" >/dev/null
+for t in accounts collateral instruments index_prices forwards implied_vols rates; do
+  c -c "INSERT INTO venue_c.$t SELECT * FROM venue.$t"
+done
+check "use_sharded_positions makes venue_c.positions a view over the shards" "venue_c.positions" \
+  "$(c -c "SELECT portmargin.use_sharded_positions('venue_c', 'venue_shards')")"
+# over the shards the coordinator's join reads each account's rows in another order than the single node:
+# sums agree to rounding, so the numbers are compared within 1e-12 relative and the rest exactly
+n_single=$(c -c "SELECT count(*) FROM venue.account_margin")
+check "the single node's account_margin has the book's accounts" "yes" "$([ "$n_single" -gt 100 ] && echo yes)"
+check "the coordinator's account_margin over the shards: the same accounts, methods and statuses, equity, initial and maintenance margin and excess within 1e-12 relative" \
+  "$n_single $n_single" \
+  "$(c -c "SELECT count(*) || ' ' || count(*) FILTER (WHERE a.method = b.method AND a.status = b.status
+             AND abs(a.equity - b.equity) <= 1e-12 * greatest(abs(a.equity), 1)
+             AND abs(a.initial_margin - b.initial_margin) <= 1e-12 * greatest(abs(a.initial_margin), 1)
+             AND abs(a.maintenance_margin - b.maintenance_margin) <= 1e-12 * greatest(abs(a.maintenance_margin), 1)
+             AND abs(a.excess - b.excess) <= 1e-12 * greatest(abs(a.equity), abs(a.initial_margin), 1))
+           FROM venue.account_margin a FULL JOIN venue_c.account_margin b USING (account_id)")"
+check "... and account_unit_margin: the same units, initial margins within 1e-12 relative" \
+  "$(c -c "SELECT count(*) FROM venue.account_unit_margin") yes" \
+  "$(c -c "SELECT count(*) || ' ' || CASE WHEN bool_and(abs(a.initial_margin - b.initial_margin) <= 1e-12 * greatest(abs(a.initial_margin), 1e-300))
+                                           THEN 'yes' END
+           FROM venue.account_unit_margin a JOIN venue_c.account_unit_margin b USING (account_id, underlying, settlement)")"
+check "a reference schema that holds positions is refused (22023)" \
+  "22023 invalid value for argument \"target\": reference schema venue holds positions" \
+  "$(errq "SELECT portmargin.use_sharded_positions('venue', 'venue_shards')")"
+
 # a stopped shard: an ERROR naming it, never a partial total
 as_pg pg_ctl -D "$tmp/shard2" -m fast -w stop >/dev/null
 for q in "SELECT count(*) FROM venue_shards.firm_margin(portmargin.preset('deribit-btc'))" \
