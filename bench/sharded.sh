@@ -31,34 +31,9 @@ port0=${PM_PORT:-54365}
 make -s PG_CONFIG="$PG_BIN/pg_config" >/dev/null
 if [ "$(id -u)" = 0 ]; then make -s PG_CONFIG="$PG_BIN/pg_config" install >/dev/null; else sudo make -s PG_CONFIG="$PG_BIN/pg_config" install >/dev/null; fi
 tmp=$(mktemp -d /tmp/portmargin-shbench.XXXXXX)
-chmod 755 "$tmp"
-if [ "$(id -u)" = 0 ]; then
-  chown postgres: "$tmp"
-  as_pg() { (cd "$tmp" && runuser -u postgres -- "$@"); }
-else
-  as_pg() { "$@"; }
-fi
-names=(coord shard1 shard2)
-cleanup() {
-  for n in "${names[@]}"; do as_pg pg_ctl -D "$tmp/$n" -m immediate stop >/dev/null 2>&1 || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-i=0
-for n in "${names[@]}"; do
-  as_pg initdb -D "$tmp/$n" -U postgres -A trust --no-sync >/dev/null
-  as_pg pg_ctl -D "$tmp/$n" -l "$tmp/$n.log" -w -o "-p $((port0 + i)) -k $tmp -c listen_addresses='' -c fsync=off \
-    -c shared_buffers=512MB -c work_mem=256MB -c max_parallel_workers_per_gather=0 -c jit=off" start >/dev/null
-  i=$((i + 1))
-done
-c()  { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$port0"       -U postgres -d pm_bench "$@"; }
-s1() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$((port0 + 1))" -U postgres -d pm_bench "$@"; }
-s2() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$((port0 + 2))" -U postgres -d pm_bench "$@"; }
-for f in c s1 s2; do
-  $f -d postgres -c "CREATE DATABASE pm_bench"
-  $f -c "SET client_min_messages = warning" -c "CREATE EXTENSION portmargin" \
-     -c "SELECT portmargin.create_reference_schema('venue')" >/dev/null
-done
+db=pm_bench
+cluster_opts="-c shared_buffers=512MB -c work_mem=256MB -c max_parallel_workers_per_gather=0 -c jit=off"
+. "$root/test/lib/three_clusters.sh"
 echo "== data: $accounts accounts x $per positions"
 t0=$(date +%s.%N)
 c >/dev/null <<SQL

@@ -20,36 +20,9 @@ export PATH="$PG_BIN:$PATH"
 port0=${PM_SHARD_PORT:-54330}
 accounts=${PM_SHARD_ACCOUNTS:-2000}
 tmp=$(mktemp -d /tmp/portmargin-shard.XXXXXX)
-chmod 755 "$tmp"
-if [ "$(id -u)" = 0 ]; then
-  chown postgres: "$tmp"
-  as_pg() { (cd "$tmp" && runuser -u postgres -- "$@"); }
-else
-  as_pg() { "$@"; }
-fi
-names=(coord shard1 shard2)
-cleanup() {
-  [ -n "${PM_SHARD_KEEP:-}" ] && return 0
-  for n in "${names[@]}"; do as_pg pg_ctl -D "$tmp/$n" -m immediate stop >/dev/null 2>&1 || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-i=0
-for n in "${names[@]}"; do
-  as_pg initdb -D "$tmp/$n" -U postgres -A trust --no-sync >/dev/null
-  as_pg pg_ctl -D "$tmp/$n" -l "$tmp/$n.log" -w \
-    -o "-p $((port0 + i)) -k $tmp -c listen_addresses='' -c fsync=off -c max_parallel_workers_per_gather=0" start >/dev/null
-  i=$((i + 1))
-done
-# psql on the coordinator (c), shard 1 (s1), shard 2 (s2)
-c()  { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$port0"       -U postgres -d pm_shard "$@"; }
-s1() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$((port0 + 1))" -U postgres -d pm_shard "$@"; }
-s2() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$tmp" -p "$((port0 + 2))" -U postgres -d pm_shard "$@"; }
-for f in c s1 s2; do
-  $f -d postgres -c "CREATE DATABASE pm_shard"
-  $f -c "SET client_min_messages = warning" -c "CREATE EXTENSION portmargin" \
-     -c "SELECT portmargin.create_reference_schema('venue')" >/dev/null
-done
+db=pm_shard
+cluster_opts="-c max_parallel_workers_per_gather=0"
+. "$root/test/lib/three_clusters.sh"
 failed=0 n=0
 check() {  # check DESCRIPTION EXPECTED ACTUAL
   n=$((n + 1))
