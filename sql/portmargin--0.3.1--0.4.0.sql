@@ -2607,6 +2607,28 @@ BEGIN
       USING ERRCODE = '22023';
   END IF;
 
+  -- values the margin cannot use: named by line and field here, not later by the parameters' check
+  SELECT max(r.line) AS line, r.fields->>'product' AS p, r.fields->>'product_type' AS t INTO bad
+  FROM pg_temp.portmargin_span_records r WHERE r.kind = 'product'
+  GROUP BY r.fields->>'exchange', r.fields->>'product', r.fields->>'product_type'
+  HAVING count(DISTINCT r.fields->>'cc') > 1
+  ORDER BY 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field product: product % % is in two combined commodities', bad.line, bad.p, bad.t
+      USING ERRCODE = '22023';
+  END IF;
+  SELECT r.line, f.key AS field, f.value AS v INTO bad
+  FROM pg_temp.portmargin_span_records r, jsonb_each_text(r.fields) f
+  WHERE (r.kind = 'scan_method' AND f.key = 'wfpr_method' AND f.value NOT IN ('1', '2', '3'))
+     OR (r.kind IN ('intra_method', 'spot') AND f.key ~ '^(initial_ratio|maint_factor)_' AND f.value::numeric <= 0)
+  ORDER BY r.line LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'line %, field %: %', bad.line, bad.field,
+      CASE WHEN bad.field = 'wfpr_method' THEN format('weighted futures price risk method %s is not 1, 2 or 3', bad.v)
+           ELSE format('%s must be greater than zero', bad.v) END
+      USING ERRCODE = '22023';
+  END IF;
+
   EXECUTE format('INSERT INTO %I.span_files (file_name, exchange_complex, business_date, settlement_code, file_identifier, business_time)
                   VALUES ($1, $2, ($3)::date, $4, $5, $6) RETURNING file_id', target)
     INTO fid USING file_name, f->>'exchange_complex', f->>'business_date', f->>'settlement_code', f->>'file_identifier',
@@ -2622,13 +2644,13 @@ FROM pg_temp.portmargin_span_records r WHERE r.kind = 'cc' ORDER BY r.fields->>'
 UPDATE %1$I.span_combined_commodities c SET scan_method = r.fields->>'method', wfpr_method = (r.fields->>'wfpr_method')::integer
 FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'scan_method' AND r.fields->>'cc' = c.cc;
 UPDATE %1$I.span_combined_commodities c SET intra_method = r.fields->>'method',
-       initial_ratios = ARRAY[(r.fields->>'initial_ratio_member')::float8, (r.fields->>'initial_ratio_hedger')::float8,
-                              (r.fields->>'initial_ratio_speculator')::float8]
+       initial_ratios = ARRAY[coalesce((r.fields->>'initial_ratio_member')::float8, 1), coalesce((r.fields->>'initial_ratio_hedger')::float8, 1),
+                              coalesce((r.fields->>'initial_ratio_speculator')::float8, 1)]
 FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'intra_method' AND r.fields->>'cc' = c.cc;
 UPDATE %1$I.span_combined_commodities c SET spot_method = r.fields->>'method', som_rate = coalesce((r.fields->>'som_rate')::float8, 0),
        som_method = coalesce((r.fields->>'som_method')::integer, 2),
-       maintenance_factors = ARRAY[(r.fields->>'maint_factor_member')::float8, (r.fields->>'maint_factor_hedger')::float8,
-                                   (r.fields->>'maint_factor_speculator')::float8]
+       maintenance_factors = ARRAY[coalesce((r.fields->>'maint_factor_member')::float8, 1), coalesce((r.fields->>'maint_factor_hedger')::float8, 1),
+                                   coalesce((r.fields->>'maint_factor_speculator')::float8, 1)]
 FROM pg_temp.portmargin_span_records r WHERE c.file_id = $1 AND r.kind = 'spot' AND r.fields->>'cc' = c.cc;
 
 INSERT INTO %1$I.span_products (file_id, exchange, product, product_type, cc, decimal_locator, settlement_locator, strike_locator,
@@ -2711,7 +2733,16 @@ FROM (SELECT p.cc, max((b.fields->>'price_scan_range')::float8) AS psr
 WHERE c.file_id = $1 AND c.cc = x.cc;
 $q$, target) USING fid;
 
-  -- the parameters must make a valid document (e.g. a weighted price risk method that needs a scan range has one)
+  -- a weighted price risk method that needs a scan range has one (from the commodity's futures' B records)
+  EXECUTE format('SELECT r.line, c.cc, c.wfpr_method FROM %I.span_combined_commodities c
+                  JOIN pg_temp.portmargin_span_records r ON r.kind = ''scan_method'' AND r.fields->>''cc'' = c.cc
+                  WHERE c.file_id = $1 AND c.wfpr_method IN (2, 3) AND c.price_scan_range IS NULL ORDER BY r.line LIMIT 1', target)
+    INTO bad USING fid;
+  IF bad.line IS NOT NULL THEN
+    RAISE EXCEPTION 'line %, field wfpr_method: method % of combined commodity % needs a futures price scan range, and no B record of its futures gives one',
+      bad.line, bad.wfpr_method, bad.cc USING ERRCODE = '22023';
+  END IF;
+  -- and the whole makes a valid document
   PERFORM @extschema@.span_parameters_of(target, fid);
   DROP TABLE pg_temp.portmargin_span_records;
   RETURN fid;

@@ -181,7 +181,7 @@ typedef struct RevalCache
 	/* rulebook rows: the last rulebook (its interned form) and a context per rule, built on first use */
 	const PmRules *rules;
 	const void *rules_arg;		/* the argument's pointer, for a constant rulebook */
-	int			rules_arg_kind; /* 0 unknown, 1 constant (Const or query parameter), 2 other */
+	int			rules_arg_kind; /* 0 unknown, else pm_agg_arg_kind's (sqlargs.h) */
 	SetCtx	   *rule_ctx;
 	bool	   *rule_ready;
 	int			cur_rule;
@@ -1093,31 +1093,12 @@ rules_prepare(FunctionCallInfo fcinfo, RevalCache *c, Datum rbdatum, bool new_gr
 {
 	bool		same;
 
-	/*
-	 * The same address holds the same rulebook when the argument is a
-	 * constant or a query parameter; an executor parameter (an InitPlan's
-	 * result, or a value from an outer query) is fixed during one scan of
-	 * the aggregate's input but may change, at the same address, when the
-	 * aggregate is rescanned, which starts every group afresh: it is
-	 * compared on each group's first row.  Any other argument (a column, an
-	 * expression) may change from row to row and is compared on every row.
-	 */
+	/* the rulebook at the same address is the same one as its argument's kind allows (sqlargs.h) */
 	if (c->rules_arg_kind == 0)
-	{
-		Aggref	   *agg = AggGetAggref(fcinfo);
-		Node	   *arg = agg && list_length(agg->args) > aggarg
-			? (Node *) ((TargetEntry *) list_nth(agg->args, aggarg))->expr : NULL;
-
-		if (arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN)))
-			c->rules_arg_kind = 1;
-		else if (arg && IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXEC)
-			c->rules_arg_kind = 3;
-		else
-			c->rules_arg_kind = 2;
-	}
+		c->rules_arg_kind = pm_agg_arg_kind(fcinfo, aggarg);
 	same = c->rules != NULL &&
 		((DatumGetPointer(rbdatum) == c->rules_arg &&
-		  (c->rules_arg_kind == 1 || (c->rules_arg_kind == 3 && !new_group))) ||
+		  (c->rules_arg_kind == PM_ARG_CONSTANT || (c->rules_arg_kind == PM_ARG_PER_SCAN && !new_group))) ||
 		 stored_form_same(&c->rules_form, rbdatum));
 	if (!same)
 	{

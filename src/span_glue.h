@@ -32,6 +32,9 @@ typedef struct SpanParamsCache
 	Datum	   *currency_text;	/* [params->ncc] */
 } SpanParamsCache;
 
+/* what tells two span_parameters values apart: their size and their document's hash (22P03 on damage) */
+extern void span_params_identity(Datum arg, Size *size, uint64 *hash);
+
 /* pc->params made those of a span_parameters datum (ERROR 22023 / 22P03 on a bad one) */
 extern void span_params_lookup(SpanParamsCache *pc, Datum arg);
 

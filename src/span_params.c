@@ -512,6 +512,16 @@ portmargin_span_parameters_jsonb(PG_FUNCTION_ARGS)
 }
 
 
+void
+span_params_identity(Datum arg, Size *size, uint64 *hash)
+{
+	const SpanParamsValue *v = (const SpanParamsValue *) PG_DETOAST_DATUM(arg);
+
+	span_params_doc(v);
+	*size = VARSIZE(v);
+	*hash = v->hash;
+}
+
 /*
  * pc's parameters made those of arg (a span_parameters datum as passed:
  * plain, compressed or a TOAST pointer).  A document whose bytes (or, when

@@ -416,6 +416,33 @@ span_hold_option(SpanHold *h, const SpanRow *r)
 }
 
 /*
+ * A row added into its month's (or scan tier's) sums and its holding's:
+ * a sum that overflows is ERROR 22003 here, where the rows are, not a
+ * non-finite value found later.
+ */
+static inline void
+span_add_row(SpanHold *h, SpanAcc *m, double *array, const SpanRow *r)
+{
+	bool		ok = true;
+	int			j;
+
+	for (j = 0; j < PM_SPAN_NSCEN; j++)
+	{
+		array[j] += r->q * r->a[j];
+		ok &= isfinite(array[j]);
+	}
+	m->delta += r->q * r->delta;
+	ok &= isfinite(m->delta);
+	if (r->side != 0)
+	{
+		span_hold_option(h, r);
+		ok &= isfinite(h->option_value) && isfinite(h->short_calls) && isfinite(h->short_puts);
+	}
+	if (unlikely(!ok))
+		pm_result_error("span: a sum of quantity x risk array, composite delta or option value", INFINITY);
+}
+
+/*
  * span_portfolio(cc, month, quantity, risk_array, composite_delta,
  *                option_value, put_call)
  */
@@ -427,8 +454,7 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 	SpanState  *st;
 	SpanRow		r;
 	SpanAcc    *m;
-	int			hi,
-				j;
+	int			hi;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "portmargin_span_sfunc called in a non-aggregate context");
@@ -437,11 +463,7 @@ portmargin_span_sfunc(PG_FUNCTION_ARGS)
 	span_row(fcinfo, &r);
 
 	m = span_entry(st, r.cc, r.cc_len, r.month, &hi, NULL);
-	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		m->array[j] += r.q * r.a[j];
-	m->delta += r.q * r.delta;
-	if (r.side != 0)
-		span_hold_option(&st->holds[hi], &r);
+	span_add_row(&st->holds[hi], m, m->array, &r);
 	PG_RETURN_POINTER(st);
 }
 
@@ -1000,6 +1022,8 @@ typedef struct SpanFnCache
 {
 	SpanResult	rt;
 	SpanParamsCache pc;
+	bool		params_constant;	/* the parameters argument is a constant or a query parameter */
+	const char *params_ptr;		/* ... last read from this address */
 } SpanFnCache;
 
 PG_FUNCTION_INFO_V1(portmargin_span_margin);
@@ -1017,9 +1041,15 @@ portmargin_span_margin(PG_FUNCTION_ARGS)
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SpanFnCache));
 		span_result_init(fcinfo, &c->rt);
 		c->pc.parent = fcinfo->flinfo->fn_mcxt;
+		c->params_constant = get_fn_expr_arg_stable(fcinfo->flinfo, 1);
 		fcinfo->flinfo->fn_extra = c;
 	}
-	span_params_lookup(&c->pc, PG_GETARG_DATUM(1));
+	/* a constant parameters document is read once per call site; any other is recognised by its bytes */
+	if (!(c->params_constant && c->pc.params && DatumGetPointer(PG_GETARG_DATUM(1)) == c->params_ptr))
+	{
+		span_params_lookup(&c->pc, PG_GETARG_DATUM(1));
+		c->params_ptr = DatumGetPointer(PG_GETARG_DATUM(1));
+	}
 	hs = span_read(VARDATA_ANY(pf), VARSIZE_ANY_EXHDR(pf), &nh);
 	PG_RETURN_DATUM(span_margin_datum(&c->rt, &c->pc, hs, nh, acct));
 }
@@ -1037,6 +1067,9 @@ typedef struct SpanDocs
 	int			n;
 	SpanParamsCache **docs;
 	SpanParamsCache *last;
+	const char *last_ptr;		/* the argument last read into last */
+	int			params_kind;	/* pm_agg_arg_kind of the parameters and account type arguments (0: not yet) */
+	int			acct_kind;
 } SpanDocs;
 
 /* the entry of a span_parameters datum, read if new (check: compare with the entries, else trust last) */
@@ -1057,15 +1090,20 @@ span_doc(FunctionCallInfo fcinfo, SpanDocs *d, Datum arg)
 		if (e->rawlen == rawlen && memcmp(e->raw, raw, rawlen) == 0)
 			return d->last = e;
 	}
-	/* else read it; an entry of the same document (by size and hash) is taken instead */
+	/* the same document in another form (plain, compressed, toasted): by size and hash, without reading it */
+	if (d->n > 0)
+	{
+		Size		size;
+		uint64		hash;
+
+		span_params_identity(arg, &size, &hash);
+		for (i = 0; i < d->n; i++)
+			if (d->docs[i]->size == size && d->docs[i]->hash == hash)
+				return d->last = d->docs[i];
+	}
+	/* a new document: read once */
 	probe.parent = fcinfo->flinfo->fn_mcxt;
 	span_params_lookup(&probe, arg);
-	for (i = 0; i < d->n; i++)
-		if (d->docs[i]->size == probe.size && d->docs[i]->hash == probe.hash)
-		{
-			MemoryContextDelete(probe.cxt);
-			return d->last = d->docs[i];
-		}
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	e = palloc(sizeof(SpanParamsCache));
 	*e = probe;
@@ -1119,8 +1157,7 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 	SpanState  *st;
 	SpanRow		r;
 	SpanAcc    *m;
-	int			hi,
-				j;
+	int			hi;
 	SpanDocs   *docs;
 	const char *pptr;
 	const char *aptr;
@@ -1132,12 +1169,28 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 		pm_null_arg_error("parameters", "they say how SPAN margins the positions");
 	if (PG_ARGISNULL(9))
 		pm_null_arg_error("account_type", "it picks the maintenance factor and initial ratio (M, H or S)");
+	if (docs->params_kind == 0)
+	{
+		docs->params_kind = pm_agg_arg_kind(fcinfo, 7);
+		docs->acct_kind = pm_agg_arg_kind(fcinfo, 8);
+	}
 	pptr = DatumGetPointer(PG_GETARG_DATUM(8));
 	aptr = DatumGetPointer(PG_GETARG_DATUM(9));
+	/*
+	 * The parameters and the account type are read on a group's first row
+	 * and, after it, only when their argument's kind (sqlargs.h) does not
+	 * let the address stand for the value: a constant is read once per
+	 * call site, an InitPlan's result once per group, a column on every
+	 * row, where a different value in one group is an ERROR.
+	 */
 	if (PG_ARGISNULL(0))
 	{
 		st = span_state_new(aggcxt);
-		st->pc = span_doc(fcinfo, docs, PG_GETARG_DATUM(8));
+		if (docs->params_kind == PM_ARG_CONSTANT && docs->last && pptr == docs->last_ptr)
+			st->pc = docs->last;
+		else
+			st->pc = span_doc(fcinfo, docs, PG_GETARG_DATUM(8));
+		docs->last_ptr = pptr;
 		st->acct = account_type_arg(PG_GETARG_TEXT_PP(9));
 		st->params_ptr = pptr;
 		st->acct_ptr = aptr;
@@ -1145,8 +1198,7 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 	else
 	{
 		st = (SpanState *) PG_GETARG_POINTER(0);
-		/* the same argument as the group's first row: the same document (else read and compare) */
-		if (unlikely(pptr != st->params_ptr))
+		if (unlikely(pptr != st->params_ptr || docs->params_kind == PM_ARG_VARYING))
 		{
 			if (span_doc(fcinfo, docs, PG_GETARG_DATUM(8)) != st->pc)
 				ereport(ERROR,
@@ -1155,7 +1207,7 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 						 errhint("Pass one span_parameters value per query, e.g. from a scalar sub-select.")));
 			st->params_ptr = pptr;
 		}
-		if (unlikely(aptr != st->acct_ptr))
+		if (unlikely(aptr != st->acct_ptr || docs->acct_kind == PM_ARG_VARYING))
 		{
 			if (account_type_arg(PG_GETARG_TEXT_PP(9)) != st->acct)
 				ereport(ERROR,
@@ -1168,11 +1220,7 @@ portmargin_span_margin_sfunc(PG_FUNCTION_ARGS)
 	span_row(fcinfo, &r);
 
 	m = span_month_entry(st, r.cc, r.cc_len, r.month, &hi);
-	m->delta += r.q * r.delta;
-	for (j = 0; j < PM_SPAN_NSCEN; j++)
-		m->tier->array[j] += r.q * r.a[j];
-	if (r.side != 0)
-		span_hold_option(&st->holds[hi], &r);
+	span_add_row(&st->holds[hi], m, m->tier->array, &r);
 	PG_RETURN_POINTER(st);
 }
 

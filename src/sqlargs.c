@@ -12,9 +12,25 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 #include "utils/float.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+
+int
+pm_agg_arg_kind(FunctionCallInfo fcinfo, int aggarg)
+{
+	Aggref	   *agg = AggGetAggref(fcinfo);
+	Node	   *arg = agg && list_length(agg->args) > aggarg
+		? (Node *) ((TargetEntry *) list_nth(agg->args, aggarg))->expr : NULL;
+
+	if (arg && (IsA(arg, Const) || (IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN)))
+		return PM_ARG_CONSTANT;
+	if (arg && IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXEC)
+		return PM_ARG_PER_SCAN;
+	return PM_ARG_VARYING;
+}
 
 void
 pm_option_type_error(const text *option_type)

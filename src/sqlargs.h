@@ -70,6 +70,23 @@ pm_finite_arg(const char *name, double value)
 
 extern void pm_result_error(const char *what, double value) pg_attribute_noreturn();
 
+/*
+ * How an aggregate's argument (0-based among its arguments) may change,
+ * which says when a value already read can be recognised by its address:
+ *   PM_ARG_CONSTANT  a constant or a query parameter: the same address
+ *                    always holds the same value;
+ *   PM_ARG_PER_SCAN  an executor parameter (an InitPlan's result, an outer
+ *                    query's value): fixed during one scan of the input, but
+ *                    it may change at the same address when the aggregate is
+ *                    rescanned, which starts every group afresh: compare it
+ *                    on each group's first row;
+ *   PM_ARG_VARYING   a column or an expression: compare it on every row.
+ */
+#define PM_ARG_CONSTANT 1
+#define PM_ARG_VARYING 2
+#define PM_ARG_PER_SCAN 3
+extern int	pm_agg_arg_kind(FunctionCallInfo fcinfo, int aggarg);
+
 /* ERROR 22003 if a computed result is not finite (never return NaN or Inf) */
 static inline double
 pm_finite_result(const char *what, double value)

@@ -2,7 +2,7 @@
 -- span_parameters).  Expected values come from published worked examples (each
 -- cited) or are derived by hand in the comments beside them; none is our output.
 BEGIN;
-SELECT plan(60);
+SELECT plan(63);
 
 -- Arrays are per long contract, losses positive (CME, "Components of SPAN":
 -- http://www.cme.com/clearing/rmspan/span/components.html).  fut(x): a future
@@ -310,6 +310,10 @@ SELECT throws_like($$SELECT portmargin.span_margin(cc, 202603, 1, pg_temp.fut(1)
                      CASE cc WHEN 'C' THEN (SELECT p FROM inter_params) ELSE (SELECT p FROM intra_params) END, 'S')
                      FROM (VALUES ('C'), ('S')) v(cc)$$,
                    '%parameters differ between rows of one group%', 'the one-pass aggregate refuses two parameter documents in one group');
+SELECT throws_like($$SELECT portmargin.span_margin(cc, 202603, q, pg_temp.fut(1), 1, NULL, NULL, (SELECT p FROM inter_params),
+                                                   CASE WHEN q > 0 THEN 'S' ELSE 'H' END)
+                     FROM (VALUES ('C', 1), ('S', -1)) v(cc, q)$$,
+                   '%account type differs between rows of one group%', '... nor two account types in one group');
 SELECT throws_ok($$SELECT portmargin.span_margin('C', 202603, 1, pg_temp.fut(1), 1, NULL, NULL, NULL, 'S')$$, '22004', NULL,
                  '... NULL parameters: 22004');
 SELECT throws_like($$SELECT portmargin.span_margin('Q', 202603, 1, pg_temp.fut(1), 1, NULL, NULL, (SELECT p FROM inter_params), 'S')$$,
@@ -341,6 +345,10 @@ SELECT throws_like($$SELECT portmargin.span_parameters('{"combined_commodities":
 SELECT throws_like($$SELECT portmargin.span_margin(portmargin.span_portfolio('C', 202603, 1, pg_temp.fut(1), 1, NULL, NULL),
                      (SELECT p FROM inter_params), 'Z')$$, '%account_type%Z%', 'an unknown account type: named');
 SELECT throws_ok($$SELECT '\x0102'::portmargin.span_portfolio$$, '22P03', NULL, 'a garbled span_portfolio: 22P03');
+SELECT throws_ok($$SELECT portmargin.span_portfolio('C', 202603, q, pg_temp.fut(1e300), 1, NULL, NULL) FROM (VALUES (1e10), (1e10)) v(q)$$,
+                 '22003', NULL, 'sums that overflow: 22003 where the rows are (two-step form)');
+SELECT throws_ok($$SELECT portmargin.span_margin('C', 202603, q, pg_temp.fut(1e300), 1, NULL, NULL, (SELECT p FROM inter_params), 'S')
+                   FROM (VALUES (1e10), (1e10)) v(q)$$, '22003', NULL, '... and in the one-pass aggregate');
 
 SELECT * FROM finish();
 ROLLBACK;

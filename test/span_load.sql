@@ -7,7 +7,7 @@
 -- was built from (README.md), not portmargin's output.
 \set sample `cat test/span/sample.pa2`
 BEGIN;
-SELECT plan(41);
+SELECT plan(45);
 
 SELECT portmargin.create_reference_schema('spantest');
 SELECT is(portmargin.create_span_tables('spantest'), 'spantest', 'create_span_tables in a reference schema');
@@ -131,6 +131,23 @@ SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
                         rtrim(:'sample'::text, E'\n') || E'\n' || (SELECT string_agg(l, E'\n' ORDER BY n) FROM sample_lines WHERE n IN (26, 27))),
                  '22023', 'line 44, field product: the contract of this risk array (product X) has an array earlier in the file',
                  'a contract published twice names the second''s line');
+-- values the margin cannot use, named where they are
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(5, rpad((SELECT l FROM sample_lines WHERE n = 5), 38) || 'X         FUT0+')),
+                 '22023', 'line 5, field product: product X FUT is in two combined commodities',
+                 'a product listed under two combined commodities');
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(8, overlay((SELECT l FROM sample_lines WHERE n = 8) PLACING '4' FROM 83))),
+                 '22023', 'line 8, field wfpr_method: weighted futures price risk method 4 is not 1, 2 or 3',
+                 'an unknown weighted futures price risk method');
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(13, overlay((SELECT l FROM sample_lines WHERE n = 13) PLACING '0000' FROM 77))),
+                 '22023', 'line 13, field initial_ratio_speculator: 0.000 must be greater than zero',
+                 'an initial ratio of zero');
+SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
+                        pg_temp.edited(8, overlay((SELECT l FROM sample_lines WHERE n = 8) PLACING '2' FROM 83))),
+                 '22023', 'line 8, field wfpr_method: method 2 of combined commodity X needs a futures price scan range, and no B record of its futures gives one',
+                 'a capped weighted price risk without a price scan range');
 -- what the loader refuses rather than margin wrongly: a flat-rate credit (col 101 F), per-leg rates (col 122 Y)
 SELECT throws_ok(format($$SELECT portmargin.load_span_file('spantest', %L)$$,
                         pg_temp.edited(pg_temp.line_of('6 GRN'), overlay((SELECT l FROM sample_lines WHERE l LIKE '6 GRN%') PLACING 'F' FROM 101))),
