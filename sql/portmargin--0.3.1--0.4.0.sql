@@ -1240,6 +1240,10 @@ SET plan_cache_mode = force_generic_plan
 AS %2$L;
 COMMENT ON FUNCTION %1$I.pretrade_check(bigint, bigint[], text[], float8[]) IS 'checks orders (instrument_ids[k], sides[k] buy or sell, amounts[k] > 0 contracts) of an account against its free margin: accepted when equity covers the initial margin with the orders resting (open_orders) or the orders do not raise it; an accepted order is reserved in open_orders in the caller''s transaction, a rejected one changes nothing; checks of one account are serialised (its accounts row is locked), so two sessions cannot both spend the same free margin; amounts in USD';
 $ddl$, target, body);
+  -- stress testing (create_stress_tables), when the schema has it: its views are over account_margin_detail
+  IF to_regclass(format('%I.%I', target, 'stress_scenarios')) IS NOT NULL THEN
+    PERFORM @extschema@.create_stress_tables(target);
+  END IF;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
     hnt := coalesce(nullif(hnt, ''), CASE WHEN st = '42501' THEN 'Run this as the schema''s owner; nothing was changed.' ELSE 'Nothing was changed.' END);
@@ -1641,7 +1645,8 @@ DECLARE
                        WHEN 'scenario_presets' THEN ARRAY['name']
                        WHEN 'rulebook_rules' THEN ARRAY['rulebook', 'underlying', 'settlement']
                        WHEN 'collateral_schedules' THEN ARRAY['schedule']
-                       WHEN 'collateral_tiers' THEN ARRAY['schedule', 'currency', 'tier'] END;
+                       WHEN 'collateral_tiers' THEN ARRAY['schedule', 'currency', 'tier']
+                       WHEN 'stress_library' THEN ARRAY['name'] END;
   tbl text := format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME);
   rec jsonb;
   row_key text;
@@ -1754,12 +1759,15 @@ BEGIN ATOMIC
     ('span tables', 'span_tiers'), ('span tables', 'span_intra_spreads'), ('span tables', 'span_spot_months'),
     ('span tables', 'span_inter_spreads'), ('span tables', 'span_risk_arrays'),
     ('span mappings', 'span_instruments'), ('span mappings', 'span_account_types'),
-    ('span account views', 'span_account_margin'), ('span position views', 'span_position_arrays')
+    ('span account views', 'span_account_margin'), ('span position views', 'span_position_arrays'),
+    -- made by create_stress_tables (when it has run on the schema)
+    ('stress tables', 'stress_scenarios'), ('stress account views', 'stress_losses'),
+    ('stress account views', 'stress_scenario_cover'), ('stress account views', 'stress_cover')
   ) AS o(kind, name)
   WHERE o.kind = reference_schema_objects.kind;
 END;
 COMMENT ON FUNCTION @extschema@.reference_schema_objects(text) IS
-  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''; those of create_span_tables: ''span tables'' (the published parameters and arrays), ''span mappings'', ''span account views'', ''span position views''), by name: what grant_reader and grant_writer grant on';
+  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''; those of create_span_tables: ''span tables'' (the published parameters and arrays), ''span mappings'', ''span account views'', ''span position views''; those of create_stress_tables: ''stress tables'', ''stress account views''), by name: what grant_reader and grant_writer grant on';
 
 CREATE FUNCTION @extschema@.check_reference_schema_owner(target text, grantee regrole)
 RETURNS void
@@ -1819,7 +1827,10 @@ BEGIN
   -- SPAN (create_span_tables): its views, and the published parameters span_parameters_of reads for them
   FOR o IN SELECT @extschema@.reference_schema_objects('span tables')
            UNION ALL SELECT @extschema@.reference_schema_objects('span account views')
-           UNION ALL SELECT @extschema@.reference_schema_objects('span position views') WHERE positions LOOP
+           UNION ALL SELECT @extschema@.reference_schema_objects('span position views') WHERE positions
+           -- stress testing (create_stress_tables): the report views and the scenarios they use
+           UNION ALL SELECT @extschema@.reference_schema_objects('stress tables')
+           UNION ALL SELECT @extschema@.reference_schema_objects('stress account views') LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
     END IF;
@@ -1849,13 +1860,15 @@ BEGIN
   END LOOP;
   -- SPAN (create_span_tables): load files, map instruments and account types, read the views
   FOR o IN SELECT @extschema@.reference_schema_objects('span tables')
-           UNION ALL SELECT @extschema@.reference_schema_objects('span mappings') LOOP
+           UNION ALL SELECT @extschema@.reference_schema_objects('span mappings')
+           UNION ALL SELECT @extschema@.reference_schema_objects('stress tables') LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', target, o, grantee);
     END IF;
   END LOOP;
   FOR o IN SELECT @extschema@.reference_schema_objects('span account views')
-           UNION ALL SELECT @extschema@.reference_schema_objects('span position views') LOOP
+           UNION ALL SELECT @extschema@.reference_schema_objects('span position views')
+           UNION ALL SELECT @extschema@.reference_schema_objects('stress account views') LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('GRANT SELECT ON %I.%I TO %s', target, o, grantee);
     END IF;
@@ -1881,7 +1894,8 @@ BEGIN
     EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
   END LOOP;
   FOR o IN SELECT @extschema@.reference_schema_objects(k)
-           FROM unnest(ARRAY['span tables', 'span mappings', 'span account views', 'span position views']) k LOOP
+           FROM unnest(ARRAY['span tables', 'span mappings', 'span account views', 'span position views',
+                             'stress tables', 'stress account views']) k LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
     END IF;
@@ -1908,12 +1922,12 @@ BEGIN
         (SELECT c.relowner::regrole FROM pg_class c WHERE c.oid = '@extschema@.scenario_presets'::regclass));
   END IF;
   EXECUTE format('GRANT INSERT, UPDATE, DELETE ON @extschema@.scenario_presets, @extschema@.rulebook_rules, '
-                 '@extschema@.collateral_schedules, @extschema@.collateral_tiers, @extschema@.shipped_overrides TO %s', grantee);
+                 '@extschema@.collateral_schedules, @extschema@.collateral_tiers, @extschema@.stress_library, @extschema@.shipped_overrides TO %s', grantee);
   RETURN format('%s adds and changes user rows of the configuration tables (shipped rows stay read-only)', grantee);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_configuration(regrole) IS
-  'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules and collateral_tiers (its own presets, rulebooks and collateral schedules, and rows that override shipped ones by key; shipped rows stay read-only for every role) and on shipped_overrides, where an override keeps the shipped row.  Run by the extension''s owner';
+  'grants a role INSERT, UPDATE and DELETE on the configuration tables scenario_presets, rulebook_rules, collateral_schedules, collateral_tiers and stress_library (its own presets, rulebooks, collateral schedules and stresses, and rows that override shipped ones by key; shipped rows stay read-only for every role) and on shipped_overrides, where an override keeps the shipped row.  Run by the extension''s owner';
 
 -- ---------------------------------------------------------------------
 -- live margin (issue 12): triggers that keep a reference schema's
@@ -3089,3 +3103,638 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.use_sharded_positions(text, text) IS
   'on the coordinator of a sharded book: makes the positions of reference schema target (which must hold none) a view over the sharded positions table of schema sharded (portmargin.create_sharded_book) and rebuilds the schema''s views and functions over it, so that account_margin and the other views work on the coordinator (reading the positions from the shards; accounts, collateral, instruments and market data stay local replicas); returns the view''s name';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- Stress testing and liquidation cascades (doc/stress-testing.md)
+-- ---------------------------------------------------------------------------------------------------------------
+
+-- a stress scenario: joint relative moves of the named underlyings' prices (index and forwards) and absolute shifts of
+-- their implied volatilities; an underlying it does not name stays where it is
+CREATE TYPE @extschema@.stress_scenario AS (
+    name        text,
+    underlyings text[],
+    price_moves float8[],
+    vol_shifts  float8[],
+    first_day   date,
+    last_day    date,
+    source      text
+);
+COMMENT ON TYPE @extschema@.stress_scenario IS
+  'a stress scenario: name, underlyings[k] moved by price_moves[k] (relative: F -> F (1 + move), > -1) with implied volatilities shifted by vol_shifts[k] (absolute, 0.10 = +10 vol points, floored at 0; NULL: none), the history window it was found in (historical stresses; NULL for hypothetical ones) and its source';
+
+-- ERROR unless s is a well-formed stress scenario; what names it in a message: arg
+CREATE FUNCTION @extschema@.check_stress_scenario(s @extschema@.stress_scenario, arg text DEFAULT 'scenario')
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  k integer;
+  n integer;
+BEGIN
+  IF s IS NULL OR s.name IS NULL OR s.underlyings IS NULL OR s.price_moves IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL%', arg,
+      CASE WHEN s IS NULL THEN '' WHEN s.name IS NULL THEN ' (its name)' WHEN s.underlyings IS NULL THEN ' (its underlyings)'
+           ELSE ' (its price_moves)' END USING ERRCODE = '22004';
+  END IF;
+  n := cardinality(s.underlyings);
+  IF s.name = '' THEN
+    RAISE EXCEPTION 'invalid value for argument "%": a stress scenario needs a name', arg USING ERRCODE = '22023';
+  END IF;
+  IF n = 0 OR array_ndims(s.underlyings) <> 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "%": stress scenario % moves no underlying', arg, quote_literal(s.name)
+      USING ERRCODE = '22023', DETAIL = 'underlyings must be a non-empty one-dimensional array.';
+  END IF;
+  IF cardinality(s.price_moves) <> n OR array_ndims(s.price_moves) <> 1
+     OR (s.vol_shifts IS NOT NULL AND (cardinality(s.vol_shifts) <> n OR array_ndims(s.vol_shifts) <> 1)) THEN
+    RAISE EXCEPTION 'invalid value for argument "%": stress scenario % has % underlyings, % price_moves and % vol_shifts',
+      arg, quote_literal(s.name), n, cardinality(s.price_moves), coalesce(cardinality(s.vol_shifts)::text, 'no')
+      USING ERRCODE = '22023', DETAIL = 'One price move (and one vol shift, if any) per underlying.';
+  END IF;
+  FOR k IN 1 .. n LOOP
+    IF s.underlyings[k] IS NULL OR s.underlyings[k] = '' THEN
+      RAISE EXCEPTION 'invalid value for argument "%": underlying % of stress scenario % is %', arg, k, quote_literal(s.name),
+        coalesce(quote_literal(s.underlyings[k]), 'NULL') USING ERRCODE = '22023';
+    END IF;
+    IF s.underlyings[k] = ANY (s.underlyings[1:k - 1]) THEN
+      RAISE EXCEPTION 'invalid value for argument "%": stress scenario % names underlying % twice', arg, quote_literal(s.name),
+        quote_literal(s.underlyings[k]) USING ERRCODE = '22023';
+    END IF;
+    IF s.price_moves[k] IS NULL OR NOT (s.price_moves[k] > -1 AND s.price_moves[k] < 'Infinity') THEN
+      RAISE EXCEPTION 'invalid value for argument "%": price move of % in stress scenario % is %', arg, s.underlyings[k],
+        quote_literal(s.name), coalesce(s.price_moves[k]::text, 'NULL')
+        USING ERRCODE = '22023', DETAIL = 'A price move is a finite relative move greater than -1 (-0.3 = down 30%).';
+    END IF;
+    IF s.vol_shifts IS NOT NULL AND (s.vol_shifts[k] IS NULL OR NOT (s.vol_shifts[k] > '-Infinity' AND s.vol_shifts[k] < 'Infinity')) THEN
+      RAISE EXCEPTION 'invalid value for argument "%": vol shift of % in stress scenario % is %', arg, s.underlyings[k],
+        quote_literal(s.name), coalesce(s.vol_shifts[k]::text, 'NULL')
+        USING ERRCODE = '22023', DETAIL = 'A vol shift is a finite number of volatility points as a decimal (0.1 = +10 points).';
+    END IF;
+  END LOOP;
+  IF s.first_day IS NOT NULL AND s.last_day IS NOT NULL AND s.last_day < s.first_day THEN
+    RAISE EXCEPTION 'invalid value for argument "%": stress scenario % ends (%) before it starts (%)', arg, quote_literal(s.name),
+      s.last_day, s.first_day USING ERRCODE = '22023';
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.check_stress_scenario(@extschema@.stress_scenario, text) IS
+  'raises ERROR 22023 (22004 for a NULL) naming argument arg unless s is a well-formed stress scenario: a name, one or more distinct underlyings, one finite price move > -1 per underlying, optionally one finite vol shift per underlying, first_day <= last_day';
+
+CREATE FUNCTION @extschema@.hypothetical_stress(name text, underlyings text[], price_moves float8[],
+                                               vol_shifts float8[] DEFAULT NULL, source text DEFAULT NULL)
+RETURNS @extschema@.stress_scenario
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  s @extschema@.stress_scenario := ROW(name, underlyings, price_moves, vol_shifts, NULL, NULL, source);
+BEGIN
+  IF name IS NULL OR underlyings IS NULL OR price_moves IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN name IS NULL THEN 'name' WHEN underlyings IS NULL THEN 'underlyings'
+                                                          ELSE 'price_moves' END USING ERRCODE = '22004';
+  END IF;
+  PERFORM @extschema@.check_stress_scenario(s, 'price_moves');
+  RETURN s;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.hypothetical_stress(text, text[], float8[], float8[], text) IS
+  'a hypothetical stress scenario: underlyings[k] moved by price_moves[k] (relative, > -1) and their implied vols by vol_shifts[k] (absolute points as a decimal), with its source';
+
+CREATE FUNCTION @extschema@.mirrored(scenario @extschema@.stress_scenario)
+RETURNS @extschema@.stress_scenario
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  s @extschema@.stress_scenario := scenario;
+BEGIN
+  PERFORM @extschema@.check_stress_scenario(scenario);
+  s.name := scenario.name || ' (mirrored)';
+  s.price_moves := ARRAY(SELECT -m FROM unnest(scenario.price_moves) WITH ORDINALITY u(m, k) ORDER BY k);
+  PERFORM @extschema@.check_stress_scenario(s);
+  RETURN s;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.mirrored(@extschema@.stress_scenario) IS
+  'the same stress in the other direction: every price move negated (-0.3 -> +0.3), vol shifts kept (volatility rises on large moves either way), name suffixed (mirrored); a move <= -1 after negation (a rise of 100% or more) is an error';
+
+-- the joint scenario set the stress_pnl aggregate revalues under: one column per underlying any scenario names
+-- (sorted), a scenario's move 0 (and vol shift 0) for an underlying it does not name
+CREATE FUNCTION @extschema@.stress_set(scenarios @extschema@.stress_scenario[])
+RETURNS @extschema@.scenario_set
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  k integer;
+  unds text[];
+  moves float8[];
+  vols float8[];
+  has_vols boolean;
+BEGIN
+  IF scenarios IS NULL THEN
+    RAISE EXCEPTION 'argument "scenarios" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(scenarios) = 0 THEN
+    RAISE EXCEPTION 'invalid value for argument "scenarios": an empty list of stress scenarios' USING ERRCODE = '22023',
+      HINT = 'Pass at least one stress scenario (hypothetical_stress, historical_stresses, portmargin.stress_library).';
+  END IF;
+  FOR k IN 1 .. cardinality(scenarios) LOOP
+    PERFORM @extschema@.check_stress_scenario(scenarios[k], 'scenarios');
+    IF (scenarios[k]).name = ANY (ARRAY(SELECT (s).name FROM unnest(scenarios[1:k - 1]) s)) THEN
+      RAISE EXCEPTION 'invalid value for argument "scenarios": two stress scenarios are named %', quote_literal((scenarios[k]).name)
+        USING ERRCODE = '22023', DETAIL = 'The stress report tells scenarios apart by name.';
+    END IF;
+  END LOOP;
+  unds := ARRAY(SELECT DISTINCT u FROM unnest(scenarios) s, unnest(s.underlyings) u ORDER BY u);
+  has_vols := EXISTS (SELECT FROM unnest(scenarios) s WHERE s.vol_shifts IS NOT NULL);
+  SELECT array_agg(coalesce(s.price_moves[array_position(s.underlyings, u)], 0) ORDER BY s.k, u),
+         array_agg(coalesce(s.vol_shifts[array_position(s.underlyings, u)], 0) ORDER BY s.k, u)
+    INTO moves, vols
+  FROM unnest(scenarios) WITH ORDINALITY s(name, underlyings, price_moves, vol_shifts, first_day, last_day, source, k)
+  CROSS JOIN unnest(unds) u;
+  RETURN @extschema@.var_scenarios(unds, moves, CASE WHEN has_vols THEN vols END, vol_rule => 'absolute');
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.stress_set(@extschema@.stress_scenario[]) IS
+  'the stress scenarios as a joint (var) scenario set for stress_pnl: one column per underlying any of them names, in name order, scenario k = scenarios[k] (moves and absolute vol shifts; 0 for an underlying it does not name); ERROR 22023 for an empty list, a malformed scenario or two scenarios of one name';
+
+CREATE FUNCTION @extschema@.stress_pnl_sfunc(internal, @extschema@.scenario_set, float8, text, text, text, text,
+                                            float8, float8, float8, float8, float8, float8, float8)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_stress_pnl_sfunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.stress_pnl_combine(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_stress_pnl_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.stress_pnl_serial(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'portmargin_stress_pnl_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.stress_pnl_deserial(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'portmargin_stress_pnl_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.stress_pnl_ffunc(internal)
+RETURNS float8[] AS 'MODULE_PATHNAME', 'portmargin_stress_pnl_ffunc' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stress_pnl_sfunc(internal, @extschema@.scenario_set, float8, text, text, text, text, float8, float8, float8, float8, float8, float8, float8) IS
+  'transition function of stress_pnl: adds a position''s stressed P&L per scenario';
+COMMENT ON FUNCTION @extschema@.stress_pnl_combine(internal, internal) IS 'combine function of stress_pnl: adds partial sums';
+COMMENT ON FUNCTION @extschema@.stress_pnl_serial(internal) IS 'serialize function of stress_pnl: the scenario count and the sums';
+COMMENT ON FUNCTION @extschema@.stress_pnl_deserial(bytea, internal) IS 'deserialize function of stress_pnl (checks the length against the count)';
+COMMENT ON FUNCTION @extschema@.stress_pnl_ffunc(internal) IS 'final function of stress_pnl: the sums as float8[] (ERROR 22003 if one is not finite)';
+CREATE AGGREGATE @extschema@.stress_pnl(scenarios @extschema@.scenario_set, quantity float8, underlying text, kind text,
+                                       settlement text, option_type text, forward float8, strike float8, t float8,
+                                       vol float8, multiplier float8, index_price float8, rate float8) (
+    SFUNC = @extschema@.stress_pnl_sfunc,
+    STYPE = internal,
+    FINALFUNC = @extschema@.stress_pnl_ffunc,
+    COMBINEFUNC = @extschema@.stress_pnl_combine,
+    SERIALFUNC = @extschema@.stress_pnl_serial,
+    DESERIALFUNC = @extschema@.stress_pnl_deserial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.stress_pnl(@extschema@.scenario_set, float8, text, text, text, text, float8, float8, float8, float8, float8, float8, float8) IS
+  'the USD profit and loss (gains positive) of a group of positions in each scenario of a stress set (stress_set()), valued at the stressed prices: quantity x multiplier x (value per contract at the moved forward, index and vol - value now); options Black-76 (coin-settled: the coin value at the stressed coin price), futures and perpetuals F m (linear) or P m (coin-settled), spot F m; a position on an underlying the set does not name does not move; option_type, strike, t and vol are needed for options only, rate (linear options; NULL: 0) is the USD rate';
+
+-- published stresses (doc/stress-testing.md): sizes from the cited sources, down moves as they happened
+CREATE TABLE @extschema@.stress_library (
+    name     text PRIMARY KEY,
+    scenario @extschema@.stress_scenario NOT NULL,
+    basis    text NOT NULL,
+    shipped  boolean NOT NULL DEFAULT false,
+    CHECK ((scenario).name = name)
+);
+COMMENT ON TABLE @extschema@.stress_library IS
+  'hypothetical stress scenarios whose sizes are published market moves (scenario.source: the URL they were read from; basis: how the move is measured, e.g. close to close); shipped rows are the extension''s (protected: see shipped_overrides), add your own with shipped = false';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.stress_library', 'WHERE NOT shipped');
+GRANT SELECT ON @extschema@.stress_library TO PUBLIC;
+CREATE TRIGGER protect_shipped_rows BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.stress_library
+  FOR EACH ROW EXECUTE FUNCTION @extschema@.protect_shipped_rows();
+
+SET LOCAL portmargin.maintain_shipped = on;
+INSERT INTO @extschema@.stress_library (name, scenario, basis, shipped)
+SELECT x.name, ROW(x.name, x.u, x.m, x.v, x.d1, x.d2, x.src)::@extschema@.stress_scenario, x.basis, true
+FROM (VALUES
+  ('1987-10-19 Black Monday', '{SPX}'::text[], '{-0.2047}'::float8[], NULL::float8[], date '1987-10-16', date '1987-10-19',
+   'https://www.calculatedriskblog.com/2011/08/dow-down-500-s-500-down-44.html',
+   'S&P 500 close to close: 282.70 -> 224.84 (-20.47%; the DJIA fell 22.6%)'),
+  ('2008-10-15 S&P 500 fall', '{SPX}', '{-0.0903}', NULL, date '2008-10-14', date '2008-10-15',
+   'https://www.calculatedriskblog.com/2011/08/dow-down-500-s-500-down-44.html',
+   'S&P 500 close to close: 998.01 -> 907.84 (-9.03%)'),
+  ('2018-02-05 Volmageddon', '{SPX}', '{-0.041}', '{0.2001}', date '2018-02-02', date '2018-02-05',
+   'http://spvixviews.com/2018/02/05/biggest-ever-one-day-moves-today-for-both-vxst-index-up-214-6-and-vix-index-up-115-6-by-matt-moran/',
+   'S&P 500 close to close -4.1% (2,762.13 -> 2,648.94, AP); VIX +20.01 points to 37.32 (Cboe), applied as +20.01 vol points to SPX options'),
+  ('2020-03-16 COVID crash (S&P 500)', '{SPX}', '{-0.1198}', '{0.25}', date '2020-03-13', date '2020-03-16',
+   'https://www.cnbc.com/2021/03/16/one-year-ago-stocks-dropped-12percent-in-a-single-day-what-investors-have-learned-since-then.html',
+   'S&P 500 close to close -11.98% (close 2,386.13); VIX closed at 82.69, up nearly 25 points, applied as +25 vol points to SPX options'),
+  ('2020-03-12 Black Thursday (crypto)', '{BTC,ETH}', '{-0.40,-0.43}', NULL, date '2020-03-11', date '2020-03-12',
+   'https://www.reuters.com/article/crypto-currencies/bitcoin-slumps-to-lowest-in-a-year-as-volatility-grips-idUSL4N2B54R2',
+   'one UTC day: BTC lost almost 40% (Reuters), ETH 43% (Coin Metrics daily close, https://www.newsbtc.com/news/ethereum/ethereum-fell-43-percent-yesterday-worst-day-ever/)'),
+  ('2021-05-19 China crypto ban', '{BTC,ETH}', '{-0.22,-0.28}', NULL, date '2021-05-18', date '2021-05-19',
+   'https://www.reuters.com/article/crypto-currency-bitcoin-int/bitcoin-ethereum-plunge-crypto-market-cap-losses-nearly-1-trillion-idUSKCN2D01R6',
+   'intraday against the previous day (Reuters): BTC down 22% at $33,502, ETH down 28% at $2,439'),
+  ('2022-05 Terra/LUNA collapse', '{BTC,ETH}', '{-0.15,-0.22}', NULL, date '2022-05-06', date '2022-05-13',
+   'https://www.nbcchicago.com/news/business/money-report/bitcoin-bounces-back-above-30000-as-investors-absorb-fallout-from-terra/2831814/',
+   'week to date, 9-13 May 2022 (CNBC): BTC down 15%, ETH down 22%'),
+  ('2022-11-09 FTX collapse', '{BTC,ETH}', '{-0.14,-0.12}', NULL, date '2022-11-08', date '2022-11-09',
+   'https://www.coindesk.com/markets/2022/11/09/bitcoin-falls-below-17k-amid-latest-ftx-meltdown',
+   'on the day (CoinDesk): BTC down 14%, ETH down about 12%'),
+  ('2025-10-10 liquidation cascade', '{BTC}', '{-0.148}', '{0.20}', date '2025-10-10', date '2025-10-10',
+   'https://www.coindesk.com/markets/2025/10/22/bitcoin-volatility-remains-sticky-while-vix-reverses-oct-10-surge',
+   'intraday peak to trough (CoinDesk): BTC from about $122,000 to about $104,000 (-14.8%); 30-day implied vol (Volmex BVIV) from 40% to 60%, applied as +20 vol points'),
+  ('CFTC 2019 supervisory stress (equity index)', '{SPX}', '{-0.25}', NULL, NULL, NULL,
+   'https://www.securitiesoperations.com/cftc-staff-issues-clearinghouse-supervisory-stress-test-report/',
+   'hypothetical: the CFTC''s 2019 clearinghouse supervisory stress test moved stock index futures 25%, five times the moves on the day after the Lehman Brothers bankruptcy')
+) AS x(name, u, m, v, d1, d2, src, basis);
+RESET portmargin.maintain_shipped;
+
+-- the worst joint moves of a price history over a horizon, per underlying and direction
+CREATE FUNCTION @extschema@.historical_stresses(underlyings text[], days date[], prices float8[], horizon integer,
+                                               count integer DEFAULT 1)
+RETURNS SETOF @extschema@.stress_scenario
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  n integer;
+  ndays integer;
+  nwin integer;
+  und text;
+  dir integer;
+  picked integer[];
+  w record;
+  k integer;
+  -- the windows, one element per (window, underlying)
+  wk integer[];
+  wfirst date[];
+  wlast date[];
+  wund text[];
+  wmove float8[];
+BEGIN
+  IF underlyings IS NULL OR days IS NULL OR prices IS NULL OR horizon IS NULL OR count IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL',
+      CASE WHEN underlyings IS NULL THEN 'underlyings' WHEN days IS NULL THEN 'days' WHEN prices IS NULL THEN 'prices'
+           WHEN horizon IS NULL THEN 'horizon' ELSE 'count' END USING ERRCODE = '22004';
+  END IF;
+  n := cardinality(underlyings);
+  IF cardinality(days) <> n OR cardinality(prices) <> n THEN
+    RAISE EXCEPTION 'invalid value for argument "prices": % underlyings, % days and % prices', n, cardinality(days), cardinality(prices)
+      USING ERRCODE = '22023', DETAIL = 'The three arrays are parallel: one element per observation.';
+  END IF;
+  IF horizon < 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "horizon": %', horizon USING ERRCODE = '22023',
+      DETAIL = 'The horizon is a number of observation days, at least 1.';
+  END IF;
+  IF count < 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "count": %', count USING ERRCODE = '22023',
+      DETAIL = 'The number of windows per underlying and direction is at least 1.';
+  END IF;
+  SELECT o.u, o.d, o.p INTO w FROM unnest(underlyings, days, prices) AS o(u, d, p)
+  WHERE o.u IS NULL OR o.d IS NULL OR o.p IS NULL OR NOT (o.p > 0 AND o.p < 'Infinity') OR NOT isfinite(o.d) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'invalid value for argument "%": observation (%, %, %)',
+      CASE WHEN w.u IS NULL THEN 'underlyings' WHEN w.d IS NULL OR NOT isfinite(w.d) THEN 'days' ELSE 'prices' END,
+      coalesce(w.u, 'NULL'), coalesce(w.d::text, 'NULL'), coalesce(w.p::text, 'NULL')
+      USING ERRCODE = '22023', DETAIL = 'Every observation needs an underlying, a finite day and a finite price greater than zero.';
+  END IF;
+  SELECT o.u, o.d INTO w FROM unnest(underlyings, days) AS o(u, d) GROUP BY o.u, o.d HAVING pg_catalog.count(*) > 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'invalid value for argument "days": underlying % has two prices on %', w.u, w.d USING ERRCODE = '22023';
+  END IF;
+  -- the complete-case calendar: days on which every underlying has a price (as historical_scenarios); window i runs
+  -- from its i-th day to its (i + horizon)-th
+  WITH obs AS (SELECT o.u, o.d, o.p FROM unnest(underlyings, days, prices) AS o(u, d, p)),
+  cal AS (
+    SELECT obs.d, row_number() OVER (ORDER BY obs.d)::integer AS i FROM obs GROUP BY obs.d
+    HAVING pg_catalog.count(*) = (SELECT pg_catalog.count(DISTINCT o2.u) FROM obs o2)),
+  win AS (
+    SELECT a.i, a.d AS first_day, b.d AS last_day, oa.u, ob.p / oa.p - 1 AS move
+    FROM cal a JOIN cal b ON b.i = a.i + horizon
+    JOIN obs oa ON oa.d = a.d JOIN obs ob ON ob.d = b.d AND ob.u = oa.u)
+  SELECT (SELECT pg_catalog.count(*) FROM cal)::integer, array_agg(win.i), array_agg(win.first_day), array_agg(win.last_day),
+         array_agg(win.u), array_agg(win.move)
+    INTO ndays, wk, wfirst, wlast, wund, wmove
+  FROM win;
+  nwin := greatest(ndays - horizon, 0);
+  IF nwin = 0 THEN
+    RAISE EXCEPTION 'invalid value for argument "horizon": % days is longer than the history', horizon USING ERRCODE = '22023',
+      DETAIL = format('The history has %s days on which every underlying has a price; a %s-day window needs %s.',
+                      ndays, horizon, horizon + 1);
+  END IF;
+  -- per underlying, its largest fall (dir 1) and rise (dir -1): the window with the lowest negative (highest positive)
+  -- move, then the next one that does not overlap a window already taken (ties: the earlier window)
+  FOR und IN SELECT DISTINCT u FROM unnest(underlyings) u ORDER BY 1 LOOP
+    FOREACH dir IN ARRAY ARRAY[1, -1] LOOP
+      picked := '{}';
+      FOR k IN 1 .. count LOOP
+        SELECT x.i, x.first_day, x.last_day INTO w
+        FROM unnest(wk, wfirst, wlast, wund, wmove) AS x(i, first_day, last_day, u, move)
+        WHERE x.u = und AND x.move * dir < 0 AND NOT EXISTS (SELECT FROM unnest(picked) p WHERE abs(p - x.i) < horizon)
+        ORDER BY x.move * dir, x.i LIMIT 1;
+        EXIT WHEN NOT FOUND;
+        picked := picked || w.i;
+        RETURN NEXT ROW(format('%s %s %s..%s', und, CASE WHEN dir = 1 THEN 'fall' ELSE 'rise' END, w.first_day, w.last_day),
+                        ARRAY(SELECT x.u FROM unnest(wk, wund) AS x(i, u) WHERE x.i = w.i ORDER BY x.u),
+                        ARRAY(SELECT x.move FROM unnest(wk, wund, wmove) AS x(i, u, move) WHERE x.i = w.i ORDER BY x.u),
+                        NULL, w.first_day, w.last_day,
+                        format('historical: the %s %s of %s over %s observation days in the history given (%s window%s)',
+                               CASE k WHEN 1 THEN 'largest' ELSE format('%s. largest non-overlapping', k) END,
+                               CASE WHEN dir = 1 THEN 'fall' ELSE 'rise' END, und, horizon, nwin,
+                               CASE WHEN nwin = 1 THEN '' ELSE 's' END))::@extschema@.stress_scenario;
+      END LOOP;
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.historical_stresses(text[], date[], float8[], integer, integer) IS
+  'historical stress scenarios found in a price history (parallel arrays: one observation per element, as array_agg gives): on the days on which every underlying has a price, the horizon-day windows with each underlying''s largest fall and largest rise (simple returns, P(end) / P(start) - 1; up to count non-overlapping windows per underlying and direction, falls below 0 and rises above 0 only), each with the joint moves of every underlying over the window and its dates; ERROR 22023 naming horizon when the history has no horizon-day window';
+
+-- a correlation matrix under stress: every correlation pulled toward target
+CREATE FUNCTION @extschema@.stressed_correlation(correlation float8[], target float8, weight float8 DEFAULT 1)
+RETURNS float8[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  k integer;
+  n integer;
+  i integer;
+  j integer;
+  c float8[];
+  res float8[];
+BEGIN
+  IF correlation IS NULL OR target IS NULL OR weight IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL',
+      CASE WHEN correlation IS NULL THEN 'correlation' WHEN target IS NULL THEN 'target' ELSE 'weight' END USING ERRCODE = '22004';
+  END IF;
+  n := cardinality(correlation);
+  k := round(sqrt(n))::integer;
+  IF n = 0 OR k * k <> n OR array_ndims(correlation) NOT IN (1, 2)
+     OR (array_ndims(correlation) = 2 AND array_length(correlation, 1) <> array_length(correlation, 2)) THEN
+    RAISE EXCEPTION 'invalid value for argument "correlation": not a square matrix (% elements)', n USING ERRCODE = '22023';
+  END IF;
+  c := ARRAY(SELECT x FROM unnest(correlation) WITH ORDINALITY u(x, o) ORDER BY o);
+  FOR i IN 1 .. k LOOP
+    FOR j IN 1 .. k LOOP
+      IF c[(i - 1) * k + j] IS NULL OR NOT (abs(c[(i - 1) * k + j]) <= 1)
+         OR abs(c[(i - 1) * k + j] - c[(j - 1) * k + i]) > 1e-12 OR (i = j AND abs(c[(i - 1) * k + j] - 1) > 1e-12) THEN
+        RAISE EXCEPTION 'invalid value for argument "correlation": element (%, %) is %', i, j, coalesce(c[(i - 1) * k + j]::text, 'NULL')
+          USING ERRCODE = '22023', DETAIL = 'A correlation matrix is symmetric with ones on the diagonal and every element in [-1, 1].';
+      END IF;
+    END LOOP;
+  END LOOP;
+  IF NOT (target <= 1 AND (k = 1 OR target >= -1.0 / (k - 1))) THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', target USING ERRCODE = '22023',
+      DETAIL = format('A common correlation of %s underlyings is between %s and 1 (below, the matrix is not a correlation matrix).',
+                      k, CASE WHEN k = 1 THEN '-1' ELSE (-1.0 / (k - 1))::text END);
+  END IF;
+  IF NOT (weight >= 0 AND weight <= 1) THEN
+    RAISE EXCEPTION 'invalid value for argument "weight": %', weight USING ERRCODE = '22023', DETAIL = 'A weight is in [0, 1].';
+  END IF;
+  res := array_fill(0::float8, ARRAY[k, k]);
+  FOR i IN 1 .. k LOOP
+    FOR j IN 1 .. k LOOP
+      res[i][j] := CASE WHEN i = j THEN 1 ELSE (1 - weight) * c[(i - 1) * k + j] + weight * target END;
+    END LOOP;
+  END LOOP;
+  RETURN res;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.stressed_correlation(float8[], float8, float8) IS
+  'a stressed correlation matrix (k x k): (1 - weight) correlation + weight T, T with ones on the diagonal and target elsewhere (target 0, weight 1: hedges lose their correlation; target near 1: everything falls together); positive semi-definite when correlation is and -1/(k-1) <= target <= 1';
+
+-- the stress objects of a reference schema: the venue's stress scenarios, the stress report views, the cascade and the
+-- correlation stress
+CREATE FUNCTION @extschema@.create_stress_tables(target text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  q_losses text;
+  body text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'account_margin_detail')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'collateral')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema does not exist or is not a reference schema.',
+      HINT = 'Create one with portmargin.create_reference_schema().';
+  END IF;
+  -- per account and scenario: the stressed P&L of its positions and of its non-USD collateral (as spot), against its
+  -- margin and gross equity now.  %3$s: the scenarios (an expression of type stress_scenario[])
+  q_losses := $q$
+  WITH sc AS MATERIALIZED (
+    SELECT CASE WHEN cardinality(l.list) > 0 THEN %2$I.stress_set(l.list) END AS s,
+           ARRAY(SELECT (x).name FROM unnest(l.list) x) AS names, array_fill(0::float8, ARRAY[cardinality(l.list)]) AS zeros
+    FROM (SELECT %3$s AS list) l),
+  x AS (
+    SELECT pv.account_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type, pv.forward, pv.strike,
+           pv.t, pv.vol, pv.multiplier, pv.index_price, pv.rate
+    FROM %1$I.position_values pv
+    UNION ALL
+    SELECT c.account_id, c.balance, c.currency, 'spot', 'linear', NULL, ix.price, NULL, NULL, NULL, 1, ix.price, NULL
+    FROM %1$I.collateral c JOIN %1$I.index_prices ix ON ix.underlying = c.currency),
+  pnl AS (
+    SELECT x.account_id, %2$I.stress_pnl(sc.s, x.quantity, x.underlying, x.kind, x.settlement, x.option_type, x.forward,
+                                         x.strike, x.t, x.vol, x.multiplier, x.index_price, x.rate) AS p
+    FROM x CROSS JOIN sc WHERE sc.s IS NOT NULL
+    GROUP BY x.account_id)
+  SELECT a.account_id, u.k::integer, u.name, -u.v, a.initial_margin, a.maintenance_margin, a.gross_equity,
+         greatest(0, -u.v - a.initial_margin), greatest(0, -u.v - a.gross_equity)
+  FROM %1$I.account_margin_detail a
+  CROSS JOIN sc
+  LEFT JOIN pnl ON pnl.account_id = a.account_id
+  CROSS JOIN LATERAL unnest(coalesce(pnl.p, sc.zeros), sc.names) WITH ORDINALITY AS u(v, name, k)
+$q$;
+  EXECUTE format($ddl$
+CREATE TABLE IF NOT EXISTS %1$I.stress_scenarios (
+    name     text PRIMARY KEY,
+    scenario %2$I.stress_scenario NOT NULL CHECK ((scenario).name = name),
+    added_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE %1$I.stress_scenarios IS 'the venue''s stress scenarios: the stress_losses, stress_scenario_cover and stress_cover views revalue every account under each (fill from portmargin.stress_library, portmargin.hypothetical_stress, portmargin.historical_stresses, portmargin.mirrored)';
+
+CREATE OR REPLACE FUNCTION %1$I.stress_losses_for(scenarios %2$I.stress_scenario[])
+RETURNS TABLE (account_id bigint, scenario_idx integer, scenario text, loss float8, initial_margin float8,
+               maintenance_margin float8, equity float8, loss_beyond_margin float8, uncovered float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH chk AS MATERIALIZED (SELECT %2$I.stress_set(scenarios) AS s)
+  SELECT l.* FROM chk CROSS JOIN LATERAL (%3$s) AS l(account_id, scenario_idx, scenario, loss, initial_margin,
+                                                     maintenance_margin, equity, loss_beyond_margin, uncovered);
+END;
+COMMENT ON FUNCTION %1$I.stress_losses_for(%2$I.stress_scenario[]) IS 'the stress report for scenarios: one row per account and scenario with its loss (USD, at the stressed prices, positions and non-USD collateral; gains negative), initial and maintenance margin and gross equity now (USD), the loss beyond its initial margin and the uncovered loss (beyond its equity: what the venue''s own resources absorb if it defaults); ERROR 22023 for an empty list';
+
+CREATE OR REPLACE VIEW %1$I.stress_losses (account_id, scenario_idx, scenario, loss, initial_margin, maintenance_margin,
+    equity, loss_beyond_margin, uncovered) AS
+%4$s;
+COMMENT ON VIEW %1$I.stress_losses IS 'the stress report: one row per account and scenario of stress_scenarios (scenario_idx in name order) with its loss (USD at the stressed prices, positions and non-USD collateral; gains negative), initial and maintenance margin and gross equity now (USD), loss_beyond_margin = max(0, loss - initial margin) and uncovered = max(0, loss - equity)';
+
+CREATE OR REPLACE VIEW %1$I.stress_scenario_cover AS
+SELECT x.scenario_idx, x.scenario, x.accounts, x.total_loss, x.accounts_in_deficit, x.total_deficit,
+       coalesce(x.top_u[1], 0) AS cover_1, coalesce(x.top_u[1], 0) + coalesce(x.top_u[2], 0) AS cover_2,
+       x.top_u_accounts[1:2] AS cover_2_accounts, x.accounts_beyond_margin, x.total_beyond_margin,
+       coalesce(x.top_m[1], 0) AS cover_1_margin, coalesce(x.top_m[1], 0) + coalesce(x.top_m[2], 0) AS cover_2_margin,
+       x.top_m_accounts[1:2] AS cover_2_margin_accounts
+FROM (
+  SELECT l.scenario_idx, l.scenario, pg_catalog.count(*) AS accounts, sum(l.loss) AS total_loss,
+         pg_catalog.count(*) FILTER (WHERE l.uncovered > 0) AS accounts_in_deficit, sum(l.uncovered) AS total_deficit,
+         pg_catalog.count(*) FILTER (WHERE l.loss_beyond_margin > 0) AS accounts_beyond_margin,
+         sum(l.loss_beyond_margin) AS total_beyond_margin,
+         -- the largest first (ties: the smaller account_id); only the accounts with something uncovered
+         array_agg(l.uncovered ORDER BY l.uncovered DESC, l.account_id) FILTER (WHERE l.uncovered > 0) AS top_u,
+         array_agg(l.account_id ORDER BY l.uncovered DESC, l.account_id) FILTER (WHERE l.uncovered > 0) AS top_u_accounts,
+         array_agg(l.loss_beyond_margin ORDER BY l.loss_beyond_margin DESC, l.account_id) FILTER (WHERE l.loss_beyond_margin > 0) AS top_m,
+         array_agg(l.account_id ORDER BY l.loss_beyond_margin DESC, l.account_id) FILTER (WHERE l.loss_beyond_margin > 0) AS top_m_accounts
+  FROM %1$I.stress_losses l
+  GROUP BY l.scenario_idx, l.scenario) x;
+COMMENT ON VIEW %1$I.stress_scenario_cover IS 'per stress scenario: accounts, total loss, the accounts in deficit (uncovered > 0) and the total deficit, cover_1 and cover_2 (the largest and the two largest uncovered losses, with the two accounts) and the same beyond initial margin (cover_1_margin, cover_2_margin: the CCP view, where only margin is held), USD';
+
+CREATE OR REPLACE VIEW %1$I.stress_cover AS
+WITH c AS MATERIALIZED (SELECT * FROM %1$I.stress_scenario_cover)
+SELECT c1.cover_1, c1.scenario AS cover_1_scenario, c2.cover_2, c2.scenario AS cover_2_scenario, c2.cover_2_accounts,
+       m1.cover_1_margin, m1.scenario AS cover_1_margin_scenario, m2.cover_2_margin, m2.scenario AS cover_2_margin_scenario,
+       m2.cover_2_margin_accounts, w.accounts_in_deficit AS max_accounts_in_deficit, w.total_deficit AS max_total_deficit,
+       w.scenario AS max_total_deficit_scenario
+FROM (SELECT c.cover_1, c.scenario FROM c ORDER BY c.cover_1 DESC, c.scenario_idx LIMIT 1) c1,
+     (SELECT c.cover_2, c.scenario, c.cover_2_accounts FROM c ORDER BY c.cover_2 DESC, c.scenario_idx LIMIT 1) c2,
+     (SELECT c.cover_1_margin, c.scenario FROM c ORDER BY c.cover_1_margin DESC, c.scenario_idx LIMIT 1) m1,
+     (SELECT c.cover_2_margin, c.scenario, c.cover_2_margin_accounts FROM c ORDER BY c.cover_2_margin DESC, c.scenario_idx LIMIT 1) m2,
+     (SELECT c.accounts_in_deficit, c.total_deficit, c.scenario FROM c ORDER BY c.total_deficit DESC, c.scenario_idx LIMIT 1) w;
+COMMENT ON VIEW %1$I.stress_cover IS 'the venue''s cover-1 and cover-2 (CPMI-IOSCO PFMI principles 4 and 7): over the stress scenarios, the largest uncovered loss of one account and of two accounts together in one scenario, with the scenario and accounts; the same beyond initial margin; and the scenario with the largest total deficit, USD';
+$ddl$, target, pm,
+    format('%s', format(q_losses, target, pm, 'scenarios')),
+    format(q_losses, target, pm, format('(SELECT coalesce(array_agg(s.scenario ORDER BY s.name), ''{}'') FROM %I.stress_scenarios s)', target)));
+
+  -- the liquidation cascade: margin passes at moving prices (caller's rights: it reads the positions)
+  body := format($b$
+DECLARE
+  pm_p0 float8;
+  pm_p float8;
+  pm_beta float8;
+  pm_done bigint[] := '{}';
+  pm_pending bigint[] := '{}';
+  pm_new bigint[];
+  pm_flow float8;
+  pm_sf float8;
+  pm_total float8 := 0;
+  pm_r integer := 0;
+  pm_stop text;
+  pm_prev_price float8;
+  pm_prev_flow float8 := 0;
+  pm_prev_round integer := 0;
+BEGIN
+  IF liquidation_cascade.underlying IS NULL OR shock IS NULL OR depth IS NULL OR impact IS NULL OR model IS NULL
+     OR max_rounds IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL',
+      CASE WHEN liquidation_cascade.underlying IS NULL THEN 'underlying' WHEN shock IS NULL THEN 'shock' WHEN depth IS NULL THEN 'depth'
+           WHEN impact IS NULL THEN 'impact' WHEN model IS NULL THEN 'model' ELSE 'max_rounds' END USING ERRCODE = '22004';
+  END IF;
+  IF NOT (shock > -1 AND shock < 'Infinity') THEN
+    RAISE EXCEPTION 'invalid value for argument "shock": %%', shock USING ERRCODE = '22023',
+      DETAIL = 'The initial shock is a finite relative price move greater than -1 (-0.2 = down 20%%).';
+  END IF;
+  IF NOT (depth > 0 AND depth < 'Infinity') THEN
+    RAISE EXCEPTION 'invalid value for argument "depth": %%', depth USING ERRCODE = '22023',
+      DETAIL = 'The market depth is a finite quantity of the underlying greater than zero.';
+  END IF;
+  IF NOT (impact > 0 AND impact < 'Infinity') THEN
+    RAISE EXCEPTION 'invalid value for argument "impact": %%', impact USING ERRCODE = '22023',
+      DETAIL = 'The impact coefficient is a finite number greater than zero.';
+  END IF;
+  IF model NOT IN ('linear', 'square_root') THEN
+    RAISE EXCEPTION 'invalid value for argument "model": %%', quote_literal(model) USING ERRCODE = '22023',
+      HINT = 'Valid models are linear and square_root.';
+  END IF;
+  IF max_rounds < 1 OR max_rounds > 10000 THEN
+    RAISE EXCEPTION 'invalid value for argument "max_rounds": %%', max_rounds USING ERRCODE = '22023',
+      DETAIL = 'The round limit is between 1 and 10000.';
+  END IF;
+  SELECT ix.price INTO pm_p0 FROM %1$I.index_prices ix WHERE ix.underlying = liquidation_cascade.underlying;
+  IF pm_p0 IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "underlying": %%', quote_literal(liquidation_cascade.underlying)
+      USING ERRCODE = '22023', DETAIL = 'index_prices has no price for it.';
+  END IF;
+  pm_beta := CASE model WHEN 'linear' THEN 1 ELSE 0.5 END;
+  pm_p := pm_p0 * (1 + shock);
+  pm_prev_price := pm_p0;
+  LOOP
+    pm_r := pm_r + 1;
+    -- one margin pass at pm_p: the accounts liquidated in the round before close at this price (their shortfall is
+    -- their negative equity here), and the accounts now at or below their liquidation level are this round's
+    SELECT coalesce(sum(greatest(0, -a.gross_equity)) FILTER (WHERE a.account_id = ANY (pm_pending)), 0),
+           coalesce(array_agg(a.account_id ORDER BY a.account_id)
+                      FILTER (WHERE a.status = 'liquidation' AND (a.maintenance_margin > 0 OR a.gross_equity < 0)
+                              AND NOT a.account_id = ANY (pm_done)), '{}')
+      INTO pm_sf, pm_new
+    FROM %1$I.account_margin_at(liquidation_cascade.underlying, pm_p) a;
+    pm_total := pm_total + pm_sf;
+    pm_stop := CASE WHEN cardinality(pm_new) = 0 THEN 'fixed point' WHEN pm_r > max_rounds THEN 'round limit' END;
+    round := pm_prev_round; price := pm_prev_price; accounts_liquidated := cardinality(pm_pending);
+    account_ids := pm_pending; volume := pm_prev_flow; price_after := pm_p; shortfall := pm_sf;
+    total_shortfall := pm_total; stopped := pm_stop;
+    RETURN NEXT;
+    EXIT WHEN pm_stop IS NOT NULL;
+    -- round pm_r: the new accounts' positions on the underlying are closed: their delta (underlying units, at pm_p)
+    -- traded the other way moves the price by the impact model
+    SELECT coalesce(-sum(pv.quantity * pv.multiplier *
+             CASE WHEN pv.kind = 'option'
+                  THEN %2$I.black76_delta(pv.option_type, pv.forward, pv.strike, pv.t, coalesce(pv.vol, 0),
+                                          CASE WHEN pv.settlement = 'linear' THEN pv.rate ELSE 0 END)
+                       * CASE WHEN pv.settlement = 'inverse' THEN pv.index_price / pv.forward ELSE 1 END
+                  ELSE 1 END), 0)
+      INTO pm_flow
+    FROM %1$I.position_values_at(liquidation_cascade.underlying, pm_p) pv
+    WHERE pv.account_id = ANY (pm_new) AND pv.underlying = liquidation_cascade.underlying;
+    pm_prev_round := pm_r; pm_prev_price := pm_p; pm_prev_flow := pm_flow;
+    pm_pending := pm_new; pm_done := pm_done || pm_new;
+    pm_p := pm_p * exp(sign(pm_flow) * impact * power(abs(pm_flow) / depth, pm_beta));
+    IF NOT (pm_p > 0 AND pm_p < 'Infinity') THEN
+      RAISE EXCEPTION 'liquidation cascade: the price of %% left the finite positive numbers in round %%',
+        liquidation_cascade.underlying, pm_r USING ERRCODE = '22003', HINT = 'Use a larger depth or a smaller impact.';
+    END IF;
+  END LOOP;
+END
+$b$, target, pm);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.liquidation_cascade(underlying text, shock float8, depth float8, impact float8 DEFAULT 1,
+    model text DEFAULT 'square_root', max_rounds integer DEFAULT 20)
+RETURNS TABLE (round integer, price float8, accounts_liquidated integer, account_ids bigint[], volume float8,
+               price_after float8, shortfall float8, total_shortfall float8, stopped text)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp
+AS %2$L;
+COMMENT ON FUNCTION %1$I.liquidation_cascade(text, float8, float8, float8, text, integer) IS 'a liquidation cascade on one underlying (others fixed): round 0 moves its index and forwards by shock; in each round the accounts whose equity is at or below their liquidation level (status liquidation, with a maintenance margin or negative equity) are liquidated: their positions on the underlying are closed, the signed volume (-their delta, underlying units; > 0 buys) moves the price by ln(p_after / p) = sign(volume) impact (|volume| / depth)^b, b = 1 (linear) or 1/2 (square_root), and they close at p_after with shortfall max(0, -equity there) (the insurance fund''s draw); it repeats until no account is liquidated (stopped = fixed point) or after max_rounds (round limit).  One row per round: price, accounts liquidated, volume, price after, shortfall, running total';
+$ddl$, target, body);
+
+  -- correlation stress: margin under Monte Carlo scenarios of a stressed and of the normal correlation matrix
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.correlation_stress(underlyings text[], vols float8[], correlation float8[],
+    stressed_correlation float8[], scenarios integer DEFAULT 10000, seed bigint DEFAULT 1, confidence float8 DEFAULT 0.99)
+RETURNS TABLE (account_id bigint, currency text, margin_normal float8, margin_stressed float8, change float8)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH sets AS MATERIALIZED (
+    SELECT %2$I.monte_carlo_scenarios(underlyings, vols, correlation, scenarios, seed, confidence => confidence) AS normal,
+           %2$I.monte_carlo_scenarios(underlyings, vols, stressed_correlation, scenarios, seed, confidence => confidence) AS stressed),
+  m AS (
+    SELECT pv.account_id,
+           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
+                                               settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
+                                               strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
+                                               index_price => pv.index_price), sets.normal) AS n,
+           %2$I.portfolio_margin(%2$I.position(quantity => pv.quantity, underlying => pv.underlying, kind => pv.kind,
+                                               settlement => pv.settlement, option_type => pv.option_type, forward => pv.forward,
+                                               strike => pv.strike, t => pv.t, vol => pv.vol, multiplier => pv.multiplier,
+                                               index_price => pv.index_price), sets.stressed) AS s
+    FROM %1$I.position_values pv CROSS JOIN sets
+    GROUP BY pv.account_id)
+  SELECT m.account_id, (m.n).currency, (m.n).initial_margin, (m.s).initial_margin, (m.s).initial_margin - (m.n).initial_margin
+  FROM m ORDER BY m.account_id;
+END;
+COMMENT ON FUNCTION %1$I.correlation_stress(text[], float8[], float8[], float8[], integer, bigint, float8) IS 'per account with positions: its expected-shortfall margin (portfolio_margin, var method, at confidence) under Monte Carlo scenarios (monte_carlo_scenarios: horizon vols, Gaussian) with the normal correlation matrix and with a stressed one (e.g. portmargin.stressed_correlation), drawn from the same seed (the same normal draws, only the correlation differs), in the margin''s currency, and the change; underlyings must name every underlying of the positions';
+$ddl$, target, pm);
+  RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_stress_tables(text) IS
+  'adds stress testing to reference schema target: the table stress_scenarios, the views stress_losses (the stress report per account and scenario), stress_scenario_cover and stress_cover (cover-1, cover-2), and the functions stress_losses_for(scenarios), liquidation_cascade and correlation_stress; idempotent, and re-run by upgrade_reference_schema';

@@ -15,8 +15,8 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'portmargin'
 JOIN pg_language l ON l.oid = p.prolang;
 
 SELECT ok((SELECT count(*) FROM pm_functions) >= 18, 'the extension defines its pricing functions');
-SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 12,
-          'twelve aggregates: portfolio_margin and portfolio_margin_state (12 arguments or a position, over a scenario set or a rulebook), merge_margin_states, backtest, span_portfolio, span_margin');
+SELECT is((SELECT count(*)::int FROM pm_functions WHERE prokind = 'a'), 13,
+          'thirteen aggregates: portfolio_margin and portfolio_margin_state (12 arguments or a position, over a scenario set or a rulebook), merge_margin_states, backtest, span_portfolio, span_margin, stress_pnl');
 SELECT is_empty($$SELECT a.aggfnoid FROM pg_aggregate a JOIN pm_functions f ON f.oid = a.aggfnoid
                   WHERE a.aggcombinefn = 0 OR a.aggserialfn = 0 OR a.aggdeserialfn = 0$$,
                 'every aggregate has combine, serialize and deserialize functions (parallel query)');
@@ -25,7 +25,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provo
                   AND proname NOT IN ('preset', 'rulebook_preset', 'liquidation_prices', 'create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book',
                                       'protect_shipped_rows', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
-                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions')$$,
+                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
+                                      'create_stress_tables')$$,
                 'every function is IMMUTABLE, except preset(), rulebook_preset(), liquidation_prices() and span_parameters_of() (read tables: STABLE), the reference-schema and SPAN-table builders, the SPAN file loader, the grant helpers and the configuration tables'' trigger (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
@@ -51,7 +52,12 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- SPAN: the aggregate's support functions; SQL functions that name their NULL argument
                                       'span_sfunc', 'span_combine', 'span_ffunc', 'create_span_tables', 'load_span_file',
                                       'span_margin_sfunc', 'span_margin_combine', 'span_margin_ffunc',
-                                      'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions')$$,
+                                      'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
+                                      -- stress testing: the aggregate's support functions (NULL option fields of a future);
+                                      -- SQL functions that name their NULL argument
+                                      'stress_pnl_sfunc', 'stress_pnl_combine', 'stress_pnl_ffunc', 'check_stress_scenario',
+                                      'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses', 'stressed_correlation',
+                                      'create_stress_tables')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
@@ -61,13 +67,16 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'
                                       'protect_shipped_rows', 'grant_reader', 'grant_writer', 'revoke_reference_access',
                                       'grant_configuration', 'enable_live_margin', 'disable_live_margin',
                                       'live_margin_worker_launch', 'live_margin_workers', 'start_live_margin_worker',
-                                      'stop_live_margin_worker', 'create_span_tables', 'load_span_file', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions')$$,
+                                      'stop_live_margin_worker', 'create_span_tables', 'load_span_file', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
+                                      'create_stress_tables')$$,
                 'every function is PARALLEL SAFE, except those that run SPI queries, DDL or GRANT and the configuration tables'' trigger');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'
                   AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book', 'protect_shipped_rows',
                                       'reference_schema_objects', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
-                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions')$$,
+                                      'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions',
+                                      'check_stress_scenario', 'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses',
+                                      'stressed_correlation', 'create_stress_tables')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$
