@@ -626,6 +626,14 @@ def setup(srv, rng, root):
         pools.remember("span_portfolio", rows[0][0], True)
     for doc in SPAN_DOCUMENTS:
         pools.remember("span_parameters", doc, True)
+    # stress scenarios (the shipped library's) and a stress set of them, for stress_set, mirrored and stress_pnl
+    st, msg, rows, crashed = srv.execute("SELECT scenario::text FROM %s.stress_library ORDER BY name" % EXT)
+    for row in (rows if not st and not crashed else []):
+        pools.remember("stress_scenario", row[0], True)
+    st, msg, rows, crashed = srv.execute("SELECT %s.stress_set(array_agg(scenario ORDER BY name))::text FROM %s.stress_library"
+                                         % (EXT, EXT))
+    if not st and not crashed and rows:
+        pools.remember("scenario_set", rows[0][0], True)
     # aggregate rows (portmargin.position) of each kind, for the position-form aggregates
     for text in ("(1,X,option,linear,call,100,100,0.25,0.5,1,)", "(-2,X,future,linear,,100,,0.25,,1,)",
                  "(1,BTC,perpetual,inverse,,100,,,,1,100)", "(3,X,order:option,linear,put,100,90,0.1,0.4,1,)",
