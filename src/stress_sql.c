@@ -24,16 +24,41 @@
 #include "sqlargs.h"
 #include "stress.h"
 
+/*
+ * What tells stress sets apart without keeping one: its size, counts and
+ * leading parameters, which include a hash of the whole set (scenario.h,
+ * pm_var_same_set compares the same)
+ */
+typedef struct StressSetId
+{
+	Size		size;
+	int32		nscenarios;
+	int32		nparams;
+	double		head[PM_P_VAR_N];
+} StressSetId;
+
+static void
+stress_set_id(StressSetId *id, const PmScenarioSet *s)
+{
+	memset(id, 0, sizeof(*id));
+	id->size = VARSIZE(s);
+	id->nscenarios = s->nscenarios;
+	id->nparams = s->nparams;
+	memcpy(id->head, s->params, sizeof(double) * PM_P_VAR_N);
+}
+
 typedef struct StressState
 {
 	int			n;				/* scenarios */
-	/* the set of the group's first row, and the last underlying's column */
-	PmScenarioSet *set;			/* aggctx copy (NULL in a deserialised or combined state) */
-	Datum		set_datum;		/* the argument it was read from */
-	char	   *und;			/* aggctx copy of the last underlying seen, NUL-terminated */
+	StressSetId id;				/* the group's set (unset in a deserialised or combined state) */
+	/* a detoasted copy of the set, kept (aggctx) when the argument was toasted or compressed */
+	PmScenarioSet *copy;
+	Datum		copy_datum;		/* the argument it was read from */
+	/* the last underlying seen (aggctx copy, NUL-terminated) and its column */
+	char	   *und;
 	int			und_len;
 	int			und_max;
-	int			col;			/* its column, -1: not in the set (does not move) */
+	int			col;			/* -1: not in the set (does not move) */
 	double		pnl[FLEXIBLE_ARRAY_MEMBER];
 } StressState;
 
@@ -44,6 +69,7 @@ stress_create(MemoryContext mcxt, int n)
 
 	st->n = n;
 	st->col = -1;
+	st->und_len = -1;
 	return st;
 }
 
@@ -54,16 +80,21 @@ need(FunctionCallInfo fcinfo, int i, const char *name, const char *why)
 		pm_null_arg_error(name, why);
 }
 
-/* the stress set of this row: checked once per group, then recognised */
+/*
+ * The stress set of this row, checked: the same set on every row of a
+ * group.  A set passed in memory (stress_set()'s result, a parameter) is
+ * read in place; a toasted one is detoasted once and kept.
+ */
 static PmScenarioSet *
 stress_row_set(FunctionCallInfo fcinfo, MemoryContext aggctx, StressState **stp)
 {
 	StressState *st = *stp;
 	Datum		d = PG_GETARG_DATUM(1);
 	PmScenarioSet *s;
+	StressSetId id;
 
-	if (st != NULL && st->set != NULL && d == st->set_datum)
-		return st->set;
+	if (st != NULL && st->copy != NULL && d == st->copy_datum)
+		return st->copy;
 	s = PG_GETARG_SCENARIO_SET(1);
 	if (s->method != PM_METHOD_VAR)
 		ereport(ERROR,
@@ -71,31 +102,33 @@ stress_row_set(FunctionCallInfo fcinfo, MemoryContext aggctx, StressState **stp)
 				 errmsg("invalid value for argument \"scenarios\": a %s scenario set", pm_set_method(s) ? pm_set_method(s)->name : "unknown"),
 				 errdetail("stress_pnl revalues under joint moves per underlying."),
 				 errhint("Build the set with portmargin.stress_set(stress_scenario[]).")));
+	stress_set_id(&id, s);
 	if (st == NULL)
+	{
 		st = *stp = stress_create(aggctx, s->nscenarios);
-	else if (st->set != NULL ? !pm_var_same_set(st->set, s) : st->n != s->nscenarios)
+		st->id = id;
+	}
+	else if (memcmp(&st->id, &id, sizeof(id)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"scenarios\": rows of one group use different stress sets"),
 				 errdetail("A group (an account) is revalued under one set.")));
-	if (st->set == NULL || !pm_var_same_set(st->set, s))
+	if (VARATT_IS_EXTENDED(DatumGetPointer(d)))
 	{
-		Size		size = VARSIZE(s);
-
-		if (st->set)
-			pfree(st->set);
-		st->set = MemoryContextAlloc(aggctx, size);
-		memcpy(st->set, s, size);
-		st->col = -1;
-		st->und_len = -1;
+		if (st->copy)
+			pfree(st->copy);
+		st->copy = MemoryContextAlloc(aggctx, VARSIZE(s));
+		pm_copy_interruptible(st->copy, s, VARSIZE(s));
+		st->copy_datum = d;
+		pfree(s);
+		return st->copy;
 	}
-	st->set_datum = d;
-	return st->set;
+	return s;
 }
 
 /* the set's column of the row's underlying (cached while it repeats); -1 if the set does not move it */
 static int
-stress_column(MemoryContext aggctx, StressState *st, const text *und)
+stress_column(MemoryContext aggctx, StressState *st, const PmScenarioSet *set, const text *und)
 {
 	const char *name = VARDATA_ANY(und);
 	int			len = VARSIZE_ANY_EXHDR(und);
@@ -110,10 +143,36 @@ stress_column(MemoryContext aggctx, StressState *st, const text *und)
 	memcpy(st->und, name, len);
 	st->und[len] = '\0';
 	st->und_len = len;
-	st->col = pm_var_column(st->set, name, len);
+	st->col = pm_var_column(set, name, len);
 	return st->col;
 }
 
+
+/*
+ * acc[i] += scale * P&L in scenario i of column col, for every scenario of
+ * set: in pieces of STRESS_CHUNK scenarios, with a check for a query cancel
+ * between them (a joint set can hold millions)
+ */
+#define STRESS_CHUNK 65536
+
+static void
+stress_add(const PmScenarioSet *set, int col, const PmStressInstrument *ins, double scale, double *acc)
+{
+	const double *moves = pm_var_moves(set) + col;
+	const double *vols = pm_var_vols(set);
+	int			U = pm_var_nund(set);
+	int			relative = set->params[PM_P_VAR_VOL_RELATIVE] != 0.0;
+	int			i;
+
+	for (i = 0; i < set->nscenarios; i += STRESS_CHUNK)
+	{
+		int			n = Min(STRESS_CHUNK, set->nscenarios - i);
+
+		CHECK_FOR_INTERRUPTS();
+		pm_stress_pnl(ins, moves + (Size) i * U, vols ? vols + col + (Size) i * U : NULL, (size_t) U, relative, n, scale,
+					  acc + i);
+	}
+}
 
 /* the per-contract P&L vectors of the options met so far, for one stress set (fn_extra of the transition function) */
 #define STRESS_CACHE_BYTES (32 * 1024 * 1024)
@@ -140,8 +199,8 @@ typedef struct StressEntry
 
 typedef struct StressCache
 {
-	PmScenarioSet *set;			/* fn_mcxt copy of the set the vectors are for */
-	HTAB	   *htab;
+	StressSetId id;				/* the set the vectors are for */
+	HTAB	   *htab;			/* NULL: none yet */
 	Size		bytes;
 } StressCache;
 
@@ -150,22 +209,21 @@ static const double *
 stress_cached_pnl(FmgrInfo *flinfo, const PmScenarioSet *set, int col, const PmStressInstrument *ins)
 {
 	StressCache *c = (StressCache *) flinfo->fn_extra;
+	StressSetId id;
 	StressKey	key;
 	StressEntry *e;
 	bool		found;
 
 	if (c == NULL)
 		c = flinfo->fn_extra = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(StressCache));
-	if (c->set == NULL || !pm_var_same_set(c->set, set))
+	stress_set_id(&id, set);
+	if (c->htab == NULL || memcmp(&c->id, &id, sizeof(id)) != 0)
 	{
 		HASHCTL		ctl;
 
 		if (c->htab)
 			hash_destroy(c->htab);
-		if (c->set)
-			pfree(c->set);
-		c->set = MemoryContextAlloc(flinfo->fn_mcxt, VARSIZE(set));
-		memcpy(c->set, set, VARSIZE(set));
+		c->id = id;
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(StressKey);
 		ctl.entrysize = sizeof(StressEntry);
@@ -186,15 +244,15 @@ stress_cached_pnl(FmgrInfo *flinfo, const PmScenarioSet *set, int col, const PmS
 	e = hash_search(c->htab, &key, c->bytes < STRESS_CACHE_BYTES ? HASH_ENTER : HASH_FIND, &found);
 	if (e == NULL)
 		return NULL;
-	if (!found)
+	if (!found || e->pnl == NULL)
 	{
-		const double *vols = pm_var_vols(set);
-		int			U = pm_var_nund(set);
+		/* the vector is stored once complete: a cancel while filling it leaves the entry empty (NULL) */
+		double	   *v = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(double) * set->nscenarios);
 
-		e->pnl = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(double) * set->nscenarios);
+		e->pnl = NULL;
+		stress_add(set, col, ins, 1.0, v);
+		e->pnl = v;
 		c->bytes += sizeof(double) * set->nscenarios + sizeof(StressEntry);
-		pm_stress_pnl(ins, pm_var_moves(set) + col, vols ? vols + col : NULL, (size_t) U,
-					  set->params[PM_P_VAR_VOL_RELATIVE] != 0.0, set->nscenarios, 1.0, e->pnl);
 	}
 	return e->pnl;
 }
@@ -245,7 +303,7 @@ portmargin_stress_pnl_sfunc(PG_FUNCTION_ARGS)
 		ins.t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(9));
 		ins.vol = pm_nonnegative_arg("vol", PG_GETARG_FLOAT8(10));
 	}
-	col = stress_column(aggctx, st, PG_GETARG_TEXT_PP(3));
+	col = stress_column(aggctx, st, set, PG_GETARG_TEXT_PP(3));
 	if (col >= 0 && quantity != 0.0)
 	{
 		const double *unit = ins.kind == PM_KIND_OPTION ? stress_cached_pnl(fcinfo->flinfo, set, col, &ins) : NULL;
@@ -256,16 +314,14 @@ portmargin_stress_pnl_sfunc(PG_FUNCTION_ARGS)
 			int			i;
 
 			for (i = 0; i < st->n; i++)
+			{
+				if ((i & (STRESS_CHUNK - 1)) == 0)
+					CHECK_FOR_INTERRUPTS();
 				st->pnl[i] += scale * unit[i];
+			}
 		}
 		else
-		{
-			const double *vols = pm_var_vols(set);
-			int			U = pm_var_nund(set);
-
-			pm_stress_pnl(&ins, pm_var_moves(set) + col, vols ? vols + col : NULL, (size_t) U,
-						  set->params[PM_P_VAR_VOL_RELATIVE] != 0.0, st->n, quantity * multiplier, st->pnl);
-		}
+			stress_add(set, col, &ins, quantity * multiplier, st->pnl);
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -294,7 +350,11 @@ portmargin_stress_pnl_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for argument \"scenarios\": rows of one group use different stress sets")));
 	for (i = 0; i < b->n; i++)
+	{
+		if ((i & (STRESS_CHUNK - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		a->pnl[i] += b->pnl[i];
+	}
 	PG_RETURN_POINTER(a);
 }
 
@@ -309,7 +369,11 @@ portmargin_stress_pnl_serial(PG_FUNCTION_ARGS)
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, st->n);
 	for (i = 0; i < st->n; i++)
+	{
+		if ((i & (STRESS_CHUNK - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pq_sendfloat8(&buf, st->pnl[i]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -335,7 +399,11 @@ portmargin_stress_pnl_deserial(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("invalid stress_pnl state")));
 	st = stress_create(CurrentMemoryContext, n);
 	for (i = 0; i < n; i++)
+	{
+		if ((i & (STRESS_CHUNK - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		st->pnl[i] = pq_getmsgfloat8(&buf);
+	}
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }
@@ -352,6 +420,10 @@ portmargin_stress_pnl_ffunc(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	st = (StressState *) PG_GETARG_POINTER(0);
 	for (i = 0; i < st->n; i++)
+	{
+		if ((i & (STRESS_CHUNK - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		pm_finite_result("stress_pnl", st->pnl[i]);
+	}
 	PG_RETURN_ARRAYTYPE_P(pm_float8_array(st->pnl, st->n));
 }

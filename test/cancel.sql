@@ -94,6 +94,13 @@ INSERT INTO probes VALUES
                      FROM (VALUES (g::float8)) v(q)) m$$,
    500);
 
+-- stress_pnl over a 5,000,000-scenario joint set: a new option per row (each revalued in every scenario)
+INSERT INTO probes (name, input, workload) VALUES
+  ('stress_pnl, joint set', 'set',
+   $$SELECT count(x) FROM generate_series(1, 40) g,
+            LATERAL (SELECT portmargin.stress_pnl($1, 1, 'A', 'option', 'linear', 'call', 100, 60 + k, 0.5, 0.2, 1, 100, 0) x
+                     FROM (VALUES (g)) v(k)) m$$);
+
 -- with progress reports on (portmargin.progress_interval, doc/progress.md): reporting
 -- must not delay the answer to a cancel
 INSERT INTO probes (name, input, workload) VALUES

@@ -11,7 +11,7 @@
 -- expected shortfall, and cascades worked out by hand below.
 BEGIN;
 \ir lib/helpers.psql
-SELECT plan(89);
+SELECT plan(90);
 
 -- ---------------------------------------------------------------------------
 -- stress scenarios as values
@@ -374,14 +374,27 @@ SELECT results_eq($$SELECT round, accounts_liquidated, stopped FROM ctest.liquid
                   $$VALUES (0, 0, NULL::text), (1, 2, 'round limit')$$, 'round limit 1: the first round, closed at its price after');
 SELECT results_eq($$SELECT round, accounts_liquidated, stopped FROM ctest.liquidation_cascade('ZZ', -0.01, 30, 0.2)$$,
                   $$VALUES (0, 0, 'fixed point'::text)$$, 'a shock of -1%: nobody is liquidated');
-SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, depth => 0)$$, '22023', 'invalid value for argument "depth": 0',
+-- cancellable: a statement timeout stops a long run of cascades (each round is a margin pass of the demo book)
+CREATE FUNCTION pg_temp.cancelled(q text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+  EXECUTE q;
+  RETURN 'finished';
+EXCEPTION WHEN query_canceled THEN
+  RETURN 'cancelled';
+END $f$;
+SET LOCAL statement_timeout = '300ms';
+SELECT is(pg_temp.cancelled($$SELECT count(*) FROM generate_series(1, 1000) g,
+                                   LATERAL stest.liquidation_cascade('BTC', -0.3 - g / 1e4, 100, 0.05) c$$),
+          'cancelled', 'a long run of cascades answers a statement timeout (57014)');
+RESET statement_timeout;
+SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, depth => 0, impact => 0.2)$$, '22023', 'invalid value for argument "depth": 0',
                  'depth 0: 22023 naming depth');
 SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, 30, impact => -1)$$, '22023', 'invalid value for argument "impact": -1',
                  'negative impact: 22023 naming impact');
-SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, 30, max_rounds => 0)$$, '22023',
+SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, 30, 0.2, max_rounds => 0)$$, '22023',
                  'invalid value for argument "max_rounds": 0', 'round limit 0: 22023 naming max_rounds');
-SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, 30, model => 'cubic')$$, '22023', NULL, 'unknown model: 22023');
-SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('QQ', -0.06, 30)$$, '22023', NULL, 'an underlying without a price: 22023');
+SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('ZZ', -0.06, 30, 0.2, model => 'cubic')$$, '22023', NULL, 'unknown model: 22023');
+SELECT throws_ok($$SELECT * FROM ctest.liquidation_cascade('QQ', -0.06, 30, 0.2)$$, '22023', NULL, 'an underlying without a price: 22023');
 
 SELECT * FROM finish();
 ROLLBACK;
