@@ -3239,13 +3239,28 @@ BEGIN
     RAISE EXCEPTION 'invalid value for argument "scenarios": an empty list of stress scenarios' USING ERRCODE = '22023',
       HINT = 'Pass at least one stress scenario (hypothetical_stress, historical_stresses, portmargin.stress_library).';
   END IF;
-  FOR k IN 1 .. cardinality(scenarios) LOOP
-    PERFORM @extschema@.check_stress_scenario(scenarios[k], 'scenarios');
-    IF (scenarios[k]).name = ANY (ARRAY(SELECT (s).name FROM unnest(scenarios[1:k - 1]) s)) THEN
-      RAISE EXCEPTION 'invalid value for argument "scenarios": two stress scenarios are named %', quote_literal((scenarios[k]).name)
-        USING ERRCODE = '22023', DETAIL = 'The stress report tells scenarios apart by name.';
-    END IF;
-  END LOOP;
+  -- one query finds whether anything is wrong; then the scenarios are checked one by one for the error that names it
+  IF EXISTS (SELECT FROM unnest(scenarios) WITH ORDINALITY s(name, underlyings, price_moves, vol_shifts, first_day, last_day, source, k)
+             WHERE s.name IS NULL OR s.name = '' OR s.underlyings IS NULL OR s.price_moves IS NULL
+                OR cardinality(s.underlyings) = 0 OR array_ndims(s.underlyings) <> 1 OR array_ndims(s.price_moves) <> 1
+                OR cardinality(s.price_moves) <> cardinality(s.underlyings)
+                OR (s.vol_shifts IS NOT NULL AND (array_ndims(s.vol_shifts) <> 1 OR cardinality(s.vol_shifts) <> cardinality(s.underlyings)))
+                OR s.last_day < s.first_day
+                OR EXISTS (SELECT FROM unnest(s.underlyings, s.price_moves, s.vol_shifts) u(und, m, v)
+                           WHERE u.und IS NULL OR u.und = '' OR u.m IS NULL OR NOT (u.m > -1 AND u.m < 'Infinity')
+                              OR (s.vol_shifts IS NOT NULL AND (u.v IS NULL OR NOT (u.v > '-Infinity' AND u.v < 'Infinity'))))
+                OR (SELECT pg_catalog.count(DISTINCT u) FROM unnest(s.underlyings) u) <> cardinality(s.underlyings)
+                OR EXISTS (SELECT FROM unnest(scenarios) WITH ORDINALITY s2(name, underlyings, price_moves, vol_shifts, first_day, last_day, source, k2)
+                           WHERE s2.name = s.name AND s2.k2 < s.k))
+     OR array_position(scenarios, NULL) IS NOT NULL THEN
+    FOR k IN 1 .. cardinality(scenarios) LOOP
+      PERFORM @extschema@.check_stress_scenario(scenarios[k], 'scenarios');
+      IF (scenarios[k]).name = ANY (ARRAY(SELECT (s).name FROM unnest(scenarios[1:k - 1]) s)) THEN
+        RAISE EXCEPTION 'invalid value for argument "scenarios": two stress scenarios are named %', quote_literal((scenarios[k]).name)
+          USING ERRCODE = '22023', DETAIL = 'The stress report tells scenarios apart by name.';
+      END IF;
+    END LOOP;
+  END IF;
   unds := ARRAY(SELECT DISTINCT u FROM unnest(scenarios) s, unnest(s.underlyings) u ORDER BY u);
   has_vols := EXISTS (SELECT FROM unnest(scenarios) s WHERE s.vol_shifts IS NOT NULL);
   SELECT array_agg(coalesce(s.price_moves[array_position(s.underlyings, u)], 0) ORDER BY s.k, u),
@@ -3528,9 +3543,9 @@ BEGIN
            ARRAY(SELECT (x).name FROM unnest(l.list) x) AS names, array_fill(0::float8, ARRAY[cardinality(l.list)]) AS zeros
     FROM (SELECT %3$s AS list) l),
   x AS (
-    SELECT pv.account_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type, pv.forward, pv.strike,
-           pv.t, pv.vol, pv.multiplier, pv.index_price, pv.rate
-    FROM %1$I.position_values pv
+    SELECT p.account_id, p.quantity, m.underlying, m.kind, m.settlement, m.option_type, m.forward, m.strike,
+           m.t, m.vol, m.multiplier, m.index_price, m.rate
+    FROM %1$I.positions p JOIN %1$I.instrument_market m ON m.instrument_id = p.instrument_id
     UNION ALL
     SELECT c.account_id, c.balance, c.currency, 'spot', 'linear', NULL, ix.price, NULL, NULL, NULL, 1, ix.price, NULL
     FROM %1$I.collateral c JOIN %1$I.index_prices ix ON ix.underlying = c.currency),
@@ -3697,7 +3712,7 @@ BEGIN
 END
 $b$, target, pm);
   EXECUTE format($ddl$
-CREATE OR REPLACE FUNCTION %1$I.liquidation_cascade(underlying text, shock float8, depth float8, impact float8 DEFAULT 1,
+CREATE OR REPLACE FUNCTION %1$I.liquidation_cascade(underlying text, shock float8, depth float8, impact float8,
     model text DEFAULT 'square_root', max_rounds integer DEFAULT 20)
 RETURNS TABLE (round integer, price float8, accounts_liquidated integer, account_ids bigint[], volume float8,
                price_after float8, shortfall float8, total_shortfall float8, stopped text)
