@@ -21,6 +21,9 @@ CREATE SCHEMA pm_results;
 -- or runs with a fixed search_path that starts with pg_catalog
 SELECT portmargin.create_reference_schema('victim');
 SELECT portmargin.generate_demo_book('victim', 60, 0.42);
+-- stress testing (issue 15): the report's table, views and functions, before the names are collected
+SELECT portmargin.create_stress_tables('victim');
+INSERT INTO victim.stress_scenarios (name, scenario) SELECT name, scenario FROM portmargin.stress_library;
 -- an account holding BTC and an instrument (for the what-if), chosen before the attack
 SELECT min(p.account_id) AS acct, min(p.instrument_id) AS instr
 FROM victim.positions p JOIN victim.instruments i USING (instrument_id) WHERE i.underlying = 'BTC' \gset

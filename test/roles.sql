@@ -15,7 +15,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 BEGIN;
-SELECT plan(51);
+SELECT plan(61);
 
 DROP ROLE IF EXISTS pm_app_r;
 DROP ROLE IF EXISTS pm_bi_r;
@@ -78,6 +78,11 @@ INSERT INTO rls.span_instruments VALUES (8, 'CME', 'SP', 'FUT', 202612, 0, '', 0
 INSERT INTO rls.positions (account_id, instrument_id, quantity) VALUES (2, 8, 1), (2, 9, -1);
 SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE account_id = 2), 7620::float8,
           'it reads span_account_margin: McMillan''s covered write, 6,620 + the short call''s 1,000');
+-- stress testing in its reference schema (create_stress_tables): the library's ten stresses
+SELECT is(portmargin.create_stress_tables('rl'), 'rl', 'the application role adds stress testing to its reference schema');
+INSERT INTO rl.stress_scenarios (name, scenario) SELECT name, scenario FROM portmargin.stress_library;
+SELECT is((SELECT count(*)::int FROM rl.stress_losses), 10, 'it reads stress_losses: its account under each stress');
+SELECT ok((SELECT count(*) FROM rl.liquidation_cascade('BTC', -0.5, 10, 0.1)) >= 1, 'and runs a liquidation cascade');
 SELECT lives_ok($$SELECT portmargin.grant_reader('rls', 'pm_bi_r'), portmargin.grant_reader('rls', 'pm_bi_acct', positions => false)$$,
                 'and grants the readers its SPAN views');
 SELECT is(portmargin.grant_reader('rl', 'pm_bi_r'), 'pm_bi_r reads the account and position views of rl',
@@ -105,6 +110,11 @@ SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE
           'BI: span_account_margin (its parameters read from the SPAN tables as the reader)');
 SELECT is((SELECT count(*)::int FROM rls.span_position_arrays), 2, 'BI: span_position_arrays');
 SELECT throws_ok($$SELECT * FROM rls.span_instruments$$, '42501', NULL, 'BI: not the SPAN mapping tables');
+SELECT is((SELECT count(*)::int FROM rl.stress_losses), 10, 'BI: stress_losses');
+SELECT is((SELECT count(*)::int FROM rl.stress_cover), 1, 'BI: stress_cover');
+SELECT is((SELECT count(*)::int FROM rl.stress_scenarios), 10, 'BI: the stress scenarios the report uses');
+SELECT throws_ok($$DELETE FROM rl.stress_scenarios$$, '42501', NULL, 'BI: but cannot change them');
+SELECT throws_ok($$SELECT * FROM rl.liquidation_cascade('BTC', -0.5, 10, 0.1)$$, '42501', NULL, 'BI: not the cascade (it reads the positions)');
 SELECT throws_ok($$SELECT * FROM rl.positions$$, '42501', NULL, 'BI: not the tables');
 SELECT throws_ok($$SELECT rl.whatif_margin(1, ARRAY[1]::bigint[], ARRAY[1]::float8[])$$, '42501', NULL,
                  'BI: not what-if (it reads the positions)');
@@ -122,6 +132,7 @@ SELECT throws_ok($$SELECT * FROM rl.position_values$$, '42501', NULL, 'account-l
 SELECT is((SELECT (margin).maintenance_margin FROM rls.span_account_margin WHERE account_id = 2), 7620::float8,
           'account-level reader: span_account_margin');
 SELECT throws_ok($$SELECT * FROM rls.span_position_arrays$$, '42501', NULL, 'account-level reader: not span_position_arrays');
+SELECT is((SELECT count(*)::int FROM rl.stress_scenario_cover), 10, 'account-level reader: stress_scenario_cover');
 
 -- short errors: one line naming the object and what to do
 SELECT is(pg_temp.error_of($$SELECT rl.whatif_margin(1, ARRAY[1]::bigint[], ARRAY[1]::float8[])$$),
@@ -155,6 +166,7 @@ SELECT throws_ok($$SELECT portmargin.live_margin_worker_launch('rl', 10)$$, '425
                  'a role that does not own the schema cannot launch its live-margin worker directly: 42501');
 SELECT throws_ok($$SELECT * FROM rl.account_margin$$, '42501', NULL, 'after revoke_reference_access: nothing');
 SELECT throws_ok($$SELECT * FROM rls.span_account_margin$$, '42501', NULL, '... nor the SPAN views');
+SELECT throws_ok($$SELECT * FROM rl.stress_losses$$, '42501', NULL, '... nor the stress views');
 RESET ROLE;
 SELECT throws_ok($$SELECT portmargin.grant_reader('public', 'pm_bi_r')$$, '22023', NULL,
                  'a schema that is not a reference schema: 22023');
