@@ -3592,7 +3592,8 @@ SELECT x.scenario_idx, x.scenario, x.accounts, x.total_loss, x.accounts_in_defic
        coalesce(x.top_m[1], 0) AS cover_1_margin, coalesce(x.top_m[1], 0) + coalesce(x.top_m[2], 0) AS cover_2_margin,
        x.top_m_accounts[1:2] AS cover_2_margin_accounts
 FROM (
-  SELECT l.scenario_idx, l.scenario, pg_catalog.count(*) AS accounts, sum(l.loss) AS total_loss,
+  -- grouped by the index alone (hashed; an ordered aggregate sorts only its group's deficits)
+  SELECT l.scenario_idx, min(l.scenario) AS scenario, pg_catalog.count(*) AS accounts, sum(l.loss) AS total_loss,
          pg_catalog.count(*) FILTER (WHERE l.uncovered > 0) AS accounts_in_deficit, sum(l.uncovered) AS total_deficit,
          pg_catalog.count(*) FILTER (WHERE l.loss_beyond_margin > 0) AS accounts_beyond_margin,
          sum(l.loss_beyond_margin) AS total_beyond_margin,
@@ -3602,7 +3603,7 @@ FROM (
          array_agg(l.loss_beyond_margin ORDER BY l.loss_beyond_margin DESC, l.account_id) FILTER (WHERE l.loss_beyond_margin > 0) AS top_m,
          array_agg(l.account_id ORDER BY l.loss_beyond_margin DESC, l.account_id) FILTER (WHERE l.loss_beyond_margin > 0) AS top_m_accounts
   FROM %1$I.stress_losses l
-  GROUP BY l.scenario_idx, l.scenario) x;
+  GROUP BY l.scenario_idx) x;
 COMMENT ON VIEW %1$I.stress_scenario_cover IS 'per stress scenario: accounts, total loss, the accounts in deficit (uncovered > 0) and the total deficit, cover_1 and cover_2 (the largest and the two largest uncovered losses, with the two accounts) and the same beyond initial margin (cover_1_margin, cover_2_margin: the CCP view, where only margin is held), USD';
 
 CREATE OR REPLACE VIEW %1$I.stress_cover AS
