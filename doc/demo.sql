@@ -512,6 +512,26 @@ SELECT status, count(*) AS accounts, round(sum(gross_equity)::numeric) AS gross_
 FROM demo_venue.account_margin WHERE method = 'okx-btc' GROUP BY status ORDER BY status;
 UPDATE demo_venue.accounts SET collateral_schedule = NULL;
 
+-- Stress testing (doc/stress-testing.md): the published stresses of
+-- portmargin.stress_library and their mirrors, revalued at the stressed
+-- prices; cover-1 / cover-2; and one liquidation cascade with illustrative
+-- impact parameters (no venue publishes them).
+SELECT portmargin.create_stress_tables('demo_venue') \gset
+INSERT INTO demo_venue.stress_scenarios (name, scenario)
+SELECT name, scenario FROM portmargin.stress_library
+UNION ALL SELECT (portmargin.mirrored(scenario)).name, portmargin.mirrored(scenario) FROM portmargin.stress_library;
+\echo 'Stress report: the 20 scenarios (the library''s published moves and their mirrors) by total deficit (USD; uncovered = loss beyond the account''s equity)'
+SELECT scenario, accounts_in_deficit, round(total_deficit) AS total_deficit, round(cover_1) AS cover_1, round(cover_2) AS cover_2,
+       accounts_beyond_margin, round(total_beyond_margin) AS beyond_margin
+FROM demo_venue.stress_scenario_cover ORDER BY total_deficit DESC, scenario;
+\echo 'The venue''s cover-1 and cover-2 (CPMI-IOSCO PFMI principle 4): the largest uncovered loss of one and of two accounts in one scenario'
+SELECT round(cover_1) AS cover_1, cover_1_scenario, round(cover_2) AS cover_2, cover_2_accounts, cover_2_scenario
+FROM demo_venue.stress_cover;
+\echo 'A liquidation cascade: BTC down 15%, liquidated BTC positions closed into the book, square-root impact (200 BTC move the price 5%)'
+SELECT c.round, round(c.price) AS btc_price, c.accounts_liquidated, round(c.volume::numeric, 1) AS volume_btc,
+       round(c.price_after) AS price_after, round(c.shortfall) AS shortfall, round(c.total_shortfall) AS insurance_fund_draw, c.stopped
+FROM demo_venue.liquidation_cascade('BTC', -0.15, depth => 200, impact => 0.05) c;
+
 \echo 'A margin snapshot (what a pg_cron job runs; see doc/reference-schema.md)'
 SELECT demo_venue.snapshot_margins('2026-11-25 08:00+00') AS accounts_snapshotted;
 

@@ -340,9 +340,9 @@ SELECT throws_ok($$SELECT portmargin.stressed_correlation('{{1,0},{0,1}}', 0.5, 
 --   account 13: long 20, cash 280 -> 280 + 20 (p - 100) <= 2 p, p <= 95.56
 --   account 14: short 10, cash 1000 -> only above 181.8
 -- shock -6%: p1 = 94.  Round 1 at 94: 12 and 13 liquidated; they sell 30; linear impact 0.2 x 30 / 30:
---   p2 = 94 exp(-0.2) = 76.9603; they close there: 12 at 145 - 10 x 23.0397 = -85.397, 13 at 280 - 20 x 23.0397 = -180.79.
--- Round 2 at p2: 11 liquidated (190 - 230.4 < 76.96), sells 10: p3 = p2 exp(-0.2 / 3) = 72.0002; it closes at
---   190 + 10 (p3 - 100) = -89.998.  Round 3 at p3: nobody else (14 gains): fixed point.
+--   p2 = 94 exp(-0.2) = 76.9607; they close there: 12 at 145 - 10 x 23.0393 = -85.393, 13 at 280 - 20 x 23.0393 = -180.786.
+-- Round 2 at p2: 11 liquidated (190 - 230.4 < 76.96), sells 10: p3 = p2 exp(-0.2 / 3) = 71.9973; it closes at
+--   190 + 10 (p3 - 100) = -90.027.  Round 3 at p3: nobody else (14 gains): fixed point.
 -- Square root: round 1 the same (30 / 30 = 1), round 2 p3 = p2 exp(-0.2 sqrt(1/3)).
 INSERT INTO ctest.accounts (account_id, name, method) VALUES (11, 'a', 'test-10pct'), (12, 'b', 'test-10pct'), (13, 'c', 'test-10pct'),
   (14, 'd', 'test-10pct');
@@ -366,7 +366,7 @@ SELECT ok((SELECT bool_and(abs(c.price - e.price) < 1e-9 AND abs(c.price_after -
                                 (2, h.p2, h.p3_lin, -(190 + 10 * (h.p3_lin - 100)),
                                     (-(145 + 10 * (h.p2 - 100))) + (-(280 + 20 * (h.p2 - 100))) - (190 + 10 * (h.p3_lin - 100))))
                  AS e(round, price, after, sf, total) ON e.round = c.round),
-          'linear: prices 100, 94, 76.960, 72.000 and shortfalls 266.19 then 89.998 as worked by hand');
+          'linear: prices 100, 94, 76.961, 71.997 and shortfalls 266.18 then 90.027 as worked by hand');
 SELECT ok((SELECT abs(price_after - h.p3_sqrt) < 1e-9 AND abs(shortfall + (190 + 10 * (h.p3_sqrt - 100))) < 1e-9
            FROM ctest.liquidation_cascade('ZZ', -0.06, depth => 30, impact => 0.2) c, hand h WHERE c.round = 2),
           'square root: round 2 moves the price by exp(-0.2 sqrt(10 / 30))');
