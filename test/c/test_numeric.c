@@ -12,7 +12,8 @@
  *	  method found by its number and name, its hooks present, and a set
  *	  expanded from arguments, read back into arguments and expanded again
  *	  gives the same parameters and scenarios; SPAN from published arrays
- *	  (span.c) on CME's published spread examples.
+ *	  (span.c) on CME's published spread examples; stress revaluation
+ *	  (stress.c) against the value of each kind at the stressed prices.
  *
  *	  Expected values are closed-form identities (the round trip itself,
  *	  put-call parity), not outputs pasted from an earlier run.
@@ -21,6 +22,7 @@
 #include "method.h"
 #include "pricing.h"
 #include "span.h"
+#include "stress.h"
 
 #include <float.h>
 #include <gsl/gsl_errno.h>
@@ -690,6 +692,65 @@ check_okx_example(void)
 }
 
 /*
+ * stress.c: each kind's USD P&L in a scenario equals its USD value at the
+ * stressed prices (index and forward times 1 + m, vol shifted and floored)
+ * minus its value now, by the definitions of doc/stress-testing.md: a
+ * coin-settled option is worth B / F coins, each worth P USD; a coin-settled
+ * future (1 - entry / F) P; a linear future F - entry.
+ */
+static void
+check_stress(void)
+{
+	static const double moves[4] = {-0.5, -0.1, 0.03, 0.8};
+	static const double shifts[4] = {0.3, -0.6, 0.0, 0.05};
+	double		acc[4];
+	int			k,
+				i;
+
+	for (k = 0; k < 64; k++)
+	{
+		PmStressInstrument ins = {PM_KIND_OPTION, k % 2, (k % 4) < 2 ? 1 : -1, 60.0 + 2.5 * k, 0.01 + 0.05 * (k % 9),
+		100.0 + (k % 5), 0.1 + 0.02 * (k % 11), 99.0 + (k % 3), 0.03};
+		double		r = ins.inverse ? 0.0 : ins.rate;
+
+		memset(acc, 0, sizeof(acc));
+		pm_stress_pnl(&ins, moves, shifts, 1, 0, 4, 2.0, acc);
+		for (i = 0; i < 4; i++)
+		{
+			double		F1 = ins.forward * (1 + moves[i]),
+						P1 = ins.index_price * (1 + moves[i]),
+						v1 = fmax(0.0, ins.vol + shifts[i]);
+			double		want = ins.inverse
+				? pm_black76_price(ins.theta, F1, ins.strike, ins.t, v1, 0) / F1 * P1
+				- pm_black76_price(ins.theta, ins.forward, ins.strike, ins.t, ins.vol, 0) / ins.forward * ins.index_price
+				: pm_black76_price(ins.theta, F1, ins.strike, ins.t, v1, r)
+				- pm_black76_price(ins.theta, ins.forward, ins.strike, ins.t, ins.vol, r);
+
+			check(fabs(acc[i] - 2 * want) <= 1e-12 * fmax(1.0, fabs(want)) + 1e-12,
+				  "stress: an option's P&L is its value at the stressed prices minus its value now", acc[i], 2 * want, k);
+		}
+	}
+	for (k = 0; k < 8; k++)
+	{
+		double		entry = 50.0 + 20 * k;
+		PmStressInstrument fut = {PM_KIND_FUTURE, k % 2, 0, 0, 0.25, 102.0, 0, 100.0, 0};
+
+		memset(acc, 0, sizeof(acc));
+		pm_stress_pnl(&fut, moves, NULL, 1, 0, 4, 1.0, acc);
+		for (i = 0; i < 4; i++)
+		{
+			double		F1 = fut.forward * (1 + moves[i]),
+						P1 = fut.index_price * (1 + moves[i]);
+			double		want = fut.inverse ? (1 - entry / F1) * P1 - (1 - entry / fut.forward) * fut.index_price
+				: (F1 - entry) - (fut.forward - entry);
+
+			check(fabs(acc[i] - want) <= 1e-12 * fmax(1.0, fabs(want)),
+				  "stress: a future's P&L is its value from any entry at the stressed prices minus its value now", acc[i], want, entry);
+		}
+	}
+}
+
+/*
  * span.c on CME's spread calculation examples
  * (https://www.cmegroup.com/clearing/margins/spread-calc.html): outrights
  * M2 $500, M4 $750 and a 2v4 tier spread of $50: +1 M2 / -1 M4 = (750 -
@@ -986,6 +1047,7 @@ main(void)
 	check_okx_units();
 	check_okx_example();
 	check_span_examples();
+	check_stress();
 	printf("margin methods: registry, hooks and expand / read-back round trips checked\n");
 	check_deribit();
 	printf("deribit: the pme/simulate example, MMP margin, 0.3.x layout checked\n");
