@@ -633,12 +633,6 @@ SELECT ok(pg_temp.same(
   'merge of an options shard and a futures shard of one BTC unit = one pass');
 
 -- parallel = serial ------------------------------------------------------------------
-CREATE FUNCTION pg_temp.explain(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE l text; o text := '';
-BEGIN
-  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP o := o || l || E'\n'; END LOOP;
-  RETURN o;
-END $f$;
 CREATE TABLE pm_par_test AS
 SELECT 1 + g % 5 AS acct, i.und, i.kind, i.otype, i.k, i.t, i.f, i.vol, round((random() * 20 - 10)::numeric, 1)::float8 AS qty
 FROM generate_series(1, 100000) g JOIN instr i ON i.iid = 1 + (g * 7919) % 48;

@@ -2,6 +2,7 @@
 -- span_parameters).  Expected values come from published worked examples (each
 -- cited) or are derived by hand in the comments beside them; none is our output.
 BEGIN;
+\ir lib/helpers.psql
 SELECT plan(63);
 
 -- Arrays are per long contract, losses positive (CME, "Components of SPAN":
@@ -259,12 +260,6 @@ SELECT account, portmargin.span_margin(portmargin.span_portfolio(cc, month, qty,
 FROM span_test_big GROUP BY account;
 SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers = 8; SET LOCAL max_parallel_workers_per_gather = 2;
-CREATE FUNCTION pg_temp.explain(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE l text; o text := '';
-BEGIN
-  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP o := o || l || E'\n'; END LOOP;
-  RETURN o;
-END $f$;
 CREATE TEMP TABLE plan_par AS SELECT pg_temp.explain($$CREATE TEMP TABLE parallel_r AS
   SELECT account, portmargin.span_margin(portmargin.span_portfolio(cc, month, qty, arr, 1, NULL, NULL), (SELECT p FROM span_test_params)) AS m
   FROM span_test_big GROUP BY account$$) AS p;

@@ -132,12 +132,6 @@ SELECT account_id, portmargin.stress_pnl((SELECT s FROM stress_test_set), quanti
 FROM stress_test_book GROUP BY account_id;
 SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers = 8; SET LOCAL max_parallel_workers_per_gather = 2;
-CREATE FUNCTION pg_temp.explain(q text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE l text; o text := '';
-BEGIN
-  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP o := o || l || E'\n'; END LOOP;
-  RETURN o;
-END $f$;
 CREATE TEMP TABLE plan_par AS SELECT pg_temp.explain($$CREATE TEMP TABLE parallel_pnl AS
   SELECT account_id, portmargin.stress_pnl((SELECT s FROM stress_test_set), quantity, underlying, kind, settlement, option_type, forward,
                                            strike, t, vol, 1, 100, 0.02) AS p
