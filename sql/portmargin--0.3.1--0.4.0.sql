@@ -3617,7 +3617,7 @@ FROM (SELECT c.cover_1, c.scenario FROM c ORDER BY c.cover_1 DESC, c.scenario_id
      (SELECT c.cover_1_margin, c.scenario FROM c ORDER BY c.cover_1_margin DESC, c.scenario_idx LIMIT 1) m1,
      (SELECT c.cover_2_margin, c.scenario, c.cover_2_margin_accounts FROM c ORDER BY c.cover_2_margin DESC, c.scenario_idx LIMIT 1) m2,
      (SELECT c.accounts_in_deficit, c.total_deficit, c.scenario FROM c ORDER BY c.total_deficit DESC, c.scenario_idx LIMIT 1) w;
-COMMENT ON VIEW %1$I.stress_cover IS 'the venue''s cover-1 and cover-2 (CPMI-IOSCO PFMI principles 4 and 7): over the stress scenarios, the largest uncovered loss of one account and of two accounts together in one scenario, with the scenario and accounts; the same beyond initial margin; and the scenario with the largest total deficit, USD';
+COMMENT ON VIEW %1$I.stress_cover IS 'the venue''s cover-1 and cover-2 (CPMI-IOSCO PFMI, principle 4, key consideration 4): over the stress scenarios, the largest uncovered loss of one account and of two accounts together in one scenario, with the scenario and accounts; the same beyond initial margin; and the scenario with the largest total deficit, USD';
 $ddl$, target, pm,
     format('%s', format(q_losses, target, pm, 'scenarios')),
     format(q_losses, target, pm, format('(SELECT coalesce(array_agg(s.scenario ORDER BY s.name), ''{}'') FROM %I.stress_scenarios s)', target)));
@@ -3754,3 +3754,82 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.create_stress_tables(text) IS
   'adds stress testing to reference schema target: the table stress_scenarios, the views stress_losses (the stress report per account and scenario), stress_scenario_cover and stress_cover (cover-1, cover-2), and the functions stress_losses_for(scenarios), liquidation_cascade and correlation_stress; idempotent, and re-run by upgrade_reference_schema';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- issue 16, point 2: the stressed period found for you
+-- ---------------------------------------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.stressed_window(pnl float8[], window_size integer, confidence float8 DEFAULT 0.99,
+                                           statistic text DEFAULT 'es', days date[] DEFAULT NULL,
+                                           OUT first_scenario integer, OUT last_scenario integer, OUT first_day date,
+                                           OUT last_day date, OUT value float8, OUT windows integer)
+AS 'MODULE_PATHNAME', 'portmargin_stressed_window' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stressed_window(float8[], integer, float8, text, date[]) IS
+  'the most stressed period of a P&L series (scenarios oldest first, e.g. a book''s P&L under historical_scenarios): of the windows of window_size consecutive scenarios, the one with the highest expected shortfall (statistic es) or VaR (var) of its losses at confidence, the first such window on ties; its first and last scenario, their days (days: one per scenario, e.g. historical_scenario_days().last_day), the statistic and the number of windows examined';
+
+-- the days each historical scenario spans, by historical_scenarios' alignment (complete-case days, returns across
+-- gaps, the last lookback returns, overlapping or sqrt scaling)
+CREATE FUNCTION @extschema@.historical_scenario_days(underlyings text[], days date[], horizon integer DEFAULT 1,
+                                                    scaling text DEFAULT 'overlapping', lookback integer DEFAULT NULL,
+                                                    input text DEFAULT 'price')
+RETURNS TABLE (idx integer, first_day date, last_day date)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  cal date[];
+  nret integer;
+  first_ret integer;
+  w record;
+BEGIN
+  IF underlyings IS NULL OR days IS NULL OR horizon IS NULL OR scaling IS NULL OR input IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL',
+      CASE WHEN underlyings IS NULL THEN 'underlyings' WHEN days IS NULL THEN 'days' WHEN horizon IS NULL THEN 'horizon'
+           WHEN scaling IS NULL THEN 'scaling' ELSE 'input' END USING ERRCODE = '22004';
+  END IF;
+  IF cardinality(underlyings) <> cardinality(days) THEN
+    RAISE EXCEPTION 'invalid value for argument "days": % elements for % underlyings', cardinality(days), cardinality(underlyings)
+      USING ERRCODE = '22023';
+  END IF;
+  IF horizon < 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "horizon": %', horizon USING ERRCODE = '22023',
+      DETAIL = 'The horizon is a number of days, at least 1.';
+  END IF;
+  IF scaling NOT IN ('overlapping', 'sqrt') THEN
+    RAISE EXCEPTION 'invalid value for argument "scaling": %', quote_literal(scaling) USING ERRCODE = '22023',
+      HINT = 'Valid scalings are overlapping and sqrt.';
+  END IF;
+  IF input NOT IN ('price', 'return') THEN
+    RAISE EXCEPTION 'invalid value for argument "input": %', quote_literal(input) USING ERRCODE = '22023',
+      HINT = 'Valid inputs are price and return.';
+  END IF;
+  IF lookback IS NOT NULL AND lookback < 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "lookback": %', lookback USING ERRCODE = '22023';
+  END IF;
+  SELECT o.u, o.d INTO w FROM unnest(underlyings, days) o(u, d)
+  WHERE o.u IS NULL OR o.d IS NULL OR NOT isfinite(o.d) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'invalid value for argument "%": an observation of % on %', CASE WHEN w.u IS NULL THEN 'underlyings' ELSE 'days' END,
+      coalesce(w.u, 'NULL'), coalesce(w.d::text, 'NULL') USING ERRCODE = '22023';
+  END IF;
+  SELECT o.u, o.d INTO w FROM unnest(underlyings, days) o(u, d) GROUP BY o.u, o.d HAVING pg_catalog.count(*) > 1 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'invalid value for argument "days": underlying % appears twice on %', w.u, w.d USING ERRCODE = '22023';
+  END IF;
+  -- the complete-case calendar
+  cal := ARRAY(SELECT o.d FROM unnest(underlyings, days) o(u, d) GROUP BY o.d
+               HAVING pg_catalog.count(*) = (SELECT pg_catalog.count(DISTINCT u2) FROM unnest(underlyings) u2) ORDER BY o.d);
+  -- one-day returns: price input, return j runs from cal[j] to cal[j + 1]; return input, return j is the one of cal[j]
+  -- (it starts the complete day before, or itself for the first)
+  nret := CASE WHEN input = 'price' THEN greatest(cardinality(cal) - 1, 0) ELSE cardinality(cal) END;
+  first_ret := CASE WHEN lookback IS NOT NULL AND lookback < nret THEN nret - lookback + 1 ELSE 1 END;
+  RETURN QUERY
+  SELECT (k - first_ret + 1)::integer,
+         CASE WHEN input = 'price' THEN cal[k] ELSE cal[greatest(k - 1, 1)] END,
+         CASE WHEN input = 'price' THEN cal[k + CASE WHEN scaling = 'sqrt' THEN 1 ELSE horizon END]
+              ELSE cal[k + CASE WHEN scaling = 'sqrt' THEN 0 ELSE horizon - 1 END] END
+  FROM generate_series(first_ret, nret - CASE WHEN scaling = 'sqrt' THEN 0 ELSE horizon - 1 END) k;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.historical_scenario_days(text[], date[], integer, text, integer, text) IS
+  'the days each scenario of historical_scenarios(underlyings, days, ..., horizon, returns, scaling, lookback, ..., input) spans, by its alignment (days on which every underlying has a value; the last lookback one-day returns; overlapping horizon-day windows or one day with sqrt scaling): scenario idx from first_day to last_day (with input return, first_day is the complete day before the first return, or that return''s day for the very first)';
