@@ -3833,3 +3833,73 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.historical_scenario_days(text[], date[], integer, text, integer, text) IS
   'the days each scenario of historical_scenarios(underlyings, days, ..., horizon, returns, scaling, lookback, ..., input) spans, by its alignment (days on which every underlying has a value; the last lookback one-day returns; overlapping horizon-day windows or one day with sqrt scaling): scenario idx from first_day to last_day (with input return, first_day is the complete day before the first return, or that return''s day for the very first)';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- issue 16, point 8: concentration and liquidity add-on for the var method
+-- ---------------------------------------------------------------------------------------------------------------
+
+-- ISDA SIMM's concentration risk factor: CR = max(1, sqrt(|exposure| / threshold))
+CREATE FUNCTION @extschema@.concentration_factor(exposure float8, threshold float8)
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF exposure IS NULL OR threshold IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN exposure IS NULL THEN 'exposure' ELSE 'threshold' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF NOT (exposure > '-Infinity' AND exposure < 'Infinity') THEN
+    RAISE EXCEPTION 'invalid value for argument "exposure": %', exposure USING ERRCODE = '22023',
+      DETAIL = 'An exposure is a finite number.';
+  END IF;
+  IF NOT (threshold > 0 AND threshold < 'Infinity') THEN
+    RAISE EXCEPTION 'invalid value for argument "threshold": %', threshold USING ERRCODE = '22023',
+      DETAIL = 'A concentration threshold is a finite number greater than zero, in the unit of the exposure.';
+  END IF;
+  RETURN greatest(1, sqrt(abs(exposure) / threshold));
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.concentration_factor(float8, float8) IS
+  'the concentration risk factor of ISDA SIMM: max(1, sqrt(|exposure| / threshold)), 1 up to the threshold and growing with the square root of the position beyond it (exposure and threshold in one unit, e.g. net delta in underlying units and the quantity the market absorbs over the margin period of risk)';
+
+-- per risk unit of a var-method margin: its Euler contribution x (CR - 1), for the units that add to the margin
+CREATE FUNCTION @extschema@.concentration_addon(units text[], unit_margins float8[], exposures float8[], thresholds float8[])
+RETURNS TABLE (unit text, unit_margin float8, exposure float8, threshold float8, factor float8, addon float8)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  n integer;
+  k integer;
+BEGIN
+  IF units IS NULL OR unit_margins IS NULL OR exposures IS NULL OR thresholds IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL',
+      CASE WHEN units IS NULL THEN 'units' WHEN unit_margins IS NULL THEN 'unit_margins' WHEN exposures IS NULL THEN 'exposures'
+           ELSE 'thresholds' END USING ERRCODE = '22004';
+  END IF;
+  n := cardinality(units);
+  IF cardinality(unit_margins) <> n OR cardinality(exposures) <> n OR cardinality(thresholds) <> n THEN
+    RAISE EXCEPTION 'invalid value for argument "%": % elements for % units',
+      CASE WHEN cardinality(unit_margins) <> n THEN 'unit_margins' WHEN cardinality(exposures) <> n THEN 'exposures' ELSE 'thresholds' END,
+      CASE WHEN cardinality(unit_margins) <> n THEN cardinality(unit_margins) WHEN cardinality(exposures) <> n THEN cardinality(exposures)
+           ELSE cardinality(thresholds) END, n
+      USING ERRCODE = '22023', DETAIL = 'One unit margin, exposure and threshold per unit.';
+  END IF;
+  FOR k IN 1 .. n LOOP
+    IF unit_margins[k] IS NULL OR NOT (unit_margins[k] > '-Infinity' AND unit_margins[k] < 'Infinity') THEN
+      RAISE EXCEPTION 'invalid value for argument "unit_margins": element % is %', k, coalesce(unit_margins[k]::text, 'NULL')
+        USING ERRCODE = '22023';
+    END IF;
+    unit := units[k];
+    unit_margin := unit_margins[k];
+    exposure := exposures[k];
+    threshold := thresholds[k];
+    factor := @extschema@.concentration_factor(exposures[k], thresholds[k]);
+    addon := greatest(0, unit_margins[k]) * (factor - 1);
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.concentration_addon(text[], float8[], float8[], float8[]) IS
+  'the concentration / liquidity add-on of a var-method margin per risk unit: max(0, unit margin) x (concentration_factor(exposure, threshold) - 1), with the unit margins the margin''s Euler contributions (unit_margins, in the order of risk_units) and per unit its exposure and the threshold beyond which it is concentrated; the margin with the add-on is initial_margin + sum(addon)';
