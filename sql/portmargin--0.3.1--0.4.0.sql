@@ -1762,12 +1762,14 @@ BEGIN ATOMIC
     ('span account views', 'span_account_margin'), ('span position views', 'span_position_arrays'),
     -- made by create_stress_tables (when it has run on the schema)
     ('stress tables', 'stress_scenarios'), ('stress account views', 'stress_losses'),
-    ('stress account views', 'stress_scenario_cover'), ('stress account views', 'stress_cover')
+    ('stress account views', 'stress_scenario_cover'), ('stress account views', 'stress_cover'),
+    -- made by create_backtest_tables (when it has run on the schema)
+    ('backtest tables', 'position_history'), ('backtest tables', 'index_price_history')
   ) AS o(kind, name)
   WHERE o.kind = reference_schema_objects.kind;
 END;
 COMMENT ON FUNCTION @extschema@.reference_schema_objects(text) IS
-  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''; those of create_span_tables: ''span tables'' (the published parameters and arrays), ''span mappings'', ''span account views'', ''span position views''; those of create_stress_tables: ''stress tables'', ''stress account views''), by name: what grant_reader and grant_writer grant on';
+  'the objects of a reference schema of one kind (''tables'', ''account tables'': the live tables a reader may read, ''account views'', ''position views''; those of create_span_tables: ''span tables'' (the published parameters and arrays), ''span mappings'', ''span account views'', ''span position views''; those of create_stress_tables: ''stress tables'', ''stress account views''; of create_backtest_tables: ''backtest tables''), by name: what grant_reader and grant_writer grant on';
 
 CREATE FUNCTION @extschema@.check_reference_schema_owner(target text, grantee regrole)
 RETURNS void
@@ -1861,7 +1863,8 @@ BEGIN
   -- SPAN (create_span_tables): load files, map instruments and account types, read the views
   FOR o IN SELECT @extschema@.reference_schema_objects('span tables')
            UNION ALL SELECT @extschema@.reference_schema_objects('span mappings')
-           UNION ALL SELECT @extschema@.reference_schema_objects('stress tables') LOOP
+           UNION ALL SELECT @extschema@.reference_schema_objects('stress tables')
+           UNION ALL SELECT @extschema@.reference_schema_objects('backtest tables') LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I.%I TO %s', target, o, grantee);
     END IF;
@@ -1895,7 +1898,7 @@ BEGIN
   END LOOP;
   FOR o IN SELECT @extschema@.reference_schema_objects(k)
            FROM unnest(ARRAY['span tables', 'span mappings', 'span account views', 'span position views',
-                             'stress tables', 'stress account views']) k LOOP
+                             'stress tables', 'stress account views', 'backtest tables']) k LOOP
     IF to_regclass(format('%I.%I', target, o)) IS NOT NULL THEN
       EXECUTE format('REVOKE ALL ON %I.%I FROM %s', target, o, grantee);
     END IF;
@@ -3903,3 +3906,183 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.concentration_addon(text[], float8[], float8[], float8[]) IS
   'the concentration / liquidity add-on of a var-method margin per risk unit: max(0, unit margin) x (concentration_factor(exposure, threshold) - 1), with the unit margins the margin''s Euler contributions (unit_margins, in the order of risk_units) and per unit its exposure and the threshold beyond which it is concentrated; the margin with the add-on is initial_margin + sum(addon)';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- issue 16, point 4: backtesting on the margin history
+-- ---------------------------------------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.create_backtest_tables(target text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+DECLARE
+  pm text := (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+              WHERE e.extname = 'portmargin');
+  body text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF to_regclass(format('%I.%I', target, 'margin_history')) IS NULL
+     OR to_regclass(format('%I.%I', target, 'position_values')) IS NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = 'The schema does not exist or is not a reference schema.',
+      HINT = 'Create one with portmargin.create_reference_schema().';
+  END IF;
+  EXECUTE format($ddl$
+CREATE TABLE IF NOT EXISTS %1$I.position_history (
+    snapshot_at   timestamptz NOT NULL,
+    account_id    bigint NOT NULL,
+    instrument_id bigint NOT NULL,
+    quantity      float8 NOT NULL,
+    underlying    text NOT NULL,
+    kind          text NOT NULL,
+    settlement    text NOT NULL,
+    option_type   text,
+    strike        float8,
+    t             float8,
+    forward       float8 NOT NULL,
+    vol           float8,
+    multiplier    float8 NOT NULL,
+    index_price   float8 NOT NULL,
+    rate          float8,
+    PRIMARY KEY (snapshot_at, account_id, instrument_id)
+);
+COMMENT ON TABLE %1$I.position_history IS 'the positions of every snapshot of margin_history, frozen with their market data (written by a trigger on margin_history when snapshot_margins runs): the portfolio whose hypothetical P&L backtests the snapshot''s margin';
+
+CREATE TABLE IF NOT EXISTS %1$I.index_price_history (
+    underlying text NOT NULL,
+    at         timestamptz NOT NULL,
+    price      float8 NOT NULL CHECK (price > 0),
+    PRIMARY KEY (underlying, at)
+);
+COMMENT ON TABLE %1$I.index_price_history IS 'index prices over time (every change of index_prices is appended by a trigger; load older ones yourself): the prices at the end of each margin period';
+
+CREATE OR REPLACE FUNCTION %1$I.record_position_history() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $t$
+BEGIN
+  INSERT INTO %1$I.position_history (snapshot_at, account_id, instrument_id, quantity, underlying, kind, settlement, option_type,
+                                     strike, t, forward, vol, multiplier, index_price, rate)
+  SELECT s.snapshot_at, pv.account_id, pv.instrument_id, pv.quantity, pv.underlying, pv.kind, pv.settlement, pv.option_type,
+         pv.strike, pv.t, pv.forward, pv.vol, pv.multiplier, pv.index_price, pv.rate
+  FROM (SELECT DISTINCT n.snapshot_at, n.account_id FROM new_rows n) s
+  JOIN %1$I.position_values pv ON pv.account_id = s.account_id
+  WHERE pv.quantity <> 0
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END
+$t$;
+COMMENT ON FUNCTION %1$I.record_position_history() IS 'trigger on margin_history: freezes the snapshotted accounts'' positions with their market data into position_history';
+DROP TRIGGER IF EXISTS record_position_history ON %1$I.margin_history;
+CREATE TRIGGER record_position_history AFTER INSERT ON %1$I.margin_history REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION %1$I.record_position_history();
+
+CREATE OR REPLACE FUNCTION %1$I.record_index_price() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $t$
+BEGIN
+  INSERT INTO %1$I.index_price_history (underlying, at, price) VALUES (NEW.underlying, NEW.as_of, NEW.price)
+  ON CONFLICT (underlying, at) DO UPDATE SET price = EXCLUDED.price;
+  RETURN NULL;
+END
+$t$;
+COMMENT ON FUNCTION %1$I.record_index_price() IS 'trigger on index_prices: appends each new or changed index price to index_price_history';
+DROP TRIGGER IF EXISTS record_index_price ON %1$I.index_prices;
+CREATE TRIGGER record_index_price AFTER INSERT OR UPDATE ON %1$I.index_prices
+  FOR EACH ROW EXECUTE FUNCTION %1$I.record_index_price();
+INSERT INTO %1$I.index_price_history (underlying, at, price) SELECT ix.underlying, ix.as_of, ix.price FROM %1$I.index_prices ix
+ON CONFLICT DO NOTHING;
+$ddl$, target);
+
+  -- the hypothetical P&L of each snapshot's frozen portfolio over the horizon after it (caller's rights)
+  body := format($b$
+#variable_conflict use_column
+DECLARE
+  h_years float8;
+BEGIN
+  IF horizon IS NULL OR non_overlapping IS NULL THEN
+    RAISE EXCEPTION 'argument "%%" must not be NULL', CASE WHEN horizon IS NULL THEN 'horizon' ELSE 'non_overlapping' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF NOT (horizon > interval '0') THEN
+    RAISE EXCEPTION 'invalid value for argument "horizon": %%', horizon USING ERRCODE = '22023',
+      DETAIL = 'The margin period of risk is a positive interval, e.g. 2 days.';
+  END IF;
+  h_years := extract(epoch FROM horizon) / (365 * 86400.0);
+  RETURN QUERY
+  WITH snaps AS (
+    -- the snapshots whose horizon has elapsed in the price history
+    SELECT DISTINCT m.snapshot_at FROM %1$I.margin_history m
+    WHERE m.snapshot_at + horizon <= (SELECT max(ph.at) FROM %1$I.index_price_history ph)),
+  kept AS (
+    -- non-overlapping: from the first snapshot, each next one at least a horizon after the last kept
+    SELECT s.snapshot_at FROM snaps s WHERE NOT non_overlapping
+    UNION ALL
+    SELECT k.snapshot_at FROM (
+      WITH RECURSIVE pick AS (
+        (SELECT s.snapshot_at FROM snaps s ORDER BY s.snapshot_at LIMIT 1)
+        UNION ALL
+        SELECT (SELECT s.snapshot_at FROM snaps s WHERE s.snapshot_at >= p.snapshot_at + horizon ORDER BY s.snapshot_at LIMIT 1)
+        FROM pick p WHERE p.snapshot_at IS NOT NULL)
+      SELECT pick.snapshot_at FROM pick WHERE pick.snapshot_at IS NOT NULL) k
+    WHERE non_overlapping),
+  pos AS (
+    SELECT p.*, (SELECT ph.price FROM %1$I.index_price_history ph
+                 WHERE ph.underlying = p.underlying AND ph.at <= p.snapshot_at + horizon ORDER BY ph.at DESC LIMIT 1) AS end_price
+    FROM %1$I.position_history p JOIN kept USING (snapshot_at)),
+  val AS (
+    SELECT pos.snapshot_at, pos.account_id,
+           pos.quantity * pos.multiplier * CASE
+             WHEN pos.kind = 'option' THEN
+               CASE WHEN pos.settlement = 'inverse'
+                    THEN %2$I.black76_price(pos.option_type, pos.forward * pos.end_price / pos.index_price, pos.strike,
+                                            greatest(0, pos.t - h_years), coalesce(pos.vol, 0), 0)
+                         * pos.index_price / pos.forward
+                         - %2$I.black76_price(pos.option_type, pos.forward, pos.strike, pos.t, coalesce(pos.vol, 0), 0)
+                         * pos.index_price / pos.forward
+                    ELSE %2$I.black76_price(pos.option_type, pos.forward * pos.end_price / pos.index_price, pos.strike,
+                                            greatest(0, pos.t - h_years), coalesce(pos.vol, 0), coalesce(pos.rate, 0))
+                         - %2$I.black76_price(pos.option_type, pos.forward, pos.strike, pos.t, coalesce(pos.vol, 0), coalesce(pos.rate, 0))
+               END
+             WHEN pos.kind IN ('future', 'perpetual') AND pos.settlement = 'inverse' THEN pos.end_price - pos.index_price
+             ELSE pos.forward * pos.end_price / pos.index_price - pos.forward END AS pnl
+    FROM pos WHERE pos.end_price IS NOT NULL)
+  SELECT m.snapshot_at, m.account_id, m.snapshot_at + horizon, m.initial_margin, coalesce(v.pnl, 0),
+         -coalesce(v.pnl, 0) > m.initial_margin
+  FROM %1$I.margin_history m
+  JOIN kept USING (snapshot_at)
+  LEFT JOIN (SELECT val.snapshot_at, val.account_id, sum(val.pnl) AS pnl FROM val GROUP BY val.snapshot_at, val.account_id) v
+    ON v.snapshot_at = m.snapshot_at AND v.account_id = m.account_id
+  ORDER BY m.snapshot_at, m.account_id;
+END
+$b$, target, pm);
+  EXECUTE format($ddl$
+CREATE OR REPLACE FUNCTION %1$I.hypothetical_pnl(horizon interval DEFAULT '1 day', non_overlapping boolean DEFAULT false)
+RETURNS TABLE (snapshot_at timestamptz, account_id bigint, end_at timestamptz, initial_margin float8, pnl float8, exception boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+AS %3$L;
+COMMENT ON FUNCTION %1$I.hypothetical_pnl(interval, boolean) IS 'per snapshot of margin_history whose horizon has elapsed in index_price_history, and account: the hypothetical P&L (USD) of the positions frozen at the snapshot (position_history) over the margin period of risk horizon: index and forwards moved to the last index price at or before snapshot_at + horizon, options aged by the horizon at their snapshot vol, against the snapshot''s initial margin; exception = the loss exceeds it; non_overlapping keeps snapshots at least a horizon apart';
+
+CREATE OR REPLACE FUNCTION %1$I.backtest_history(horizon interval DEFAULT '1 day', confidence float8 DEFAULT 0.99,
+                                                 non_overlapping boolean DEFAULT false)
+RETURNS TABLE (account_id bigint, result %2$I.backtest_result)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH h AS MATERIALIZED (SELECT * FROM %1$I.hypothetical_pnl(horizon, non_overlapping))
+  SELECT h.account_id, %2$I.backtest(h.initial_margin, h.pnl, (h.snapshot_at AT TIME ZONE 'UTC')::date, confidence)
+  FROM h GROUP BY h.account_id
+  UNION ALL
+  SELECT NULL::bigint, %2$I.backtest(f.margin, f.pnl, (f.snapshot_at AT TIME ZONE 'UTC')::date, confidence)
+  FROM (SELECT h.snapshot_at, sum(h.initial_margin) AS margin, sum(h.pnl) AS pnl FROM h GROUP BY h.snapshot_at) f
+  HAVING count(*) > 0;
+END;
+COMMENT ON FUNCTION %1$I.backtest_history(interval, float8, boolean) IS 'the backtest (portmargin.backtest: Kupiec, Christoffersen, traffic light) of every account''s snapshotted initial margin against the hypothetical P&L of its frozen positions over horizon (hypothetical_pnl), one row per account and a firm-wide row (account_id NULL: the sums of margins and of P&L per snapshot); one observation per snapshot day (UTC); with overlapping horizons (daily snapshots, horizon > 1 day) consecutive observations share days of P&L and the independence test does not hold: pass non_overlapping';
+$ddl$, target, pm, body);
+  RETURN target;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_backtest_tables(text) IS
+  'adds backtesting on the margin history to reference schema target: the tables position_history (positions frozen at each snapshot, by a trigger on margin_history) and index_price_history (appended by a trigger on index_prices), and the functions hypothetical_pnl(horizon, non_overlapping) and backtest_history(horizon, confidence, non_overlapping); idempotent';

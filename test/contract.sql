@@ -26,7 +26,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provo
                                       'protect_shipped_rows', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
-                                      'create_stress_tables')$$,
+                                      'create_stress_tables', 'create_backtest_tables')$$,
                 'every function is IMMUTABLE, except preset(), rulebook_preset(), liquidation_prices() and span_parameters_of() (read tables: STABLE), the reference-schema and SPAN-table builders, the SPAN file loader, the grant helpers and the configuration tables'' trigger (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
@@ -59,7 +59,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses', 'stressed_correlation',
                                       'create_stress_tables',
                                       -- the stressed period: days DEFAULT NULL; a plpgsql function that names its NULL argument
-                                      'stressed_window', 'historical_scenario_days', 'concentration_factor', 'concentration_addon')$$,
+                                      'stressed_window', 'historical_scenario_days', 'concentration_factor', 'concentration_addon',
+                                      'create_backtest_tables')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
@@ -70,7 +71,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE proparallel <> 's'
                                       'grant_configuration', 'enable_live_margin', 'disable_live_margin',
                                       'live_margin_worker_launch', 'live_margin_workers', 'start_live_margin_worker',
                                       'stop_live_margin_worker', 'create_span_tables', 'load_span_file', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
-                                      'create_stress_tables')$$,
+                                      'create_stress_tables', 'create_backtest_tables')$$,
                 'every function is PARALLEL SAFE, except those that run SPI queries, DDL or GRANT and the configuration tables'' trigger');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanname <> 'c'
                   AND proname NOT IN ('create_reference_schema', 'upgrade_reference_schema', 'generate_demo_book', 'protect_shipped_rows',
@@ -79,7 +80,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanna
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions',
                                       'check_stress_scenario', 'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses',
                                       'stressed_correlation', 'create_stress_tables', 'historical_scenario_days',
-                                      'concentration_factor', 'concentration_addon')$$,
+                                      'concentration_factor', 'concentration_addon', 'create_backtest_tables')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$
