@@ -4086,3 +4086,13 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.create_backtest_tables(text) IS
   'adds backtesting on the margin history to reference schema target: the tables position_history (positions frozen at each snapshot, by a trigger on margin_history) and index_price_history (appended by a trigger on index_prices), and the functions hypothetical_pnl(horizon, non_overlapping) and backtest_history(horizon, confidence, non_overlapping); idempotent';
+
+-- ---------------------------------------------------------------------------------------------------------------
+-- issue 16, point 3: implied-volatility moves in historical and Monte Carlo scenarios
+-- ---------------------------------------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.vol_shifts_from(scenarios @extschema@.scenario_set, vol_columns text[], underlyings text[])
+RETURNS @extschema@.scenario_set
+AS 'MODULE_PATHNAME', 'portmargin_vol_shifts_from' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.vol_shifts_from(@extschema@.scenario_set, text[], text[]) IS
+  'a joint (var) set in which the columns vol_columns[k] (the moves of a volatility: a volatility index given to historical_scenarios as a price, a volatility factor of monte_carlo_scenarios) become relative volatility shifts of underlyings[k] (vol -> vol (1 + move) in each scenario) and are removed; the other columns, weights and tail parameters are kept';

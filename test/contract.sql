@@ -60,7 +60,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'create_stress_tables',
                                       -- the stressed period: days DEFAULT NULL; a plpgsql function that names its NULL argument
                                       'stressed_window', 'historical_scenario_days', 'concentration_factor', 'concentration_addon',
-                                      'create_backtest_tables')$$,
+                                      'create_backtest_tables', 'vol_shifts_from')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
