@@ -24,6 +24,10 @@ SELECT portmargin.generate_demo_book('victim', 60, 0.42);
 -- stress testing (issue 15): the report's table, views and functions, before the names are collected
 SELECT portmargin.create_stress_tables('victim');
 INSERT INTO victim.stress_scenarios (name, scenario) SELECT name, scenario FROM portmargin.stress_library;
+-- backtesting on the margin history (issue 16): its tables, triggers and functions, and prices a day after the rounds
+SELECT portmargin.create_backtest_tables('victim');
+INSERT INTO victim.index_price_history (underlying, at, price)
+SELECT underlying, '2026-11-27 00:00+00', price * 0.97 FROM victim.index_prices;
 -- an account holding BTC and an instrument (for the what-if), chosen before the attack
 SELECT min(p.account_id) AS acct, min(p.instrument_id) AS instr
 FROM victim.positions p JOIN victim.instruments i USING (instrument_id) WHERE i.underlying = 'BTC' \gset
