@@ -57,7 +57,9 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- SQL functions that name their NULL argument
                                       'stress_pnl_sfunc', 'stress_pnl_combine', 'stress_pnl_ffunc', 'check_stress_scenario',
                                       'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses', 'stressed_correlation',
-                                      'create_stress_tables')$$,
+                                      'create_stress_tables',
+                                      -- anti-procyclicality over a margin series: SQL functions that name their NULL argument
+                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
@@ -76,7 +78,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanna
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions',
                                       'check_stress_scenario', 'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses',
-                                      'stressed_correlation', 'create_stress_tables')$$,
+                                      'stressed_correlation', 'create_stress_tables',
+                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$
