@@ -716,6 +716,21 @@ SELECT account_id, day, snapshot_at, equity, initial_margin, maintenance_margin,
 FROM last_of_day
 WINDOW w AS (PARTITION BY account_id ORDER BY day);
 COMMENT ON VIEW %1$I.margin_daily IS 'the last snapshot of each account per day with the day-over-day change of initial margin and status; crossed_threshold marks a healthy account that went to call or liquidation';
+-- issue 16, point 5 (added to this section by that point's block): procyclicality per account over margin_daily
+CREATE OR REPLACE VIEW %1$I.margin_procyclicality AS
+SELECT a.account_id, a.first_day, a.last_day, a.days, a.peak_margin, a.trough_margin,
+       %2$I.peak_to_trough(a.margins) AS peak_to_trough,
+       i1.relative AS largest_1d_increase, i1.amount AS largest_1d_increase_amount,
+       i5.relative AS largest_5d_increase, i5.amount AS largest_5d_increase_amount,
+       i30.relative AS largest_30d_increase, i30.amount AS largest_30d_increase_amount
+FROM (SELECT d.account_id, min(d.day) AS first_day, max(d.day) AS last_day, count(*)::integer AS days,
+             max(d.initial_margin) AS peak_margin, min(d.initial_margin) AS trough_margin,
+             array_agg(d.day) AS day_list, array_agg(d.initial_margin) AS margins
+      FROM %1$I.margin_daily d GROUP BY d.account_id) a
+CROSS JOIN LATERAL %2$I.largest_margin_increase(a.day_list, a.margins, 1) i1
+CROSS JOIN LATERAL %2$I.largest_margin_increase(a.day_list, a.margins, 5) i5
+CROSS JOIN LATERAL %2$I.largest_margin_increase(a.day_list, a.margins, 30) i30;
+COMMENT ON VIEW %1$I.margin_procyclicality IS 'procyclicality of each account''s initial margin over its history (margin_daily: the last snapshot of each day; n-day = n observations): first and last day, days, peak and trough, peak_to_trough = peak / trough (NULL when the trough is 0), and the largest 1-, 5- and 30-day increases, relative (M_t / M_(t-n) - 1) and in amount (M_t - M_(t-n)) (portmargin.peak_to_trough, portmargin.largest_margin_increase; Murphy, Vasios and Vause 2014)';
 $ddl$, target, pm, target,
     format(q_market, target, pm, fn_args[1], fn_args[2]), format(q_market, target, pm, view_args[1], view_args[2]),
     regexp_replace(format(q_positions, target, pm, fn_args[1], fn_args[2], fn_args[3], fn_args[4], fn_args[5],
@@ -1752,7 +1767,7 @@ BEGIN ATOMIC
     ('account tables', 'margin_live'), ('account tables', 'margin_calls'),
     ('account views', 'account_margin'), ('account views', 'account_margin_detail'), ('account views', 'account_unit_margin'),
     ('account views', 'account_risk_matrix'), ('account views', 'account_greeks'), ('account views', 'margin_daily'),
-    ('account views', 'instrument_market'),
+    ('account views', 'instrument_market'), ('account views', 'margin_procyclicality'),
     ('position views', 'position_values'), ('position views', 'position_greeks'), ('position views', 'margin_attribution'),
     -- made by create_span_tables (when it has run on the schema)
     ('span tables', 'span_files'), ('span tables', 'span_combined_commodities'), ('span tables', 'span_products'),
@@ -4096,3 +4111,185 @@ RETURNS @extschema@.scenario_set
 AS 'MODULE_PATHNAME', 'portmargin_vol_shifts_from' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.vol_shifts_from(@extschema@.scenario_set, text[], text[]) IS
   'a joint (var) set in which the columns vol_columns[k] (the moves of a volatility: a volatility index given to historical_scenarios as a price, a volatility factor of monte_carlo_scenarios) become relative volatility shifts of underlyings[k] (vol -> vol (1 + move) in each scenario) and are removed; the other columns, weights and tail parameters are kept';
+
+-- issue 16, point 5: anti-procyclicality as EMIR means it
+-- EMIR RTS 153/2013 (https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32013R0153) art. 28(1):
+-- (a) a buffer of at least 25% and (b) a weight of at least 25% on stressed observations are enforced (0: the tool
+-- is not used); with_tail and blend_scenarios take the explicit override emir_minimum => false (the generators
+-- var_scenarios, historical_scenarios and monte_carlo_scenarios have none: build with buffer 0, then with_tail).
+-- A buffer that is drawn down when requirements rise and rebuilt when they fall (apc_buffered_margin), and the
+-- procyclicality measures of Murphy, Vasios and Vause (Bank of England, 2014): peak_to_trough and
+-- largest_margin_increase, per account in the reference schema's view margin_procyclicality.
+DROP FUNCTION @extschema@.with_tail(@extschema@.scenario_set, float8, text, float8);
+CREATE FUNCTION @extschema@.with_tail(scenarios @extschema@.scenario_set, confidence float8 DEFAULT 0.99,
+    statistic text DEFAULT 'es', buffer float8 DEFAULT 0, emir_minimum boolean DEFAULT true)
+RETURNS @extschema@.scenario_set
+AS 'MODULE_PATHNAME', 'portmargin_with_tail' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.with_tail(@extschema@.scenario_set, float8, text, float8, boolean) IS
+  'the same joint scenarios with another confidence, statistic (var | es) and buffer (EMIR RTS 153/2013 art. 28(1)(a): 0 or at least 0.25; a buffer strictly between 0 and 0.25 is an ERROR unless emir_minimum is false, the documented override)';
+
+DROP FUNCTION @extschema@.blend_scenarios(@extschema@.scenario_set, @extschema@.scenario_set, float8);
+CREATE FUNCTION @extschema@.blend_scenarios(base @extschema@.scenario_set, stressed @extschema@.scenario_set,
+    stressed_weight float8, emir_minimum boolean DEFAULT true)
+RETURNS @extschema@.scenario_set
+AS 'MODULE_PATHNAME', 'portmargin_blend_scenarios' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.blend_scenarios(@extschema@.scenario_set, @extschema@.scenario_set, float8, boolean) IS
+  'one joint scenario set in which the stressed set''s scenarios carry stressed_weight of the probability (EMIR RTS 153/2013 art. 28(1)(b): at least 0.25; a weight below 0.25 is an ERROR unless emir_minimum is false, the documented override); tail parameters from base';
+
+-- the margin series of apc_buffered_margin and largest_margin_increase: checked, sorted by day (shared checks)
+CREATE FUNCTION @extschema@.apc_margin_series(days date[], margins float8[], OUT day date, OUT margin float8)
+RETURNS SETOF record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  k integer;
+  dup date;
+BEGIN
+  IF days IS NULL OR margins IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN days IS NULL THEN 'days' ELSE 'margins' END
+      USING ERRCODE = '22004';
+  END IF;
+  IF coalesce(array_ndims(days), 1) <> 1 OR coalesce(array_ndims(margins), 1) <> 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "%": a one-dimensional array is needed',
+      CASE WHEN coalesce(array_ndims(days), 1) <> 1 THEN 'days' ELSE 'margins' END USING ERRCODE = '22023';
+  END IF;
+  IF cardinality(days) <> cardinality(margins) THEN
+    RAISE EXCEPTION 'invalid value for argument "margins": % elements for % days', cardinality(margins), cardinality(days)
+      USING ERRCODE = '22023';
+  END IF;
+  SELECT o INTO k FROM unnest(days) WITH ORDINALITY u(d, o) WHERE d IS NULL OR NOT isfinite(d) ORDER BY o LIMIT 1;
+  IF k IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "days": element % is %', k, coalesce(days[array_lower(days, 1) + k - 1]::text, 'NULL')
+      USING ERRCODE = CASE WHEN days[array_lower(days, 1) + k - 1] IS NULL THEN '22004' ELSE '22023' END;
+  END IF;
+  SELECT o INTO k FROM unnest(margins) WITH ORDINALITY u(m, o)
+  WHERE m IS NULL OR NOT (m >= 0 AND m < 'Infinity'::float8) ORDER BY o LIMIT 1;
+  IF k IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "margins": element % is %', k, coalesce(margins[array_lower(margins, 1) + k - 1]::text, 'NULL')
+      USING ERRCODE = CASE WHEN margins[array_lower(margins, 1) + k - 1] IS NULL THEN '22004' ELSE '22023' END,
+            DETAIL = 'A margin requirement is a finite number of at least 0.';
+  END IF;
+  SELECT d INTO dup FROM unnest(days) u(d) GROUP BY d HAVING count(*) > 1 ORDER BY d LIMIT 1;
+  IF dup IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "days": % appears more than once', dup USING ERRCODE = '22023',
+      DETAIL = 'One margin requirement per day (e.g. the last snapshot of the day, as margin_daily).';
+  END IF;
+  RETURN QUERY SELECT u.d, u.m FROM unnest(days, margins) u(d, m) ORDER BY u.d;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.apc_margin_series(date[], float8[]) IS
+  'the margin series (day, margin) of apc_buffered_margin and largest_margin_increase, sorted by day: parallel arrays of equal length, days distinct and finite, margins finite and at least 0 (ERROR 22023 / 22004 naming the argument and element otherwise)';
+
+-- EMIR RTS 153/2013 art. 28(1)(a): a buffer "which it allows to be temporarily exhausted in periods where calculated
+-- margin requirements are rising significantly"; the rule (doc/var.md): target T = C (1 + buffer); the first day
+-- charges T; then M_t = min(T_t, max(C_t, M_{t-1} + replenish x buffer x C_t))
+CREATE FUNCTION @extschema@.apc_buffered_margin(days date[], margins float8[], buffer float8 DEFAULT 0.25,
+    replenish float8 DEFAULT 0, emir_minimum boolean DEFAULT true)
+RETURNS TABLE (day date, calculated float8, target float8, charged float8, buffer_held float8, buffer_used float8,
+               exhausted boolean)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r record;
+  prev float8;
+BEGIN
+  IF buffer IS NULL OR replenish IS NULL OR emir_minimum IS NULL THEN
+    RAISE EXCEPTION 'argument "%" must not be NULL',
+      CASE WHEN buffer IS NULL THEN 'buffer' WHEN replenish IS NULL THEN 'replenish' ELSE 'emir_minimum' END USING ERRCODE = '22004';
+  END IF;
+  IF NOT (buffer >= 0 AND buffer < 'Infinity'::float8) THEN
+    RAISE EXCEPTION 'invalid value for argument "buffer": %', buffer USING ERRCODE = '22023',
+      DETAIL = 'The argument must be a finite number greater than or equal to zero.';
+  END IF;
+  IF emir_minimum AND buffer > 0 AND buffer < 0.25 THEN
+    RAISE EXCEPTION 'invalid value for argument "buffer": % is below the 0.25 minimum of EMIR RTS 153/2013 art. 28(1)(a)', buffer
+      USING ERRCODE = '22023', DETAIL = 'The argument must be 0 (the tool is not used) or at least 0.25.',
+            HINT = 'A smaller buffer is an explicit choice: apc_buffered_margin(days, margins, buffer, replenish, emir_minimum => false).';
+  END IF;
+  IF NOT (replenish >= 0 AND replenish <= 1) THEN
+    RAISE EXCEPTION 'invalid value for argument "replenish": %', replenish USING ERRCODE = '22023',
+      DETAIL = 'The share of the full buffer rebuilt per day is between 0 and 1.';
+  END IF;
+  FOR r IN SELECT s.day AS d, s.margin AS c FROM @extschema@.apc_margin_series(days, margins) s LOOP
+    day := r.d;
+    calculated := r.c;
+    target := r.c * (1 + buffer);
+    IF prev IS NULL THEN
+      charged := target;
+    ELSE
+      charged := least(target, greatest(r.c, prev + replenish * buffer * r.c));
+    END IF;
+    IF charged = 'Infinity'::float8 OR target = 'Infinity'::float8 THEN
+      RAISE EXCEPTION 'apc_buffered_margin: the charged margin on % is out of range for type double precision', r.d
+        USING ERRCODE = '22003';
+    END IF;
+    buffer_held := charged - r.c;
+    buffer_used := target - charged;
+    exhausted := buffer > 0 AND charged = r.c;
+    prev := charged;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.apc_buffered_margin(date[], float8[], float8, float8, boolean) IS
+  'EMIR RTS 153/2013 art. 28(1)(a) over a margin series (one calculated requirement C per day): the target T = C (1 + buffer); the first day charges T; then charged M_t = min(T_t, max(C_t, M_(t-1) + replenish x buffer x C_t)): a rise in C is met from the buffer (M never below C) rather than passed on, and the buffer is rebuilt when C falls (and by replenish x buffer x C a day); per day: calculated, target, charged, buffer_held (M - C), buffer_used (T - M), exhausted (M = C, buffer > 0); buffer 0 or at least 0.25 unless emir_minimum is false';
+
+-- procyclicality measures (Murphy, Vasios and Vause, "An investigation into the procyclicality of risk-based initial
+-- margin models", Bank of England Financial Stability Paper 29, 2014, https://papers.ssrn.com/sol3/papers.cfm?abstract_id=2437916)
+CREATE FUNCTION @extschema@.peak_to_trough(margins float8[])
+RETURNS float8
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  k integer;
+  hi float8;
+  lo float8;
+BEGIN
+  IF margins IS NULL THEN
+    RAISE EXCEPTION 'argument "margins" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  SELECT o INTO k FROM unnest(margins) WITH ORDINALITY u(m, o)
+  WHERE m IS NULL OR NOT (m >= 0 AND m < 'Infinity'::float8) ORDER BY o LIMIT 1;
+  IF k IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "margins": element % is %', k,
+      coalesce((SELECT m::text FROM unnest(margins) WITH ORDINALITY u(m, o) WHERE o = k), 'NULL')
+      USING ERRCODE = CASE WHEN (SELECT m FROM unnest(margins) WITH ORDINALITY u(m, o) WHERE o = k) IS NULL THEN '22004' ELSE '22023' END,
+            DETAIL = 'A margin requirement is a finite number of at least 0.';
+  END IF;
+  SELECT max(m), min(m) INTO hi, lo FROM unnest(margins) u(m);
+  IF lo IS NULL OR lo = 0 THEN
+    RETURN NULL;          -- no requirement, or a day without one: the ratio is undefined
+  END IF;
+  RETURN hi / lo;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.peak_to_trough(float8[]) IS
+  'the peak-to-trough ratio of a margin series over its window: max / min of the requirement (Murphy, Vasios and Vause 2014, Bank of England); NULL when the array is empty or its minimum is 0; elements finite and at least 0';
+
+CREATE FUNCTION @extschema@.largest_margin_increase(days date[], margins float8[], n integer DEFAULT 1,
+    OUT relative float8, OUT relative_day date, OUT amount float8, OUT amount_day date)
+RETURNS record
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF n IS NULL THEN
+    RAISE EXCEPTION 'argument "n" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  IF n < 1 THEN
+    RAISE EXCEPTION 'invalid value for argument "n": %', n USING ERRCODE = '22023',
+      DETAIL = 'The horizon is a number of observations (days of the series) of at least 1.';
+  END IF;
+  WITH s AS (SELECT x.day, x.margin, lag(x.margin, n) OVER (ORDER BY x.day) AS before
+             FROM @extschema@.apc_margin_series(days, margins) x),
+  rel AS (SELECT s.day, s.margin / s.before - 1 AS v FROM s WHERE s.before > 0 ORDER BY v DESC, s.day LIMIT 1),
+  amt AS (SELECT s.day, s.margin - s.before AS v FROM s WHERE s.before IS NOT NULL ORDER BY v DESC, s.day LIMIT 1)
+  SELECT rel.v, rel.day, amt.v, amt.day INTO relative, relative_day, amount, amount_day
+  FROM amt LEFT JOIN rel ON true;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.largest_margin_increase(date[], float8[], integer) IS
+  'the largest n-day increase of a margin series (one requirement per day, sorted by day; n counts observations): relative = max over t of M_t / M_(t-n) - 1 (over M_(t-n) > 0) and amount = max over t of M_t - M_(t-n), each with the day t where it is first reached (Murphy, Vasios and Vause 2014, Bank of England); NULL with n or fewer observations; negative when the series never rose over n days';

@@ -31,6 +31,7 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 
+#include "apc.h"
 #include "method.h"
 #include "scenario.h"
 #include "sqlargs.h"
@@ -1052,7 +1053,12 @@ PG_FUNCTION_INFO_V1(portmargin_var_scenarios);
 Datum
 portmargin_var_scenarios(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(construct(fcinfo, &pm_method_var));
+	PmScenarioSet *s = construct(fcinfo, &pm_method_var);
+
+	/* EMIR RTS 153/2013 art. 28(1)(a): the override is with_tail(..., emir_minimum => false) */
+	pm_apc_check_minimum("buffer", s->params[PM_P_VAR_BUFFER], "a",
+						 "A smaller buffer is an explicit choice: build the set with buffer 0, then portmargin.with_tail(set, confidence, statistic, buffer, emir_minimum => false).");
+	PG_RETURN_POINTER(s);
 }
 
 /* ---- SQL: I/O and equality ---- */

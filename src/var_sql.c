@@ -21,6 +21,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "apc.h"
 #include "historical.h"
 #include "montecarlo.h"
 #include "progress.h"
@@ -138,6 +139,10 @@ tail_args(FunctionCallInfo fcinfo, int i, double *confidence, int *statistic, do
 	*buffer = pm_nonnegative_arg("buffer", PG_GETARG_FLOAT8(i + 2));
 }
 
+/* the hint of a buffer below the EMIR minimum in a generator (no override there) */
+#define APC_GENERATOR_HINT \
+	"A smaller buffer is an explicit choice: build the set with buffer 0, then portmargin.with_tail(set, confidence, statistic, buffer, emir_minimum => false)."
+
 /* ---- historical simulation ---- */
 
 typedef struct HistRow
@@ -241,6 +246,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	}
 	is_return = choice_arg(fcinfo, 8, "input", input_choices);
 	tail_args(fcinfo, 9, &confidence, &statistic, &buffer);
+	pm_apc_check_minimum("buffer", buffer, "a", APC_GENERATOR_HINT);
 
 	/* columns: the distinct underlyings, sorted */
 	uniq = palloc(sizeof(char *) * n);
@@ -427,6 +433,7 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 	}
 	log_returns = choice_arg(fcinfo, 7, "returns", returns_choices);
 	tail_args(fcinfo, 8, &confidence, &statistic, &buffer);
+	pm_apc_check_minimum("buffer", buffer, "a", APC_GENERATOR_HINT);
 
 	problem = pm_correlation_cholesky(corr, U, &bad_i, &bad_j);
 	if (problem == PM_CORR_NOT_POSITIVE_DEFINITE)
@@ -584,7 +591,8 @@ scaled_weights(const PmScenarioSet *s, double total)
 /*
  * blend_scenarios(base, stressed, stressed_weight): one scenario group in
  * which the stressed scenarios carry stressed_weight of the probability
- * (EMIR RTS 153/2013 art. 28(1)(b): at least 25%).
+ * (EMIR RTS 153/2013 art. 28(1)(b): at least 25%; a weight below it is an
+ * ERROR unless emir_minimum, the optional fourth argument, is false).
  */
 PG_FUNCTION_INFO_V1(portmargin_blend_scenarios);
 Datum
@@ -600,6 +608,9 @@ portmargin_blend_scenarios(PG_FUNCTION_ARGS)
 		pm_domain_error("stressed_weight", w, "between 0 and 1");
 	if (w == 0.0 || w == 1.0)
 		pm_arg_error("stressed_weight", "0 or 1 leaves one set without weight; use that set alone");
+	if (pm_apc_emir_minimum_arg(fcinfo, 3))
+		pm_apc_check_minimum("stressed_weight", w, "b",
+							 "A smaller weight is an explicit choice: blend_scenarios(base, stressed, stressed_weight, emir_minimum => false).");
 	PG_RETURN_POINTER(concat_sets(a, b, "stressed", scaled_weights(a, 1.0 - w), scaled_weights(b, w), 0));
 }
 
@@ -621,7 +632,9 @@ portmargin_with_floor(PG_FUNCTION_ARGS)
 
 /*
  * with_tail(scenarios, confidence, statistic, buffer): the same joint
- * scenarios with other tail parameters (buffer: EMIR art. 28(1)(a), >= 25%)
+ * scenarios with other tail parameters (buffer: EMIR art. 28(1)(a), >= 25%;
+ * a buffer strictly between 0 and 0.25 is an ERROR unless emir_minimum, the
+ * optional fifth argument, is false: the generators have no such override)
  */
 PG_FUNCTION_INFO_V1(portmargin_with_tail);
 Datum
@@ -639,6 +652,9 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 	if (s->method != PM_METHOD_VAR)
 		pm_arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
 	tail_args(fcinfo, 1, &confidence, &statistic, &buffer);
+	if (pm_apc_emir_minimum_arg(fcinfo, 4))
+		pm_apc_check_minimum("buffer", buffer, "a",
+							 "A smaller buffer is an explicit choice: with_tail(set, confidence, statistic, buffer, emir_minimum => false).");
 	r = palloc_extended(VARSIZE(s), MCXT_ALLOC_HUGE);
 	pm_copy_interruptible(r, s, VARSIZE(s));
 	r->params[PM_P_VAR_CONFIDENCE] = confidence;

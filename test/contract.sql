@@ -60,7 +60,9 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'create_stress_tables',
                                       -- the stressed period: days DEFAULT NULL; a plpgsql function that names its NULL argument
                                       'stressed_window', 'historical_scenario_days', 'concentration_factor', 'concentration_addon',
-                                      'create_backtest_tables', 'vol_shifts_from')$$,
+                                      'create_backtest_tables', 'vol_shifts_from',
+                                      -- anti-procyclicality over a margin series: SQL functions that name their NULL argument
+                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
@@ -80,7 +82,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanna
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions',
                                       'check_stress_scenario', 'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses',
                                       'stressed_correlation', 'create_stress_tables', 'historical_scenario_days',
-                                      'concentration_factor', 'concentration_addon', 'create_backtest_tables')$$,
+                                      'concentration_factor', 'concentration_addon', 'create_backtest_tables',
+                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
 SELECT is_empty($$

@@ -15,7 +15,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS portmargin;
 BEGIN;
-SELECT plan(61);
+SELECT plan(62);
 
 DROP ROLE IF EXISTS pm_app_r;
 DROP ROLE IF EXISTS pm_bi_r;
@@ -101,6 +101,7 @@ SELECT is((SELECT count(*)::int FROM rl.account_risk_matrix),
           (SELECT count(*)::int FROM portmargin.scenarios(portmargin.preset('deribit-btc'))), 'BI: account_risk_matrix, a row per scenario');
 SELECT is((SELECT delta FROM rl.account_greeks), 1::float8, 'BI: account_greeks, delta = quantity');
 SELECT is((SELECT count(*)::int FROM rl.margin_daily), 1, 'BI: margin_daily');
+SELECT is((SELECT days FROM rl.margin_procyclicality), 1, 'BI: margin_procyclicality (one day of history)');
 SELECT is((SELECT index_price FROM rl.instrument_market), 60000::float8, 'BI: instrument_market');
 SELECT is((SELECT delta FROM rl.position_greeks), 1::float8, 'BI: position_greeks');
 SELECT is((SELECT quantity FROM rl.position_values), 1::float8, 'BI: position_values');
