@@ -10,7 +10,8 @@ OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src
               src/tailstat.o src/historical.o src/montecarlo.o src/var_sql.o \
               src/backtest.o src/backtest_sql.o src/liquidation.o src/rulebook.o \
               src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o \
-              src/span.o src/span_params.o src/span_sql.o src/span_file.o src/stress.o src/stress_sql.o
+              src/span.o src/span_params.o src/span_sql.o src/span_file.o src/stress.o src/stress_sql.o \
+              src/estimate.o src/estimate_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts
