@@ -224,7 +224,7 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 			pm_domain_error("ewma_lambda", lambda, "greater than 0 and less than 1");
 	}
 	else if (method == PM_EST_EWMA)
-		lambda = 0.94;			/* RiskMetrics' daily decay factor (Technical Document, sec. 5.3.2) */
+		lambda = 0.94;			/* RiskMetrics' daily decay factor (Technical Document, sec. 5.3) */
 	null_arg(fcinfo, 5, "shrinkage");
 	shrinkage = PG_GETARG_FLOAT8(5);
 	if (!(shrinkage >= 0.0 && shrinkage <= 1.0))

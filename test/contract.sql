@@ -57,7 +57,9 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- SQL functions that name their NULL argument
                                       'stress_pnl_sfunc', 'stress_pnl_combine', 'stress_pnl_ffunc', 'check_stress_scenario',
                                       'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses', 'stressed_correlation',
-                                      'create_stress_tables')$$,
+                                      'create_stress_tables',
+                                      -- NULL = default: ewma_lambda, lookback, previous
+                                      'estimate_correlation')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,

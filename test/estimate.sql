@@ -226,7 +226,8 @@ SELECT is(array(SELECT round(x::numeric, 4) FROM unnest(portmargin.nearest_corre
           '{1, 0.7607, 0.1573, 0.7607, 1, 0.7607, 0.1573, 0.7607, 1}'::numeric[], 'Higham''s example to the 4 published decimals');
 SELECT is(array_dims(portmargin.nearest_correlation('{{1,1,0},{1,1,1},{0,1,1}}')), '[1:3][1:3]', 'a 3 x 3 result');
 -- positive semi-definite: the smallest eigenvalue of a symmetric 3 x 3 matrix in closed form
--- (O. K. Smith, "Eigenvalues of a symmetric 3 x 3 matrix", Comm. ACM 4(4) 1961, p. 168:
+-- (O. K. Smith, "Eigenvalues of a symmetric 3 x 3 matrix", Comm. ACM 4(4) 1961, p. 168, as in
+-- https://en.wikipedia.org/wiki/Eigenvalue_algorithm#3%C3%973_matrices:
 -- q = tr/3, p = sqrt(sum (a_ij - q delta_ij)^2 / 6), B = (A - q I)/p, phi = acos(det(B)/2)/3,
 -- smallest = q + 2 p cos(phi + 2 pi/3)); it must be >= -tolerance (1e-10)
 CREATE FUNCTION pg_temp.min_eig3(m float8[]) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS $f$
