@@ -339,6 +339,8 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 						uniq[i], T, date_str(dayv[0]), date_str(dayv[D - 1])),
 				 errdetail("Its correlations are undefined; leave it out of the estimate.")));
 	avg = pm_est_shrink(cov, U, shrinkage);
+	for (i = 0; i < U * U; i++)
+		pm_finite_result("a correlation", cov[i]);
 
 	/* the estimate's condition */
 	eval = palloc(sizeof(double) * U);
