@@ -105,7 +105,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(86);
+SELECT plan(88);
 
 -- every element within tol relative: |got - want| <= tol |want| (exact where want = 0)
 CREATE FUNCTION pg_temp.rel_is(got float8[], want float8[], tol float8, descr text) RETURNS text
@@ -330,6 +330,11 @@ SELECT alike(pg_temp.err($$SELECT portmargin.nearest_correlation('{{1,1,0},{1,1,
             '22023: invalid value for argument "max_iterations": 0', 'nearest_correlation: max_iterations 0');
 SELECT alike(pg_temp.err($$SELECT portmargin.nearest_correlation('{{1,1,0},{1,1,1},{0,1,1}}', 1e-12, 2)$$),
             '22023: invalid value for argument "max_iterations": 2 iterations did not reach tolerance 1e-12', 'nearest_correlation: no convergence is an error, not a silent answer');
+SELECT alike(pg_temp.err($$SELECT portmargin.nearest_correlation(array_fill(0::float8, '{201,201}'))$$),
+            '22023: invalid value for argument "matrix": a 201 x 201 matrix; at most 200 x 200 is repaired', 'nearest_correlation: at most 200 x 200 (a cancel must not wait on GSL)');
+SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation(array_agg('u' || u), array_agg(date '2025-01-01' + d), array_agg(1 + d + u::float8))
+                           FROM generate_series(1, 401) u, generate_series(0, 2) d$$),
+            '22023: invalid value for argument "underlyings": 401 underlyings; at most 400 are estimated at once', 'estimate_correlation: at most 400 underlyings');
 SELECT is(portmargin.nearest_correlation(NULL), NULL, 'nearest_correlation is STRICT');
 
 SELECT * FROM finish();
