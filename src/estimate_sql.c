@@ -335,6 +335,18 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 	/* the estimate */
 	returns = palloc(sizeof(double) * (Size) T * U);
 	pm_hist_returns(matrix, D, U, 1, returns);
+	for (i = 0; i < T * U; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!isfinite(returns[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value for argument \"prices\": the log return of \"%s\" from %s to %s is %s",
+							uniq[i % U], date_str(dayv[i / U]), date_str(dayv[i / U + 1]), float8out_internal(returns[i])),
+					 errdetail("The ratio of its prices %s and %s is not a finite positive number.",
+							   float8out_internal(matrix[i]), float8out_internal(matrix[i + U]))));
+	}
 	cov = palloc(sizeof(double) * (Size) U * U);
 	sd = palloc(sizeof(double) * U);
 	pm_est_covariance(returns, T, U, method, lambda, sd, cov);

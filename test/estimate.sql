@@ -105,7 +105,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(88);
+SELECT plan(89);
 
 -- every element within tol relative: |got - want| <= tol |want| (exact where want = 0)
 CREATE FUNCTION pg_temp.rel_is(got float8[], want float8[], tol float8, descr text) RETURNS text
@@ -312,6 +312,8 @@ SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation('{X,X,X,Y,Y,Y}
             '22023: invalid value for argument "days": the history has 2 complete days', 'missing days leave one return');
 SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation('{X,X,X,Y,Y,Y}', '{2025-01-01,2025-01-02,2025-01-03,2025-01-01,2025-01-02,2025-01-03}', '{1,2,3,5,5,5}')$$),
             '22023: invalid value for argument "prices": the returns of "Y" have zero variance%', 'a constant price: correlations undefined');
+SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation('{X,X,X}', '{2025-01-01,2025-01-02,2025-01-03}', '{1e300,1e-300,1e-300}')$$),
+            '22023: invalid value for argument "prices": the log return of "X" from 2025-01-01 to 2025-01-02 is -Infinity', 'a price ratio that underflows: no infinite return');
 SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation('{X,X,X}', '{2025-01-01,2025-01-01,2025-01-03}', '{1,2,3}')$$),
             '22023: invalid value for argument "days": underlying "X" has two observations on 2025-01-01', 'two observations on one day');
 SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation(u, d, p, previous => '{{1,0},{0,1}}') FROM a$$),
