@@ -267,7 +267,7 @@ frobenius_diff(const gsl_matrix *a, const gsl_matrix *b)
 
 /*
  * P_S: the projection onto the positive semi-definite matrices,
- * V diag(max(lambda, 0)) V' (Higham 2002, Theorem 3.1 with W = I), of w->r
+ * V diag(max(lambda, 0)) V' (Higham 2002, with W = I), of w->r
  * into w->x.
  */
 static int

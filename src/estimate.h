@@ -20,7 +20,7 @@
  *   nearest  Higham (2002), "Computing the nearest correlation matrix - a
  *            problem from finance", IMA J. Numer. Anal. 22, 329-343:
  *            alternating projections with Dykstra's correction, Frobenius
- *            norm, unit weights (Algorithm 3.3 with W = I)
+ *            norm, unit weights (W = I)
  */
 #ifndef PORTMARGIN_ESTIMATE_H
 #define PORTMARGIN_ESTIMATE_H

@@ -5,7 +5,7 @@
 -- np.corrcoef of the log returns, the EWMA by an explicit loop, eigenvalues
 -- by np.linalg.eigvalsh) and from Higham's published example (N. J. Higham,
 -- "Computing the nearest correlation matrix - a problem from finance", IMA
--- J. Numer. Anal. 22 (2002) 329-343, sec. 4:
+-- J. Numer. Anal. 22 (2002) 329-343, its worked example:
 -- https://doi.org/10.1093/imanum/22.3.329).  Nothing is pasted from a run of
 -- this code.  Tolerance 1e-12 relative for the estimates.
 --
@@ -55,7 +55,7 @@
 --   d = Re - R
 --   print('change', repr(np.abs(d).max()), repr(np.linalg.norm(d, 'fro')))
 --   # Higham (2002) alternating projections with Dykstra's correction, W = I, written here
---   # from the paper's Algorithm 3.3, for a 4 x 4 matrix that is not positive semi-definite
+--   # from the paper's description, for a 4 x 4 matrix that is not positive semi-definite
 --   def nearcorr(A, tol=1e-14, maxit=100000):
 --       Y = A.copy(); dS = np.zeros_like(A)
 --       for _ in range(maxit):
@@ -220,7 +220,7 @@ WHERE underlying = 'BTC';
 -- ---------------------------------------------------------------------------
 -- 6. nearest_correlation (opt-in; monte_carlo_scenarios still refuses)
 -- ---------------------------------------------------------------------------
--- Higham (2002), sec. 4: A = [[1,1,0],[1,1,1],[0,1,1]] has eigenvalues 1 - sqrt 2 < 0, 1, 1 + sqrt 2;
+-- Higham (2002), the worked example: A = [[1,1,0],[1,1,1],[0,1,1]] has eigenvalues 1 - sqrt 2 < 0, 1, 1 + sqrt 2;
 -- the nearest correlation matrix is [[1, 0.7607, 0.1573], [0.7607, 1, 0.7607], [0.1573, 0.7607, 1]].
 SELECT is(array(SELECT round(x::numeric, 4) FROM unnest(portmargin.nearest_correlation('{{1,1,0},{1,1,1},{0,1,1}}')) x),
           '{1, 0.7607, 0.1573, 0.7607, 1, 0.7607, 0.1573, 0.7607, 1}'::numeric[], 'Higham''s example to the 4 published decimals');
