@@ -11,7 +11,8 @@ OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src
               src/backtest.o src/backtest_sql.o src/liquidation.o src/rulebook.o \
               src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o \
               src/span.o src/span_params.o src/span_sql.o src/span_file.o src/stress.o src/stress_sql.o \
-              src/stressed_window.o src/vol_moves.o src/apc.o
+              src/stressed_window.o src/vol_moves.o src/apc.o \
+              src/estimate.o src/estimate_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts

@@ -4293,3 +4293,39 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.largest_margin_increase(date[], float8[], integer) IS
   'the largest n-day increase of a margin series (one requirement per day, sorted by day; n counts observations): relative = max over t of M_t / M_(t-n) - 1 (over M_(t-n) > 0) and amount = max over t of M_t - M_(t-n), each with the day t where it is first reached (Murphy, Vasios and Vause 2014, Bank of England); NULL with n or fewer observations; negative when the series never rose over n days';
+
+-- issue 16, point 7: volatilities and correlations estimated from history
+CREATE TYPE @extschema@.correlation_estimate AS (
+    underlyings text[],
+    method text,
+    ewma_lambda float8,
+    shrinkage float8,
+    horizon integer,
+    observations integer,
+    first_day date,
+    last_day date,
+    vols float8[],
+    correlation float8[],
+    average_correlation float8,
+    min_eigenvalue float8,
+    max_eigenvalue float8,
+    condition_number float8,
+    change_max_abs float8,
+    change_frobenius float8);
+COMMENT ON TYPE @extschema@.correlation_estimate IS
+  'horizon vols and a correlation matrix estimated from a price history (estimate_correlation), ready for monte_carlo_scenarios(underlyings, vols, correlation, ...): underlyings sorted; method sample or ewma (ewma_lambda); shrinkage toward the constant-correlation target whose off-diagonal is average_correlation (before shrinking); observations = the log returns used, from first_day''s price to last_day''s; vols = daily log-return volatility x sqrt(horizon); correlation k x k; its smallest and largest eigenvalue and condition number (largest / smallest, NULL when the smallest is not positive); change_max_abs and change_frobenius: the largest element and Frobenius norm of correlation - previous (NULL without previous)';
+
+CREATE FUNCTION @extschema@.estimate_correlation(underlyings text[], days date[], prices float8[],
+    method text DEFAULT 'sample', ewma_lambda float8 DEFAULT NULL, shrinkage float8 DEFAULT 0,
+    horizon integer DEFAULT 1, lookback integer DEFAULT NULL, previous float8[] DEFAULT NULL)
+RETURNS @extschema@.correlation_estimate
+AS 'MODULE_PATHNAME', 'portmargin_estimate_correlation' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.estimate_correlation(text[], date[], float8[], text, float8, float8, integer, integer, float8[]) IS
+  'vols and correlations from a price history (parallel arrays as historical_scenarios takes them; complete days only, log returns across gaps; the last lookback returns): method sample (unbiased, mean removed) or ewma (RiskMetrics, zero mean, seeded with the window''s mean square, ewma_lambda default 0.94), shrinkage s in [0, 1] toward the constant-correlation target (Ledoit & Wolf 2004), vols x sqrt(horizon); reports the eigenvalues, the condition number and the change against previous (the last estimate''s correlation)';
+
+CREATE FUNCTION @extschema@.nearest_correlation(matrix float8[], tolerance float8 DEFAULT 1e-10,
+    max_iterations integer DEFAULT 1000)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'portmargin_nearest_correlation' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.nearest_correlation(float8[], float8, integer) IS
+  'an explicit opt-in repair: the nearest correlation matrix in the Frobenius norm to a symmetric matrix with elements in [-1, 1] (Higham 2002, alternating projections with Dykstra''s correction); positive semi-definite, possibly singular (blend toward the identity before monte_carlo_scenarios if it is refused); a positive definite correlation matrix comes back unchanged; monte_carlo_scenarios itself never repairs';

@@ -115,6 +115,20 @@ INSERT INTO probes VALUES
                      FROM (VALUES (g::float8)) v(q)) m$$,
    500);
 
+-- issue 16, point 7: estimate_correlation over 3,000,000 observations (the sort, the returns, the EWMA
+-- covariance), and nearest_correlation of a 200 x 200 indefinite matrix (one gsl_eigen_symmv per
+-- iteration, about 50 ms; tolerance 1e-15 is not reached: it would run 1,000 iterations), sent 500 ms
+-- in (after the matrix is built)
+INSERT INTO probes VALUES
+  ('estimate_correlation, 3,000,000 observations', 'hist_wide',
+   $$SELECT count(portmargin.estimate_correlation(($1).names, ($1).days, ($1).vals, 'ewma', shrinkage => s)) FROM generate_series(0, 0.4, 0.1) s$$,
+   100),
+  ('nearest_correlation, 200 x 200', NULL,
+   $$SELECT cardinality(portmargin.nearest_correlation(m, 1e-15, 1000))
+     FROM (SELECT array_agg(CASE WHEN a = b THEN 1 WHEN abs(a - b) = 1 THEN 0.9 ELSE -0.3 * cos(a * b) END ORDER BY a, b)::float8[]
+           FROM generate_series(1, 200) a, generate_series(1, 200) b) x(m)$$,
+   500);
+
 SELECT plan(3 * (SELECT count(*)::int FROM probes));
 
 -- the second session and its inputs ------------------------------------------------------

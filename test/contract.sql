@@ -62,7 +62,9 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       'stressed_window', 'historical_scenario_days', 'concentration_factor', 'concentration_addon',
                                       'create_backtest_tables', 'vol_shifts_from',
                                       -- anti-procyclicality over a margin series: SQL functions that name their NULL argument
-                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
+                                      'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase',
+                                      -- NULL = default: ewma_lambda, lookback, previous
+                                      'estimate_correlation')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,

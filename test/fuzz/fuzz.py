@@ -422,6 +422,10 @@ HINTS_FLOAT = {
 HINTS_INT = {"n": (1, 2000), "buckets": (1, 20), "points": (1, 20), "horizon": (1, 10),
              "lookback": (2, 500), "accounts": (1, 30), "floor_count": (0, 5), "account_id": (1, 20)}
 
+# estimate_correlation / nearest_correlation (issue 16, point 7)
+HINTS_TEXT["method"] = ["sample", "ewma"]
+HINTS_FLOAT.update({"shrinkage": (0.0, 1.0), "tolerance": (1e-12, 1e-4)})
+HINTS_INT["max_iterations"] = (1, 2000)
 
 # a SPAN portfolio of three positions (two combined commodities, three months)
 SPAN_PORTFOLIO_SQL = ("SELECT portmargin.span_portfolio(cc, 202603 + m, q, "
