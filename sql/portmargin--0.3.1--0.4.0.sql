@@ -3766,7 +3766,7 @@ COMMENT ON FUNCTION @extschema@.tail_scenarios(float8[], float8, text, float8[])
 
 CREATE FUNCTION @extschema@.tail_scenarios("set" @extschema@.scenario_set, pnl float8[])
 RETURNS TABLE (scenario integer, pnl float8, weight float8)
-AS 'MODULE_PATHNAME', 'portmargin_tail_scenarios_set' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+AS 'MODULE_PATHNAME', 'portmargin_tail_scenarios_set' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION @extschema@.tail_scenarios(@extschema@.scenario_set, float8[]) IS
   'the tail of the var method''s margin of an account P&L vector pnl (e.g. portfolio_margin(...).pnl) under a joint set: the binding group (the floor group when its statistic is larger), the set''s confidence and statistic, the group''s scenario weights; scenario is the set''s scenario index.  margin = max(0, -sum(weight pnl) / sum(weight)) x (1 + buffer)';
 

@@ -13,7 +13,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(56);
+SELECT plan(57);
 
 -- rows of tail_scenarios as "scenario:weight" text, weights rounded to 12 decimals
 CREATE FUNCTION pg_temp.tail_text(q text) RETURNS text LANGUAGE plpgsql AS $f$
@@ -317,6 +317,8 @@ SELECT is(pg_temp.err($$SELECT * FROM portmargin.position_contributions(portmarg
           '22023: invalid value for argument "pnl": 2 x 3: each position''s row needs the set''s 2 scenarios', 'contributions: rows of the wrong length');
 SELECT is(pg_temp.err($$SELECT * FROM portmargin.position_contributions(portmargin.var_scenarios('{X}', '{0.1,-0.1}'), '{{1,2},{3,4}}', '{1}')$$),
           '22023: invalid value for argument "quantities": 1 elements for 2 positions', 'contributions: quantities of the wrong length');
+SELECT is(pg_temp.err($$SELECT * FROM portmargin.tail_scenarios(portmargin.var_scenarios('{X}', '{0.1,-0.1}'), NULL)$$),
+          '22004: argument "pnl" must not be NULL', 'set form: NULL pnl');
 SELECT is(pg_temp.err($$SELECT * FROM portmargin.position_contributions(NULL, '{1,2}')$$),
           '22004: argument "set" must not be NULL', 'contributions: NULL set');
 SELECT is(pg_temp.err($$SELECT * FROM portmargin.position_contributions(portmargin.var_scenarios('{X}', '{0.1,-0.1}'), '{1e308,1e308,1e308,1e308}')$$),
