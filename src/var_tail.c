@@ -180,6 +180,7 @@ void
 pm_position_contributions(const double *rows, const double *q, int k, int n, const PmSetTail *r,
 						  double buffer, double *contribution, void (*tick) (void *), void *tick_arg)
 {
+	long		work = 0;
 	int			i,
 				j;
 
@@ -189,13 +190,16 @@ pm_position_contributions(const double *rows, const double *q, int k, int n, con
 		double		qi = q ? q[i] : 1.0;
 		Sum2		c = {0.0, 0.0};
 
-		tick_every(i, tick, tick_arg);
 		if (r->margin > 0.0)
 			for (j = 0; j < r->ntail; j++)
 			{
 				sum2_add(&c, -r->share[j] * (row[r->tail[j]] * qi));
-				if (tick && ((j + 1) & 0xFFFF) == 0)
-					tick(tick_arg);
+				if (++work >= 65536)
+				{
+					work = 0;
+					if (tick)
+						tick(tick_arg);
+				}
 			}
 		contribution[i] = (c.s + c.c) * (1.0 + buffer);
 	}
