@@ -12,7 +12,8 @@ OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src
               src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o \
               src/span.o src/span_params.o src/span_sql.o src/span_file.o src/stress.o src/stress_sql.o \
               src/stressed_window.o src/vol_moves.o src/apc.o \
-              src/estimate.o src/estimate_sql.o
+              src/estimate.o src/estimate_sql.o \
+              src/var_tail.o src/var_tail_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)
 # pg_regress inputs are sql/*.sql except the install/upgrade scripts
@@ -44,7 +45,7 @@ include $(PGXS)
 
 # Stand-alone check of the pure numeric core (no server needed).
 NUMERIC_SRCS = src/pricing.c src/implied_vol.c src/riskarray.c src/margin.c src/tailstat.c \
-               src/method.c $(wildcard src/method_*.c) src/span.c src/stress.c
+               src/method.c $(wildcard src/method_*.c) src/span.c src/stress.c src/var_tail.c
 test/c/test_numeric: test/c/test_numeric.c $(NUMERIC_SRCS) $(wildcard src/*.h)
 	$(CC) -O2 -Wall -Wextra $(COPT) -Isrc $(GSL_CFLAGS) -o $@ test/c/test_numeric.c $(NUMERIC_SRCS) $(GSL_LIBS) -lm
 

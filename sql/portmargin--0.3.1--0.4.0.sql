@@ -4049,7 +4049,7 @@ BEGIN
                  WHERE ph.underlying = p.underlying AND ph.at <= p.snapshot_at + horizon ORDER BY ph.at DESC LIMIT 1) AS end_price
     FROM %1$I.position_history p JOIN kept USING (snapshot_at)),
   val AS (
-    SELECT pos.snapshot_at, pos.account_id,
+    SELECT pos.snapshot_at, pos.account_id, pos.instrument_id,
            pos.quantity * pos.multiplier * CASE
              WHEN pos.kind = 'option' THEN
                CASE WHEN pos.settlement = 'inverse'
@@ -4069,7 +4069,9 @@ BEGIN
          -coalesce(v.pnl, 0) > m.initial_margin
   FROM %1$I.margin_history m
   JOIN kept USING (snapshot_at)
-  LEFT JOIN (SELECT val.snapshot_at, val.account_id, sum(val.pnl) AS pnl FROM val GROUP BY val.snapshot_at, val.account_id) v
+  -- summed in instrument order, so the same snapshot gives the same sum whatever the plan
+  LEFT JOIN (SELECT val.snapshot_at, val.account_id, sum(val.pnl ORDER BY val.instrument_id) AS pnl
+             FROM val GROUP BY val.snapshot_at, val.account_id) v
     ON v.snapshot_at = m.snapshot_at AND v.account_id = m.account_id
   ORDER BY m.snapshot_at, m.account_id;
 END
@@ -4329,3 +4331,25 @@ RETURNS float8[]
 AS 'MODULE_PATHNAME', 'portmargin_nearest_correlation' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.nearest_correlation(float8[], float8, integer) IS
   'an explicit opt-in repair: the nearest correlation matrix in the Frobenius norm to a symmetric matrix with elements in [-1, 1] (Higham 2002, alternating projections with Dykstra''s correction); positive semi-definite, possibly singular (blend toward the identity before monte_carlo_scenarios if it is refused); a positive definite correlation matrix comes back unchanged; monte_carlo_scenarios itself never repairs';
+
+-- issue 16, point 1: the tail and per-position contributions
+
+CREATE FUNCTION @extschema@.tail_scenarios(pnl float8[], confidence float8, statistic text DEFAULT 'es',
+                                           weights float8[] DEFAULT NULL)
+RETURNS TABLE (scenario integer, pnl float8, weight float8)
+AS 'MODULE_PATHNAME', 'portmargin_tail_scenarios' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.tail_scenarios(float8[], float8, text, float8[]) IS
+  'the scenarios a VaR or ES of a P&L vector (gains positive) is made of, in increasing scenario order (1 = the first element), with their weights: for es, every scenario beyond the VaR with its scenario weight (1 without weights) and the VaR scenario with the part of its weight that fills the tail (0 when N(1 - confidence) is whole), so that expected_shortfall = -sum(weight pnl) / sum(weight); for var, the VaR scenario with weight 1.  The same computation as value_at_risk / expected_shortfall (Acerbi & Tasche 2002; ties: lower scenario first); weights in [0, 1]';
+
+CREATE FUNCTION @extschema@.tail_scenarios("set" @extschema@.scenario_set, pnl float8[])
+RETURNS TABLE (scenario integer, pnl float8, weight float8)
+AS 'MODULE_PATHNAME', 'portmargin_tail_scenarios_set' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.tail_scenarios(@extschema@.scenario_set, float8[]) IS
+  'the tail of the var method''s margin of an account P&L vector pnl (e.g. portfolio_margin(...).pnl) under a joint set: the binding group (the floor group when its statistic is larger), the set''s confidence and statistic, the group''s scenario weights; scenario is the set''s scenario index.  margin = max(0, -sum(weight pnl) / sum(weight)) x (1 + buffer)';
+
+CREATE FUNCTION @extschema@.position_contributions("set" @extschema@.scenario_set, pnl float8[],
+                                                   quantities float8[] DEFAULT NULL)
+RETURNS TABLE (ordinal integer, contribution float8)
+AS 'MODULE_PATHNAME', 'portmargin_position_contributions' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.position_contributions(@extschema@.scenario_set, float8[], float8[]) IS
+  'per-position Euler contributions to the var method''s margin: pnl holds one P&L vector per position over the joint set''s scenarios (a k x n array, e.g. array_agg of risk_array; or k n elements position by position), quantities one factor per position (NULL: 1; e.g. quantity, times the index price for a coin-settled position in a USD account); the account P&L is their sum; ordinal i (the i-th row) gets (1 + buffer) x the mean of -quantities[i] pnl[i] over the margin''s tail (tail_scenarios), 0 when the margin is 0; the contributions add up to the margin';

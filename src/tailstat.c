@@ -422,6 +422,17 @@ select_weighted(double *l, double *p, int n, Fixed T, double *v, Fixed *above, T
 
 /* ---- the tail ---- */
 
+double
+pm_tail_equal_count(int n, double alpha)
+{
+	double		nb = n * (1.0 - alpha);
+	double		r = nearbyint(nb);
+
+	if (r >= 1.0 && fabs(nb - r) <= 1e-9 * nb)
+		nb = r;
+	return nb;
+}
+
 PmTailStatus
 pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		double *tail_weight, int *tail, double *work, void (*tick) (void *), void *tick_arg)
@@ -463,14 +474,11 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 	if (prob == NULL)
 	{
 		/* N equally likely scenarios: the floor(N beta) + 1 largest losses */
-		double		nb = n * beta;
-		double		r = nearbyint(nb);
+		double		nb = pm_tail_equal_count(n, alpha);
 		int			k,
 					gt = 0,
 					eq;
 
-		if (r >= 1.0 && fabs(nb - r) <= 1e-9 * nb)
-			nb = r;
 		k = (int) fmin(floor(nb) + 1.0, (double) n);
 		v = select_desc(work, n, k - 1, &tk);
 		/* the k-1 scenarios before the VaR scenario: every loss > v, then the first of the losses == v */

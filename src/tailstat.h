@@ -103,4 +103,12 @@ extern PmTailStatus pm_tail(const double *pnl, const double *prob, int n, double
 							double *tail_weight, int *tail, double *work,
 							void (*tick) (void *), void *tick_arg);
 
+/*
+ * N beta for n equally likely scenarios, as pm_tail uses it: n (1 - alpha),
+ * snapped to the nearest integer when within 1e-9 of it.  The equal-weights
+ * tail is the floor(N beta) largest losses with weight 1 each and the VaR
+ * scenario with weight N beta - floor(N beta), divided by N beta.
+ */
+extern double pm_tail_equal_count(int n, double alpha);
+
 #endif							/* PORTMARGIN_TAILSTAT_H */

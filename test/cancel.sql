@@ -86,6 +86,20 @@ INSERT INTO probes (name, input, workload) VALUES
   ('expected_shortfall, weighted', 'moves',
    $$SELECT count(portmargin.expected_shortfall($1, c, w)) FROM generate_series(0.5, 0.99, 0.07) c,
             (SELECT array_fill(0.5::float8, ARRAY[cardinality($1) - 1]) || 1.0::float8 AS w) x$$);
+-- the tail as rows and per-position contributions (issue 16, point 1) over 5,000,000 values
+INSERT INTO probes (name, input, workload) VALUES
+  ('tail_scenarios', 'moves',
+   $$SELECT count(*) FROM generate_series(0.5, 0.99, 0.07) c, LATERAL portmargin.tail_scenarios($1, c) t$$),
+  ('tail_scenarios, weighted', 'moves',
+   $$SELECT count(*) FROM generate_series(0.5, 0.99, 0.07) c,
+            (SELECT array_fill(0.5::float8, ARRAY[cardinality($1) - 1]) || 1.0::float8 AS w) x,
+            LATERAL portmargin.tail_scenarios($1, c, 'es', x.w) t$$),
+  ('tail_scenarios, joint set', 'set',
+   $$SELECT count(*) FROM generate_series(1, 20) g,
+            LATERAL portmargin.tail_scenarios($1, portmargin.risk_array($1, 'future', NULL, NULL, 0.5, 100 + g, NULL, 'linear', 1, 'A')) t$$),
+  ('position_contributions', 'set',
+   $$SELECT count(*) FROM generate_series(1, 20) g,
+            LATERAL portmargin.position_contributions($1, portmargin.risk_array($1, 'future', NULL, NULL, 0.5, 100 + g, NULL, 'linear', 1, 'A')) c$$);
 -- the var method's tail over a 5,000,000-scenario set, sent 500 ms in (after the revaluation has started)
 INSERT INTO probes VALUES
   ('portfolio_margin, var method', 'set',

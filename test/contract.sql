@@ -39,6 +39,8 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- NULL = default: weights, vol shifts, lookback, ewma_lambda, df
                                       'var_scenarios', 'historical_scenarios', 'monte_carlo_scenarios',
                                       'value_at_risk', 'expected_shortfall',
+                                      -- NULL = default (weights, quantities); a NULL set or P&L is 22004 naming it
+                                      'tail_scenarios', 'position_contributions',
                                       -- names DEFAULT NULL
                                       'rulebook',
                                       'backtest_sfunc', 'backtest_combine', 'backtest_ffunc',

@@ -1,0 +1,322 @@
+/*
+ * var_tail_sql.c
+ *	  SQL glue for the tail of a VaR / ES margin: tail_scenarios (of a P&L
+ *	  vector, or of an account's P&L under a joint scenario set) and
+ *	  position_contributions (per-position Euler contributions that add up
+ *	  to the var method's margin).  The numerics are in var_tail.c and
+ *	  tailstat.c.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/tuplestore.h"
+
+#include "scenario.h"
+#include "sqlargs.h"
+#include "var_tail.h"
+
+static void
+vt_tick(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+vt_null_arg(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	if (PG_ARGISNULL(i))
+		pm_null_arg_error(name, "");
+}
+
+/*
+ * A float8[] argument as doubles (no NULL elements, all finite); *ndim and
+ * *dims (2 of them) receive its shape.  max_ndim: the dimensions allowed.
+ */
+static double *
+vt_float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_ndim, int *n, int *ndim, int *dims)
+{
+	ArrayType  *arr;
+	double	   *v;
+	int			k;
+
+	vt_null_arg(fcinfo, i, name);
+	arr = PG_GETARG_ARRAYTYPE_P(i);
+	if (ARR_NDIM(arr) > max_ndim)
+		pm_arg_error(name, max_ndim == 1 ? "the array must have one dimension"
+					 : "the array must have one or two dimensions");
+	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (ndim)
+	{
+		*ndim = ARR_NDIM(arr);
+		dims[0] = ARR_NDIM(arr) >= 1 ? ARR_DIMS(arr)[0] : 0;
+		dims[1] = ARR_NDIM(arr) >= 2 ? ARR_DIMS(arr)[1] : 0;
+	}
+	if (ARR_HASNULL(arr))
+	{
+		bits8	   *bitmap = ARR_NULLBITMAP(arr);
+
+		for (k = 0; k < *n; k++)
+		{
+			if ((k & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (!(bitmap[k / 8] & (1 << (k % 8))))
+				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
+		}
+	}
+	v = palloc_extended(sizeof(double) * Max(*n, 1), MCXT_ALLOC_HUGE);
+	for (k = 0; k < *n; k += 65536)
+	{
+		int			m = Min(65536, *n - k),
+					j;
+
+		CHECK_FOR_INTERRUPTS();
+		memcpy(v + k, (const double *) ARR_DATA_PTR(arr) + k, sizeof(double) * m);
+		for (j = k; j < k + m; j++)
+			if (!isfinite(v[j]))
+				pm_arg_error(name, psprintf("element %d is %s", j + 1, float8out_internal(v[j])));
+	}
+	return v;
+}
+
+/* a joint (var) scenario set argument */
+static PmScenarioSet *
+vt_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	PmScenarioSet *s;
+
+	vt_null_arg(fcinfo, i, name);
+	s = PG_GETARG_SCENARIO_SET(i);
+	pm_check_scenario_set(s, VARSIZE(s));
+	if (s->method != PM_METHOD_VAR)
+		pm_arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+	return s;
+}
+
+/* the set's scenario weights, or NULL when all are 1 */
+static double *
+vt_set_weights(const PmScenarioSet *s)
+{
+	const PmScenario *sc = PM_SET_SCENARIOS(s);
+	double	   *w = NULL;
+	int			i;
+
+	for (i = 0; i < s->nscenarios && w == NULL; i++)
+		if (sc[i].weight != 1.0)
+			w = palloc_extended(sizeof(double) * s->nscenarios, MCXT_ALLOC_HUGE);
+	if (w)
+		for (i = 0; i < s->nscenarios; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			w[i] = sc[i].weight;
+		}
+	return w;
+}
+
+/* pm_set_tail with its buffers; an account P&L that is not finite is 22003 naming the scenario */
+static void
+vt_tail(const char *fname, const double *pnl, const double *w, int n, int detect_equal, double alpha, int es,
+		int floor_count, double buffer, PmSetTail *r)
+{
+	double	   *work = palloc_extended(sizeof(double) * 4 * (Size) n, MCXT_ALLOC_HUGE);
+	int		   *itail = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
+
+	r->tail = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
+	r->weight = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
+	r->share = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
+	pm_set_tail(pnl, w, n, detect_equal, alpha, es, floor_count, buffer, r, work, itail, vt_tick, NULL);
+	if (r->status == PM_TAIL_NOT_FINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the P&L in scenario %d is out of range for type double precision", fname,
+						r->bad_scenario + 1)));
+	if (r->status == PM_TAIL_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the mean of the tail losses is out of range for type double precision", fname)));
+	if (r->status != PM_TAIL_OK)
+		elog(ERROR, "%s: unexpected tail status %d", fname, (int) r->status);	/* inputs were checked */
+	pfree(work);
+	pfree(itail);
+}
+
+/* the rows (scenario, pnl, weight) of a tail */
+static void
+vt_return_tail(FunctionCallInfo fcinfo, const double *pnl, const PmSetTail *r)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < r->ntail; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		values[0] = Int32GetDatum(r->tail[i] + 1);
+		values[1] = Float8GetDatum(pnl[r->tail[i]]);
+		values[2] = Float8GetDatum(pm_finite_result("weight", r->weight[i]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+static const char *const stat_choices[] = {"var", "es", NULL};
+
+/*
+ * tail_scenarios(pnl float8[], confidence float8, statistic text DEFAULT
+ * 'es', weights float8[] DEFAULT NULL) RETURNS TABLE (scenario, pnl, weight)
+ */
+PG_FUNCTION_INFO_V1(portmargin_tail_scenarios);
+Datum
+portmargin_tail_scenarios(PG_FUNCTION_ARGS)
+{
+	int			n,
+				nw,
+				es = -1,
+				i;
+	double	   *pnl = vt_float8_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
+	double	   *w = NULL;
+	double		confidence;
+	char	   *stat;
+	PmSetTail	r;
+
+	if (n == 0)
+		pm_arg_error("pnl", "the array is empty");
+	vt_null_arg(fcinfo, 1, "confidence");
+	confidence = PG_GETARG_FLOAT8(1);
+	if (!(confidence > 0.0 && confidence < 1.0))
+		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
+	vt_null_arg(fcinfo, 2, "statistic");
+	stat = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	for (i = 0; stat_choices[i]; i++)
+		if (pg_strcasecmp(stat, stat_choices[i]) == 0)
+			es = i;
+	if (es < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for argument \"statistic\": \"%s\"", stat),
+				 errhint("Valid values are var and es.")));
+	if (!PG_ARGISNULL(3))
+	{
+		double		sum = 0.0;
+
+		w = vt_float8_arg(fcinfo, 3, "weights", 1, &nw, NULL, NULL);
+		if (nw != n)
+			pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
+		for (i = 0; i < n; i++)
+		{
+			if (!(w[i] >= 0.0 && w[i] <= 1.0))
+				pm_arg_error("weights", psprintf("element %d is %s; a weight must be between 0 and 1", i + 1,
+											  float8out_internal(w[i])));
+			sum += w[i];
+		}
+		if (!(sum > 0.0))
+			pm_arg_error("weights", "the weights sum to 0");
+	}
+	vt_tail("tail_scenarios", pnl, w, n, false, confidence, es, 0, 0.0, &r);
+	vt_return_tail(fcinfo, pnl, &r);
+	return (Datum) 0;
+}
+
+/* tail_scenarios(set scenario_set, pnl float8[]): the binding group's tail, under the set's parameters */
+PG_FUNCTION_INFO_V1(portmargin_tail_scenarios_set);
+Datum
+portmargin_tail_scenarios_set(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = vt_set_arg(fcinfo, 0, "set");
+	int			n;
+	double	   *pnl = vt_float8_arg(fcinfo, 1, "pnl", 1, &n, NULL, NULL);
+	PmSetTail	r;
+
+	if (n != s->nscenarios)
+		pm_arg_error("pnl", psprintf("%d elements for a set of %d scenarios", n, s->nscenarios));
+	vt_tail("tail_scenarios", pnl, vt_set_weights(s), n, true, s->params[PM_P_VAR_CONFIDENCE],
+			s->params[PM_P_VAR_STATISTIC] > 0.0, (int) s->params[PM_P_VAR_FLOOR_COUNT],
+			s->params[PM_P_VAR_BUFFER], &r);
+	vt_return_tail(fcinfo, pnl, &r);
+	return (Datum) 0;
+}
+
+/*
+ * position_contributions(set scenario_set, pnl float8[], quantities float8[]
+ * DEFAULT NULL) RETURNS TABLE (ordinal, contribution): pnl holds one P&L
+ * vector per position (a k x n array, or k n elements position by
+ * position), quantities one factor per position (NULL: 1).  The account's
+ * P&L is the sum of quantities[i] x pnl[i] (added in row order); each
+ * position's contribution is its Euler contribution to the set's margin of
+ * that P&L.
+ */
+PG_FUNCTION_INFO_V1(portmargin_position_contributions);
+Datum
+portmargin_position_contributions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PmScenarioSet *s = vt_set_arg(fcinfo, 0, "set");
+	int			S = s->nscenarios,
+				total,
+				ndim,
+				dims[2],
+				k,
+				nq,
+				i,
+				j;
+	double	   *rows = vt_float8_arg(fcinfo, 1, "pnl", 2, &total, &ndim, dims);
+	double	   *q = NULL,
+			   *acc,
+			   *contribution;
+	double		buffer = s->params[PM_P_VAR_BUFFER];
+	PmSetTail	r;
+
+	if (total == 0)
+		pm_arg_error("pnl", "the array is empty");
+	if (ndim == 2 && dims[1] != S)
+		pm_arg_error("pnl", psprintf("%d x %d: each position's row needs the set's %d scenarios", dims[0], dims[1], S));
+	if (total % S != 0)
+		pm_arg_error("pnl", psprintf("%d elements are not a whole number of rows of the set's %d scenarios", total, S));
+	k = total / S;
+	if (!PG_ARGISNULL(2))
+	{
+		q = vt_float8_arg(fcinfo, 2, "quantities", 1, &nq, NULL, NULL);
+		if (nq != k)
+			pm_arg_error("quantities", psprintf("%d elements for %d positions", nq, k));
+	}
+	/* the account's P&L: the rows added in order */
+	acc = palloc_extended(sizeof(double) * S, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (i = 0; i < k; i++)
+	{
+		const double *row = rows + (Size) i * S;
+		double		qi = q ? q[i] : 1.0;
+
+		CHECK_FOR_INTERRUPTS();
+		for (j = 0; j < S; j++)
+			acc[j] += row[j] * qi;
+	}
+	vt_tail("position_contributions", acc, vt_set_weights(s), S, true, s->params[PM_P_VAR_CONFIDENCE],
+			s->params[PM_P_VAR_STATISTIC] > 0.0, (int) s->params[PM_P_VAR_FLOOR_COUNT], buffer, &r);
+	contribution = palloc_extended(sizeof(double) * k, MCXT_ALLOC_HUGE);
+	pm_position_contributions(rows, q, k, S, &r, buffer, contribution, vt_tick, NULL);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < k; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = Float8GetDatum(pm_finite_result("contribution", contribution[i]));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
