@@ -221,7 +221,7 @@ SELECT ok((SELECT count(DISTINCT acct) FROM ct_res WHERE name = 'floor' AND (m).
 -- tail_scenarios(set, (m).pnl): the margin, the VaR scenario, the binding group
 CREATE TEMP TABLE ct_tail AS
 SELECT r.name, r.acct, (r.m).initial_margin AS im, (r.m).worst_scenario AS ws, cs.s,
-       (SELECT (-sum(t.weight * t.pnl) / sum(t.weight)) * (1 + CASE r.name WHEN 'buffer' THEN 0.25 WHEN 'blend' THEN 0.1 ELSE 0 END)
+       (SELECT (-sum(t.weight * t.pnl) / sum(t.weight)) * (1 + CASE r.name WHEN 'buffer' THEN 0.25 WHEN 'blend' THEN 0.3 ELSE 0 END)
         FROM portmargin.tail_scenarios(cs.s, (r.m).pnl) t) AS from_rows,
        (SELECT min(t.scenario) FROM portmargin.tail_scenarios(cs.s, (r.m).pnl) t) AS first_scenario,
        (SELECT max(t.scenario) FROM portmargin.tail_scenarios(cs.s, (r.m).pnl) t) AS last_scenario,
