@@ -488,6 +488,12 @@ portmargin_nearest_correlation(PG_FUNCTION_ARGS)
 	if (maxit < 1)
 		pm_domain_error("max_iterations", maxit, "an integer of at least 1");
 
+	/* the only 1 x 1 correlation matrix (GSL's eigensolver refuses a 1 x 1 problem) */
+	if (k == 1)
+	{
+		a[0] = 1.0;
+		PG_RETURN_ARRAYTYPE_P(matrix_result(a, 1));
+	}
 	PG_TRY();
 	{
 		w = pm_ncm_alloc(k);

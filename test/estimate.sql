@@ -105,7 +105,7 @@
 BEGIN;
 \ir lib/helpers.psql
 
-SELECT plan(89);
+SELECT plan(90);
 
 -- every element within tol relative: |got - want| <= tol |want| (exact where want = 0)
 CREATE FUNCTION pg_temp.rel_is(got float8[], want float8[], tol float8, descr text) RETURNS text
@@ -339,5 +339,7 @@ SELECT alike(pg_temp.err($$SELECT portmargin.estimate_correlation(array_agg('u' 
             '22023: invalid value for argument "underlyings": 401 underlyings; at most 400 are estimated at once', 'estimate_correlation: at most 400 underlyings');
 SELECT is(portmargin.nearest_correlation(NULL), NULL, 'nearest_correlation is STRICT');
 
+-- a 1 x 1 matrix: [1] is the only correlation matrix (found by the fuzzer: GSL's eigensolver refuses a 1 x 1 problem)
+SELECT is(portmargin.nearest_correlation('{-0.0035}'), '{{1}}'::float8[], 'a 1 x 1 matrix repairs to [1]');
 SELECT * FROM finish();
 ROLLBACK;
