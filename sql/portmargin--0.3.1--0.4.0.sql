@@ -1601,7 +1601,7 @@ $ddl$, target, pm);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.create_reference_schema(text) IS
-  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history, margin_live, margin_live_state, margin_calls, margin_queue, open_orders; views instrument_market, position_values, account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at, the *_at functions (their queries are also the views''), refresh_live_margin, add_live_orders, process_margin_queue, pretrade_check and the two triggers of live margin (portmargin.enable_live_margin), every SQL body bound when created';
+  'creates the reference schema in schema target (1 to 63 bytes; not the extension''s schema or a system schema; not one that already holds a reference schema): tables accounts (with rulebook and collateral_schedule), collateral, instruments, positions, index_prices, forwards, implied_vols, rates, margin_history, margin_live, margin_live_state, margin_calls, margin_queue, open_orders; views instrument_market, position_values, account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, position_greeks, account_greeks, margin_attribution, margin_daily, margin_procyclicality; functions whatif_margin, liquidation_prices, snapshot_margins, equity_excess_at, the *_at functions (their queries are also the views''), refresh_live_margin, add_live_orders, process_margin_queue, pretrade_check and the two triggers of live margin (portmargin.enable_live_margin), every SQL body bound when created';
 
 -- ---------------------------------------------------------------------
 -- privileges: ordinary roles use the extension as they use other
@@ -1856,7 +1856,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.grant_reader(text, regrole, boolean) IS
-  'grants a read-only (BI / reporting) role USAGE on the reference schema target and SELECT on its views: the account-level ones (account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, account_greeks, margin_daily, instrument_market, and the live tables margin_live and margin_calls) and, with positions (default true), position_values, position_greeks and margin_attribution; never the tables.  Run by the schema''s owner; re-run after upgrade_reference_schema';
+  'grants a read-only (BI / reporting) role USAGE on the reference schema target and SELECT on its views: the account-level ones (account_margin, account_margin_detail, account_unit_margin, account_risk_matrix, account_greeks, margin_daily, margin_procyclicality, instrument_market, and the live tables margin_live and margin_calls) and, with positions (default true), position_values, position_greeks and margin_attribution; where create_span_tables or create_stress_tables has run, their views (and the published SPAN parameters, the stress scenarios); never the other tables.  Run by the schema''s owner; re-run after upgrade_reference_schema';
 
 CREATE FUNCTION @extschema@.grant_writer(target text, grantee regrole)
 RETURNS text
