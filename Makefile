@@ -12,7 +12,7 @@ OBJS        = src/portmargin.o src/sqlargs.o src/pricing.o src/implied_vol.o src
               src/collateral.o src/collateral_sql.o src/progress.o src/live_worker.o \
               src/span.o src/span_params.o src/span_sql.o src/span_file.o src/stress.o src/stress_sql.o \
               src/stressed_window.o src/vol_moves.o src/apc.o \
-              src/estimate.o src/estimate_sql.o \
+              src/estimate.o src/estimate_sql.o src/history_args.o \
               src/var_tail.o src/var_tail_sql.o
 
 DATA        = $(wildcard sql/portmargin--*.sql)

@@ -23,6 +23,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "estimate.h"
+#include "history_args.h"
 #include "historical.h"
 #include "sqlargs.h"
 
@@ -47,27 +48,7 @@ null_arg(FunctionCallInfo fcinfo, int i, const char *name)
 static double *
 float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	double	   *v;
-	int			k;
-
-	null_arg(fcinfo, i, name);
-	arr = PG_GETARG_ARRAYTYPE_P(i);
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
-	v = palloc(sizeof(double) * Max(*n, 1));
-	for (k = 0; k < *n; k++)
-	{
-		if ((k & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (nulls[k])
-			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		v[k] = DatumGetFloat8(elems[k]);
-		if (!isfinite(v[k]))
-			pm_arg_error(name, psprintf("element %d is %s", k + 1, float8out_internal(v[k])));
-	}
-	return v;
+	return pm_float8_array_arg(fcinfo, i, name, MAXDIM, n, NULL, NULL);
 }
 
 /* a k x k matrix argument: 2-D k x k, or flat with k * k elements (as monte_carlo_scenarios takes it) */
@@ -116,36 +97,6 @@ matrix_result(const double *v, int k)
 	return construct_md_array(d, NULL, 2, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
-typedef struct EstRow
-{
-	DateADT		day;
-	int			col;
-	double		price;
-} EstRow;
-
-static int
-est_row_cmp(const void *a, const void *b, void *arg)
-{
-	const EstRow *x = a,
-			   *y = b;
-
-	if (x->day != y->day)
-		return x->day < y->day ? -1 : 1;
-	return x->col - y->col;
-}
-
-static int
-name_cmp(const void *a, const void *b, void *arg)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static int
-name_key_cmp(const void *a, const void *b)
-{
-	return name_cmp(a, b, NULL);
-}
-
 static char *
 date_str(DateADT d)
 {
@@ -162,27 +113,16 @@ Datum
 portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 {
 	static const char *const method_choices[] = {"sample", "ewma", NULL};
-	ArrayType  *names_arr;
-	Datum	   *name_elems,
-			   *day_elems;
-	bool	   *name_nulls,
-			   *day_nulls;
-	char	  **names,
-			  **uniq;
-	int			n,
-				nd,
-				np,
-				U,
+	char	  **uniq;
+	int			U,
 				D,
 				T,
 				i,
-				j,
 				method,
 				horizon,
 				lookback = -1,
 				kprev;
-	double	   *prices,
-			   *matrix,
+	double	   *matrix,
 			   *returns,
 			   *cov,
 			   *sd,
@@ -193,7 +133,7 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 				avg,
 				hscale;
 	DateADT    *dayv;
-	EstRow	   *rows;
+	PmHistoryArgs hist;
 	Datum		values[16];
 	bool		isnull[16];
 	Datum	   *vol_d,
@@ -201,17 +141,7 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 	char	   *s;
 
 	/* arguments */
-	null_arg(fcinfo, 0, "underlyings");
-	names_arr = PG_GETARG_ARRAYTYPE_P(0);
-	deconstruct_array(names_arr, TEXTOID, -1, false, TYPALIGN_INT, &name_elems, &name_nulls, &n);
-	null_arg(fcinfo, 1, "days");
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, 4, true, TYPALIGN_INT, &day_elems, &day_nulls, &nd);
-	prices = float8_arg(fcinfo, 2, "prices", &np);
-	if (n == 0)
-		pm_arg_error("underlyings", "the history is empty");
-	if (nd != n || np != n)
-		pm_arg_error(nd != n ? "days" : "prices",
-					 psprintf("%d elements for %d underlyings", nd != n ? nd : np, n));
+	pm_history_read(fcinfo, 0, "prices", &hist);
 	null_arg(fcinfo, 3, "method");
 	s = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	for (method = 0; method_choices[method]; method++)
@@ -247,71 +177,15 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 			pm_domain_error("lookback", lookback, "an integer of at least 2 (returns)");
 	}
 
-	/* columns: the distinct underlyings, sorted */
-	names = palloc(sizeof(char *) * n);
-	for (i = 0; i < n; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (name_nulls[i])
-			pm_arg_error("underlyings", psprintf("element %d is NULL", i + 1));
-		names[i] = TextDatumGetCString(name_elems[i]);
-	}
-	uniq = palloc(sizeof(char *) * n);
-	memcpy(uniq, names, sizeof(char *) * n);
-	qsort_interruptible(uniq, n, sizeof(char *), name_cmp, NULL);
-	for (U = 0, i = 0; i < n; i++)
-		if (U == 0 || strcmp(uniq[U - 1], uniq[i]) != 0)
-			uniq[U++] = uniq[i];
+	/* the complete days, oldest first; columns: the distinct underlyings, sorted */
+	pm_history_align(&hist, 0.0, "a price must be positive");
+	U = hist.nund;
+	uniq = hist.uniq;
+	D = hist.ndays;
+	matrix = hist.values;
+	dayv = hist.days;
 	if (U > PM_EST_MAX_UNDERLYINGS)
 		pm_arg_error("underlyings", psprintf("%d underlyings; at most %d are estimated at once", U, PM_EST_MAX_UNDERLYINGS));
-	rows = palloc(sizeof(EstRow) * n);
-	for (i = 0; i < n; i++)
-	{
-		char	  **hit;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		hit = bsearch(&names[i], uniq, U, sizeof(char *), name_key_cmp);
-		if (day_nulls[i])
-			pm_arg_error("days", psprintf("element %d is NULL", i + 1));
-		if (!(prices[i] > 0.0))
-			pm_arg_error("prices", psprintf("element %d is %s; a price must be positive", i + 1,
-											float8out_internal(prices[i])));
-		rows[i].day = DatumGetDateADT(day_elems[i]);
-		rows[i].col = hit - uniq;
-		rows[i].price = prices[i];
-	}
-	qsort_interruptible(rows, n, sizeof(EstRow), est_row_cmp, NULL);
-
-	/* complete days, oldest first */
-	matrix = palloc(sizeof(double) * (Size) n);
-	dayv = palloc(sizeof(DateADT) * (Size) n);
-	D = 0;
-	for (i = 0; i < n; i = j)
-	{
-		int			count = 0;
-
-		CHECK_FOR_INTERRUPTS();
-		for (j = i; j < n && rows[j].day == rows[i].day; j++)
-		{
-			if (j > i && rows[j].col == rows[j - 1].col)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value for argument \"days\": underlying \"%s\" has two observations on %s",
-								uniq[rows[j].col], date_str(rows[j].day))));
-			count++;
-		}
-		if (count == U)
-		{
-			int			m;
-
-			for (m = i; m < j; m++)
-				matrix[(Size) D * U + rows[m].col] = rows[m].price;
-			dayv[D] = rows[i].day;
-			D++;
-		}
-	}
 	T = D - 1;
 	if (T < 2)
 		ereport(ERROR,

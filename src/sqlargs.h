@@ -115,6 +115,18 @@ extern TupleDesc pm_new_result_tupdesc(FunctionCallInfo fcinfo);
 extern ArrayType *pm_float8_array(const double *v, int n);
 
 /*
+ * A float8[] argument as doubles: ERROR 22004 if NULL, 22023 naming the
+ * argument for a NULL or non-finite element or for more than max_ndim
+ * dimensions.  *n receives the number of elements; *ndim and dims[0..1]
+ * (when not NULL) its shape.  Copied 64k elements at a time, with a check
+ * for interrupts between pieces.
+ */
+/* a text[] argument as C strings: ERROR 22004 if NULL, 22023 naming it for a NULL element */
+extern char **pm_text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n);
+extern double *pm_float8_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_ndim, int *n,
+								   int *ndim, int *dims);
+
+/*
  * A query on the extension's own tables (scenario_presets, rulebook_rules),
  * prepared once per backend and kept (SPI_keepplan): the plan cache
  * revalidates it when a table changes, so each call costs an execution, not

@@ -62,23 +62,9 @@ portmargin_stressed_window(PG_FUNCTION_ARGS)
 	for (i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
 			pm_null_arg_error(i == 0 ? "pnl" : i == 1 ? "window_size" : i == 2 ? "confidence" : "statistic", "");
-	arr = PG_GETARG_ARRAYTYPE_P(0);
-	if (ARR_NDIM(arr) > 1)
-		pm_arg_error("pnl", "the array must have one dimension");
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	pnl = pm_float8_array_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
-	pnl = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
-	for (i = 0; i < n; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (nulls[i])
-			pm_arg_error("pnl", psprintf("element %d is NULL", i + 1));
-		pnl[i] = DatumGetFloat8(elems[i]);
-		if (!isfinite(pnl[i]))
-			pm_arg_error("pnl", psprintf("element %d is %s", i + 1, float8out_internal(pnl[i])));
-	}
 	window = PG_GETARG_INT32(1);
 	if (window < 1)
 		pm_domain_error("window_size", window, "an integer of at least 1 (scenarios)");

@@ -23,6 +23,7 @@
 
 #include "apc.h"
 #include "historical.h"
+#include "history_args.h"
 #include "montecarlo.h"
 #include "progress.h"
 #include "scenario.h"
@@ -36,72 +37,13 @@ null_arg(FunctionCallInfo fcinfo, int i, const char *name)
 		pm_null_arg_error(name, "");
 }
 
-/* a float8[] argument as doubles: no NULL elements, all finite */
+/* a float8[] argument as doubles: no NULL elements, all finite; one dimension (correlation: any) */
 static double *
 float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 {
-	ArrayType  *arr;
-	double	   *v;
-	int			k;
-
-	null_arg(fcinfo, i, name);
-	arr = PG_GETARG_ARRAYTYPE_P(i);
-	if (ARR_NDIM(arr) > 1 && strcmp(name, "correlation") != 0)
-		pm_arg_error(name, "the array must have one dimension");
-	if (ARR_HASNULL(arr))
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-
-		deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, n);
-		for (k = 0; k < *n; k++)
-		{
-			if ((k & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (nulls[k])
-				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		}
-	}
-	/* without NULLs the elements are n aligned doubles: copied 64k at a time, checking for interrupts */
-	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	v = palloc_extended(sizeof(double) * Max(*n, 1), MCXT_ALLOC_HUGE);
-	for (k = 0; k < *n; k += 65536)
-	{
-		int			m = Min(65536, *n - k),
-					j;
-
-		CHECK_FOR_INTERRUPTS();
-		memcpy(v + k, (const double *) ARR_DATA_PTR(arr) + k, sizeof(double) * m);
-		for (j = k; j < k + m; j++)
-			if (!isfinite(v[j]))
-				pm_arg_error(name, psprintf("element %d is %s", j + 1, float8out_internal(v[j])));
-	}
-	return v;
+	return pm_float8_array_arg(fcinfo, i, name, strcmp(name, "correlation") == 0 ? MAXDIM : 1, n, NULL, NULL);
 }
 
-static char **
-text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
-{
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **v;
-	int			k;
-
-	null_arg(fcinfo, i, name);
-	arr = PG_GETARG_ARRAYTYPE_P(i);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	v = palloc(sizeof(char *) * Max(*n, 1));
-	for (k = 0; k < *n; k++)
-	{
-		if ((k & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (nulls[k])
-			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		v[k] = TextDatumGetCString(elems[k]);
-	}
-	return v;
-}
 
 /* a text option from a list; returns its index */
 static int
@@ -145,36 +87,6 @@ tail_args(FunctionCallInfo fcinfo, int i, double *confidence, int *statistic, do
 
 /* ---- historical simulation ---- */
 
-typedef struct HistRow
-{
-	DateADT		day;
-	int			col;
-	double		value;
-} HistRow;
-
-static int
-hist_row_cmp(const void *a, const void *b, void *arg)
-{
-	const HistRow *x = a,
-			   *y = b;
-
-	if (x->day != y->day)
-		return x->day < y->day ? -1 : 1;
-	return x->col - y->col;
-}
-
-static int
-name_cmp(const void *a, const void *b, void *arg)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static int
-name_key_cmp(const void *a, const void *b)
-{
-	return name_cmp(a, b, NULL);
-}
-
 /*
  * historical_scenarios(underlyings text[], days date[], vals float8[],
  *     horizon, returns, scaling, lookback, ewma_lambda, input,
@@ -189,10 +101,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 {
 	static const char *const scaling_choices[] = {"overlapping", "sqrt", NULL};
 	static const char *const input_choices[] = {"price", "return", NULL};
-	int			n,
-				nd,
-				nv,
-				U,
+	int			U,
 				horizon,
 				log_returns,
 				sqrt_scaling,
@@ -201,31 +110,18 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 				D,
 				T,
 				S,
-				i,
-				k;
-	char	  **names,
-			  **uniq;
-	Datum	   *day_elems;
-	bool	   *day_nulls;
-	double	   *vals,
-			   *matrix,
+				i;
+	char	  **uniq;
+	double	   *matrix,
 			   *returns,
 			   *moves;
 	double		lambda = 0.0,
 				confidence,
 				buffer;
-	HistRow    *rows;
+	PmHistoryArgs hist;
 	int			lookback = -1;
 
-	names = text_array_arg(fcinfo, 0, "underlyings", &n);
-	null_arg(fcinfo, 1, "days");
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, 4, true, TYPALIGN_INT, &day_elems, &day_nulls, &nd);
-	vals = float8_arg(fcinfo, 2, "vals", &nv);
-	if (n == 0)
-		pm_arg_error("underlyings", "the history is empty");
-	if (nd != n || nv != n)
-		pm_arg_error(nd != n ? "days" : "vals",
-				  psprintf("%d elements for %d underlyings", nd != n ? nd : nv, n));
+	pm_history_read(fcinfo, 0, "vals", &hist);
 	null_arg(fcinfo, 3, "horizon");
 	horizon = PG_GETARG_INT32(3);
 	if (horizon < 1)
@@ -248,59 +144,13 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	tail_args(fcinfo, 9, &confidence, &statistic, &buffer);
 	pm_apc_check_minimum("buffer", buffer, "a", APC_GENERATOR_HINT);
 
-	/* columns: the distinct underlyings, sorted */
-	uniq = palloc(sizeof(char *) * n);
-	memcpy(uniq, names, sizeof(char *) * n);
-	qsort_interruptible(uniq, n, sizeof(char *), name_cmp, NULL);
-	for (U = 0, i = 0; i < n; i++)
-		if (U == 0 || strcmp(uniq[U - 1], uniq[i]) != 0)
-			uniq[U++] = uniq[i];
-	rows = palloc(sizeof(HistRow) * n);
-	for (i = 0; i < n; i++)
-	{
-		char	  **hit;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		hit = bsearch(&names[i], uniq, U, sizeof(char *), name_key_cmp);
-
-		if (day_nulls[i])
-			pm_arg_error("days", psprintf("element %d is NULL", i + 1));
-		if (is_return ? !(vals[i] > (log_returns ? -INFINITY : -1.0)) : !(vals[i] > 0.0))
-			pm_arg_error("vals", psprintf("element %d is %s; %s", i + 1, float8out_internal(vals[i]),
-									   is_return ? "a simple return must be above -1" : "a price must be positive"));
-		rows[i].day = DatumGetDateADT(day_elems[i]);
-		rows[i].col = hit - uniq;
-		rows[i].value = vals[i];
-	}
-	qsort_interruptible(rows, n, sizeof(HistRow), hist_row_cmp, NULL);
-
-	/* complete days, oldest first */
-	matrix = palloc(sizeof(double) * (Size) n);
-	D = 0;
-	for (i = 0; i < n; i = k)
-	{
-		int			count = 0;
-
-		CHECK_FOR_INTERRUPTS();
-		for (k = i; k < n && rows[k].day == rows[i].day; k++)
-		{
-			if (k > i && rows[k].col == rows[k - 1].col)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("invalid value for argument \"days\": underlying \"%s\" has two observations on %s",
-								uniq[rows[k].col], DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(rows[k].day))))));
-			count++;
-		}
-		if (count == U)
-		{
-			int			j;
-
-			for (j = i; j < k; j++)
-				matrix[(Size) D * U + rows[j].col] = rows[j].value;
-			D++;
-		}
-	}
+	/* the complete days, oldest first; columns: the distinct underlyings, sorted */
+	pm_history_align(&hist, is_return ? (log_returns ? -INFINITY : -1.0) : 0.0,
+					 is_return ? "a simple return must be above -1" : "a price must be positive");
+	U = hist.nund;
+	uniq = hist.uniq;
+	D = hist.ndays;
+	matrix = hist.values;
 	/* the lookback window: the last lookback returns */
 	if (lookback > 0 && (int64) D > (int64) lookback + (is_return ? 0 : 1))
 	{
@@ -390,7 +240,7 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 	gsl_rng    *rng;
 	volatile gsl_rng *vrng;
 
-	names = text_array_arg(fcinfo, 0, "underlyings", &U);
+	names = pm_text_array_arg(fcinfo, 0, "underlyings", &U);
 	if (U == 0)
 		pm_arg_error("underlyings", "the array is empty");
 	{

@@ -43,47 +43,7 @@ vt_null_arg(FunctionCallInfo fcinfo, int i, const char *name)
 static double *
 vt_float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_ndim, int *n, int *ndim, int *dims)
 {
-	ArrayType  *arr;
-	double	   *v;
-	int			k;
-
-	vt_null_arg(fcinfo, i, name);
-	arr = PG_GETARG_ARRAYTYPE_P(i);
-	if (ARR_NDIM(arr) > max_ndim)
-		pm_arg_error(name, max_ndim == 1 ? "the array must have one dimension"
-					 : "the array must have one or two dimensions");
-	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	if (ndim)
-	{
-		*ndim = ARR_NDIM(arr);
-		dims[0] = ARR_NDIM(arr) >= 1 ? ARR_DIMS(arr)[0] : 0;
-		dims[1] = ARR_NDIM(arr) >= 2 ? ARR_DIMS(arr)[1] : 0;
-	}
-	if (ARR_HASNULL(arr))
-	{
-		bits8	   *bitmap = ARR_NULLBITMAP(arr);
-
-		for (k = 0; k < *n; k++)
-		{
-			if ((k & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (!(bitmap[k / 8] & (1 << (k % 8))))
-				pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		}
-	}
-	v = palloc_extended(sizeof(double) * Max(*n, 1), MCXT_ALLOC_HUGE);
-	for (k = 0; k < *n; k += 65536)
-	{
-		int			m = Min(65536, *n - k),
-					j;
-
-		CHECK_FOR_INTERRUPTS();
-		memcpy(v + k, (const double *) ARR_DATA_PTR(arr) + k, sizeof(double) * m);
-		for (j = k; j < k + m; j++)
-			if (!isfinite(v[j]))
-				pm_arg_error(name, psprintf("element %d is %s", j + 1, float8out_internal(v[j])));
-	}
-	return v;
+	return pm_float8_array_arg(fcinfo, i, name, max_ndim, n, ndim, dims);
 }
 
 /* a joint (var) scenario set argument */

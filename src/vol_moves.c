@@ -23,23 +23,12 @@
 static char **
 names_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	char	  **out;
+	char	  **out = pm_text_array_arg(fcinfo, i, name, n);
 	int			k;
 
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error(name, "");
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(i), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
-	out = palloc(sizeof(char *) * Max(*n, 1));
 	for (k = 0; k < *n; k++)
-	{
-		if (nulls[k])
-			pm_arg_error(name, psprintf("element %d is NULL", k + 1));
-		out[k] = TextDatumGetCString(elems[k]);
 		if (out[k][0] == '\0')
 			pm_arg_error(name, psprintf("element %d is empty", k + 1));
-	}
 	return out;
 }
 
