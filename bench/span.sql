@@ -122,7 +122,7 @@ VACUUM ANALYZE span_bench_positions;
 SELECT count(*) AS positions, count(DISTINCT account_id) AS accounts, (SELECT count(*) FROM span_bench_contracts) AS contracts
 FROM span_bench_positions;
 
-CREATE TEMP TABLE bench_queries (ord int PRIMARY KEY, label text, sql text);
+CREATE TEMP TABLE bench_queries (ord int PRIMARY KEY, label text, sql text, workers int[] NOT NULL DEFAULT '{0,2}');
 INSERT INTO bench_queries VALUES
 (1, '(a) plain GROUP BY: sum(quantity x delta)',
  $q$SELECT count(*), sum(x.d)
@@ -161,36 +161,7 @@ SELECT sql AS b_sql FROM bench_queries WHERE ord = 2 \gset
 EXPLAIN (COSTS OFF) :b_sql;
 SET max_parallel_workers_per_gather = 0;
 
-CREATE TEMP TABLE bench_runs (ord int, workers int, run int, ms float8, n bigint, result float8);
-CREATE FUNCTION pg_temp.bench_once(p_sql text, p_workers int, OUT ms float8, OUT n bigint, OUT result float8)
-LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; t1 timestamptz;
-BEGIN
-    PERFORM set_config('max_parallel_workers_per_gather', p_workers::text, false);
-    t0 := clock_timestamp();
-    EXECUTE p_sql INTO n, result;
-    t1 := clock_timestamp();
-    PERFORM set_config('max_parallel_workers_per_gather', '0', false);
-    ms := extract(epoch FROM t1 - t0)::float8 * 1000;
-END $$;
-CREATE PROCEDURE pg_temp.bench_rounds(p_runs int) LANGUAGE plpgsql AS $$
-DECLARE q record; w int; m record;
-BEGIN
-    FOR i IN 0 .. p_runs LOOP          -- round 0 is the warm-up
-        FOR q IN SELECT * FROM bench_queries ORDER BY ord LOOP
-            FOREACH w IN ARRAY '{0,2}'::int[] LOOP
-                m := pg_temp.bench_once(q.sql, w);
-                IF i > 0 THEN
-                    INSERT INTO bench_runs VALUES (q.ord, w, i, m.ms, m.n, m.result);
-                END IF;
-            END LOOP;
-        END LOOP;
-    END LOOP;
-END $$;
-CREATE TEMP VIEW bench_summary AS
-SELECT r.ord, q.label, r.workers, percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms) AS median_ms, min(r.ms) AS min_ms,
-       min(r.n) AS n, min(r.result) AS result_min, max(r.result) AS result_max
-FROM bench_runs r JOIN bench_queries q USING (ord) GROUP BY r.ord, q.label, r.workers;
+\ir lib/rounds.sql
 
 \echo == timing (:runs interleaved rounds after one warm-up round; workers 0 and 2 in every round)
 CALL pg_temp.bench_rounds(:runs);

@@ -53,7 +53,8 @@ VACUUM ANALYZE;
 SELECT (SELECT count(*) FROM stress_bench.accounts) AS accounts, (SELECT count(*) FROM stress_bench.positions) AS positions,
        (SELECT count(*) FROM stress_bench.collateral) AS balances, (SELECT count(*) FROM stress_bench.stress_scenarios) AS scenarios;
 
-CREATE TEMP TABLE bench_queries (ord int PRIMARY KEY, part int, label text, sql text);
+-- part 1 (ord < 10): serial only (the target is serial); part 2: 0 and 2 workers
+CREATE TEMP TABLE bench_queries (ord int PRIMARY KEY, part int, label text, sql text, workers int[] NOT NULL DEFAULT '{0,2}');
 INSERT INTO bench_queries VALUES
 (1, 1, '(m) one margin pass: every row of account_margin',
  $q$SELECT count(*), sum(x.initial_margin + x.equity) FROM (SELECT * FROM stress_bench.account_margin OFFSET 0) x$q$),
@@ -129,38 +130,8 @@ SELECT sql AS b_sql FROM bench_queries WHERE ord = 12 \gset
 EXPLAIN (COSTS OFF) :b_sql;
 SET max_parallel_workers_per_gather = 0;
 
-CREATE TEMP TABLE bench_runs (ord int, workers int, run int, ms float8, n bigint, result float8);
-CREATE FUNCTION pg_temp.bench_once(p_sql text, p_workers int, OUT ms float8, OUT n bigint, OUT result float8)
-LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; t1 timestamptz;
-BEGIN
-    PERFORM set_config('max_parallel_workers_per_gather', p_workers::text, false);
-    t0 := clock_timestamp();
-    EXECUTE p_sql INTO n, result;
-    t1 := clock_timestamp();
-    PERFORM set_config('max_parallel_workers_per_gather', '0', false);
-    ms := extract(epoch FROM t1 - t0)::float8 * 1000;
-END $$;
--- part 1 serial only (the target is serial: the reference schema's query does not run in parallel on this book),
--- part 2 with 0 and 2 workers; queries interleaved in every round
-CREATE PROCEDURE pg_temp.bench_rounds(p_runs int) LANGUAGE plpgsql AS $$
-DECLARE q record; w int; m record;
-BEGIN
-    FOR i IN 0 .. p_runs LOOP          -- round 0 is the warm-up
-        FOR q IN SELECT * FROM bench_queries ORDER BY ord LOOP
-            FOREACH w IN ARRAY CASE WHEN q.part = 1 THEN '{0}'::int[] ELSE '{0,2}'::int[] END LOOP
-                m := pg_temp.bench_once(q.sql, w);
-                IF i > 0 THEN
-                    INSERT INTO bench_runs VALUES (q.ord, w, i, m.ms, m.n, m.result);
-                END IF;
-            END LOOP;
-        END LOOP;
-    END LOOP;
-END $$;
-CREATE TEMP VIEW bench_summary AS
-SELECT r.ord, q.part, q.label, r.workers, percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms) AS median_ms, min(r.ms) AS min_ms,
-       min(r.n) AS n, min(r.result) AS result_min, max(r.result) AS result_max
-FROM bench_runs r JOIN bench_queries q USING (ord) GROUP BY r.ord, q.part, q.label, r.workers;
+UPDATE bench_queries SET workers = '{0}' WHERE part = 1;
+\ir lib/rounds.sql
 
 \echo == timing (:runs interleaved rounds after one warm-up round)
 CALL pg_temp.bench_rounds(:runs);
@@ -169,7 +140,7 @@ CALL pg_temp.bench_rounds(:runs);
 SELECT s.label AS query, round(s.median_ms::numeric, 1) AS median_ms, round(s.min_ms::numeric, 1) AS min_ms,
        round((s.median_ms / m.median_ms)::numeric, 2) AS x_margin, s.n AS rows_
 FROM bench_summary s JOIN bench_summary m ON m.ord = 1
-WHERE s.part = 1 ORDER BY s.ord;
+WHERE s.ord < 10 ORDER BY s.ord;
 
 \echo == part 2 (x plain = median / median of (a) with the same workers; speed-up = median with 0 workers / median with 2)
 SELECT s.label AS query, s.workers, round(s.median_ms::numeric, 1) AS median_ms, round(s.min_ms::numeric, 1) AS min_ms,
@@ -178,7 +149,7 @@ SELECT s.label AS query, s.workers, round(s.median_ms::numeric, 1) AS median_ms,
 FROM bench_summary s
 JOIN bench_summary a ON a.ord = 11 AND a.workers = s.workers
 JOIN bench_summary s0 ON s0.ord = s.ord AND s0.workers = 0
-WHERE s.part = 2 ORDER BY s.ord, s.workers;
+WHERE s.ord > 10 ORDER BY s.ord, s.workers;
 
 \echo == the same answer: (s) and (p) sum of loss + uncovered; (b) with and without workers
 SELECT label, workers, result_min, result_max FROM bench_summary WHERE ord IN (12) ORDER BY ord, workers;

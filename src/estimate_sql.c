@@ -37,13 +37,6 @@
 #define PM_EST_MAX_UNDERLYINGS 400
 #define PM_NCM_MAX_SIZE 200
 
-static void
-null_arg(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error(name, "");
-}
-
 /* a float8[] argument (any shape) as doubles: no NULL elements, all finite */
 static double *
 float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
@@ -59,7 +52,7 @@ matrix_arg(FunctionCallInfo fcinfo, int i, const char *name, int *k)
 	double	   *v;
 	int			n;
 
-	null_arg(fcinfo, i, name);
+	pm_need_arg(fcinfo, i, name, "");
 	arr = PG_GETARG_ARRAYTYPE_P(i);
 	v = float8_arg(fcinfo, i, name, &n);
 	if (*k < 0)
@@ -142,7 +135,7 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 
 	/* arguments */
 	pm_history_read(fcinfo, 0, "prices", &hist);
-	null_arg(fcinfo, 3, "method");
+	pm_need_arg(fcinfo, 3, "method", "");
 	s = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	for (method = 0; method_choices[method]; method++)
 		if (pg_strcasecmp(s, method_choices[method]) == 0)
@@ -162,11 +155,11 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 	}
 	else if (method == PM_EST_EWMA)
 		lambda = 0.94;			/* RiskMetrics' decay factor for daily data (Technical Document, 1996) */
-	null_arg(fcinfo, 5, "shrinkage");
+	pm_need_arg(fcinfo, 5, "shrinkage", "");
 	shrinkage = PG_GETARG_FLOAT8(5);
 	if (!(shrinkage >= 0.0 && shrinkage <= 1.0))
 		pm_domain_error("shrinkage", shrinkage, "between 0 and 1");
-	null_arg(fcinfo, 6, "horizon");
+	pm_need_arg(fcinfo, 6, "horizon", "");
 	horizon = PG_GETARG_INT32(6);
 	if (horizon < 1)
 		pm_domain_error("horizon", horizon, "an integer of at least 1 (days)");
@@ -353,11 +346,11 @@ portmargin_nearest_correlation(PG_FUNCTION_ARGS)
 	for (i = 0; i < k; i++)
 		for (j = i + 1; j < k; j++)
 			a[i * k + j] = a[j * k + i];
-	null_arg(fcinfo, 1, "tolerance");
+	pm_need_arg(fcinfo, 1, "tolerance", "");
 	tol = PG_GETARG_FLOAT8(1);
 	if (!(tol > 0.0 && tol < 1.0))
 		pm_domain_error("tolerance", tol, "greater than 0 and less than 1");
-	null_arg(fcinfo, 2, "max_iterations");
+	pm_need_arg(fcinfo, 2, "max_iterations", "");
 	maxit = PG_GETARG_INT32(2);
 	if (maxit < 1)
 		pm_domain_error("max_iterations", maxit, "an integer of at least 1");

@@ -54,8 +54,7 @@ pm_history_read(FunctionCallInfo fcinfo, int first, const char *vals_name, PmHis
 	memset(h, 0, sizeof(*h));
 	h->vals_name = vals_name;
 	h->names = pm_text_array_arg(fcinfo, first, "underlyings", &h->n);
-	if (PG_ARGISNULL(first + 1))
-		pm_null_arg_error("days", "");
+	pm_need_arg(fcinfo, first + 1, "days", "");
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(first + 1), DATEOID, 4, true, TYPALIGN_INT, &h->day_elems, &h->day_nulls, &nd);
 	h->vals = pm_float8_array_arg(fcinfo, first + 2, vals_name, 1, &nv, NULL, NULL);
 	if (h->n == 0)

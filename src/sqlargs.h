@@ -21,6 +21,10 @@ extern void pm_domain_error(const char *name, double value, const char *rule) pg
 extern void pm_arg_error(const char *name, const char *what) pg_attribute_noreturn();
 extern void pm_null_arg_error(const char *name, const char *why) pg_attribute_noreturn();
 
+/* ERROR 22004 naming argument i (0-based) when it is NULL; why is appended ("" or " for an option") */
+#define pm_need_arg(fcinfo, i, name, why) \
+	do { if (PG_ARGISNULL(i)) pm_null_arg_error((name), (why)); } while (0)
+
 /*
  * 'call' / 'c' -> +1, 'put' / 'p' -> -1, in any case.  Called once per row,
  * so it compares bytes directly (ASCII letters: c | 0x20 folds case).

@@ -73,13 +73,6 @@ stress_create(MemoryContext mcxt, int n)
 	return st;
 }
 
-static void
-need(FunctionCallInfo fcinfo, int i, const char *name, const char *why)
-{
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error(name, why);
-}
-
 /*
  * The stress set of this row, checked: the same set on every row of a
  * group.  A set passed in memory (stress_set()'s result, a parameter) is
@@ -275,15 +268,15 @@ portmargin_stress_pnl_sfunc(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggctx))
 		elog(ERROR, "portmargin_stress_pnl_sfunc called in non-aggregate context");
-	need(fcinfo, 1, "scenarios", "");
+	pm_need_arg(fcinfo, 1, "scenarios", "");
 	set = stress_row_set(fcinfo, aggctx, &st);
-	need(fcinfo, 2, "quantity", "");
-	need(fcinfo, 3, "underlying", "");
-	need(fcinfo, 4, "kind", "");
-	need(fcinfo, 5, "settlement", "");
-	need(fcinfo, 7, "forward", "");
-	need(fcinfo, 11, "multiplier", "");
-	need(fcinfo, 12, "index_price", "");
+	pm_need_arg(fcinfo, 2, "quantity", "");
+	pm_need_arg(fcinfo, 3, "underlying", "");
+	pm_need_arg(fcinfo, 4, "kind", "");
+	pm_need_arg(fcinfo, 5, "settlement", "");
+	pm_need_arg(fcinfo, 7, "forward", "");
+	pm_need_arg(fcinfo, 11, "multiplier", "");
+	pm_need_arg(fcinfo, 12, "index_price", "");
 	quantity = pm_finite_arg("quantity", PG_GETARG_FLOAT8(2));
 	memset(&ins, 0, sizeof(ins));
 	ins.kind = pm_kind_arg(PG_GETARG_TEXT_PP(4));
@@ -294,10 +287,10 @@ portmargin_stress_pnl_sfunc(PG_FUNCTION_ARGS)
 	ins.rate = PG_ARGISNULL(13) ? 0.0 : pm_finite_arg("rate", PG_GETARG_FLOAT8(13));
 	if (ins.kind == PM_KIND_OPTION)
 	{
-		need(fcinfo, 6, "option_type", " for an option");
-		need(fcinfo, 8, "strike", " for an option");
-		need(fcinfo, 9, "t", " for an option");
-		need(fcinfo, 10, "vol", " for an option");
+		pm_need_arg(fcinfo, 6, "option_type", " for an option");
+		pm_need_arg(fcinfo, 8, "strike", " for an option");
+		pm_need_arg(fcinfo, 9, "t", " for an option");
+		pm_need_arg(fcinfo, 10, "vol", " for an option");
 		ins.theta = pm_option_type_arg(PG_GETARG_TEXT_PP(6));
 		ins.strike = pm_positive_arg("strike", PG_GETARG_FLOAT8(8));
 		ins.t = pm_nonnegative_arg("t", PG_GETARG_FLOAT8(9));

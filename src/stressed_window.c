@@ -59,9 +59,9 @@ portmargin_stressed_window(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	bool		isnull[6] = {false, false, false, false, false, false};
 
-	for (i = 0; i < 4; i++)
-		if (PG_ARGISNULL(i))
-			pm_null_arg_error(i == 0 ? "pnl" : i == 1 ? "window_size" : i == 2 ? "confidence" : "statistic", "");
+	pm_need_arg(fcinfo, 1, "window_size", "");
+	pm_need_arg(fcinfo, 2, "confidence", "");
+	pm_need_arg(fcinfo, 3, "statistic", "");
 	pnl = pm_float8_array_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");

@@ -30,13 +30,6 @@
 #include "sqlargs.h"
 #include "tailstat.h"
 
-static void
-null_arg(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error(name, "");
-}
-
 /* a float8[] argument as doubles: no NULL elements, all finite; one dimension (correlation: any) */
 static double *
 float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
@@ -52,7 +45,7 @@ choice_arg(FunctionCallInfo fcinfo, int i, const char *name, const char *const *
 	char	   *s;
 	int			k;
 
-	null_arg(fcinfo, i, name);
+	pm_need_arg(fcinfo, i, name, "");
 	s = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	for (k = 0; choices[k]; k++)
 		if (pg_strcasecmp(s, choices[k]) == 0)
@@ -72,12 +65,12 @@ static const char *const stat_choices[] = {"var", "es", NULL};
 static void
 tail_args(FunctionCallInfo fcinfo, int i, double *confidence, int *statistic, double *buffer)
 {
-	null_arg(fcinfo, i, "confidence");
+	pm_need_arg(fcinfo, i, "confidence", "");
 	*confidence = PG_GETARG_FLOAT8(i);
 	if (!(*confidence > 0.0 && *confidence < 1.0))
 		pm_domain_error("confidence", *confidence, "greater than 0 and less than 1");
 	*statistic = choice_arg(fcinfo, i + 1, "statistic", stat_choices);
-	null_arg(fcinfo, i + 2, "buffer");
+	pm_need_arg(fcinfo, i + 2, "buffer", "");
 	*buffer = pm_nonnegative_arg("buffer", PG_GETARG_FLOAT8(i + 2));
 }
 
@@ -122,7 +115,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	int			lookback = -1;
 
 	pm_history_read(fcinfo, 0, "vals", &hist);
-	null_arg(fcinfo, 3, "horizon");
+	pm_need_arg(fcinfo, 3, "horizon", "");
 	horizon = PG_GETARG_INT32(3);
 	if (horizon < 1)
 		pm_domain_error("horizon", horizon, "an integer of at least 1 (days)");
@@ -260,23 +253,23 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 		if (!(vols[i] >= 0.0))
 			pm_arg_error("vols", psprintf("element %d is %s; a volatility must be at least 0", i + 1,
 									   float8out_internal(vols[i])));
-	null_arg(fcinfo, 2, "correlation");
+	pm_need_arg(fcinfo, 2, "correlation", "");
 	carr = PG_GETARG_ARRAYTYPE_P(2);
 	if (!((ARR_NDIM(carr) == 2 && ARR_DIMS(carr)[0] == U && ARR_DIMS(carr)[1] == U) ||
 		  (ARR_NDIM(carr) == 1 && ARR_DIMS(carr)[0] == U * U)))
 		pm_arg_error("correlation", psprintf("a %d x %d matrix is needed for %d underlyings%s", U, U, U,
 										  ARR_NDIM(carr) == 2 ? psprintf(", got %d x %d", ARR_DIMS(carr)[0], ARR_DIMS(carr)[1]) : ""));
 	corr = float8_arg(fcinfo, 2, "correlation", &nc);
-	null_arg(fcinfo, 3, "n");
+	pm_need_arg(fcinfo, 3, "n", "");
 	n = PG_GETARG_INT32(3);
 	if (n < 1 || n > PM_MAX_JOINT_SCENARIOS)
 		pm_domain_error("n", n, psprintf("an integer from 1 to %d", PM_MAX_JOINT_SCENARIOS));
-	null_arg(fcinfo, 4, "seed");
+	pm_need_arg(fcinfo, 4, "seed", "");
 	seed = PG_GETARG_INT64(4);
 	copula = choice_arg(fcinfo, 5, "copula", copula_choices);
 	if (copula == PM_COPULA_STUDENT)
 	{
-		null_arg(fcinfo, 6, "df");
+		pm_need_arg(fcinfo, 6, "df", "");
 		df = PG_GETARG_FLOAT8(6);
 		if (!(df > 2.0) || !isfinite(df))
 			pm_domain_error("df", df, "greater than 2 (a t distribution with a finite variance)");
@@ -349,7 +342,7 @@ var_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
 {
 	PmScenarioSet *s;
 
-	null_arg(fcinfo, i, name);
+	pm_need_arg(fcinfo, i, name, "");
 	s = PG_GETARG_SCENARIO_SET(i);
 	pm_check_scenario_set(s, VARSIZE(s));
 	if (s->method != PM_METHOD_VAR)
@@ -452,7 +445,7 @@ portmargin_blend_scenarios(PG_FUNCTION_ARGS)
 	PmScenarioSet *b = var_set_arg(fcinfo, 1, "stressed");
 	double		w;
 
-	null_arg(fcinfo, 2, "stressed_weight");
+	pm_need_arg(fcinfo, 2, "stressed_weight", "");
 	w = PG_GETARG_FLOAT8(2);
 	if (!(w >= 0.0 && w <= 1.0))
 		pm_domain_error("stressed_weight", w, "between 0 and 1");
@@ -496,7 +489,7 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 				buffer;
 	int			statistic;
 
-	null_arg(fcinfo, 0, "scenarios");
+	pm_need_arg(fcinfo, 0, "scenarios", "");
 	s = PG_GETARG_SCENARIO_SET(0);
 	pm_check_scenario_set(s, VARSIZE(s));
 	if (s->method != PM_METHOD_VAR)
@@ -535,7 +528,7 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t, const char *fname)
 
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
-	null_arg(fcinfo, 1, "confidence");
+	pm_need_arg(fcinfo, 1, "confidence", "");
 	confidence = PG_GETARG_FLOAT8(1);
 	if (!(confidence > 0.0 && confidence < 1.0))
 		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");

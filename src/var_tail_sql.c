@@ -29,13 +29,6 @@ vt_tick(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-static void
-vt_null_arg(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	if (PG_ARGISNULL(i))
-		pm_null_arg_error(name, "");
-}
-
 /*
  * A float8[] argument as doubles (no NULL elements, all finite); *ndim and
  * *dims (2 of them) receive its shape.  max_ndim: the dimensions allowed.
@@ -52,7 +45,7 @@ vt_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
 {
 	PmScenarioSet *s;
 
-	vt_null_arg(fcinfo, i, name);
+	pm_need_arg(fcinfo, i, name, "");
 	s = PG_GETARG_SCENARIO_SET(i);
 	pm_check_scenario_set(s, VARSIZE(s));
 	if (s->method != PM_METHOD_VAR)
@@ -152,11 +145,11 @@ portmargin_tail_scenarios(PG_FUNCTION_ARGS)
 
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
-	vt_null_arg(fcinfo, 1, "confidence");
+	pm_need_arg(fcinfo, 1, "confidence", "");
 	confidence = PG_GETARG_FLOAT8(1);
 	if (!(confidence > 0.0 && confidence < 1.0))
 		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
-	vt_null_arg(fcinfo, 2, "statistic");
+	pm_need_arg(fcinfo, 2, "statistic", "");
 	stat = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	for (i = 0; stat_choices[i]; i++)
 		if (pg_strcasecmp(stat, stat_choices[i]) == 0)

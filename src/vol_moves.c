@@ -59,8 +59,7 @@ portmargin_vol_shifts_from(PG_FUNCTION_ARGS)
 			   *new_vols,
 			   *weights;
 
-	if (PG_ARGISNULL(0))
-		pm_null_arg_error("scenarios", "");
+	pm_need_arg(fcinfo, 0, "scenarios", "");
 	s = PG_GETARG_SCENARIO_SET(0);
 	if (s->method != PM_METHOD_VAR)
 		pm_arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
