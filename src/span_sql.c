@@ -256,7 +256,12 @@ span_tab_build(SpanState *st)
 	}
 }
 
-/* a new entry of holding hi appended, without the index (deserialisation) */
+/*
+ * A new (zero) entry of holding hi appended to its list, without the index
+ * (span_entry adds the slot; deserialisation builds the index later).  A
+ * month's entry under parameters keeps its delta only (its array goes to
+ * its tier's).
+ */
 static SpanAcc *
 span_append(SpanState *st, int hi, int key)
 {
@@ -287,7 +292,6 @@ span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *add
 	uint64		prefix = span_prefix(cc, len);
 	uint32		i;
 	SpanSlot	slot;
-	SpanHold   *h;
 	SpanAcc    *acc;
 
 	if (unlikely(st->tab == NULL))
@@ -312,22 +316,8 @@ span_entry(SpanState *st, const char *cc, int len, int month, int *hi, bool *add
 	}
 	/* a new key */
 	*hi = span_hold_index(st, cc, len);
-	h = &st->holds[*hi];
-	/* a month's entry under parameters keeps its delta only (its array goes to its tier's) */
-	{
-		Size		size = st->pc && month > 0 ? SPAN_ACC_SHORT : sizeof(SpanAcc);
-
-		acc = span_bump(st, size);
-		memset(acc, 0, size);
-	}
-	acc->month = month;
-	if (h->tail)
-		h->tail->next = acc;
-	else
-		h->head = acc;
-	h->tail = acc;
-	h->nmonths++;
-	if (++st->nkeys * 2 > (int) st->mask + 1)
+	acc = span_append(st, *hi, month);
+	if (st->nkeys * 2 > (int) st->mask + 1)
 		span_tab_grow(st);
 	slot.hash = hash;
 	slot.month = month;

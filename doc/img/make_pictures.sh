@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# doc/img/make_pictures.sh: draw the pictures embedded in doc/margin.md and
-# README.md from the demo book (doc/demo.sql), with gnuplot.
+# doc/img/make_pictures.sh: draw the pictures embedded in doc/margin.md,
+# doc/stress-testing.md and README.md from the demo book (doc/demo.sql), with
+# gnuplot.
 #
 #   doc/img/risk-matrix.png      P&L of the demo's account 2 (BTC short
 #                                strangle) over a grid of price moves x
@@ -9,6 +10,13 @@
 #                                deribit-btc and okx-btc presets, and its
 #                                mark-to-market option liability, as the BTC
 #                                price moves from 60,000 to 140,000 USD
+#   doc/img/cascade.png          a liquidation cascade (doc/stress-testing.md)
+#                                on the 1,000-account demo book
+#                                (generate_demo_book(.., 1000, 0.42)): BTC down
+#                                15%, square-root impact with depth 200 BTC and
+#                                coefficient 0.05: the BTC price after each
+#                                round, the accounts liquidated in it and the
+#                                insurance fund's draw
 #
 # Run it from the repository root, either in a throwaway cluster:
 #
@@ -22,9 +30,10 @@
 #
 # Needs psql and gnuplot (Debian: apt-get install gnuplot-nox); uses the
 # pngcairo terminal when gnuplot has it, else png.  The SQL creates only
-# temporary tables (dropped at the end of its session), reads no clock and
-# no random numbers, and rounds what it writes, so the data files and the
-# pictures depend only on the numbers below.  The data files go to a
+# temporary tables (dropped at the end of its session) and the reference
+# schema pic_cascade (dropped at the end), reads no clock and no random
+# numbers but the demo book's seeded ones, and rounds what it writes, so the
+# data files and the pictures depend only on the numbers below.  The data files go to a
 # temporary directory that is removed on exit; the PNGs are written next to
 # this script (PM_IMG_DIR to write them elsewhere).
 set -euo pipefail
@@ -162,6 +171,26 @@ ORDER BY c.price;
 DROP TABLE pic_liability, pic_margin, pic_prices, pic_pnl, pic_set, pic_grid, pic_positions;
 SQL
 
+# (c) the cascade: round, price the round starts at, price after its
+# liquidations, accounts liquidated, shortfall so far (million USD)
+psql -X -q -v ON_ERROR_STOP=1 <<SQL
+\pset format unaligned
+\pset tuples_only on
+\pset fieldsep ' '
+\pset footer off
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS pic_cascade CASCADE;
+SELECT portmargin.create_reference_schema('pic_cascade') \gset
+SELECT portmargin.generate_demo_book('pic_cascade', 1000, 0.42) \gset
+SELECT portmargin.create_stress_tables('pic_cascade') \gset
+\o $tmp/cascade.dat
+SELECT c.round, round(c.price::numeric, 2), round(c.price_after::numeric, 2), c.accounts_liquidated,
+       round((c.total_shortfall / 1e6)::numeric, 4)
+FROM pic_cascade.liquidation_cascade('BTC', -0.15, depth => 200, impact => 0.05) c ORDER BY c.round;
+\o
+DROP SCHEMA pic_cascade CASCADE;
+SQL
+
 # ---------------------------------------------------------------------------
 # Pictures
 # ---------------------------------------------------------------------------
@@ -247,4 +276,30 @@ plot '$tmp/margin-vs-price.dat' using 1:2 with lines lw 2.5 lc rgb "#b2182b" tit
      ''                          using 1:4 with lines lw 2 dt 4 lc rgb "#404040" title "option liability (mark-to-market)"
 GP
 
-echo "wrote $out/risk-matrix.png and $out/margin-vs-price.png"
+# (c) the cascade
+last=$(awk 'END { print $1 }' "$tmp/cascade.dat")
+total=$(awk 'END { print $5 }' "$tmp/cascade.dat")
+
+gnuplot <<GP
+set terminal $term
+set output '$out/cascade.png'
+set title "A liquidation cascade on the demo book: BTC down 15%, then liquidations push it further\n{/*0.8 1,000 accounts (doc/demo.sql); square-root impact ln(p'/p) = -0.05 (volume / 200 BTC)^{1/2}; other underlyings fixed}"
+set xlabel "round (0: the initial shock)"
+set ylabel "BTC price after the round (USD)"
+set y2label "accounts liquidated in the round"
+set xrange [-0.6:$last + 0.6]
+set yrange [0:100000]
+set y2range [0:*]
+set xtics 1 out nomirror
+set ytics 10000 out nomirror
+set y2tics out
+set grid ytics lc rgb "#c0c0c0" lw 0.5
+set style fill solid 0.35 border -1
+set boxwidth 0.6
+set key at graph 0.98, graph 0.98 right top box opaque spacing 1.2
+set label 1 sprintf("insurance fund's draw (shortfall): %.1f million USD", $total) at graph 0.98, graph 0.72 right font ",11"
+plot '$tmp/cascade.dat' using 1:4 axes x1y2 with boxes lc rgb "#d6604d" title "accounts liquidated", \
+     '$tmp/cascade.dat' using 1:3 with linespoints pt 7 ps 1 lw 2 lc rgb "#2166ac" title "BTC price after the round", \
+     97000 with lines dt 2 lc rgb "#606060" title "BTC index today (97,000)"
+GP
+echo "wrote $out/risk-matrix.png, $out/margin-vs-price.png and $out/cascade.png"
