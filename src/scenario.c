@@ -1845,3 +1845,16 @@ portmargin_preset(PG_FUNCTION_ARGS)
 	SPI_finish();
 	PG_RETURN_DATUM(cache->value);
 }
+
+PmScenarioSet *
+pm_var_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
+{
+	PmScenarioSet *s;
+
+	pm_need_arg(fcinfo, i, name, "");
+	s = PG_GETARG_SCENARIO_SET(i);
+	pm_check_scenario_set(s, VARSIZE(s));
+	if (s->method != PM_METHOD_VAR)
+		pm_arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+	return s;
+}

@@ -77,6 +77,8 @@ extern void pm_instrument_args_as(FunctionCallInfo fcinfo, int first, int kind, 
 extern int	pm_row_kind_arg(const text *kind, int *row);
 extern void pm_reval_params(const PmScenarioSet *s, PmRevalParams *p);
 extern void pm_check_scenario_set(const PmScenarioSet *s, Size size);
+/* a joint (var) set argument: 22004 if NULL, 22023 naming it if of another method */
+extern PmScenarioSet *pm_var_set_arg(FunctionCallInfo fcinfo, int i, const char *name);
 extern bool pm_set_is_canonical(const PmScenarioSet *s, char **problem);
 
 /* joint (var) sets */
@@ -115,6 +117,29 @@ extern void pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *o
 extern PmScenarioSet *pm_var_reduced_set(const PmScenarioSet *s);
 extern void pm_var_seal(PmScenarioSet *s);
 extern bool pm_var_same_set(const PmScenarioSet *a, const PmScenarioSet *b);
+
+/*
+ * What tells joint sets apart without keeping one (pm_var_same_set compares
+ * the same): size, counts and the tail parameters, which include the
+ * content hash.  Compare two with memcmp.
+ */
+typedef struct PmVarId
+{
+	Size		size;
+	int32		nscenarios;
+	int32		nparams;
+	double		head[PM_P_VAR_N];
+} PmVarId;
+
+static inline void
+pm_var_id(PmVarId *id, const PmScenarioSet *s)
+{
+	memset(id, 0, sizeof(*id));
+	id->size = VARSIZE(s);
+	id->nscenarios = s->nscenarios;
+	id->nparams = s->nparams;
+	memcpy(id->head, s->params, sizeof(double) * PM_P_VAR_N);
+}
 extern PmScenarioSet *pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 								   const double *vols, const double *weights, int vol_relative,
 								   double confidence, int statistic, double buffer, int floor_count);

@@ -24,33 +24,10 @@
 #include "sqlargs.h"
 #include "stress.h"
 
-/*
- * What tells stress sets apart without keeping one: its size, counts and
- * leading parameters, which include a hash of the whole set (scenario.h,
- * pm_var_same_set compares the same)
- */
-typedef struct StressSetId
-{
-	Size		size;
-	int32		nscenarios;
-	int32		nparams;
-	double		head[PM_P_VAR_N];
-} StressSetId;
-
-static void
-stress_set_id(StressSetId *id, const PmScenarioSet *s)
-{
-	memset(id, 0, sizeof(*id));
-	id->size = VARSIZE(s);
-	id->nscenarios = s->nscenarios;
-	id->nparams = s->nparams;
-	memcpy(id->head, s->params, sizeof(double) * PM_P_VAR_N);
-}
-
 typedef struct StressState
 {
 	int			n;				/* scenarios */
-	StressSetId id;				/* the group's set (unset in a deserialised or combined state) */
+	PmVarId		id;				/* the group's set (unset in a deserialised or combined state) */
 	/* a detoasted copy of the set, kept (aggctx) when the argument was toasted or compressed */
 	PmScenarioSet *copy;
 	Datum		copy_datum;		/* the argument it was read from */
@@ -84,7 +61,7 @@ stress_row_set(FunctionCallInfo fcinfo, MemoryContext aggctx, StressState **stp)
 	StressState *st = *stp;
 	Datum		d = PG_GETARG_DATUM(1);
 	PmScenarioSet *s;
-	StressSetId id;
+	PmVarId		id;
 
 	if (st != NULL && st->copy != NULL && d == st->copy_datum)
 		return st->copy;
@@ -95,7 +72,7 @@ stress_row_set(FunctionCallInfo fcinfo, MemoryContext aggctx, StressState **stp)
 				 errmsg("invalid value for argument \"scenarios\": a %s scenario set", pm_set_method(s) ? pm_set_method(s)->name : "unknown"),
 				 errdetail("stress_pnl revalues under joint moves per underlying."),
 				 errhint("Build the set with portmargin.stress_set(stress_scenario[]).")));
-	stress_set_id(&id, s);
+	pm_var_id(&id, s);
 	if (st == NULL)
 	{
 		st = *stp = stress_create(aggctx, s->nscenarios);
@@ -192,7 +169,7 @@ typedef struct StressEntry
 
 typedef struct StressCache
 {
-	StressSetId id;				/* the set the vectors are for */
+	PmVarId		id;				/* the set the vectors are for */
 	HTAB	   *htab;			/* NULL: none yet */
 	Size		bytes;
 } StressCache;
@@ -202,14 +179,14 @@ static const double *
 stress_cached_pnl(FmgrInfo *flinfo, const PmScenarioSet *set, int col, const PmStressInstrument *ins)
 {
 	StressCache *c = (StressCache *) flinfo->fn_extra;
-	StressSetId id;
+	PmVarId		id;
 	StressKey	key;
 	StressEntry *e;
 	bool		found;
 
 	if (c == NULL)
 		c = flinfo->fn_extra = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(StressCache));
-	stress_set_id(&id, set);
+	pm_var_id(&id, set);
 	if (c->htab == NULL || memcmp(&c->id, &id, sizeof(id)) != 0)
 	{
 		HASHCTL		ctl;

@@ -24,12 +24,6 @@
 #include "sqlargs.h"
 #include "tailstat.h"
 
-static void
-window_tick(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-}
-
 /*
  * stressed_window(pnl float8[], window_size integer, confidence float8,
  *                 statistic text, days date[])
@@ -109,7 +103,7 @@ portmargin_stressed_window(PG_FUNCTION_ARGS)
 		double		v;
 
 		CHECK_FOR_INTERRUPTS();
-		if (pm_tail(pnl + s, NULL, window, confidence, &t, NULL, NULL, work, window_tick, NULL) != PM_TAIL_OK)
+		if (pm_tail(pnl + s, NULL, window, confidence, &t, NULL, NULL, work, pm_check_interrupts, NULL) != PM_TAIL_OK)
 			elog(ERROR, "stressed_window: unexpected tail status");	/* finite inputs were checked */
 		v = statistic ? t.es : t.var;
 		if (v > best)

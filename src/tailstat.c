@@ -4,6 +4,7 @@
  *	  tail in expected linear time, exact tie rule, compensated sums
  *	  (tailstat.h has the definitions and their sources).
  */
+#include "compensated.h"
 #include "tailstat.h"
 
 #include <math.h>
@@ -88,40 +89,7 @@ fixed_of(double p)
 	return f;
 }
 
-/* ---- compensated sums (Neumaier; products exact with fma) ---- */
-
-typedef struct Acc
-{
-	double		s;
-	double		c;
-} Acc;
-
-static inline void
-acc_add(Acc *a, double x)
-{
-	double		t = a->s + x;
-
-	if (fabs(a->s) >= fabs(x))
-		a->c += (a->s - t) + x;
-	else
-		a->c += (x - t) + a->s;
-	a->s = t;
-}
-
-static inline void
-acc_add_product(Acc *a, double x, double y)
-{
-	double		h = x * y;
-
-	acc_add(a, h);
-	a->c += fma(x, y, -h);
-}
-
-static inline double
-acc_value(const Acc *a)
-{
-	return a->s + a->c;
-}
+/* ---- compensated sums: compensated.h ---- */
 
 /* ---- selection on doubles, descending ---- */
 
@@ -443,7 +411,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 				scale,
 				v;
 	Ticker		tk = {tick, tick_arg, PM_TAIL_TICK_EVERY};
-	Acc			sum = {0.0, 0.0};
+	PmSum		sum = {0.0, 0.0};
 	int			i,
 				m = 0;
 
@@ -504,7 +472,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 			}
 			if (in_tail)
 			{
-				acc_add(&sum, loss * scale);
+				pm_sum_add(&sum, loss * scale);
 				if (tail_weight)
 					tail_weight[i] = 1.0 / nb;
 				if (tail)
@@ -514,8 +482,8 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		t->var = -pnl[t->var_index];
 		if (tail_weight)
 			tail_weight[t->var_index] = (nb - (k - 1)) / nb;
-		acc_add_product(&sum, nb - (k - 1), t->var * scale);
-		t->es = acc_value(&sum) / nb / scale;
+		pm_sum_add_product(&sum, nb - (k - 1), t->var * scale);
+		t->es = pm_sum_value(&sum) / nb / scale;
 	}
 	else
 	{
@@ -524,7 +492,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 				   *p = work + n;
 		double		tot,
 					w;
-		Acc			total = {0.0, 0.0};
+		PmSum		total = {0.0, 0.0};
 		Fixed		T,
 					above,
 					counted = {0, 0};
@@ -539,10 +507,10 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		wscale = wmax > BIG_LOSS ? 0x1p-128 : (wmax < 0x1p-900 ? 0x1p128 : 1.0);
 		for (i = 0; i < n; i++)
 		{
-			acc_add(&total, prob[i] * wscale);
+			pm_sum_add(&total, prob[i] * wscale);
 			TICK_IN_LOOP(&tk, i);
 		}
-		tot = acc_value(&total);
+		tot = pm_sum_value(&total);
 		if (!(tot > 0.0) || !isfinite(tot))
 		{
 			t->var_index = -1;
@@ -596,7 +564,7 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 				double		pi = prob[i] * wscale / tot;
 
 				fixed_add(&counted, pi);
-				acc_add_product(&sum, pi, loss * scale);
+				pm_sum_add_product(&sum, pi, loss * scale);
 				if (tail_weight)
 					tail_weight[i] = pi / beta;
 				if (tail)
@@ -607,10 +575,10 @@ pm_tail(const double *pnl, const double *prob, int n, double alpha, PmTail *t,
 		}
 		w = fmax(0.0, beta - fixed_value(counted));
 		t->var = -pnl[t->var_index];
-		acc_add_product(&sum, w, t->var * scale);
+		pm_sum_add_product(&sum, w, t->var * scale);
 		if (tail_weight)
 			tail_weight[t->var_index] = w / beta;
-		t->es = acc_value(&sum) / beta / scale;
+		t->es = pm_sum_value(&sum) / beta / scale;
 	}
 	t->ntail = m;
 

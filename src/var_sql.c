@@ -340,13 +340,8 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 static PmScenarioSet *
 var_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
 {
-	PmScenarioSet *s;
+	PmScenarioSet *s = pm_var_set_arg(fcinfo, i, name);
 
-	pm_need_arg(fcinfo, i, name, "");
-	s = PG_GETARG_SCENARIO_SET(i);
-	pm_check_scenario_set(s, VARSIZE(s));
-	if (s->method != PM_METHOD_VAR)
-		pm_arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
 	if (s->params[PM_P_VAR_FLOOR_COUNT] != 0.0)
 		pm_arg_error(name, "the set already has a floor group; add the floor last");
 	return s;
@@ -510,12 +505,6 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 /* ---- VaR and ES of a P&L vector ---- */
 
 static void
-tail_tick(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-}
-
-static void
 vector_tail(FunctionCallInfo fcinfo, PmTail *t, const char *fname)
 {
 	int			n,
@@ -550,7 +539,7 @@ vector_tail(FunctionCallInfo fcinfo, PmTail *t, const char *fname)
 			pm_arg_error("weights", "the weights sum to 0");
 	}
 	status = pm_tail(pnl, w, n, confidence, t, NULL, NULL,
-					 palloc_extended(sizeof(double) * 2 * (Size) n, MCXT_ALLOC_HUGE), tail_tick, NULL);
+					 palloc_extended(sizeof(double) * 2 * (Size) n, MCXT_ALLOC_HUGE), pm_check_interrupts, NULL);
 	if (status == PM_TAIL_OVERFLOW)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),

@@ -5,29 +5,11 @@
  *	  pm_tail's (tailstat.c); this file only picks the binding group as
  *	  method_var.c does and scales the weights for listing.
  */
+#include "compensated.h"
 #include "var_tail.h"
 
 #include <math.h>
 #include <string.h>
-
-/* Neumaier's compensated sum */
-typedef struct
-{
-	double		s,
-				c;
-} Sum2;
-
-static inline void
-sum2_add(Sum2 *a, double x)
-{
-	double		t = a->s + x;
-
-	if (fabs(a->s) >= fabs(x))
-		a->c += (a->s - t) + x;
-	else
-		a->c += (x - t) + a->s;
-	a->s = t;
-}
 
 static inline void
 tick_every(long i, void (*tick) (void *), void *tick_arg)
@@ -150,12 +132,12 @@ pm_set_tail(const double *pnl, const double *weights, int n, int detect_equal, d
 			boundary = c * (pm_tail_equal_count(m, alpha) - (t->ntail - 1));
 		else
 		{
-			Sum2		w = {0.0, 0.0};
+			PmSum		w = {0.0, 0.0};
 
 			for (i = 0; i < m; i++)
 			{
 				tick_every(i, tick, tick_arg);
-				sum2_add(&w, weights[offset + i]);
+				pm_sum_add(&w, weights[offset + i]);
 			}
 			total = w.s + w.c;
 			boundary = tw[t->var_index] * beta * total;
@@ -188,12 +170,12 @@ pm_position_contributions(const double *rows, const double *q, int k, int n, con
 	{
 		const double *row = rows + (size_t) i * n;
 		double		qi = q ? q[i] : 1.0;
-		Sum2		c = {0.0, 0.0};
+		PmSum		c = {0.0, 0.0};
 
 		if (r->margin > 0.0)
 			for (j = 0; j < r->ntail; j++)
 			{
-				sum2_add(&c, -r->share[j] * (row[r->tail[j]] * qi));
+				pm_sum_add(&c, -r->share[j] * (row[r->tail[j]] * qi));
 				if (++work >= 65536)
 				{
 					work = 0;

@@ -23,36 +23,6 @@
 #include "sqlargs.h"
 #include "var_tail.h"
 
-static void
-vt_tick(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-}
-
-/*
- * A float8[] argument as doubles (no NULL elements, all finite); *ndim and
- * *dims (2 of them) receive its shape.  max_ndim: the dimensions allowed.
- */
-static double *
-vt_float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_ndim, int *n, int *ndim, int *dims)
-{
-	return pm_float8_array_arg(fcinfo, i, name, max_ndim, n, ndim, dims);
-}
-
-/* a joint (var) scenario set argument */
-static PmScenarioSet *
-vt_set_arg(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	PmScenarioSet *s;
-
-	pm_need_arg(fcinfo, i, name, "");
-	s = PG_GETARG_SCENARIO_SET(i);
-	pm_check_scenario_set(s, VARSIZE(s));
-	if (s->method != PM_METHOD_VAR)
-		pm_arg_error(name, psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
-	return s;
-}
-
 /* the set's scenario weights, or NULL when all are 1 */
 static double *
 vt_set_weights(const PmScenarioSet *s)
@@ -85,7 +55,7 @@ vt_tail(const char *fname, const double *pnl, const double *w, int n, int detect
 	r->tail = palloc_extended(sizeof(int) * (Size) n, MCXT_ALLOC_HUGE);
 	r->weight = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
 	r->share = palloc_extended(sizeof(double) * (Size) n, MCXT_ALLOC_HUGE);
-	pm_set_tail(pnl, w, n, detect_equal, alpha, es, floor_count, buffer, r, work, itail, vt_tick, NULL);
+	pm_set_tail(pnl, w, n, detect_equal, alpha, es, floor_count, buffer, r, work, itail, pm_check_interrupts, NULL);
 	if (r->status == PM_TAIL_NOT_FINITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -137,7 +107,7 @@ portmargin_tail_scenarios(PG_FUNCTION_ARGS)
 				nw,
 				es = -1,
 				i;
-	double	   *pnl = vt_float8_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
+	double	   *pnl = pm_float8_array_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
 	double	   *w = NULL;
 	double		confidence;
 	char	   *stat;
@@ -163,7 +133,7 @@ portmargin_tail_scenarios(PG_FUNCTION_ARGS)
 	{
 		double		sum = 0.0;
 
-		w = vt_float8_arg(fcinfo, 3, "weights", 1, &nw, NULL, NULL);
+		w = pm_float8_array_arg(fcinfo, 3, "weights", 1, &nw, NULL, NULL);
 		if (nw != n)
 			pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
 		for (i = 0; i < n; i++)
@@ -186,9 +156,9 @@ PG_FUNCTION_INFO_V1(portmargin_tail_scenarios_set);
 Datum
 portmargin_tail_scenarios_set(PG_FUNCTION_ARGS)
 {
-	PmScenarioSet *s = vt_set_arg(fcinfo, 0, "set");
+	PmScenarioSet *s = pm_var_set_arg(fcinfo, 0, "set");
 	int			n;
-	double	   *pnl = vt_float8_arg(fcinfo, 1, "pnl", 1, &n, NULL, NULL);
+	double	   *pnl = pm_float8_array_arg(fcinfo, 1, "pnl", 1, &n, NULL, NULL);
 	PmSetTail	r;
 
 	if (n != s->nscenarios)
@@ -214,7 +184,7 @@ Datum
 portmargin_position_contributions(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PmScenarioSet *s = vt_set_arg(fcinfo, 0, "set");
+	PmScenarioSet *s = pm_var_set_arg(fcinfo, 0, "set");
 	int			S = s->nscenarios,
 				total,
 				ndim,
@@ -223,7 +193,7 @@ portmargin_position_contributions(PG_FUNCTION_ARGS)
 				nq,
 				i,
 				j;
-	double	   *rows = vt_float8_arg(fcinfo, 1, "pnl", 2, &total, &ndim, dims);
+	double	   *rows = pm_float8_array_arg(fcinfo, 1, "pnl", 2, &total, &ndim, dims);
 	double	   *q = NULL,
 			   *acc,
 			   *contribution;
@@ -239,7 +209,7 @@ portmargin_position_contributions(PG_FUNCTION_ARGS)
 	k = total / S;
 	if (!PG_ARGISNULL(2))
 	{
-		q = vt_float8_arg(fcinfo, 2, "quantities", 1, &nq, NULL, NULL);
+		q = pm_float8_array_arg(fcinfo, 2, "quantities", 1, &nq, NULL, NULL);
 		if (nq != k)
 			pm_arg_error("quantities", psprintf("%d elements for %d positions", nq, k));
 	}
@@ -257,7 +227,7 @@ portmargin_position_contributions(PG_FUNCTION_ARGS)
 	vt_tail("position_contributions", acc, vt_set_weights(s), S, true, s->params[PM_P_VAR_CONFIDENCE],
 			s->params[PM_P_VAR_STATISTIC] > 0.0, (int) s->params[PM_P_VAR_FLOOR_COUNT], buffer, &r);
 	contribution = palloc_extended(sizeof(double) * k, MCXT_ALLOC_HUGE);
-	pm_position_contributions(rows, q, k, S, &r, buffer, contribution, vt_tick, NULL);
+	pm_position_contributions(rows, q, k, S, &r, buffer, contribution, pm_check_interrupts, NULL);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < k; i++)

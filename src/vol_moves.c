@@ -59,10 +59,7 @@ portmargin_vol_shifts_from(PG_FUNCTION_ARGS)
 			   *new_vols,
 			   *weights;
 
-	pm_need_arg(fcinfo, 0, "scenarios", "");
-	s = PG_GETARG_SCENARIO_SET(0);
-	if (s->method != PM_METHOD_VAR)
-		pm_arg_error("scenarios", psprintf("a %s set; joint (var) scenarios are needed", pm_method_name(s->method)));
+	s = pm_var_set_arg(fcinfo, 0, "scenarios");
 	if (pm_var_vols(s) != NULL)
 		pm_arg_error("scenarios", "the set already has volatility shifts");
 	vcols = names_arg(fcinfo, 1, "vol_columns", &nv);
