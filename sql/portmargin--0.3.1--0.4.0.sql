@@ -4114,6 +4114,14 @@ AS 'MODULE_PATHNAME', 'portmargin_vol_shifts_from' LANGUAGE C IMMUTABLE PARALLEL
 COMMENT ON FUNCTION @extschema@.vol_shifts_from(@extschema@.scenario_set, text[], text[]) IS
   'a joint (var) set in which the columns vol_columns[k] (the moves of a volatility: a volatility index given to historical_scenarios as a price, a volatility factor of monte_carlo_scenarios) become relative volatility shifts of underlyings[k] (vol -> vol (1 + move) in each scenario) and are removed; the other columns, weights and tail parameters are kept';
 
+-- issue 16, point 3: option ageing in joint sets.  The ageing is kept after the moves and shifts only when it is not 0,
+-- so sets built before 0.4.0 (and every set without ageing) keep their bytes, hash and text form
+CREATE FUNCTION @extschema@.with_ageing(scenarios @extschema@.scenario_set, ageing_days float8)
+RETURNS @extschema@.scenario_set
+AS 'MODULE_PATHNAME', 'portmargin_with_ageing' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.with_ageing(@extschema@.scenario_set, float8) IS
+  'the same joint (var) scenarios with option ageing: in every scenario options are revalued at their time to expiry less ageing_days / 365 (calendar days, act/365; an option that expires within it at its intrinsic value on the scenario forward), so the P&L includes the time decay over the horizon; 0 removes the ageing.  Futures, perpetuals and spot do not age.  Sets combined by blend_scenarios or with_floor must age alike; with_tail and vol_shifts_from keep it; the text form shows it as ageing_days=';
+
 -- issue 16, point 5: anti-procyclicality as EMIR means it
 -- EMIR RTS 153/2013 (https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32013R0153) art. 28(1):
 -- (a) a buffer of at least 25% and (b) a weight of at least 25% on stressed observations are enforced (0: the tool

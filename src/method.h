@@ -57,6 +57,7 @@ typedef enum PmParamRule
 /* PmParamSpec.flags */
 #define PM_PARAM_NULL_IS_EMPTY 0x1	/* SQL NULL: as if omitted (an empty array) */
 #define PM_PARAM_MATRIX 0x2		/* also as a 2-D [scenario][underlying] array */
+#define PM_PARAM_OMIT_DEFAULT 0x4	/* left out of the text form at its default (added after a release) */
 
 typedef struct PmParamSpec
 {
@@ -179,7 +180,7 @@ typedef struct PmMethod
 	bool		(*layout_ok) (const double *params, int nparams, int nscen);
 	void		(*read_args) (const PmSetView *s, PmSetArgs *a);
 	/* what revaluation needs of the parameters; NULL: the defaults */
-	void		(*reval_params) (const double *params, PmRevalParams *p);
+	void		(*reval_params) (const PmSetView *s, PmRevalParams *p);
 
 	/*
 	 * Margin (margin.c).  Methods that scan each unit give unit_margin (one
@@ -244,6 +245,6 @@ extern const PmMethod pm_method_var;
 /* the var method's arguments for a joint set built from generated moves (pointers, not copies) */
 extern void pm_var_args(PmSetArgs *a, int nund, char **names, int nscen, const double *moves,
 						const double *vols, const double *weights, int vol_relative, double confidence,
-						int statistic, double buffer, int floor_count);
+						int statistic, double buffer, int floor_count, double ageing_days);
 
 #endif							/* PORTMARGIN_METHOD_H */

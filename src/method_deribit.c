@@ -158,8 +158,10 @@ deribit_read_args(const PmSetView *s, PmSetArgs *a)
 }
 
 static void
-deribit_reval_params(const double *params, PmRevalParams *p)
+deribit_reval_params(const PmSetView *s, PmRevalParams *p)
 {
+	const double *params = s->params;
+
 	p->clamp = params[PM_P_DB_RANGE];
 	p->vol_range_up = params[PM_P_DB_VOL_UP];
 	p->vol_range_down = params[PM_P_DB_VOL_DOWN];

@@ -86,9 +86,9 @@ span_read_args(const PmSetView *s, PmSetArgs *a)
 }
 
 static void
-span_reval_params(const double *params, PmRevalParams *p)
+span_reval_params(const PmSetView *s, PmRevalParams *p)
 {
-	p->lookahead_years = params[PM_P_SPAN_LOOKAHEAD] / 365.0;
+	p->lookahead_years = s->params[PM_P_SPAN_LOOKAHEAD] / 365.0;
 }
 
 static double

@@ -28,13 +28,15 @@ static const PmParamSpec var_params[] = {
 	{"statistic", PK_STAT, PR_ANY, false, 1, NULL, 0, 0},
 	{"buffer", PK_NUM, PR_NONNEG, false, 0, NULL, 0, 0},
 	{"floor_count", PK_INT, PR_INT_NONNEG, false, 0, NULL, 0, 0},
+	/* options revalued at t - ageing_days / 365 (0.4.0: in the text form only when not 0) */
+	{"ageing_days", PK_NUM, PR_NONNEG, false, 0, NULL, 0, PM_PARAM_OMIT_DEFAULT},
 	{0}
 };
 
 enum
 {
 	VAR_ARG_UNDERLYINGS, VAR_ARG_MOVES, VAR_ARG_SHIFTS, VAR_ARG_WEIGHTS, VAR_ARG_RELATIVE, VAR_ARG_CONFIDENCE,
-	VAR_ARG_STATISTIC, VAR_ARG_BUFFER, VAR_ARG_FLOOR_COUNT
+	VAR_ARG_STATISTIC, VAR_ARG_BUFFER, VAR_ARG_FLOOR_COUNT, VAR_ARG_AGEING
 };
 
 static inline void
@@ -102,11 +104,12 @@ var_scenario_count(const PmSetArgs *a)
 	return a->narr[VAR_ARG_MOVES] / a->nnames;
 }
 
-/* the tail parameters, then the moves and, if any, the volatility shifts */
+/* the tail parameters, then the moves and, if any, the volatility shifts, then an ageing that is not 0 */
 static size_t
 var_param_count(const PmSetArgs *a)
 {
-	return PM_P_VAR_N + (size_t) a->narr[VAR_ARG_MOVES] * (a->narr[VAR_ARG_SHIFTS] ? 2 : 1);
+	return PM_P_VAR_N + (size_t) a->narr[VAR_ARG_MOVES] * (a->narr[VAR_ARG_SHIFTS] ? 2 : 1) +
+		(a->num[VAR_ARG_AGEING] != 0.0 ? 1 : 0);
 }
 
 /* n bytes, in pieces of 16 MB with a tick before each (a joint set can be close to 1 GB) */
@@ -152,6 +155,8 @@ var_expand(const PmSetArgs *a, double *params, PmScenario *sc)
 	copy_ticking(a, params + PM_P_VAR_N, a->arr[VAR_ARG_MOVES], sizeof(double) * cells);
 	if (vols)
 		copy_ticking(a, params + PM_P_VAR_N + cells, vols, sizeof(double) * cells);
+	if (a->num[VAR_ARG_AGEING] != 0.0)
+		params[PM_P_VAR_N + cells * (vols ? 2 : 1)] = a->num[VAR_ARG_AGEING];
 	for (i = 0; i < nscen; i++)
 	{
 		tick_now_and_then(a, i);
@@ -163,7 +168,7 @@ var_expand(const PmSetArgs *a, double *params, PmScenario *sc)
 void
 pm_var_args(PmSetArgs *a, int nund, char **names, int nscen, const double *moves, const double *vols,
 			const double *weights, int vol_relative, double confidence, int statistic, double buffer,
-			int floor_count)
+			int floor_count, double ageing_days)
 {
 	a->method = &pm_method_var;
 	a->nnames = nund;
@@ -179,14 +184,26 @@ pm_var_args(PmSetArgs *a, int nund, char **names, int nscen, const double *moves
 	a->num[VAR_ARG_STATISTIC] = statistic;
 	a->num[VAR_ARG_BUFFER] = buffer;
 	a->num[VAR_ARG_FLOOR_COUNT] = floor_count;
+	a->num[VAR_ARG_AGEING] = ageing_days;
 }
 
-/* the tail parameters of a full or reduced joint set (finite, checked by the caller) */
+/*
+ * The tail parameters of a full or reduced joint set (finite, checked by
+ * the caller; the parameter count against the moves, by scenario.c), and
+ * an ageing, when the set has one, above 0.
+ */
 static bool
 var_layout_ok(const double *p, int nparams, int nscen)
 {
 	double		fc = p[PM_P_VAR_FLOOR_COUNT];
 
+	if (nparams >= PM_P_VAR_N && (double) nparams > pm_var_base_count_p(p, nscen))
+	{
+		double		ageing = pm_var_ageing_days_p(p, nparams, nscen);
+
+		if (!(isfinite(ageing) && ageing > 0.0))
+			return false;
+	}
 	return nparams >= PM_P_VAR_N &&
 		p[PM_P_VAR_CONFIDENCE] > 0.0 && p[PM_P_VAR_CONFIDENCE] < 1.0 &&
 		(p[PM_P_VAR_STATISTIC] == 0.0 || p[PM_P_VAR_STATISTIC] == 1.0) &&
@@ -226,6 +243,14 @@ var_read_args(const PmSetView *s, PmSetArgs *a)
 	a->num[VAR_ARG_STATISTIC] = p[PM_P_VAR_STATISTIC];
 	a->num[VAR_ARG_BUFFER] = p[PM_P_VAR_BUFFER];
 	a->num[VAR_ARG_FLOOR_COUNT] = p[PM_P_VAR_FLOOR_COUNT];
+	a->num[VAR_ARG_AGEING] = pm_var_ageing_days_p(p, s->nparams, s->nscen);
+}
+
+/* options age by the set's ageing (act/365) when revalued */
+static void
+var_reval_params(const PmSetView *s, PmRevalParams *p)
+{
+	p->lookahead_years = pm_var_ageing_days_p(s->params, s->nparams, s->nscen) / 365.0;
 }
 
 /* dst[0..n) += src[0..n) x fx, in blocks of constant length (which the compiler vectorises) */
@@ -374,5 +399,6 @@ const PmMethod pm_method_var = {
 	.expand = var_expand,
 	.layout_ok = var_layout_ok,
 	.read_args = var_read_args,
+	.reval_params = var_reval_params,
 	.finalize = var_finalize,
 };

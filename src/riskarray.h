@@ -46,7 +46,7 @@ typedef struct PmScenario
 /* parameters that revaluation needs, read from a set */
 typedef struct PmRevalParams
 {
-	double		lookahead_years;	/* SPAN: time decay over the look-ahead */
+	double		lookahead_years;	/* options age by this (SPAN look-ahead, a joint set's ageing) */
 	double		clamp;			/* extended table: |move| clamp for linear deltas */
 	double		vol_range_up;	/* Deribit term rule */
 	double		vol_range_down;

@@ -452,7 +452,7 @@ build_set(const PmSetArgs *a)
 PmScenarioSet *
 pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 			 const double *vols, const double *weights, int vol_relative,
-			 double confidence, int statistic, double buffer, int floor_count)
+			 double confidence, int statistic, double buffer, int floor_count, double ageing_days)
 {
 	Size		names_len = 0;
 	PmSetArgs	a;
@@ -468,7 +468,7 @@ pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 	check_joint_size(nscen, nund, (double) nscen * nund * (vols ? 2 : 1), names_len);
 	init_args(&a, &pm_method_var);
 	pm_var_args(&a, nund, (char **) names, nscen, moves, vols, weights, vol_relative, confidence, statistic,
-				buffer, floor_count);
+				buffer, floor_count, ageing_days);
 	return build_joint_set(&a);
 }
 
@@ -567,6 +567,33 @@ pm_var_reduced_set(const PmScenarioSet *s)
 	return r;
 }
 
+/*
+ * The joint set s with its options ageing by days (0: none) over the
+ * horizon: the same bytes but the ageing parameter, which a set holds only
+ * when it is not 0 (scenario_params.h), resealed.
+ */
+PmScenarioSet *
+pm_var_with_ageing(const PmScenarioSet *s, double days)
+{
+	int			base = (int) pm_var_base_count_p(s->params, s->nscenarios);
+	int			nparams = base + (days != 0.0 ? 1 : 0);
+	Size		scen_len = sizeof(PmScenario) * s->nscenarios,
+				names_len = VARSIZE(s) - PM_SET_SIZE(s->nparams, s->nscenarios),
+				size = PM_SET_SIZE(nparams, s->nscenarios) + names_len;
+	PmScenarioSet *r = (PmScenarioSet *) palloc_extended(size, MCXT_ALLOC_HUGE);	/* every byte is written */
+
+	pm_copy_interruptible(r, s, PM_SET_SIZE(base, 0));
+	SET_VARSIZE(r, size);
+	r->nparams = nparams;
+	if (days != 0.0)
+		r->params[base] = days;
+	pm_copy_interruptible(PM_SET_SCENARIOS(r), PM_SET_SCENARIOS(s), scen_len);
+	pm_copy_interruptible((char *) r + PM_SET_SIZE(nparams, s->nscenarios),
+						  (const char *) s + PM_SET_SIZE(s->nparams, s->nscenarios), names_len);
+	pm_var_seal(r);
+	return r;
+}
+
 /* ---- reading a value back into arguments (for the canonical text form) ---- */
 
 static void
@@ -618,6 +645,8 @@ scenario_set_to_text(const PmScenarioSet *s)
 	appendStringInfo(&buf, "%s(", pm_set_method(s)->name);
 	for (i = 0; spec[i].name; i++)
 	{
+		if ((spec[i].flags & PM_PARAM_OMIT_DEFAULT) && a.num[i] == spec[i].def)
+			continue;
 		if (i > 0)
 			appendStringInfoString(&buf, ", ");
 		appendStringInfo(&buf, "%s=", spec[i].name);
@@ -1092,8 +1121,10 @@ pm_check_scenario_set(const PmScenarioSet *s, Size size)
 			double		U = s->params[PM_P_VAR_NUND];
 			double		hv = s->params[PM_P_VAR_HAS_VOLS];
 
+			/* and the ageing, when not 0 (var_layout_ok checks its value) */
 			ok = U >= 1 && U == floor(U) && (hv == 0 || hv == 1) &&
-				(double) s->nparams == PM_P_VAR_N + (double) s->nscenarios * U * (1 + hv);
+				((double) s->nparams == pm_var_base_count_p(s->params, s->nscenarios) ||
+				 (double) s->nparams == pm_var_base_count_p(s->params, s->nscenarios) + 1);
 		}
 		/* the method's parameters (a joint set's tail parameters) */
 		if (ok)
@@ -1314,7 +1345,11 @@ pm_reval_params(const PmScenarioSet *s, PmRevalParams *p)
 	p->dte_floor = 1.0;
 	p->tick = pm_check_interrupts;	/* a joint set's risk array can take seconds */
 	if (m->reval_params)
-		m->reval_params(s->params, p);
+	{
+		PmSetView	view = pm_set_view(s);
+
+		m->reval_params(&view, p);
+	}
 }
 
 static const char *

@@ -103,6 +103,13 @@ pm_var_vols(const PmScenarioSet *s)
 		? s->params + PM_P_VAR_N + (Size) s->nscenarios * pm_var_nund(s) : NULL;
 }
 
+/* days by which the set's options age over its horizon (0: none) */
+static inline double
+pm_var_ageing_days(const PmScenarioSet *s)
+{
+	return pm_var_ageing_days_p(s->params, s->nparams, s->nscenarios);
+}
+
 static inline const char *
 pm_var_names(const PmScenarioSet *s)
 {
@@ -115,6 +122,7 @@ extern int	pm_var_column(const PmScenarioSet *s, const char *name, int len);
 extern int	pm_var_column_arg(const PmScenarioSet *s, const char *name, int len);
 extern void pm_var_column_scenarios(const PmScenarioSet *s, int u, PmScenario *out);
 extern PmScenarioSet *pm_var_reduced_set(const PmScenarioSet *s);
+extern PmScenarioSet *pm_var_with_ageing(const PmScenarioSet *s, double days);
 extern void pm_var_seal(PmScenarioSet *s);
 extern bool pm_var_same_set(const PmScenarioSet *a, const PmScenarioSet *b);
 
@@ -142,6 +150,7 @@ pm_var_id(PmVarId *id, const PmScenarioSet *s)
 }
 extern PmScenarioSet *pm_var_build(int nund, const char *const *names, int nscen, const double *moves,
 								   const double *vols, const double *weights, int vol_relative,
-								   double confidence, int statistic, double buffer, int floor_count);
+								   double confidence, int statistic, double buffer, int floor_count,
+								   double ageing_days);
 
 #endif							/* PORTMARGIN_SCENARIO_H */

@@ -86,7 +86,9 @@
  * the bits of a 64-bit hash of the whole set, computed when it is built
  * (pm_var_seal), so that the aggregate tells sets of megabytes apart
  * without comparing them byte by byte on every row.  In a margin state the
- * set is reduced: nunderlyings = 0, no moves or names.
+ * set is reduced: nunderlyings = 0, no moves or names.  One more parameter
+ * after the shifts, present only when not 0 (0.4.0; a set without it ages
+ * nothing), holds the ageing in days (pm_var_ageing_days_p).
  */
 #define PM_P_VAR_CONFIDENCE 0
 #define PM_P_VAR_STATISTIC 1	/* 0 VaR, 1 expected shortfall */
@@ -97,6 +99,22 @@
 #define PM_P_VAR_HAS_VOLS 6
 #define PM_P_VAR_HASH 7		/* raw bits, not a number */
 #define PM_P_VAR_N 8
+
+/* the parameters of a joint set before its ageing: the tail parameters, moves and shifts */
+static inline double
+pm_var_base_count_p(const double *p, int nscen)
+{
+	return PM_P_VAR_N + (double) nscen * p[PM_P_VAR_NUND] * (1.0 + p[PM_P_VAR_HAS_VOLS]);
+}
+
+/* days (act/365) by which a joint set's options age over its horizon; 0 when it has no ageing */
+static inline double
+pm_var_ageing_days_p(const double *p, int nparams, int nscen)
+{
+	double		base = pm_var_base_count_p(p, nscen);
+
+	return (double) nparams > base ? p[(size_t) base] : 0.0;
+}
 
 /* OKX minimum-charge tiers, stored after the spot moves */
 static inline int

@@ -185,7 +185,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 									   float8out_internal(moves[i])));
 	}
 	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) uniq, S, moves, NULL, NULL, 0,
-								   confidence, statistic, buffer, 0));
+								   confidence, statistic, buffer, 0, 0.0));
 }
 
 /* ---- Monte Carlo ---- */
@@ -332,7 +332,7 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	PG_RETURN_POINTER(pm_var_build(U, (const char *const *) names, n, moves, NULL, NULL, 0,
-								   confidence, statistic, buffer, 0));
+								   confidence, statistic, buffer, 0, 0.0));
 }
 
 /* ---- combining joint sets ---- */
@@ -376,6 +376,10 @@ concat_sets(const PmScenarioSet *a, const PmScenarioSet *b, const char *bname,
 	if (pm_var_vols(a) && pm_var_vols(b) &&
 		a->params[PM_P_VAR_VOL_RELATIVE] != b->params[PM_P_VAR_VOL_RELATIVE])
 		pm_arg_error(bname, "its volatility rule differs from the first set's");
+	if (pm_var_ageing_days(a) != pm_var_ageing_days(b))
+		pm_arg_error(bname, psprintf("its options age by %s days, the first set's by %s (with_ageing gives both the same)",
+									 float8out_internal(pm_var_ageing_days(b)),
+									 float8out_internal(pm_var_ageing_days(a))));
 	for (u = 0; u < U; u++)
 	{
 		names[u] = na;
@@ -404,7 +408,7 @@ concat_sets(const PmScenarioSet *a, const PmScenarioSet *b, const char *bname,
 	return pm_var_build(U, names, S, moves, shifts, w,
 						vols && (pm_var_vols(a) ? a : b)->params[PM_P_VAR_VOL_RELATIVE] > 0.0,
 						a->params[PM_P_VAR_CONFIDENCE], (int) a->params[PM_P_VAR_STATISTIC],
-						a->params[PM_P_VAR_BUFFER], floor_count);
+						a->params[PM_P_VAR_BUFFER], floor_count, pm_var_ageing_days(a));
 }
 
 /* weights of a set's scenarios normalised to sum to total */
@@ -500,6 +504,26 @@ portmargin_with_tail(PG_FUNCTION_ARGS)
 	r->params[PM_P_VAR_BUFFER] = buffer;
 	pm_var_seal(r);
 	PG_RETURN_POINTER(r);
+}
+
+/*
+ * with_ageing(scenarios, ageing_days): the same joint scenarios, in which
+ * options are revalued at their time to expiry less ageing_days / 365
+ * (act/365; expired ones at intrinsic value on the scenario's forward):
+ * time decay over the set's horizon.  0 ages nothing.
+ */
+PG_FUNCTION_INFO_V1(portmargin_with_ageing);
+Datum
+portmargin_with_ageing(PG_FUNCTION_ARGS)
+{
+	PmScenarioSet *s = pm_var_set_arg(fcinfo, 0, "scenarios");
+	double		days;
+
+	pm_need_arg(fcinfo, 1, "ageing_days", "");
+	days = PG_GETARG_FLOAT8(1);
+	if (!(isfinite(days) && days >= 0.0))
+		pm_domain_error("ageing_days", days, "a finite number of days, 0 or more");
+	PG_RETURN_POINTER(pm_var_with_ageing(s, days));
 }
 
 /* ---- VaR and ES of a P&L vector ---- */

@@ -130,5 +130,6 @@ portmargin_vol_shifts_from(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_POINTER(pm_var_build(K, (const char *const *) kept_names, S, new_moves, new_vols, weights, 1,
 								   s->params[PM_P_VAR_CONFIDENCE], (int) s->params[PM_P_VAR_STATISTIC],
-								   s->params[PM_P_VAR_BUFFER], (int) s->params[PM_P_VAR_FLOOR_COUNT]));
+								   s->params[PM_P_VAR_BUFFER], (int) s->params[PM_P_VAR_FLOOR_COUNT],
+								   pm_var_ageing_days(s)));
 }

@@ -218,6 +218,37 @@ check_methods(void)
 	a.names = var_und;
 	a.nnames = 2;
 	check_expand_round_trip(&a);
+
+	/* with an ageing: one parameter more, after the shifts, which revaluation reads as years */
+	{
+		static const char *const aged_names[] = {"floor_count", "statistic", "vol_rule", "ageing_days", NULL};
+		static const double aged_values[] = {1, 0, 1, 2};
+		size_t		plain = pm_method_var.param_count(&a);
+		double		p[32];
+		PmScenario	sc[3];
+		PmSetView	v;
+		PmRevalParams rp;
+
+		method_args(&pm_method_var, &a, aged_names, aged_values, var_arrays, var_elems, var_counts);
+		a.names = var_und;
+		a.nnames = 2;
+		check_expand_round_trip(&a);
+		check(pm_method_var.param_count(&a) == plain + 1 && plain + 1 <= 32, "var: the ageing is one parameter more",
+			  (double) plain, (double) pm_method_var.param_count(&a), 0);
+		pm_method_var.expand(&a, p, sc);
+		check(p[plain] == 2.0 && pm_var_ageing_days_p(p, (int) plain + 1, 3) == 2.0 &&
+			  pm_var_ageing_days_p(p, (int) plain, 3) == 0.0, "var: the ageing follows the shifts", p[plain], 0, 0);
+		v.method = &pm_method_var;
+		v.params = p;
+		v.nparams = (int) plain + 1;
+		v.sc = sc;
+		v.nscen = 3;
+		memset(&rp, 0, sizeof(rp));
+		pm_method_var.reval_params(&v, &rp);
+		check(rp.lookahead_years == 2.0 / 365.0, "var: options age by ageing_days / 365", rp.lookahead_years, 0, 0);
+		p[plain] = -1.0;
+		check(!pm_method_var.layout_ok(p, (int) plain + 1, 3), "var: a stored ageing <= 0 is refused", 0, 0, 0);
+	}
 }
 
 /*

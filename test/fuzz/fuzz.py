@@ -612,7 +612,8 @@ def setup(srv, rng, root):
     for sset in ("%s.preset('span')" % EXT, "%s.preset('deribit-btc')" % EXT,
                  "%s.var_scenarios(ARRAY['X'], ARRAY[-0.1, 0, 0.1])" % EXT,
                  "%s.var_scenarios(ARRAY['X', 'Y'], ARRAY[-0.1, 0.05, 0, 0, 0.1, -0.05], NULL, '{1,2,1}')" % EXT,
-                 "%s.monte_carlo_scenarios(ARRAY['X'], ARRAY[0.5], NULL, 100, 7)" % EXT):
+                 "%s.monte_carlo_scenarios(ARRAY['X'], ARRAY[0.5], NULL, 100, 7)" % EXT,
+                 "%s.with_ageing(%s.var_scenarios(ARRAY['X'], ARRAY[-0.1, 0, 0.1]), 2)" % (EXT, EXT)):
         st, msg, rows, crashed = srv.execute(
             "SELECT %s.portfolio_margin_state(q, 'X', k, o, 100, 0.25, 100, 0.5, 'linear', 1, NULL, %s)::text"
             " FROM (VALUES (1::float8, 'future', NULL), (-2, 'option', 'call')) v(q, k, o)" % (EXT, sset))
@@ -636,6 +637,11 @@ def setup(srv, rng, root):
         pools.remember("stress_scenario", row[0], True)
     st, msg, rows, crashed = srv.execute("SELECT %s.stress_set(array_agg(scenario ORDER BY name))::text FROM %s.stress_library"
                                          % (EXT, EXT))
+    if not st and not crashed and rows:
+        pools.remember("scenario_set", rows[0][0], True)
+    # a joint set with option ageing (its parameter follows the moves)
+    st, msg, rows, crashed = srv.execute("SELECT %s.with_ageing(%s.var_scenarios(ARRAY['X', 'Y'], ARRAY[-0.1, 0.05, 0, 0],"
+                                         " ARRAY[0.1, 0, -0.05, 0]), 2)::text" % (EXT, EXT))
     if not st and not crashed and rows:
         pools.remember("scenario_set", rows[0][0], True)
     # aggregate rows (portmargin.position) of each kind, for the position-form aggregates
