@@ -131,20 +131,10 @@ portmargin_estimate_correlation(PG_FUNCTION_ARGS)
 	bool		isnull[16];
 	Datum	   *vol_d,
 			   *name_d;
-	char	   *s;
 
 	/* arguments */
 	pm_history_read(fcinfo, 0, "prices", &hist);
-	pm_need_arg(fcinfo, 3, "method", "");
-	s = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	for (method = 0; method_choices[method]; method++)
-		if (pg_strcasecmp(s, method_choices[method]) == 0)
-			break;
-	if (method_choices[method] == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"method\": \"%s\"", s),
-				 errhint("Valid values are sample and ewma.")));
+	method = pm_choice_arg(fcinfo, 3, "method", method_choices);
 	if (!PG_ARGISNULL(4))
 	{
 		lambda = PG_GETARG_FLOAT8(4);

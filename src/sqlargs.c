@@ -223,6 +223,75 @@ pm_float8_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_nd
 	return v;
 }
 
+int
+pm_choice_arg(FunctionCallInfo fcinfo, int i, const char *name, const char *const *choices)
+{
+	StringInfoData valid;
+	char	   *s;
+	int			k;
+
+	pm_need_arg(fcinfo, i, name, "");
+	s = text_to_cstring(PG_GETARG_TEXT_PP(i));
+	for (k = 0; choices[k]; k++)
+		if (pg_strcasecmp(s, choices[k]) == 0)
+			return k;
+	initStringInfo(&valid);
+	for (k = 0; choices[k]; k++)
+		appendStringInfo(&valid, "%s%s", k == 0 ? "" : choices[k + 1] ? ", " : " and ", choices[k]);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for argument \"%s\": \"%s\"", name, s),
+			 errhint("Valid values are %s.", valid.data)));
+	pg_unreachable();
+}
+
+int
+pm_statistic_arg(FunctionCallInfo fcinfo, int i)
+{
+	static const char *const choices[] = {"var", "es", NULL};
+
+	return pm_choice_arg(fcinfo, i, "statistic", choices);
+}
+
+double
+pm_confidence_arg(FunctionCallInfo fcinfo, int i)
+{
+	double		confidence;
+
+	pm_need_arg(fcinfo, i, "confidence", "");
+	confidence = PG_GETARG_FLOAT8(i);
+	if (!(confidence > 0.0 && confidence < 1.0))
+		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
+	return confidence;
+}
+
+double *
+pm_weights_arg(FunctionCallInfo fcinfo, int i, int n, double upper)
+{
+	int			nw,
+				k;
+	double	   *w = pm_float8_array_arg(fcinfo, i, "weights", 1, &nw, NULL, NULL);
+	double		sum = 0.0;
+
+	if (nw != n)
+		pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
+	for (k = 0; k < n; k++)
+	{
+		if ((k & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!(w[k] >= 0.0 && w[k] <= upper))
+			pm_arg_error("weights", upper < INFINITY
+						 ? psprintf("element %d is %s; a weight must be between 0 and %s", k + 1,
+									float8out_internal(w[k]), float8out_internal(upper))
+						 : psprintf("element %d is %s; a weight must be at least 0", k + 1,
+									float8out_internal(w[k])));
+		sum += w[k];
+	}
+	if (!(sum > 0.0))
+		pm_arg_error("weights", "the weights sum to 0");
+	return w;
+}
+
 void *
 pm_kept_plan(PmKeptPlan *kept, Oid fn_oid, const char *query_fmt, int nschema, int nargs, Oid *argtypes)
 {

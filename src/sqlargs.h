@@ -118,6 +118,9 @@ extern TupleDesc pm_new_result_tupdesc(FunctionCallInfo fcinfo);
 /* a one-dimensional float8[] of v[0..n) */
 extern ArrayType *pm_float8_array(const double *v, int n);
 
+/* a text[] argument as C strings: ERROR 22004 if NULL, 22023 naming it for a NULL element */
+extern char **pm_text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n);
+
 /*
  * A float8[] argument as doubles: ERROR 22004 if NULL, 22023 naming the
  * argument for a NULL or non-finite element or for more than max_ndim
@@ -125,10 +128,21 @@ extern ArrayType *pm_float8_array(const double *v, int n);
  * (when not NULL) its shape.  Copied 64k elements at a time, with a check
  * for interrupts between pieces.
  */
-/* a text[] argument as C strings: ERROR 22004 if NULL, 22023 naming it for a NULL element */
-extern char **pm_text_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n);
 extern double *pm_float8_array_arg(FunctionCallInfo fcinfo, int i, const char *name, int max_ndim, int *n,
 								   int *ndim, int *dims);
+
+/*
+ * The arguments of the tail statistics (each ERROR 22004 when NULL, 22023
+ * naming the argument otherwise):
+ *   pm_choice_arg      a text option, any case: its index in choices (NULL-ended)
+ *   pm_statistic_arg   'var' (0) or 'es' (1)
+ *   pm_confidence_arg  a number strictly between 0 and 1
+ *   pm_weights_arg     n scenario weights, each in [0, upper], with a positive sum
+ */
+extern int	pm_choice_arg(FunctionCallInfo fcinfo, int i, const char *name, const char *const *choices);
+extern int	pm_statistic_arg(FunctionCallInfo fcinfo, int i);
+extern double pm_confidence_arg(FunctionCallInfo fcinfo, int i);
+extern double *pm_weights_arg(FunctionCallInfo fcinfo, int i, int n, double upper);
 
 /*
  * A query on the extension's own tables (scenario_presets, rulebook_rules),

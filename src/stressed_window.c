@@ -48,14 +48,11 @@ portmargin_stressed_window(PG_FUNCTION_ARGS)
 				s,
 				i;
 	DateADT    *days = NULL;
-	const char *stat;
 	TupleDesc	tupdesc;
 	Datum		values[6];
 	bool		isnull[6] = {false, false, false, false, false, false};
 
 	pm_need_arg(fcinfo, 1, "window_size", "");
-	pm_need_arg(fcinfo, 2, "confidence", "");
-	pm_need_arg(fcinfo, 3, "statistic", "");
 	pnl = pm_float8_array_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
@@ -64,19 +61,8 @@ portmargin_stressed_window(PG_FUNCTION_ARGS)
 		pm_domain_error("window_size", window, "an integer of at least 1 (scenarios)");
 	if (window > n)
 		pm_arg_error("window_size", psprintf("%d scenarios is longer than the history (%d scenarios)", window, n));
-	confidence = PG_GETARG_FLOAT8(2);
-	if (!(confidence > 0.0 && confidence < 1.0))
-		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
-	stat = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	if (pg_strcasecmp(stat, "es") == 0)
-		statistic = 1;
-	else if (pg_strcasecmp(stat, "var") == 0)
-		statistic = 0;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"statistic\": \"%s\"", stat),
-				 errhint("Valid statistics are es and var.")));
+	confidence = pm_confidence_arg(fcinfo, 2);
+	statistic = pm_statistic_arg(fcinfo, 3);
 	if (!PG_ARGISNULL(4))
 	{
 		int			nd;

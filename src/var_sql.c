@@ -38,38 +38,14 @@ float8_arg(FunctionCallInfo fcinfo, int i, const char *name, int *n)
 }
 
 
-/* a text option from a list; returns its index */
-static int
-choice_arg(FunctionCallInfo fcinfo, int i, const char *name, const char *const *choices)
-{
-	char	   *s;
-	int			k;
-
-	pm_need_arg(fcinfo, i, name, "");
-	s = text_to_cstring(PG_GETARG_TEXT_PP(i));
-	for (k = 0; choices[k]; k++)
-		if (pg_strcasecmp(s, choices[k]) == 0)
-			return k;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid value for argument \"%s\": \"%s\"", name, s),
-			 errhint("Valid values are %s%s%s.", choices[0], choices[1] ? " and " : "",
-					 choices[1] ? choices[1] : "")));
-	return -1;
-}
-
 static const char *const returns_choices[] = {"simple", "log", NULL};
-static const char *const stat_choices[] = {"var", "es", NULL};
 
 /* confidence, statistic, buffer at arguments i, i+1, i+2 */
 static void
 tail_args(FunctionCallInfo fcinfo, int i, double *confidence, int *statistic, double *buffer)
 {
-	pm_need_arg(fcinfo, i, "confidence", "");
-	*confidence = PG_GETARG_FLOAT8(i);
-	if (!(*confidence > 0.0 && *confidence < 1.0))
-		pm_domain_error("confidence", *confidence, "greater than 0 and less than 1");
-	*statistic = choice_arg(fcinfo, i + 1, "statistic", stat_choices);
+	*confidence = pm_confidence_arg(fcinfo, i);
+	*statistic = pm_statistic_arg(fcinfo, i + 1);
 	pm_need_arg(fcinfo, i + 2, "buffer", "");
 	*buffer = pm_nonnegative_arg("buffer", PG_GETARG_FLOAT8(i + 2));
 }
@@ -119,8 +95,8 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 	horizon = PG_GETARG_INT32(3);
 	if (horizon < 1)
 		pm_domain_error("horizon", horizon, "an integer of at least 1 (days)");
-	log_returns = choice_arg(fcinfo, 4, "returns", returns_choices);
-	sqrt_scaling = choice_arg(fcinfo, 5, "scaling", scaling_choices);
+	log_returns = pm_choice_arg(fcinfo, 4, "returns", returns_choices);
+	sqrt_scaling = pm_choice_arg(fcinfo, 5, "scaling", scaling_choices);
 	if (!PG_ARGISNULL(6))
 	{
 		lookback = PG_GETARG_INT32(6);
@@ -133,7 +109,7 @@ portmargin_historical_scenarios(PG_FUNCTION_ARGS)
 		if (!(lambda > 0.0 && lambda < 1.0))
 			pm_domain_error("ewma_lambda", lambda, "greater than 0 and less than 1");
 	}
-	is_return = choice_arg(fcinfo, 8, "input", input_choices);
+	is_return = pm_choice_arg(fcinfo, 8, "input", input_choices);
 	tail_args(fcinfo, 9, &confidence, &statistic, &buffer);
 	pm_apc_check_minimum("buffer", buffer, "a", APC_GENERATOR_HINT);
 
@@ -266,7 +242,7 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 		pm_domain_error("n", n, psprintf("an integer from 1 to %d", PM_MAX_JOINT_SCENARIOS));
 	pm_need_arg(fcinfo, 4, "seed", "");
 	seed = PG_GETARG_INT64(4);
-	copula = choice_arg(fcinfo, 5, "copula", copula_choices);
+	copula = pm_choice_arg(fcinfo, 5, "copula", copula_choices);
 	if (copula == PM_COPULA_STUDENT)
 	{
 		pm_need_arg(fcinfo, 6, "df", "");
@@ -274,7 +250,7 @@ portmargin_monte_carlo_scenarios(PG_FUNCTION_ARGS)
 		if (!(df > 2.0) || !isfinite(df))
 			pm_domain_error("df", df, "greater than 2 (a t distribution with a finite variance)");
 	}
-	log_returns = choice_arg(fcinfo, 7, "returns", returns_choices);
+	log_returns = pm_choice_arg(fcinfo, 7, "returns", returns_choices);
 	tail_args(fcinfo, 8, &confidence, &statistic, &buffer);
 	pm_apc_check_minimum("buffer", buffer, "a", APC_GENERATOR_HINT);
 
@@ -531,37 +507,17 @@ portmargin_with_ageing(PG_FUNCTION_ARGS)
 static void
 vector_tail(FunctionCallInfo fcinfo, PmTail *t, const char *fname)
 {
-	int			n,
-				nw = 0,
-				i;
+	int			n;
 	double	   *pnl = float8_arg(fcinfo, 0, "pnl", &n);
-	double	   *w = NULL;
-	double		confidence;
+	double		confidence,
+			   *w = NULL;
 	PmTailStatus status;
 
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
-	pm_need_arg(fcinfo, 1, "confidence", "");
-	confidence = PG_GETARG_FLOAT8(1);
-	if (!(confidence > 0.0 && confidence < 1.0))
-		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
+	confidence = pm_confidence_arg(fcinfo, 1);
 	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
-	{
-		double		sum = 0.0;
-
-		w = float8_arg(fcinfo, 2, "weights", &nw);
-		if (nw != n)
-			pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
-		for (i = 0; i < n; i++)
-		{
-			if (!(w[i] >= 0.0))
-				pm_arg_error("weights", psprintf("element %d is %s; a weight must be at least 0", i + 1,
-											  float8out_internal(w[i])));
-			sum += w[i];
-		}
-		if (!(sum > 0.0))
-			pm_arg_error("weights", "the weights sum to 0");
-	}
+		w = pm_weights_arg(fcinfo, 2, n, INFINITY);	/* relative weights (0.3.0): any scale */
 	status = pm_tail(pnl, w, n, confidence, t, NULL, NULL,
 					 palloc_extended(sizeof(double) * 2 * (Size) n, MCXT_ALLOC_HUGE), pm_check_interrupts, NULL);
 	if (status == PM_TAIL_OVERFLOW)

@@ -93,7 +93,6 @@ vt_return_tail(FunctionCallInfo fcinfo, const double *pnl, const PmSetTail *r)
 	}
 }
 
-static const char *const stat_choices[] = {"var", "es", NULL};
 
 /*
  * tail_scenarios(pnl float8[], confidence float8, statistic text DEFAULT
@@ -104,48 +103,18 @@ Datum
 portmargin_tail_scenarios(PG_FUNCTION_ARGS)
 {
 	int			n,
-				nw,
-				es = -1,
-				i;
+				es;
 	double	   *pnl = pm_float8_array_arg(fcinfo, 0, "pnl", 1, &n, NULL, NULL);
 	double	   *w = NULL;
 	double		confidence;
-	char	   *stat;
 	PmSetTail	r;
 
 	if (n == 0)
 		pm_arg_error("pnl", "the array is empty");
-	pm_need_arg(fcinfo, 1, "confidence", "");
-	confidence = PG_GETARG_FLOAT8(1);
-	if (!(confidence > 0.0 && confidence < 1.0))
-		pm_domain_error("confidence", confidence, "greater than 0 and less than 1");
-	pm_need_arg(fcinfo, 2, "statistic", "");
-	stat = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	for (i = 0; stat_choices[i]; i++)
-		if (pg_strcasecmp(stat, stat_choices[i]) == 0)
-			es = i;
-	if (es < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for argument \"statistic\": \"%s\"", stat),
-				 errhint("Valid values are var and es.")));
+	confidence = pm_confidence_arg(fcinfo, 1);
+	es = pm_statistic_arg(fcinfo, 2);
 	if (!PG_ARGISNULL(3))
-	{
-		double		sum = 0.0;
-
-		w = pm_float8_array_arg(fcinfo, 3, "weights", 1, &nw, NULL, NULL);
-		if (nw != n)
-			pm_arg_error("weights", psprintf("%d elements for %d P&L values", nw, n));
-		for (i = 0; i < n; i++)
-		{
-			if (!(w[i] >= 0.0 && w[i] <= 1.0))
-				pm_arg_error("weights", psprintf("element %d is %s; a weight must be between 0 and 1", i + 1,
-											  float8out_internal(w[i])));
-			sum += w[i];
-		}
-		if (!(sum > 0.0))
-			pm_arg_error("weights", "the weights sum to 0");
-	}
+		w = pm_weights_arg(fcinfo, 3, n, 1.0);	/* as a scenario set's */
 	vt_tail("tail_scenarios", pnl, w, n, false, confidence, es, 0, 0.0, &r);
 	vt_return_tail(fcinfo, pnl, &r);
 	return (Datum) 0;
