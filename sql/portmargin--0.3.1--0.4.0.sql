@@ -357,6 +357,33 @@ INSERT INTO @extschema@.collateral_tiers (schedule, currency, tier, lower_bound,
   ('okx', 'BETH', 4, 8000000, NULL, 0, 'usd',
    'https://www.globenewswire.com/news-release/2024/07/18/2915393/0/en/OKX-Adjusts-Discount-Rates-for-BETH.html', '2024-07-18', true);
 
+-- the argument check of the functions that work on a reference schema: a one-line ERROR naming target
+CREATE FUNCTION @extschema@.reference_schema_arg(target text, needed text[],
+    hint text DEFAULT 'Create one with portmargin.create_reference_schema().')
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  missing text;
+BEGIN
+  IF target IS NULL THEN
+    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
+  END IF;
+  SELECT string_agg(t, ', ' ORDER BY k) INTO missing
+  FROM unnest(needed) WITH ORDINALITY u(t, k)
+  WHERE to_regclass(format('%I.%I', target, t)) IS NULL;
+  IF to_regnamespace(quote_ident(target)) IS NULL OR missing IS NOT NULL THEN
+    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
+      DETAIL = CASE WHEN to_regnamespace(quote_ident(target)) IS NULL THEN 'The schema does not exist.'
+                    ELSE format('The schema has no %s: it is not a reference schema.', missing) END,
+      HINT = hint;
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.reference_schema_arg(text, text[], text) IS
+  'raises ERROR 22004 when target is NULL and 22023 naming it when the schema does not exist or lacks one of the tables or views needed (with hint): the argument check of upgrade_reference_schema, create_shard_view, use_sharded_positions, create_stress_tables and create_backtest_tables';
+
 -- the reference schema: accounts.collateral_schedule, account_margin's gross_equity and collateral_discount
 CREATE OR REPLACE FUNCTION @extschema@.upgrade_reference_schema(target text DEFAULT 'venue')
 RETURNS text
@@ -378,16 +405,7 @@ DECLARE
   stmt_drop text;
   st text; msg text; det text; hnt text;
 BEGIN
-  IF target IS NULL THEN
-    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
-  END IF;
-  IF to_regnamespace(quote_ident(target)) IS NULL
-     OR to_regclass(format('%I.%I', target, 'accounts')) IS NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NULL
-     OR to_regclass(format('%I.%I', target, 'margin_history')) IS NULL THEN
-    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
-      DETAIL = 'The schema does not exist or has no reference-schema tables.',
-      HINT = 'Create one with portmargin.create_reference_schema().';
-  END IF;
+  PERFORM @extschema@.reference_schema_arg(target, ARRAY['accounts', 'positions', 'margin_history']);
   -- an error below (e.g. by a role that does not own the schema) in one line, without the DDL it came from
   BEGIN
   -- 0.4.0: accounts name a collateral schedule (NULL: collateral at full value, as before) and a rulebook (NULL: the
@@ -2857,15 +2875,8 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  IF target IS NULL THEN
-    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
-  END IF;
-  IF to_regclass(format('%I.%I', target, 'positions')) IS NULL
-     OR to_regclass(format('%I.%I', target, 'instrument_market')) IS NULL THEN
-    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
-      DETAIL = 'The schema has no reference-schema tables (positions, instrument_market).',
-      HINT = 'Run portmargin.create_reference_schema() on the shard first.';
-  END IF;
+  PERFORM @extschema@.reference_schema_arg(target, ARRAY['positions', 'instrument_market'],
+                                           'Run portmargin.create_reference_schema() on the shard first.');
   EXECUTE format($ddl$
 CREATE OR REPLACE VIEW %1$I.margin_positions (account_id, instrument_id, quantity, underlying, kind, option_type, strike, t,
     forward, vol, settlement, multiplier, index_price) AS
@@ -3090,12 +3101,7 @@ BEGIN
     RAISE EXCEPTION 'argument "%" must not be NULL', CASE WHEN target IS NULL THEN 'target' ELSE 'sharded' END
       USING ERRCODE = '22004';
   END IF;
-  IF to_regclass(format('%I.%I', target, 'accounts')) IS NULL OR to_regclass(format('%I.%I', target, 'positions')) IS NULL
-     OR to_regclass(format('%I.%I', target, 'margin_history')) IS NULL THEN
-    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
-      DETAIL = 'The schema does not exist or has no reference-schema tables.',
-      HINT = 'Create one with portmargin.create_reference_schema().';
-  END IF;
+  PERFORM @extschema@.reference_schema_arg(target, ARRAY['accounts', 'positions', 'margin_history']);
   IF to_regclass(format('%I.%I', sharded, 'positions')) IS NULL THEN
     RAISE EXCEPTION 'invalid value for argument "sharded": %', quote_literal(sharded) USING ERRCODE = '22023',
       DETAIL = 'The schema has no sharded positions table.', HINT = 'Create it with portmargin.create_sharded_book().';
@@ -3544,15 +3550,7 @@ DECLARE
   q_losses text;
   body text;
 BEGIN
-  IF target IS NULL THEN
-    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
-  END IF;
-  IF to_regclass(format('%I.%I', target, 'account_margin_detail')) IS NULL
-     OR to_regclass(format('%I.%I', target, 'collateral')) IS NULL THEN
-    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
-      DETAIL = 'The schema does not exist or is not a reference schema.',
-      HINT = 'Create one with portmargin.create_reference_schema().';
-  END IF;
+  PERFORM @extschema@.reference_schema_arg(target, ARRAY['account_margin_detail', 'collateral']);
   -- per account and scenario: the stressed P&L of its positions and of its non-USD collateral (as spot), against its
   -- margin and gross equity now.  %3$s: the scenarios (an expression of type stress_scenario[])
   q_losses := $q$
@@ -3937,15 +3935,7 @@ DECLARE
               WHERE e.extname = 'portmargin');
   body text;
 BEGIN
-  IF target IS NULL THEN
-    RAISE EXCEPTION 'argument "target" must not be NULL' USING ERRCODE = '22004';
-  END IF;
-  IF to_regclass(format('%I.%I', target, 'margin_history')) IS NULL
-     OR to_regclass(format('%I.%I', target, 'position_values')) IS NULL THEN
-    RAISE EXCEPTION 'invalid value for argument "target": %', quote_literal(target) USING ERRCODE = '22023',
-      DETAIL = 'The schema does not exist or is not a reference schema.',
-      HINT = 'Create one with portmargin.create_reference_schema().';
-  END IF;
+  PERFORM @extschema@.reference_schema_arg(target, ARRAY['margin_history', 'position_values']);
   EXECUTE format($ddl$
 CREATE TABLE IF NOT EXISTS %1$I.position_history (
     snapshot_at   timestamptz NOT NULL,

@@ -26,7 +26,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND provo
                                       'protect_shipped_rows', 'check_reference_schema_owner', 'grant_reader', 'grant_writer',
                                       'revoke_reference_access', 'grant_configuration', 'enable_live_margin', 'disable_live_margin', 'start_live_margin_worker', 'stop_live_margin_worker', 'live_margin_worker_launch', 'live_margin_workers',
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'use_sharded_positions',
-                                      'create_stress_tables', 'create_backtest_tables')$$,
+                                      'create_stress_tables', 'create_backtest_tables', 'reference_schema_arg')$$,
                 'every function is IMMUTABLE, except preset(), rulebook_preset(), liquidation_prices() and span_parameters_of() (read tables: STABLE), the reference-schema and SPAN-table builders, the SPAN file loader, the grant helpers and the configuration tables'' trigger (VOLATILE)');
 SELECT is((SELECT provolatile::text FROM pm_functions WHERE proname = 'preset'), 's',
           'preset() reads scenario_presets: STABLE');
@@ -66,7 +66,9 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT p
                                       -- anti-procyclicality over a margin series: SQL functions that name their NULL argument
                                       'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase',
                                       -- NULL = default: ewma_lambda, lookback, previous
-                                      'estimate_correlation')$$,
+                                      'estimate_correlation',
+                                      -- the reference-schema argument check, which names a NULL target
+                                      'reference_schema_arg')$$,
                 'every function is STRICT, except those that take documented NULLs');
 SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND NOT proisstrict
                   AND proname IN ('bs_price', 'bs_greeks', 'black76_price', 'implied_vol', 'inverse_price')$$,
@@ -86,7 +88,7 @@ SELECT is_empty($$SELECT proname FROM pm_functions WHERE prokind = 'f' AND lanna
                                       'create_span_tables', 'load_span_file', 'span_parameters_of', 'create_shard_view', 'create_sharded_book', 'margin_summary', 'use_sharded_positions',
                                       'check_stress_scenario', 'hypothetical_stress', 'mirrored', 'stress_set', 'historical_stresses',
                                       'stressed_correlation', 'create_stress_tables', 'historical_scenario_days',
-                                      'concentration_factor', 'concentration_addon', 'create_backtest_tables',
+                                      'concentration_factor', 'concentration_addon', 'create_backtest_tables', 'reference_schema_arg',
                                       'apc_margin_series', 'apc_buffered_margin', 'peak_to_trough', 'largest_margin_increase')$$,
                 'every function is written in C, except the PL/pgSQL builders and grant helpers of the reference schema and the configuration tables'' trigger');
 
