@@ -6,7 +6,7 @@
 -- comments); the option's through black76_price (tested against QuantLib in
 -- test/pricing_truth.sql) at the aged time to expiry.
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 
 -- linear perpetuals on XA (index = forward), margined by a +/-10% scan: margin = 0.1 |q| P
 SELECT portmargin.create_reference_schema('bh');
@@ -72,6 +72,22 @@ SELECT is((SELECT (result).observations FROM bh.backtest_history('2 days', 0.99,
 SELECT throws_ok($$SELECT * FROM bh.hypothetical_pnl('-1 day')$$, '22023', 'invalid value for argument "horizon": -1 days',
                  'a horizon <= 0: 22023 naming it');
 SELECT throws_ok($$SELECT portmargin.create_backtest_tables('public')$$, '22023', NULL, 'a schema that is not a reference schema: 22023');
+-- the reference-schema check (reference_schema_arg) says what is missing
+CREATE FUNCTION pg_temp.error_detail(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE d text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RETURN d;
+END
+$f$;
+SELECT is(pg_temp.error_detail($$SELECT portmargin.create_backtest_tables('public')$$),
+          'The schema has no margin_history, position_values: it is not a reference schema.', '... and its detail names the missing tables');
+SELECT is(pg_temp.error_detail($$SELECT portmargin.create_stress_tables('no_such_schema_bh')$$), 'The schema does not exist.',
+          'a schema that does not exist: said so');
+SELECT throws_ok($$SELECT portmargin.create_backtest_tables(NULL)$$, '22004', 'argument "target" must not be NULL', 'a NULL target: 22004');
 
 SELECT * FROM finish();
 ROLLBACK;
