@@ -116,115 +116,72 @@ SELECT sum(s * k) AS warm FROM bench_options \gset
 -- ---------------------------------------------------------------------------
 -- timing harness
 -- ---------------------------------------------------------------------------
--- Queries are registered in bench_queries and timed in interleaved rounds
--- (every query once per round, :runs rounds after one untimed warm-up
--- round), so that background load drifting during the run affects all of
--- them alike instead of one query's block of runs.
+-- Queries are registered in bench_queries and timed by bench/lib/rounds.sql
+-- in interleaved rounds (every query once per round, :runs rounds after one
+-- untimed warm-up round), so that background load drifting during the run
+-- affects all of them alike instead of one query's block of runs.  Each
+-- query returns (rows, result); workers {0}: one backend.
 CREATE TEMP TABLE bench_queries (
-    ord    int PRIMARY KEY,
-    label  text,
-    sql    text,
-    nrows  bigint
+    ord     int PRIMARY KEY,
+    label   text,
+    sql     text,
+    workers int[] NOT NULL DEFAULT '{0}'
 );
+\ir lib/rounds.sql
 
-CREATE TEMP TABLE bench_runs (
-    ord    int,
-    label  text,
-    nrows  bigint,
-    run    int,
-    ms     float8,
-    result float8
-);
-
-CREATE FUNCTION pg_temp.bench_once(p_sql text, OUT ms float8, OUT result float8)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    t0  timestamptz;
-    t1  timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE p_sql INTO result;
-    t1 := clock_timestamp();
-    ms := extract(epoch FROM t1 - t0)::float8 * 1000;
-END
-$$;
-
-CREATE PROCEDURE pg_temp.bench_rounds(p_runs int)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    q   record;
-    m   record;
-BEGIN
-    FOR i IN 0 .. p_runs LOOP          -- round 0 is the warm-up
-        FOR q IN SELECT * FROM bench_queries ORDER BY ord LOOP
-            m := pg_temp.bench_once(q.sql);
-            IF i > 0 THEN
-                INSERT INTO bench_runs VALUES (q.ord, q.label, q.nrows, i, m.ms, m.result);
-            END IF;
-        END LOOP;
-    END LOOP;
-END
-$$;
-
-CREATE TEMP VIEW bench_summary AS
-SELECT ord, label, nrows,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS median_ms,
-       min(ms) AS min_ms,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) * 1e6 / nrows AS ns_row,
-       min(result) AS result
-FROM bench_runs
-GROUP BY ord, label, nrows;
+-- per query: rows, median and minimum ms, ns per row
+CREATE TEMP VIEW bench_rows AS
+SELECT ord, label, n AS nrows, median_ms, min_ms, median_ms * 1e6 / n AS ns_row, result_min AS result
+FROM bench_summary;
 
 -- the issue's queries, full table
-INSERT INTO bench_queries VALUES
+INSERT INTO bench_queries (ord, label, sql) VALUES
 (1, '(a) sum(s*k)  [bare scan]',
-    $q$SELECT sum(s * k) FROM bench_options$q$, :rows),
+    format($q$SELECT %s::bigint, sum(s * k) FROM bench_options$q$, :rows)),
 (2, '(b) sum(bs_price(...))',
-    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows),
+    format($q$SELECT %s::bigint, sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows)),
 (3, '(c) sum(g.delta), LATERAL bs_greeks(...) g',
-    $q$SELECT sum(g.delta) FROM bench_options,
-              LATERAL portmargin.bs_greeks(option_type, s, k, t, vol, r, q) g$q$, :rows),
+    format($q$SELECT %s::bigint, sum(g.delta) FROM bench_options,
+              LATERAL portmargin.bs_greeks(option_type, s, k, t, vol, r, q) g$q$, :rows)),
 (4, '(d) sum(implied_vol(price, ...))',
-    $q$SELECT sum(portmargin.implied_vol(price, option_type, s, k, t, r, q)) FROM bench_options$q$, :rows);
+    format($q$SELECT %s::bigint, sum(portmargin.implied_vol(price, option_type, s, k, t, r, q)) FROM bench_options$q$, :rows));
 
 -- the same subset for the PL/pgSQL peer, bs_price and the bare scan
-INSERT INTO bench_queries VALUES
+INSERT INTO bench_queries (ord, label, sql) VALUES
 (11, 'subset: sum(s*k)  [bare scan]',
-    $q$SELECT sum(s * k) FROM bench_options_subset$q$, :subset_rows),
+    format($q$SELECT %s::bigint, sum(s * k) FROM bench_options_subset$q$, :subset_rows)),
 (12, 'subset: sum(bs_price(...))',
-    $q$SELECT sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
-    :subset_rows),
+    format($q$SELECT %s::bigint, sum(portmargin.bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
+    :subset_rows)),
 (13, 'subset: sum(bench_plpgsql_bs_price(...))',
-    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
-    :subset_rows);
+    format($q$SELECT %s::bigint, sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options_subset$q$,
+    :subset_rows));
 
 -- reference rows: where the per-row time goes (not targets)
-INSERT INTO bench_queries VALUES
+INSERT INTO bench_queries (ord, label, sql) VALUES
 (21, 'ref: sum(s*k*t*vol*r*q)  [deform all columns]',
-    $q$SELECT sum(s * k * t * vol * r * q) FROM bench_options$q$, :rows),
+    format($q$SELECT %s::bigint, sum(s * k * t * vol * r * q) FROM bench_options$q$, :rows)),
 (22, 'ref: sum(num_nonnulls(7 args))  [7-arg C call]',
-    $q$SELECT sum(num_nonnulls(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows),
+    format($q$SELECT %s::bigint, sum(num_nonnulls(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows)),
 (23, 'ref: sum(exp(-r*t)*s + ln(s/k) + sqrt(t))',
-    $q$SELECT sum(exp(-r * t) * s + ln(s / k) + sqrt(t)) FROM bench_options$q$, :rows),
+    format($q$SELECT %s::bigint, sum(exp(-r * t) * s + ln(s / k) + sqrt(t)) FROM bench_options$q$, :rows)),
 (24, 'ref: sum((bs_greeks(...)).delta)  [no LATERAL]',
-    $q$SELECT sum((portmargin.bs_greeks(option_type, s, k, t, vol, r, q)).delta) FROM bench_options$q$,
-    :rows),
+    format($q$SELECT %s::bigint, sum((portmargin.bs_greeks(option_type, s, k, t, vol, r, q)).delta) FROM bench_options$q$,
+    :rows)),
 (25, 'ref: sum(bs_delta(...))',
-    $q$SELECT sum(portmargin.bs_delta(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows);
+    format($q$SELECT %s::bigint, sum(portmargin.bs_delta(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows));
 
 -- the PL/pgSQL peer on the full table, unless one subset run projects a
 -- full-table run above :plpgsql_limit_s seconds
 SELECT (ms * :rows / :subset_rows > :plpgsql_limit_s * 1000.0) AS plpgsql_scaled,
        round((ms * :rows / :subset_rows / 1000)::numeric, 1) AS plpgsql_projected_s
-FROM pg_temp.bench_once($q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q))
-                           FROM bench_options_subset$q$) \gset
+FROM pg_temp.bench_once(format($q$SELECT %s::bigint, sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q))
+                                  FROM bench_options_subset$q$, :subset_rows), 0) \gset
 \if :plpgsql_scaled
 \else
-INSERT INTO bench_queries VALUES
+INSERT INTO bench_queries (ord, label, sql) VALUES
 (5, '(e) sum(bench_plpgsql_bs_price(...))  [PL/pgSQL peer]',
-    $q$SELECT sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows);
+    format($q$SELECT %s::bigint, sum(bench_plpgsql_bs_price(option_type, s, k, t, vol, r, q)) FROM bench_options$q$, :rows));
 \endif
 
 \echo == timing (:runs interleaved rounds after one warm-up round, parallel workers off, jit :jit)
@@ -233,8 +190,9 @@ CALL pg_temp.bench_rounds(:runs);
 \if :plpgsql_scaled
 \echo NOTE: the PL/pgSQL peer is projected at :plpgsql_projected_s s per full-table run (> :plpgsql_limit_s s);
 \echo NOTE: it was timed on the :subset_rows-row subset only and row (e) is scaled to :rows rows.
+INSERT INTO bench_queries (ord, label, sql) VALUES (5, '(e) PL/pgSQL peer  [SCALED from subset]', NULL);
 INSERT INTO bench_runs
-SELECT 5, '(e) PL/pgSQL peer  [SCALED from subset]', :rows, run, ms * :rows / :subset_rows, NULL
+SELECT 5, workers, run, ms * :rows / :subset_rows, :rows, NULL
 FROM bench_runs WHERE ord = 13;
 \endif
 
@@ -250,8 +208,8 @@ SELECT s.label AS query,
        round(s.ns_row::numeric, 1) AS ns_row,
        round((s.ns_row - b.ns_row)::numeric, 1) AS ns_row_over_scan,
        round((s.ns_row / b.ns_row)::numeric, 2) AS x_bare_scan
-FROM bench_summary s
-CROSS JOIN (SELECT ns_row FROM bench_summary WHERE ord = 1) b
+FROM bench_rows s
+CROSS JOIN (SELECT ns_row FROM bench_rows WHERE ord = 1) b
 WHERE s.ord < 10 OR s.ord > 20
 ORDER BY s.ord;
 
@@ -261,7 +219,7 @@ SELECT s.label AS query,
        round(s.median_ms::numeric, 1) AS median_ms,
        round(s.min_ms::numeric, 1) AS min_ms,
        round(s.ns_row::numeric, 1) AS ns_row
-FROM bench_summary s
+FROM bench_rows s
 WHERE s.ord BETWEEN 11 AND 19
 ORDER BY s.ord;
 
@@ -270,19 +228,19 @@ SELECT 'bs_price / bare scan' AS ratio,
        round((p.ns_row / b.ns_row)::numeric, 2) AS measured,
        '<= 2' AS target,
        CASE WHEN p.ns_row <= 2 * b.ns_row THEN 'met' ELSE 'NOT met' END AS status
-FROM bench_summary b, bench_summary p
+FROM bench_rows b, bench_rows p
 WHERE b.ord = 1 AND p.ord = 2
 UNION ALL
 SELECT 'PL/pgSQL peer / bs_price' || CASE WHEN :'plpgsql_scaled'::boolean THEN ' (scaled)' ELSE '' END,
        round((e.ns_row / p.ns_row)::numeric, 1), '>= 100',
        CASE WHEN e.ns_row >= 100 * p.ns_row THEN 'met' ELSE 'NOT met' END
-FROM bench_summary p, bench_summary e
+FROM bench_rows p, bench_rows e
 WHERE p.ord = 2 AND e.ord = 5
 UNION ALL
 SELECT 'PL/pgSQL peer / bs_price (same subset)',
        round((e.ns_row / p.ns_row)::numeric, 1), '>= 100',
        CASE WHEN e.ns_row >= 100 * p.ns_row THEN 'met' ELSE 'NOT met' END
-FROM bench_summary p, bench_summary e
+FROM bench_rows p, bench_rows e
 WHERE p.ord = 12 AND e.ord = 13;
 
 \echo == sanity: PL/pgSQL peer vs bs_price on the subset (A&S 26.2.17: |diff| < 7.5e-8 * (s + k))

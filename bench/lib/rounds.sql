@@ -1,4 +1,4 @@
--- bench/lib/rounds.sql: the timing harness of bench/margin.sql, bench/span.sql and bench/stress.sql, read with \ir
+-- bench/lib/rounds.sql: the timing harness of bench/pricing.sql, bench/margin.sql, bench/span.sql and bench/stress.sql, read with \ir
 -- once the caller has filled the temporary table
 --   bench_queries (ord int PRIMARY KEY, label text, sql text, workers int[] NOT NULL DEFAULT '{0,2}')
 -- whose sql returns one row (n bigint, result float8).  CALL pg_temp.bench_rounds(runs) runs every query with each
