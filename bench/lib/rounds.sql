@@ -4,7 +4,8 @@
 -- whose sql returns one row (n bigint, result float8).  CALL pg_temp.bench_rounds(runs) runs every query with each
 -- of its worker counts (max_parallel_workers_per_gather) in interleaved rounds after one warm-up round, so that every
 -- query sees the same conditions; bench_summary gives the median and minimum per query and worker count, and the
--- range of its results (the same answer with and without workers).
+-- range of its results (the same answer with and without workers); bench_speedup each query's speed-up from 0 to
+-- 2 workers (median with 0 / median with 2), to set next to the plain GROUP BY's in the same run.
 CREATE TEMP TABLE bench_runs (
     ord     int,
     workers int,
@@ -60,3 +61,8 @@ SELECT r.ord, q.label, r.workers,
        max(r.result) AS result_max
 FROM bench_runs r JOIN bench_queries q USING (ord)
 GROUP BY r.ord, q.label, r.workers;
+
+CREATE TEMP VIEW bench_speedup AS
+SELECT s0.ord, s0.median_ms / s2.median_ms AS speedup
+FROM bench_summary s0 JOIN bench_summary s2 ON s2.ord = s0.ord AND s2.workers = 2
+WHERE s0.workers = 0;
