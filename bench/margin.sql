@@ -46,35 +46,8 @@
 \else
 \set runs 7
 \endif
-\if :{?work_mem}
-\else
-\set work_mem 256MB
-\endif
-\if :{?jit}
-\else
-\set jit off
-\endif
 
-\set QUIET on
-\pset footer off
-SET client_min_messages = warning;
-SET jit = :jit;
-SET work_mem = :'work_mem';
--- let the planner use 2 workers on this small join whenever asked to; the
--- per-tuple transfer cost keeps its default so that it aggregates in the
--- workers (Partial Aggregate) instead of gathering 1,000,000 joined rows
-SET parallel_setup_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 0;
-
-\echo == environment
-SELECT version() AS server,
-       current_setting('shared_buffers') AS shared_buffers,
-       current_setting('work_mem') AS work_mem,
-       current_setting('max_worker_processes') AS max_worker_processes,
-       current_setting('max_parallel_workers') AS max_parallel_workers,
-       current_setting('jit') AS jit,
-       (SELECT extversion FROM pg_extension WHERE extname = 'portmargin') AS portmargin;
+\ir lib/session.sql
 
 SELECT current_setting('max_parallel_workers')::int >= 2 AS enough_workers \gset
 \if :enough_workers

@@ -33,23 +33,8 @@
 \else
 \set runs 5
 \endif
-\if :{?work_mem}
-\else
-\set work_mem 256MB
-\endif
 
-\set QUIET on
-\pset footer off
-SET client_min_messages = warning;
-SET jit = off;
-SET work_mem = :'work_mem';
-SET parallel_setup_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 0;
-
-\echo == environment
-SELECT version() AS server, current_setting('max_parallel_workers') AS max_parallel_workers,
-       (SELECT extversion FROM pg_extension WHERE extname = 'portmargin') AS portmargin;
+\ir lib/session.sql
 
 \echo == building contracts, parameters, positions (:accounts accounts x :per_account positions, setseed(0.42))
 DROP TABLE IF EXISTS span_bench_positions, span_bench_contracts, span_bench_params;

@@ -28,18 +28,7 @@
 \set big 1000000
 \endif
 
-\set QUIET on
-\pset footer off
-SET client_min_messages = warning;
-SET jit = off;
-SET work_mem = '256MB';
-SET parallel_setup_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 0;
-
-\echo == environment
-SELECT version() AS server, current_setting('max_parallel_workers') AS max_parallel_workers,
-       (SELECT extversion FROM pg_extension WHERE extname = 'portmargin') AS portmargin;
+\ir lib/session.sql
 
 \echo == part 1: the demo book (:accounts accounts) with 20 stress scenarios
 DROP SCHEMA IF EXISTS stress_bench CASCADE;
